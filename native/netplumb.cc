@@ -1,0 +1,480 @@
+// netplumb native addon: syscalls only.
+//
+// - open a network namespace fd by path (no symlinks) or through a /proc/PID dir fd;
+// - create sockets inside a namespace on a throwaway thread (the main thread and the
+//   libuv pool threads never leave their namespace);
+// - non-blocking receive driven by uv_poll; sends run on the libuv pool because the
+//   kernel does the requested work inside sendmsg (RTNL lock, RCU grace periods).
+//
+// No message parsing here. Every failure is returned as data: {errno, code, syscall}.
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/nsfs.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+
+namespace {
+
+const char* ErrnoName(int e) {
+  switch (e) {
+#define E(x) case x: return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(EBADF) E(EAGAIN)
+    E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(ENODEV) E(ENOTDIR) E(EISDIR)
+    E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ENOSPC) E(ERANGE) E(ENAMETOOLONG)
+    E(ELOOP) E(ENOSYS) E(ENOBUFS) E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP)
+    E(EAFNOSUPPORT) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETDOWN) E(ENETUNREACH)
+    E(ECONNREFUSED) E(EXDEV) E(ESTALE) E(ENOTSOCK) E(EPIPE) E(ECONNRESET)
+#undef E
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Object SysError(Napi::Env env, int err, const char* syscall) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("errno", err);
+  o.Set("code", ErrnoName(err));
+  o.Set("syscall", syscall);
+  return o;
+}
+
+// Result of a syscall sequence run off the JS thread: either a value or an error.
+struct Outcome {
+  int value = -1;
+  int err = 0;
+  const char* syscall = nullptr;
+  void Fail(const char* sc) { err = errno; syscall = sc; }
+};
+
+Napi::Object NsIdentity(Napi::Env env, int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return SysError(env, errno, "fstat");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fd", fd);
+  o.Set("dev", static_cast<double>(st.st_dev));
+  o.Set("ino", static_cast<double>(st.st_ino));
+  return o;
+}
+
+// Check the fd is a network namespace; closes it and reports the error otherwise.
+bool CheckNetNs(int fd, Outcome* out) {
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  if (type < 0) {
+    out->Fail("ioctl(NS_GET_NSTYPE)");
+    close(fd);
+    return false;
+  }
+  if (type != CLONE_NEWNET) {
+    out->err = EINVAL;
+    out->syscall = "ioctl(NS_GET_NSTYPE)";
+    close(fd);
+    return false;
+  }
+  return true;
+}
+
+// openNetnsPath(path): open with RESOLVE_NO_SYMLINKS, check it is a net namespace.
+Napi::Value OpenNetnsPath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how));
+  if (fd < 0) return SysError(env, errno, "openat2");
+  Outcome out;
+  if (!CheckNetNs(fd, &out)) return SysError(env, out.err, out.syscall);
+  return NsIdentity(env, fd);
+}
+
+// Field 22 of /proc/PID/stat: the process start time in clock ticks since boot.
+bool ReadStartTime(int dirfd, double* start, Outcome* out) {
+  int fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { out->Fail("openat(stat)"); return false; }
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  int saved = errno;
+  close(fd);
+  if (n <= 0) { errno = n < 0 ? saved : ESRCH; out->Fail("read(stat)"); return false; }
+  buf[n] = 0;
+  char* p = strrchr(buf, ')');
+  if (p == nullptr) { errno = EIO; out->Fail("read(stat)"); return false; }
+  // After ") " come fields 3.. ; start time is field 22, i.e. the 20th after ')'.
+  int field = 2;
+  for (char* q = p + 1; *q != 0; q++) {
+    if (*q == ' ') {
+      field++;
+      if (field == 22) { *start = strtod(q + 1, nullptr); return true; }
+    }
+  }
+  errno = EIO;
+  out->Fail("read(stat)");
+  return false;
+}
+
+// openNetnsPid(pid): /proc/PID as a dir fd pins the process identity; ns/net is opened
+// relative to it, so a PID reused after the lookup cannot redirect us.
+Napi::Value OpenNetnsPid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return SysError(env, errno, "open(/proc/PID)");
+  Outcome out;
+  double start = 0;
+  if (!ReadStartTime(dirfd, &start, &out)) { close(dirfd); return SysError(env, out.err, out.syscall); }
+  int fd = openat(dirfd, "ns/net", O_RDONLY | O_CLOEXEC);
+  int saved = errno;
+  close(dirfd);
+  if (fd < 0) return SysError(env, saved, "openat(ns/net)");
+  if (!CheckNetNs(fd, &out)) return SysError(env, out.err, out.syscall);
+  Napi::Value id = NsIdentity(env, fd);
+  if (id.IsObject()) id.As<Napi::Object>().Set("startTime", start);
+  return id;
+}
+
+Napi::Value SelfNetns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct stat st;
+  if (stat("/proc/thread-self/ns/net", &st) != 0) return SysError(env, errno, "stat");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fd", -1);
+  o.Set("dev", static_cast<double>(st.st_dev));
+  o.Set("ino", static_cast<double>(st.st_ino));
+  return o;
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (close(fd) != 0) return SysError(info.Env(), errno, "close");
+  return info.Env().Null();
+}
+
+// Create a socket inside namespace nsFd. A throwaway thread enters the namespace, makes
+// the socket and exits: no thread that runs anything else ever changes namespace.
+Outcome SocketInNetns(int nsFd, int domain, int type, int protocol) {
+  Outcome out;
+  auto make = [&]() {
+    int fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+    if (fd < 0) out.Fail("socket"); else out.value = fd;
+  };
+  if (nsFd < 0) {
+    make();
+    return out;
+  }
+  std::thread worker([&]() {
+    if (setns(nsFd, CLONE_NEWNET) != 0) { out.Fail("setns"); return; }
+    make();
+  });
+  worker.join();
+  return out;
+}
+
+// openNetlink(nsFd, protocol, rcvbuf) -> {fd, portId}
+Napi::Value OpenNetlink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int nsFd = info[0].As<Napi::Number>().Int32Value();
+  int protocol = info[1].As<Napi::Number>().Int32Value();
+  int rcvbuf = info[2].As<Napi::Number>().Int32Value();
+  Outcome out = SocketInNetns(nsFd, AF_NETLINK, SOCK_RAW, protocol);
+  if (out.err != 0) return SysError(env, out.err, out.syscall);
+  int fd = out.value;
+  int one = 1;
+  const char* failed = nullptr;
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) != 0) failed = "setsockopt(NETLINK_EXT_ACK)";
+  else if (setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0) failed = "setsockopt(NETLINK_CAP_ACK)";
+  else if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one) != 0) failed = "setsockopt(NETLINK_GET_STRICT_CHK)";
+  else if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
+           setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) failed = "setsockopt(SO_RCVBUF)";
+  struct sockaddr_nl sa;
+  socklen_t len = sizeof sa;
+  if (failed == nullptr) {
+    memset(&sa, 0, sizeof sa);
+    sa.nl_family = AF_NETLINK;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) failed = "bind";
+    else if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) failed = "getsockname";
+  }
+  if (failed != nullptr) {
+    int e = errno;
+    close(fd);
+    return SysError(env, e, failed);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fd", fd);
+  o.Set("portId", static_cast<double>(sa.nl_pid));
+  return o;
+}
+
+// openPacket(nsFd, ethertype) -> fd
+Napi::Value OpenPacket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int nsFd = info[0].As<Napi::Number>().Int32Value();
+  int ethertype = info[1].As<Napi::Number>().Int32Value();
+  Outcome out = SocketInNetns(nsFd, AF_PACKET, SOCK_DGRAM, htons(static_cast<uint16_t>(ethertype)));
+  if (out.err != 0) return SysError(env, out.err, out.syscall);
+  return Napi::Number::New(env, out.value);
+}
+
+// packetSend(fd, ifindex, ethertype, dstMac, payload)
+Napi::Value PacketSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int ifindex = info[1].As<Napi::Number>().Int32Value();
+  int ethertype = info[2].As<Napi::Number>().Int32Value();
+  Napi::Buffer<uint8_t> mac = info[3].As<Napi::Buffer<uint8_t>>();
+  Napi::Buffer<uint8_t> payload = info[4].As<Napi::Buffer<uint8_t>>();
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_ifindex = ifindex;
+  sll.sll_protocol = htons(static_cast<uint16_t>(ethertype));
+  sll.sll_halen = 6;
+  memcpy(sll.sll_addr, mac.Data(), mac.Length() < 6 ? mac.Length() : 6);
+  ssize_t n = sendto(fd, payload.Data(), payload.Length(), 0, reinterpret_cast<sockaddr*>(&sll), sizeof sll);
+  if (n < 0) return SysError(env, errno, "sendto");
+  return env.Null();
+}
+
+class Poller;
+
+// Per-environment registry so a worker thread's teardown closes its sockets.
+struct EnvState {
+  std::unordered_set<Poller*> live;
+};
+
+// A non-blocking socket: receive driven by uv_poll, send on the libuv pool.
+// JS: new Poller(fd, onData(datagrams), onError(sysError)); takes ownership of fd.
+class Poller : public Napi::ObjectWrap<Poller> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Poller", {
+      InstanceMethod("send", &Poller::SendMethod),
+      InstanceMethod("close", &Poller::CloseMethod),
+      InstanceMethod("ref", &Poller::RefMethod),
+      InstanceMethod("unref", &Poller::UnrefMethod),
+    });
+  }
+
+  Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
+    Napi::Env env = info.Env();
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    onData_ = Napi::Persistent(info[1].As<Napi::Function>());
+    onError_ = Napi::Persistent(info[2].As<Napi::Function>());
+    state_ = env.GetInstanceData<EnvState>();
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    handle_ = new uv_poll_t;
+    handle_->data = this;
+    if (uv_poll_init(loop, handle_, fd_) != 0 || uv_poll_start(handle_, UV_READABLE, OnReadable) != 0) {
+      delete handle_;
+      handle_ = nullptr;
+      Napi::Error::New(env, "uv_poll_init failed").ThrowAsJavaScriptException();
+      return;
+    }
+    state_->live.insert(this);
+  }
+
+  ~Poller() override { Shutdown(); }
+
+  // Stop polling and close the fd once no send is in flight. Idempotent.
+  void Shutdown() {
+    if (closeRequested_) return;
+    closeRequested_ = true;
+    if (state_ != nullptr) state_->live.erase(this);
+    state_ = nullptr;
+    if (handle_ != nullptr) {
+      uv_poll_stop(handle_);
+      uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      handle_ = nullptr;
+    }
+    MaybeCloseFd();
+  }
+
+ private:
+  struct SendWork {
+    uv_work_t req;
+    Poller* self;
+    std::vector<std::pair<const uint8_t*, size_t>> datagrams;
+    Napi::ObjectReference keep;  // the JS array holding the Buffers
+    Napi::FunctionReference cb;
+    int err = 0;
+    size_t sent = 0;
+  };
+
+  static void OnReadable(uv_poll_t* h, int status, int /*events*/) {
+    static_cast<Poller*>(h->data)->Drain(status);
+  }
+
+  // Read every pending datagram and deliver them in one callback.
+  void Drain(int status) {
+    Napi::Env env = onData_.Env();
+    Napi::HandleScope scope(env);
+    if (status < 0) {
+      Notify(onError_, SysError(env, -status, "uv_poll"));
+      return;
+    }
+    Napi::Array batch = Napi::Array::New(env);
+    uint32_t count = 0;
+    for (;;) {
+      ssize_t n = recv(fd_, buf_, sizeof buf_, MSG_DONTWAIT | MSG_TRUNC);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0 || static_cast<size_t>(n) > sizeof buf_) {
+        int e = n < 0 ? errno : EMSGSIZE;
+        if (count > 0) Notify(onData_, batch);
+        Notify(onError_, SysError(env, e, "recv"));
+        return;
+      }
+      batch.Set(count++, Napi::Buffer<uint8_t>::Copy(env, buf_, static_cast<size_t>(n)));
+    }
+    if (count > 0) Notify(onData_, batch);
+  }
+
+  void Notify(Napi::FunctionReference& fn, Napi::Value arg) {
+    if (closeRequested_) return;
+    fn.MakeCallback(Value(), {arg});
+  }
+
+  // send(datagrams: Buffer[], done(err|null, sent))
+  Napi::Value SendMethod(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array arr = info[0].As<Napi::Array>();
+    Napi::Function cb = info[1].As<Napi::Function>();
+    if (closeRequested_) {
+      cb.Call({SysError(env, EBADF, "sendmsg"), Napi::Number::New(env, 0)});
+      return env.Undefined();
+    }
+    SendWork* w = new SendWork();
+    w->self = this;
+    w->req.data = w;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Buffer<uint8_t> b = arr.Get(i).As<Napi::Buffer<uint8_t>>();
+      w->datagrams.emplace_back(b.Data(), b.Length());
+    }
+    w->keep = Napi::Persistent(arr.As<Napi::Object>());
+    w->cb = Napi::Persistent(cb);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    inFlight_++;
+    Ref();  // the wrapper may not be collected while a pool thread uses it
+    uv_queue_work(loop, &w->req, DoSend, AfterSend);
+    return env.Undefined();
+  }
+
+  static void DoSend(uv_work_t* req) {
+    SendWork* w = static_cast<SendWork*>(req->data);
+    for (auto& d : w->datagrams) {
+      ssize_t n;
+      do { n = send(w->self->fd_, d.first, d.second, 0); } while (n < 0 && errno == EINTR);
+      if (n < 0) { w->err = errno; return; }
+      w->sent++;
+    }
+  }
+
+  static void AfterSend(uv_work_t* req, int /*status*/) {
+    SendWork* w = static_cast<SendWork*>(req->data);
+    Poller* self = w->self;
+    Napi::Env env = w->cb.Env();
+    {
+      Napi::HandleScope scope(env);
+      Napi::Value err = w->err != 0 ? Napi::Value(SysError(env, w->err, "sendmsg")) : env.Null();
+      w->cb.MakeCallback(env.Global(), {err, Napi::Number::New(env, static_cast<double>(w->sent))});
+    }
+    self->inFlight_--;
+    self->MaybeCloseFd();
+    delete w;
+    self->Unref();
+  }
+
+  Napi::Value CloseMethod(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefMethod(const Napi::CallbackInfo& info) {
+    if (handle_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefMethod(const Napi::CallbackInfo& info) {
+    if (handle_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  // The fd is closed only when no pool thread can still be sending on it.
+  void MaybeCloseFd() {
+    if (closeRequested_ && inFlight_ == 0 && fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+
+  int fd_ = -1;
+  uv_poll_t* handle_ = nullptr;
+  bool closeRequested_ = false;
+  int inFlight_ = 0;
+  EnvState* state_ = nullptr;
+  Napi::FunctionReference onData_;
+  Napi::FunctionReference onError_;
+  uint8_t buf_[256 * 1024];
+};
+
+void KeepEnvState(Napi::Env, EnvState*) {}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Never freed: a Poller collected after teardown must still find it valid.
+  EnvState* state = new EnvState();
+  env.SetInstanceData<EnvState, KeepEnvState>(state);
+  env.AddCleanupHook([state]() {
+    std::vector<Poller*> live(state->live.begin(), state->live.end());
+    for (Poller* p : live) p->Shutdown();
+  });
+  exports.Set("openNetnsPath", Napi::Function::New(env, OpenNetnsPath));
+  exports.Set("openNetnsPid", Napi::Function::New(env, OpenNetnsPid));
+  exports.Set("selfNetns", Napi::Function::New(env, SelfNetns));
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
+  exports.Set("openPacket", Napi::Function::New(env, OpenPacket));
+  exports.Set("packetSend", Napi::Function::New(env, PacketSend));
+  exports.Set("Poller", Poller::Define(env));
+  return exports;
+}
+
+NODE_API_MODULE(netplumb, Init)

@@ -1,0 +1,169 @@
+/**
+ * An in-memory replica of monitored tables, fed by `update` (monitor), `update2`
+ * (monitor_cond) and `update3` (monitor_cond_since) notifications. Rows are kept in wire
+ * form (to apply diffs) and decoded once per change into typed rows.
+ */
+import { EventEmitter } from 'node:events';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import type { Atom, Row, Value } from './notation.js';
+import type { ColumnKind, DatabaseSchema } from './schema.js';
+
+/** How each monitored table's wire rows become typed rows. */
+export type RowDecoders<M> = { [T in keyof M]: (uuid: string, row: Row) => M[T] };
+
+/** RFC 7047 <table-updates>: full new row, and the old values of changed columns. */
+export type TableUpdates = Record<string, Record<string, { old?: Row; new?: Row }>>;
+/** <table-updates2> (monitor_cond): `modify` carries diffs. */
+export type TableUpdates2 = Record<string, Record<string, { initial?: Row; insert?: Row; modify?: Row; delete?: null }>>;
+
+export interface CacheEvents<M> {
+  add: [table: keyof M & string, uuid: string, row: M[keyof M]];
+  update: [table: keyof M & string, uuid: string, row: M[keyof M], old: M[keyof M]];
+  delete: [table: keyof M & string, uuid: string, old: M[keyof M]];
+  /** After each notification (or initial load) was applied as a whole. */
+  applied: [];
+}
+
+interface Entry<R> {
+  raw: Row;
+  row: R;
+}
+
+function bad(what: string): NetplumbError {
+  return new NetplumbError(ErrorCode.PROTOCOL, `invalid monitor update from OVSDB: ${what}`, { syscall: 'update' });
+}
+
+function elements(v: Value | undefined): Atom[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) && v[0] === 'set' ? (v[1] as Atom[]) : [v as Atom];
+}
+
+function pairs(v: Value | undefined): [Atom, Atom][] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v[0] !== 'map') throw bad(`expected a map, got ${JSON.stringify(v)}`);
+  return v[1] as [Atom, Atom][];
+}
+
+const keyOf = (a: Atom): string => (typeof a === 'string' ? `s${a}` : JSON.stringify(a));
+
+/** Apply an update2 `modify` diff to one column (RFC 7047bis / ovsdb-server(7)). */
+export function applyColumnDiff(kind: ColumnKind, old: Value | undefined, diff: Value): Value {
+  if (kind === 'scalar') return diff;
+  if (kind === 'set') {
+    const out = new Map<string, Atom>(elements(old).map((a) => [keyOf(a), a]));
+    for (const a of elements(diff)) {
+      const k = keyOf(a);
+      if (out.has(k)) out.delete(k);
+      else out.set(k, a);
+    }
+    return ['set', [...out.values()]];
+  }
+  const out = new Map<string, [Atom, Atom]>(pairs(old).map((p) => [keyOf(p[0]), p]));
+  for (const [k, v] of pairs(diff)) {
+    const key = keyOf(k);
+    const cur = out.get(key);
+    if (cur && keyOf(cur[1]) === keyOf(v)) out.delete(key);
+    else out.set(key, [k, v]);
+  }
+  return ['map', [...out.values()]];
+}
+
+export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<CacheEvents<M>> {
+  private readonly tables = new Map<keyof M & string, Map<string, Entry<M[keyof M]>>>();
+
+  constructor(private readonly decoders: RowDecoders<M>, private schema?: DatabaseSchema) {
+    super();
+    for (const t of Object.keys(decoders)) this.tables.set(t, new Map());
+  }
+
+  setSchema(schema: DatabaseSchema): void {
+    this.schema = schema;
+  }
+
+  get<T extends keyof M & string>(table: T, uuid: string): M[T] | undefined {
+    return this.tables.get(table)?.get(uuid)?.row as M[T] | undefined;
+  }
+
+  /** All rows of a table (a snapshot array). */
+  rows<T extends keyof M & string>(table: T): M[T][] {
+    return [...(this.tables.get(table)?.values() ?? [])].map((e) => e.row as M[T]);
+  }
+
+  size(table: keyof M & string): number {
+    return this.tables.get(table)?.size ?? 0;
+  }
+
+  /** Forget everything (before a full re-sync). Emits `delete` for each row. */
+  clear(): void {
+    for (const [table, rows] of this.tables) {
+      for (const [uuid, e] of rows) this.emit('delete', table, uuid, e.row);
+      rows.clear();
+    }
+  }
+
+  /** Apply a monitor (v1) `update` notification or initial reply. */
+  applyUpdate(updates: unknown): void {
+    for (const [table, rows] of this.tableEntries(updates)) {
+      for (const [uuid, change] of Object.entries(rows)) {
+        const c = change as { old?: Row; new?: Row };
+        if (c.new) this.put(table, uuid, c.new);
+        else this.remove(table, uuid);
+      }
+    }
+    this.emit('applied');
+  }
+
+  /** Apply a monitor_cond `update2` / monitor_cond_since `update3` table-updates2 object. */
+  applyUpdate2(updates: unknown): void {
+    for (const [table, rows] of this.tableEntries(updates)) {
+      for (const [uuid, change] of Object.entries(rows)) {
+        const c = change as TableUpdates2[string][string];
+        if (c.initial || c.insert) this.put(table, uuid, (c.initial ?? c.insert)!);
+        else if (c.modify) this.put(table, uuid, this.patch(table, uuid, c.modify));
+        else if ('delete' in c) this.remove(table, uuid);
+        else throw bad(`row ${table} ${uuid} has no initial/insert/modify/delete`);
+      }
+    }
+    this.emit('applied');
+  }
+
+  private tableEntries(updates: unknown): [keyof M & string, Record<string, unknown>][] {
+    if (typeof updates !== 'object' || updates === null || Array.isArray(updates)) throw bad('not an object');
+    const out: [keyof M & string, Record<string, unknown>][] = [];
+    for (const [table, rows] of Object.entries(updates)) {
+      if (!this.tables.has(table)) continue; // a table we did not ask for: ignore
+      if (typeof rows !== 'object' || rows === null) throw bad(`table ${table}`);
+      out.push([table, rows as Record<string, unknown>]);
+    }
+    return out;
+  }
+
+  private patch(table: keyof M & string, uuid: string, diff: Row): Row {
+    const cur = this.tables.get(table)!.get(uuid);
+    if (!cur) throw bad(`modify of unknown row ${table} ${uuid}`);
+    const next: Row = { ...cur.raw };
+    for (const [col, d] of Object.entries(diff)) {
+      const kind = this.schema?.tables[table]?.columns[col]?.kind;
+      if (!kind) throw bad(`modify of column ${table}.${col} not in the schema`);
+      next[col] = applyColumnDiff(kind, cur.raw[col], d);
+    }
+    return next;
+  }
+
+  private put(table: keyof M & string, uuid: string, raw: Row): void {
+    const rows = this.tables.get(table)!;
+    const old = rows.get(uuid);
+    const row = this.decoders[table](uuid, raw);
+    rows.set(uuid, { raw, row });
+    if (old) this.emit('update', table, uuid, row, old.row);
+    else this.emit('add', table, uuid, row);
+  }
+
+  private remove(table: keyof M & string, uuid: string): void {
+    const rows = this.tables.get(table)!;
+    const old = rows.get(uuid);
+    if (!old) return;
+    rows.delete(uuid);
+    this.emit('delete', table, uuid, old.row);
+  }
+}

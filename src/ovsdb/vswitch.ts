@@ -1,0 +1,358 @@
+/**
+ * ovs-vsctl's verbs over one OVSDB connection. Each write is one transaction; with
+ * `wait` it also bumps `next_cfg` and resolves once ovs-vswitchd reports `cur_cfg`
+ * reached (seen through the monitor, not by polling), like `ovs-vsctl` without `--no-wait`.
+ *
+ * external_ids given here are written as they are (keys/values are validated, reserved
+ * keys are not refused): callers holding user metadata run validateUserExternalIds first.
+ */
+import { ErrorCode, NetplumbError, invalidArgument } from '../errors.js';
+import { OvsdbClient } from './client.js';
+import type { ConnectionOptions } from './connection.js';
+import { map, namedUuid, optional, set, uuid, validateStringMap, type Row } from './notation.js';
+import { eq, includes, insert, mutate, select, update, wait, type Condition, type Operation } from './ops.js';
+import type { ExplainFailure, OpFailure, OpResult } from './transact.js';
+import {
+  VSWITCH_DECODERS, VSWITCH_MONITOR_COLUMNS, VSWITCH_REQUIRED_COLUMNS,
+  type BridgeRow, type InterfaceRow, type PortRow, type VlanMode, type VswitchTables,
+} from './vswitch-model.js';
+import { validateMtu, validateName, validateTrunks, validateType, validateVlan, validateVlanMode } from './vswitch-validate.js';
+
+export const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
+
+export interface WaitOption {
+  /** Wait until ovs-vswitchd applied the change: `true` (10 s deadline) or a deadline in ms. */
+  wait?: boolean | number;
+}
+export interface AddBridgeOptions extends WaitOption {
+  mayExist?: boolean;
+  /** `netdev` for the userspace datapath. */
+  datapathType?: string;
+  /** MTU requested for the bridge's internal interface. */
+  mtuRequest?: number;
+  externalIds?: Record<string, string>;
+}
+export interface PortSpec {
+  name: string;
+  /** Interface type: '' (system), internal, tap, patch, vxlan… */
+  type?: string;
+  options?: Record<string, string>;
+  /** Access VLAN (1..4094). */
+  tag?: number;
+  trunks?: number[];
+  vlanMode?: VlanMode;
+  externalIds?: Record<string, string>;
+  interfaceExternalIds?: Record<string, string>;
+  mtuRequest?: number;
+}
+export interface AddPortOptions extends WaitOption {
+  mayExist?: boolean;
+}
+export interface AddedPort {
+  name: string;
+  portUuid: string;
+  interfaceUuid: string;
+  /** OpenFlow port number, when waited for. */
+  ofport?: number;
+  /** True when mayExist found the port already there (nothing written for it). */
+  existed: boolean;
+}
+/** What one call wrote: enough for a caller to roll it back. */
+export interface Written {
+  bridge: string;
+  portNames: string[];
+  portUuids: string[];
+  interfaceUuids: string[];
+}
+export interface AddPortsResult {
+  ports: AddedPort[];
+  written: Written;
+}
+export interface DelPortOptions extends WaitOption {
+  ifExists?: boolean;
+  /** Refuse to delete a port that is not on this bridge (like `ovs-vsctl del-port BRIDGE PORT`). */
+  bridge?: string;
+}
+
+type VswitchClient = OvsdbClient<VswitchTables>;
+
+function deadlineOf(w: WaitOption['wait']): number {
+  if (w === true) return DEFAULT_APPLY_TIMEOUT_MS;
+  if (typeof w === 'number' && w > 0) return w;
+  return 0;
+}
+
+function insertedUuid(results: OpResult[], index: number): string {
+  return results[index]!.uuid![1];
+}
+
+export class Vswitch {
+  private constructor(readonly client: VswitchClient) {}
+
+  static async connect(opts: ConnectionOptions = {}): Promise<Vswitch> {
+    return new Vswitch(await OvsdbClient.connect<VswitchTables>({
+      ...opts, database: 'Open_vSwitch', required: VSWITCH_REQUIRED_COLUMNS, monitor: { columns: VSWITCH_MONITOR_COLUMNS, decoders: VSWITCH_DECODERS },
+    }));
+  }
+
+  get remote(): string {
+    return this.client.remote;
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  // ------------------------------------------------------------ reads (from the monitor cache)
+
+  async getBridge(name: string): Promise<BridgeRow | undefined> {
+    await this.client.synced();
+    return this.client.cache.rows('Bridge').find((b) => b.name === name);
+  }
+
+  async getPort(name: string): Promise<PortRow | undefined> {
+    await this.client.synced();
+    return this.client.cache.rows('Port').find((p) => p.name === name);
+  }
+
+  async getInterface(name: string): Promise<InterfaceRow | undefined> {
+    await this.client.synced();
+    return this.client.cache.rows('Interface').find((i) => i.name === name);
+  }
+
+  /** Equivalent to: ovs-vsctl list-br */
+  async listBridges(): Promise<string[]> {
+    await this.client.synced();
+    return this.client.cache.rows('Bridge').map((b) => b.name).sort();
+  }
+
+  /** Equivalent to: ovs-vsctl list-ports BRIDGE (the bridge's own local port is not listed) */
+  async listPorts(bridge: string): Promise<string[]> {
+    const br = await this.requireBridge(bridge);
+    return br.ports.map((u) => this.client.cache.get('Port', u)?.name).filter((n): n is string => n !== undefined && n !== bridge).sort();
+  }
+
+  /** Equivalent to: ovs-vsctl find Port external_ids:K=V … (all pairs must match) */
+  async findPortsByExternalIds(match: Record<string, string>): Promise<PortRow[]> {
+    await this.client.synced();
+    const want = Object.entries(match);
+    return this.client.cache.rows('Port').filter((p) => want.every(([k, v]) => p.externalIds[k] === v));
+  }
+
+  // ------------------------------------------------------------ bridges
+
+  /** Equivalent to: ovs-vsctl [--may-exist] add-br NAME -- set Bridge NAME datapath_type=T external_ids:K=V -- set Interface NAME mtu_request=M */
+  async addBridge(name: string, opts: AddBridgeOptions = {}): Promise<{ uuid: string; existed: boolean }> {
+    validateName('bridge', name);
+    if (opts.datapathType !== undefined) validateType(opts.datapathType);
+    if (opts.mtuRequest !== undefined) validateMtu(opts.mtuRequest);
+    validateStringMap('externalIds', opts.externalIds ?? {});
+    const existing = await this.getBridge(name);
+    if (existing) {
+      if (opts.mayExist) return { uuid: existing.uuid, existed: true };
+      throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `bridge "${name}" already exists in ${this.remote}; use mayExist (--may-exist) to accept it`, { bridge: name });
+    }
+    const iface: Row = { name, type: 'internal' };
+    if (opts.mtuRequest !== undefined) iface.mtu_request = opts.mtuRequest;
+    const bridge: Row = { name, ports: set([namedUuid('port')]), external_ids: map(opts.externalIds ?? {}) };
+    if (opts.datapathType !== undefined) bridge.datapath_type = opts.datapathType;
+    const ops: Operation[] = [
+      insert('Interface', iface, 'iface'),
+      insert('Port', { name, interfaces: set([namedUuid('iface')]) }, 'port'),
+      insert('Bridge', bridge, 'bridge'),
+      mutate('Open_vSwitch', [], [['bridges', 'insert', set([namedUuid('bridge')])]]),
+    ];
+    const results = await this.run(ops, opts, this.explainDuplicate('bridge'));
+    this.requireCount(results[3]!, `bridge "${name}" not added: the Open_vSwitch table of ${this.remote} is empty; initialise it with ovs-vsctl init`);
+    return { uuid: insertedUuid(results, 2), existed: false };
+  }
+
+  /** Equivalent to: ovs-vsctl [--if-exists] del-br NAME (its ports and interfaces go with it) */
+  async delBridge(name: string, opts: WaitOption & { ifExists?: boolean } = {}): Promise<{ deleted: boolean }> {
+    const br = await this.getBridge(name);
+    if (!br) {
+      if (opts.ifExists) return { deleted: false };
+      throw this.bridgeNotFound(name);
+    }
+    await this.run([mutate('Open_vSwitch', [], [['bridges', 'delete', set([uuid(br.uuid)])]])], opts);
+    return { deleted: true };
+  }
+
+  // ------------------------------------------------------------ ports
+
+  /** Equivalent to: ovs-vsctl [--may-exist] add-port BRIDGE PORT [tag=N] -- set Interface PORT type=T options:K=V */
+  async addPort(bridge: string, spec: PortSpec, opts: AddPortOptions = {}): Promise<AddedPort & { written: Written }> {
+    const { ports, written } = await this.addPorts(bridge, [spec], opts);
+    return { ...ports[0]!, written };
+  }
+
+  /**
+   * Equivalent to: ovs-vsctl add-port BRIDGE P1 -- add-port BRIDGE P2 … (one transaction).
+   * The transaction waits on the bridge row first: a missing bridge fails it (NOT_FOUND)
+   * instead of the rows silently vanishing (faults.md B2).
+   */
+  async addPorts(bridge: string, specs: PortSpec[], opts: AddPortOptions = {}): Promise<AddPortsResult> {
+    validateName('bridge', bridge);
+    const checked = specs.map((s) => this.checkPortSpec(s));
+    const names = new Set<string>();
+    for (const s of checked) {
+      if (names.has(s.name)) throw invalidArgument('ports', `port "${s.name}" appears twice in one request`);
+      names.add(s.name);
+    }
+    await this.client.synced();
+    const existing = new Map(this.client.cache.rows('Port').filter((p) => names.has(p.name)).map((p) => [p.name, p]));
+    const br = await this.getBridge(bridge);
+    const reused: AddedPort[] = [];
+    for (const p of existing.values()) {
+      if (!opts.mayExist) throw this.portExists(p.name);
+      if (!br?.ports.includes(p.uuid)) {
+        throw new NetplumbError(ErrorCode.CONFLICT, `port "${p.name}" already exists in ${this.remote} but not on bridge "${bridge}"; delete it first`, { port: p.name, bridge });
+      }
+      reused.push({ name: p.name, portUuid: p.uuid, interfaceUuid: p.interfaces[0] ?? '', existed: true });
+    }
+    const fresh = checked.filter((s) => !existing.has(s.name));
+    const written: Written = { bridge, portNames: fresh.map((s) => s.name), portUuids: [], interfaceUuids: [] };
+    if (fresh.length === 0) return { ports: reused, written };
+
+    const ops: Operation[] = [wait('Bridge', [eq('name', bridge)], ['name'], '==', [{ name: bridge }])];
+    fresh.forEach((s, i) => ops.push(insert('Interface', s.iface, `iface${i}`), insert('Port', s.port(`iface${i}`), `port${i}`)));
+    ops.push(mutate('Bridge', [eq('name', bridge)], [['ports', 'insert', set(fresh.map((_, i) => namedUuid(`port${i}`)))]]));
+    const explain: ExplainFailure = (f) => (f.index === 0 ? this.bridgeNotFound(bridge) : this.explainDuplicate('port')(f, ops));
+    const deadline = deadlineOf(opts.wait);
+    const results = await this.run(ops, opts, explain, (rs) => {
+      const ifaces = fresh.map((_, i) => insertedUuid(rs, 1 + 2 * i));
+      return () => ifaces.every((u) => { const row = this.client.cache.get('Interface', u); return row !== undefined && (row.ofport !== undefined || row.error !== undefined); });
+    });
+    this.requireCount(results.at(-1)!, `bridge "${bridge}" not found in ${this.remote}; create it with --create-bridge or ovs-vsctl add-br`);
+    const added = fresh.map((s, i): AddedPort => ({ name: s.name, portUuid: insertedUuid(results, 2 + 2 * i), interfaceUuid: insertedUuid(results, 1 + 2 * i), existed: false }));
+    written.portUuids = added.map((p) => p.portUuid);
+    written.interfaceUuids = added.map((p) => p.interfaceUuid);
+    if (deadline > 0) this.collectOfports(added, written);
+    return { ports: [...reused, ...added], written };
+  }
+
+  /** Equivalent to: ovs-vsctl [--if-exists] del-port [BRIDGE] PORT [-- del-port PORT2 …] (one transaction) */
+  async delPort(names: string | string[], opts: DelPortOptions = {}): Promise<{ deleted: string[] }> {
+    const list = (Array.isArray(names) ? names : [names]).map((n) => validateName('port', n, 'any'));
+    await this.client.synced();
+    const byName = new Map(this.client.cache.rows('Port').filter((p) => list.includes(p.name)).map((p) => [p.name, p]));
+    const br = opts.bridge === undefined ? undefined : await this.requireBridge(opts.bridge);
+    const targets: PortRow[] = [];
+    for (const n of list) {
+      const p = byName.get(n);
+      if (p && (!br || br.ports.includes(p.uuid))) targets.push(p);
+      else if (!opts.ifExists) {
+        const where = br ? `on bridge "${br.name}"` : `in ${this.remote}`;
+        throw new NetplumbError(ErrorCode.NOT_FOUND, `port "${n}" not found ${where}; nothing deleted (use ifExists / --if-exists to ignore)`, { port: n });
+      }
+    }
+    if (targets.length === 0) return { deleted: [] };
+    // Removing a port from its bridge garbage-collects the Port and its Interfaces.
+    const ops = targets.map((p) => mutate('Bridge', [includes('ports', set([uuid(p.uuid)]))], [['ports', 'delete', set([uuid(p.uuid)])]]));
+    await this.run(ops, opts);
+    return { deleted: targets.map((p) => p.name) };
+  }
+
+  /** Equivalent to: ovs-vsctl set Port PORT tag=N (null: ovs-vsctl clear Port PORT tag) */
+  async setPortTag(name: string, tag: number | null, opts: WaitOption = {}): Promise<void> {
+    validateName('port', name, 'any');
+    if (tag !== null) validateVlan('tag', tag);
+    const results = await this.run([update('Port', await this.portWhere(name), { tag: optional(tag) })], opts);
+    this.requireCount(results[0]!, `port "${name}" not found in ${this.remote}; nothing changed`);
+  }
+
+  /** Equivalent to: ovs-vsctl set Port PORT external_ids:K=V … (other keys kept) */
+  async setPortExternalIds(name: string, ids: Record<string, string>, opts: WaitOption = {}): Promise<void> {
+    validateName('port', name, 'any');
+    validateStringMap('externalIds', ids);
+    const results = await this.run([mutate('Port', await this.portWhere(name), [
+      ['external_ids', 'delete', set(Object.keys(ids))],
+      ['external_ids', 'insert', map(ids)],
+    ])], opts);
+    this.requireCount(results[0]!, `port "${name}" not found in ${this.remote}; nothing changed`);
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /**
+   * Transact `ops`; with `wait`, also bump next_cfg, read it back in the same transaction
+   * and wait (through the monitor) for ovs-vswitchd's cur_cfg to reach it, and for
+   * `applied(results)` when given. Returns the results of `ops` only.
+   */
+  private async run(ops: Operation[], w: WaitOption, explain?: ExplainFailure, applied?: (rs: OpResult[]) => () => boolean): Promise<OpResult[]> {
+    const deadline = deadlineOf(w.wait);
+    if (deadline === 0) return this.client.transact(ops, { explain });
+    const all = [...ops, mutate('Open_vSwitch', [], [['next_cfg', '+=', 1]]), select('Open_vSwitch', [], ['next_cfg'])];
+    const results = await this.client.transact(all, { explain });
+    const target = results.at(-1)!.rows?.[0]?.next_cfg;
+    if (typeof target !== 'number') throw new NetplumbError(ErrorCode.PROTOCOL, `no next_cfg in the reply from ${this.remote}`, { syscall: 'transact' });
+    const mine = results.slice(0, ops.length);
+    const extra = applied?.(mine) ?? (() => true);
+    const ovs = (): number => this.client.cache.rows('Open_vSwitch')[0]?.curCfg ?? 0;
+    await this.client.waitFor(() => ovs() >= target && extra(), deadline, () => new NetplumbError(
+      ErrorCode.DATAPLANE_APPLY_FAILED,
+      `cur_cfg not reached: ovs-vswitchd did not apply configuration ${target} within ${deadline} ms (cur_cfg is ${ovs()}); the change is committed in ${this.remote}: is ovs-vswitchd running?`,
+      { nextCfg: target, curCfg: ovs(), timeoutMs: deadline },
+    ));
+    return mine;
+  }
+
+  private collectOfports(added: AddedPort[], written: Written): void {
+    for (const p of added) {
+      const iface = this.client.cache.get('Interface', p.interfaceUuid);
+      if (iface?.error !== undefined || iface?.ofport === -1 || iface?.ofport === undefined) {
+        throw new NetplumbError(
+          ErrorCode.DATAPLANE_APPLY_FAILED,
+          `ovs-vswitchd could not set up interface "${p.name}": ${iface?.error ?? `ofport ${iface?.ofport ?? 'unset'}`}; the port is in ${this.remote}: delete it (written) or fix the interface`,
+          { port: p.name, ofport: iface?.ofport, interfaceError: iface?.error, written },
+        );
+      }
+      p.ofport = iface.ofport;
+    }
+  }
+
+  private checkPortSpec(s: PortSpec): { name: string; iface: Row; port: (ifaceName: string) => Row } {
+    const type = validateType(s.type ?? '');
+    const name = validateName('port', s.name, type);
+    const iface: Row = { name, type, options: map(validateStringMap('options', s.options ?? {})), external_ids: map(validateStringMap('interfaceExternalIds', s.interfaceExternalIds ?? {})) };
+    if (s.mtuRequest !== undefined) iface.mtu_request = validateMtu(s.mtuRequest);
+    const base: Row = { name, external_ids: map(validateStringMap('externalIds', s.externalIds ?? {})) };
+    if (s.tag !== undefined) base.tag = validateVlan('tag', s.tag);
+    if (s.trunks !== undefined) base.trunks = set(validateTrunks(s.trunks));
+    if (s.vlanMode !== undefined) base.vlan_mode = validateVlanMode(s.vlanMode);
+    return { name, iface, port: (ifaceName) => ({ ...base, interfaces: set([namedUuid(ifaceName)]) }) };
+  }
+
+  /** Select a port by its cached uuid (the server indexes _uuid, not a where on name), else by name. */
+  private async portWhere(name: string): Promise<Condition[]> {
+    const p = await this.getPort(name);
+    return p ? [eq('_uuid', uuid(p.uuid)), eq('name', name)] : [eq('name', name)];
+  }
+
+  private async requireBridge(name: string): Promise<BridgeRow> {
+    const br = await this.getBridge(name);
+    if (!br) throw this.bridgeNotFound(name);
+    return br;
+  }
+
+  private requireCount(r: OpResult, message: string): void {
+    if (r.count === 0) throw new NetplumbError(ErrorCode.NOT_FOUND, message, { syscall: 'transact' });
+  }
+
+  private bridgeNotFound(name: string): NetplumbError {
+    return new NetplumbError(ErrorCode.NOT_FOUND, `bridge "${name}" not found in ${this.remote}; create it with --create-bridge or ovs-vsctl add-br`, { bridge: name });
+  }
+
+  private portExists(name: string): NetplumbError {
+    return new NetplumbError(ErrorCode.ALREADY_EXISTS, `port "${name}" already exists in ${this.remote}; use mayExist (--may-exist) or choose another name`, { port: name });
+  }
+
+  /** A duplicate-name constraint violation → ALREADY_EXISTS naming the bridge or port. */
+  private explainDuplicate(what: 'bridge' | 'port'): ExplainFailure {
+    return (f: OpFailure) => {
+      const m = /identical values \((.*)\) for index on column "name"/.exec(f.details ?? '');
+      if (f.error !== 'constraint violation' || !m) return undefined;
+      return what === 'port' ? this.portExists(m[1]!) : new NetplumbError(ErrorCode.ALREADY_EXISTS, `${what} "${m[1]}" already exists in ${this.remote}`, { name: m[1] });
+    };
+  }
+}

@@ -1,0 +1,32 @@
+/** Address constants: linux/if_addr.h, named exactly as the kernel's. */
+
+export const IFA = {
+  IFA_UNSPEC: 0,
+  IFA_ADDRESS: 1,
+  IFA_LOCAL: 2,
+  IFA_LABEL: 3,
+  IFA_BROADCAST: 4,
+  IFA_ANYCAST: 5,
+  IFA_CACHEINFO: 6,
+  IFA_MULTICAST: 7,
+  IFA_FLAGS: 8,
+  IFA_RT_PRIORITY: 9,
+  IFA_TARGET_NETNSID: 10,
+  IFA_PROTO: 11,
+} as const;
+
+export const IFA_F = {
+  IFA_F_SECONDARY: 0x1,
+  IFA_F_TEMPORARY: 0x1,
+  IFA_F_NODAD: 0x2,
+  IFA_F_OPTIMISTIC: 0x4,
+  IFA_F_DADFAILED: 0x8,
+  IFA_F_HOMEADDRESS: 0x10,
+  IFA_F_DEPRECATED: 0x20,
+  IFA_F_TENTATIVE: 0x40,
+  IFA_F_PERMANENT: 0x80,
+  IFA_F_MANAGETEMPADDR: 0x100,
+  IFA_F_NOPREFIXROUTE: 0x200,
+  IFA_F_MCAUTOJOIN: 0x400,
+  IFA_F_STABLE_PRIVACY: 0x800,
+} as const;

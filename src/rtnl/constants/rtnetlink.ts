@@ -1,0 +1,91 @@
+/** Route constants: linux/rtnetlink.h, named exactly as the kernel's. */
+
+export const RTA = {
+  RTA_UNSPEC: 0,
+  RTA_DST: 1,
+  RTA_SRC: 2,
+  RTA_IIF: 3,
+  RTA_OIF: 4,
+  RTA_GATEWAY: 5,
+  RTA_PRIORITY: 6,
+  RTA_PREFSRC: 7,
+  RTA_METRICS: 8,
+  RTA_MULTIPATH: 9,
+  RTA_PROTOINFO: 10,
+  RTA_FLOW: 11,
+  RTA_CACHEINFO: 12,
+  RTA_SESSION: 13,
+  RTA_MP_ALGO: 14,
+  RTA_TABLE: 15,
+  RTA_MARK: 16,
+  RTA_MFC_STATS: 17,
+  RTA_VIA: 18,
+  RTA_NEWDST: 19,
+  RTA_PREF: 20,
+  RTA_ENCAP_TYPE: 21,
+  RTA_ENCAP: 22,
+  RTA_EXPIRES: 23,
+  RTA_PAD: 24,
+  RTA_UID: 25,
+  RTA_TTL_PROPAGATE: 26,
+  RTA_IP_PROTO: 27,
+  RTA_SPORT: 28,
+  RTA_DPORT: 29,
+  RTA_NH_ID: 30,
+} as const;
+
+export const RTN = {
+  RTN_UNSPEC: 0,
+  RTN_UNICAST: 1,
+  RTN_LOCAL: 2,
+  RTN_BROADCAST: 3,
+  RTN_ANYCAST: 4,
+  RTN_MULTICAST: 5,
+  RTN_BLACKHOLE: 6,
+  RTN_UNREACHABLE: 7,
+  RTN_PROHIBIT: 8,
+  RTN_THROW: 9,
+  RTN_NAT: 10,
+  RTN_XRESOLVE: 11,
+} as const;
+
+export const RTPROT = {
+  RTPROT_UNSPEC: 0,
+  RTPROT_REDIRECT: 1,
+  RTPROT_KERNEL: 2,
+  RTPROT_BOOT: 3,
+  RTPROT_STATIC: 4,
+} as const;
+
+export const RT_SCOPE = {
+  RT_SCOPE_UNIVERSE: 0,
+  RT_SCOPE_SITE: 200,
+  RT_SCOPE_LINK: 253,
+  RT_SCOPE_HOST: 254,
+  RT_SCOPE_NOWHERE: 255,
+} as const;
+
+export const RT_TABLE = {
+  RT_TABLE_UNSPEC: 0,
+  RT_TABLE_COMPAT: 252,
+  RT_TABLE_DEFAULT: 253,
+  RT_TABLE_MAIN: 254,
+  RT_TABLE_LOCAL: 255,
+} as const;
+
+export const RTNH_F = {
+  RTNH_F_DEAD: 0x1,
+  RTNH_F_PERVASIVE: 0x2,
+  RTNH_F_ONLINK: 0x4,
+  RTNH_F_OFFLOAD: 0x8,
+  RTNH_F_LINKDOWN: 0x10,
+  RTNH_F_UNRESOLVED: 0x20,
+  RTNH_F_TRAP: 0x40,
+} as const;
+
+export const RTM_F = {
+  RTM_F_NOTIFY: 0x100,
+  RTM_F_CLONED: 0x200,
+  RTM_F_EQUALIZE: 0x400,
+  RTM_F_PREFIX: 0x800,
+} as const;

@@ -1,0 +1,113 @@
+/**
+ * Fresh network namespaces for tests, and the independent oracle: `ip -json` run inside them.
+ * Tests never touch the root namespace.
+ */
+import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
+import { must, run } from './exec.js';
+
+const live = new Set<TestNetns>();
+
+export class TestNetns {
+  private constructor(readonly name: string) {}
+
+  /** Equivalent to: ip netns add np-<prefix>-<random> ; ip -n NAME link set lo up */
+  static async create(prefix = 't'): Promise<TestNetns> {
+    const name = `np-${prefix}-${randomBytes(4).toString('hex')}`;
+    await must(['ip', 'netns', 'add', name]);
+    const ns = new TestNetns(name);
+    live.add(ns);
+    await must(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  get path(): string {
+    return `/run/netns/${this.name}`;
+  }
+
+  /** Run a command inside the namespace (ip netns exec NAME …); must succeed. */
+  exec(argv: string[], timeoutMs?: number): Promise<string> {
+    return must(['ip', 'netns', 'exec', this.name, ...argv], timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
+  /** Run a command inside the namespace and return its exit code. */
+  async status(argv: string[], timeoutMs?: number): Promise<number> {
+    return (await run(['ip', 'netns', 'exec', this.name, ...argv], timeoutMs === undefined ? {} : { timeoutMs })).code;
+  }
+
+  /** The oracle: `ip -json -d -n NAME <args>` parsed. */
+  async ip<T = IpLink>(...args: string[]): Promise<T[]> {
+    const out = await must(['ip', '-json', '-d', '-n', this.name, ...args]);
+    return out.trim() === '' ? [] : (JSON.parse(out) as T[]);
+  }
+
+  /** `ip -json -d link show dev X`, or undefined when absent. */
+  async link(name: string): Promise<IpLink | undefined> {
+    const r = await run(['ip', '-json', '-d', '-n', this.name, 'link', 'show', 'dev', name]);
+    if (r.code !== 0) return undefined;
+    return (JSON.parse(r.stdout) as IpLink[])[0];
+  }
+
+  async linkNames(): Promise<string[]> {
+    return (await this.ip('link', 'show')).map((l) => l.ifname);
+  }
+
+  /** `ping -c1 -W1 <addr>` from inside the namespace: did a reply come back? */
+  async ping(addr: string, count = 1): Promise<boolean> {
+    return (await this.status(['ping', '-n', '-q', '-c', String(count), '-W', '1', addr], 10_000)) === 0;
+  }
+
+  /** Equivalent to: ip netns del NAME */
+  async destroy(): Promise<void> {
+    if (!live.delete(this)) return;
+    await must(['ip', 'netns', 'del', this.name]);
+  }
+}
+
+/** Destroy every namespace a test file created and did not destroy itself. */
+export async function destroyAllTestNetns(): Promise<void> {
+  for (const ns of [...live]) await ns.destroy();
+}
+
+after(destroyAllTestNetns);
+
+export interface IpLink {
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  operstate: string;
+  link_type: string;
+  address?: string;
+  broadcast?: string;
+  group?: string;
+  master?: string;
+  link?: string;
+  link_index?: number;
+  link_netnsid?: number;
+  promiscuity?: number;
+  ifalias?: string;
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown>; info_slave_kind?: string };
+  addr_info?: IpAddrInfo[];
+}
+
+export interface IpAddrInfo {
+  family: 'inet' | 'inet6';
+  local: string;
+  prefixlen: number;
+  broadcast?: string;
+  scope?: string;
+  nodad?: boolean;
+}
+
+export interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  flags: string[];
+  table?: string;
+  metric?: number;
+  prefsrc?: string;
+}

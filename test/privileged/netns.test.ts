@@ -1,0 +1,142 @@
+/**
+ * Opening namespaces and namespace-bound netlink sockets through the addon (root, fresh namespaces).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync, mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { openNetns, hostNetnsIdentity } from '../../src/netns/index.js';
+import { openRouteTransport } from '../../src/netlink/native-transport.js';
+import { NetplumbError } from '../../src/errors.js';
+import { TestNetns } from '../helpers/netns.js';
+import { threadNetns, ORIGINAL_NETNS, useLeakCheck } from '../helpers/leak.js';
+
+useLeakCheck();
+
+function expectCode(fn: () => unknown, code: string, re?: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof NetplumbError, `expected NetplumbError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    if (re) assert.match(e.message, re);
+    return true;
+  });
+}
+
+test('a named namespace opens with the identity the filesystem reports', async () => {
+  const t = await TestNetns.create('ns');
+  try {
+    const ns = openNetns({ name: t.name });
+    try {
+      const st = statSync(t.path);
+      assert.equal(ns.ino, st.ino);
+      assert.equal(ns.dev, st.dev);
+      assert.ok(!ns.is(hostNetnsIdentity()));
+    } finally {
+      ns.close();
+    }
+  } finally {
+    await t.destroy();
+  }
+});
+
+test('the host namespace identity is the one /proc/self/ns/net names', () => {
+  const id = hostNetnsIdentity();
+  assert.equal(`net:[${id.ino}]`, ORIGINAL_NETNS);
+});
+
+test('bad namespace references are typed errors and open nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-ns-'));
+  try {
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    expectCode(() => openNetns({ path: file }), 'INVALID_ARGUMENT', /not a network namespace/);
+    expectCode(() => openNetns({ path: dir }), 'INVALID_ARGUMENT', /not a network namespace/);
+    const mnt = join(dir, 'mnt-link');
+    symlinkSync('/proc/self/ns/mnt', mnt);
+    expectCode(() => openNetns({ path: mnt }), 'INVALID_ARGUMENT', /symbolic link/);
+    expectCode(() => openNetns({ path: join(dir, 'vanished') }), 'NAMESPACE_GONE');
+    expectCode(() => openNetns({ name: '../../proc/1/ns/net' }), 'INVALID_ARGUMENT');
+    expectCode(() => openNetns({ name: 'a/b' }), 'INVALID_ARGUMENT');
+    expectCode(() => openNetns({ name: '..' }), 'INVALID_ARGUMENT');
+    expectCode(() => openNetns({ name: 'x'.repeat(300) }), 'INVALID_ARGUMENT');
+    expectCode(() => openNetns({ path: 'relative/path' }), 'INVALID_ARGUMENT');
+    expectCode(() => openNetns({ pid: 0 }), 'INVALID_ARGUMENT');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a symlink under /run/netns to the host namespace is refused', () => {
+  const name = `np-link-${process.pid}`;
+  symlinkSync('/proc/1/ns/net', `/run/netns/${name}`);
+  try {
+    expectCode(() => openNetns({ name }), 'INVALID_ARGUMENT', /symbolic link/);
+  } finally {
+    unlinkSync(`/run/netns/${name}`);
+  }
+});
+
+test('a namespace opened by pid carries the process start time; a different one is refused', async () => {
+  const t = await TestNetns.create('pid');
+  const child = spawn('ip', ['netns', 'exec', t.name, 'sleep', '30'], { stdio: 'ignore' });
+  try {
+    // ip netns exec execs sleep in place: wait until the process is inside the namespace.
+    const want = readlinkNs(t.path);
+    for (let i = 0; i < 100 && readlinkNs(`/proc/${child.pid}/ns/net`) !== want; i++) await new Promise((r) => setTimeout(r, 20));
+    const pid = child.pid as number;
+    const ns = openNetns({ pid });
+    const startTime = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19]);
+    try {
+      assert.equal(ns.ino, statSync(t.path).ino);
+      assert.equal(ns.startTime, startTime);
+    } finally {
+      ns.close();
+    }
+    expectCode(() => openNetns({ pid, startTime: startTime + 1 }), 'IDENTITY_MISMATCH');
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await t.destroy();
+  }
+  expectCode(() => openNetns({ pid: child.pid as number }), 'NAMESPACE_GONE');
+});
+
+function readlinkNs(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return -1;
+  }
+}
+
+test('netlink sockets are created inside the namespace without moving any thread', async () => {
+  const t = await TestNetns.create('nl');
+  try {
+    const ns = openNetns({ name: t.name });
+    const transports = [];
+    for (let i = 0; i < 200; i++) transports.push(openRouteTransport(ns.fd, ns.label));
+    for (const ino of threadNetns()) assert.equal(ino, ORIGINAL_NETNS);
+    // Every fd the addon returns is close-on-exec (O_CLOEXEC = 02000000 in fdinfo flags).
+    const ours = readdirSync('/proc/self/fd').filter((fd) => /^(socket|net):/.test(safeReadlink(`/proc/self/fd/${fd}`)));
+    assert.ok(ours.length >= 201, `expected 200 sockets and a namespace fd, saw ${ours.length}`);
+    for (const fd of ours) {
+      const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+      const flags = Number.parseInt(/flags:\s+(\d+)/.exec(info)?.[1] ?? '0', 8);
+      assert.ok(flags & 0o2000000, `fd ${fd} lacks O_CLOEXEC`);
+    }
+    for (const tr of transports) tr.close();
+    ns.close();
+  } finally {
+    await t.destroy();
+  }
+});
+
+function safeReadlink(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,28 @@
+/** Assertions on NetplumbErrors. */
+import * as assert from 'node:assert/strict';
+import { NetplumbError, type ErrorCode } from '../../../src/errors.js';
+
+export function isNetplumbError(code: ErrorCode, field?: string): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof NetplumbError, `expected a NetplumbError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    if (field !== undefined) assert.equal(e.details.field, field, e.message);
+    return true;
+  };
+}
+
+/** Run `f`; it must throw a NetplumbError with `code` (and `field`). */
+export function throwsCode(f: () => unknown, code: ErrorCode, field?: string): void {
+  assert.throws(f, isNetplumbError(code, field));
+}
+
+/** `f()` must either return or throw a PROTOCOL NetplumbError: never anything else. */
+export function parsesOrProtocolError(f: () => unknown): 'ok' | 'error' {
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    if (!(e instanceof NetplumbError) || e.code !== 'PROTOCOL') throw new Error(`parser threw a non-PROTOCOL error: ${String(e)}`, { cause: e });
+    return 'error';
+  }
+}
