@@ -30,7 +30,7 @@ function describeValue(v: unknown): string {
 export function integer(field: string, v: unknown, min: number, max: number): number {
   let n: number;
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw invalidArgument(field, `${describeValue(v)} is not an integer`);
+    if (!Number.isSafeInteger(v)) throw invalidArgument(field, `${describeValue(v)} is not an integer`);
     n = v;
   } else if (typeof v === 'string') {
     if (!/^(0|-?[1-9][0-9]{0,15})$/.test(v)) throw invalidArgument(field, `${describeValue(v)} is not a decimal integer`);

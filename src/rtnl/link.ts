@@ -195,12 +195,22 @@ export class LinkVerbs {
 
   /**
    * Create a link; for veth, the peer too (in its namespace, under its final name, in the same message).
+   * An alias, which the kernel ignores on creation, is set right after (the link is removed if that fails).
    * Equivalent to: ip link add name NAME [link PARENT] [address MAC] [mtu N] [group G] [master M] [netns NS] [up] type KIND [ARGS] [peer name P address … mtu … netns NS]
    */
   async add(options: LinkAddOptions): Promise<void> {
     const o = validateLinkAdd(options);
     const ctx = await this.resolve(refsOf(o));
     await send(this.engine, linkAddRequest(o, ctx));
+    // The kernel ignores IFLA_IFALIAS on creation: set it now, and undo the creation if that fails.
+    if (o.alias !== undefined && o.alias !== '') {
+      try {
+        await send(this.engine, linkSetRequest(o.name, { alias: o.alias }, ctx));
+      } catch (e) {
+        await send(this.engine, linkDelRequest(o.name)).catch(() => undefined);
+        throw e;
+      }
+    }
   }
 
   /** Equivalent to: ip link set dev DEV [up|down] [mtu N] [address MAC] [name NEW] [master M|nomaster] [netns NS] [group G] [promisc on|off] [alias A] */

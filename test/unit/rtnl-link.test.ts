@@ -89,6 +89,8 @@ test('link add validation fails before anything is built', () => {
     [{ name: 'm', kind: 'macvlan', link: 2, mode: 'bogus' as 'bridge' }, 'mode'],
     [{ name: 'x', kind: 'vxlan', id: 1 << 24 }, 'id'],
     [{ name: 'x', kind: 'nope' } as unknown as LinkAddOptions, 'kind'],
+    [{ name: 'h1', kind: 'veth', peer: { name: 'p', up: true } } as unknown as LinkAddOptions, 'peer.up'],
+    [{ name: 'h1', kind: 'veth', peer: { name: 'p', alias: 'x' } } as unknown as LinkAddOptions, 'peer.alias'],
   ];
   for (const [o, field] of bad) assert.throws(() => validateLinkAdd(o), isNetplumbError('INVALID_ARGUMENT', field), JSON.stringify(o));
 });
@@ -218,4 +220,22 @@ test('delMany: a fresh random group on every link (pipelined), then one delete b
 test('delMany with missingOk false reports the links that could not be deleted', async () => {
   const rtnl = new Rtnl(linkKernel(dumpedLinks()));
   await assert.rejects(rtnl.link.delMany(['a', 'gone0'], { missingOk: false }), (e: unknown) => isNetplumbError('NOT_FOUND')(e) && JSON.stringify((e as { details: { failed: unknown } }).details.failed) === '["gone0"]');
+});
+
+test('link add with an alias: created, then the alias set (the kernel ignores it on creation); undone if that fails', async () => {
+  const seen: string[] = [];
+  let failAlias = false;
+  const k = new FakeKernel(9, (req, kk) => {
+    const a = parseAttrs(req.payload.subarray(16), LINK_TABLE);
+    seen.push(`${req.type}:${(req.flags & 0x400) !== 0 ? 'create' : ''}:${a.alias ?? ''}`);
+    return [failAlias && a.alias !== undefined && (req.flags & 0x400) === 0 ? kk.error(req, 1) : kk.ack(req)];
+  });
+  const rtnl = new Rtnl(k);
+  await rtnl.link.add({ name: 'h1', kind: 'bridge', alias: 'owner=np' });
+  // Sent on creation too (the kernel ignores it there today), then set.
+  assert.deepEqual(seen, ['16:create:owner=np', '16::owner=np']);
+  seen.length = 0;
+  failAlias = true;
+  await assert.rejects(rtnl.link.add({ name: 'h2', kind: 'bridge', alias: 'owner=np' }), isNetplumbError('PRIVILEGE'));
+  assert.deepEqual(seen, ['16:create:owner=np', '16::owner=np', '17::']);
 });

@@ -4,7 +4,7 @@
  * its target namespace (IFLA_NET_NS_FD), under its final name, MAC and MTU, in the same
  * RTM_NEWLINK as the host side: no move, no rename, and nothing left behind on a clash.
  */
-import { IFF } from '../constants/if-link.js';
+import { invalidArgument } from '../../errors.js';
 import { encodeLinkAttrs, validateLinkCommon, type LinkCommonOptions } from '../link-attrs.js';
 import { linkKind } from '../link-kind.js';
 import { IFINFOMSG } from '../structs.js';
@@ -15,11 +15,14 @@ export const VETH_INFO = {
   VETH_INFO_PEER: 1,
 } as const;
 
-export interface VethPeer extends LinkCommonOptions {
+/**
+ * The peer's attributes. It cannot be created up (the kernel opens it before the pair is
+ * joined: ENOTCONN) nor with an alias (IFLA_IFALIAS is ignored on creation, and the peer
+ * may be in a namespace this socket does not reach): set those afterwards, in its namespace.
+ */
+export interface VethPeer extends Omit<LinkCommonOptions, 'alias'> {
   /** The peer's name (in its namespace); the kernel picks `vethN` when absent. */
   name?: string;
-  /** Bring the peer up as it is created. */
-  up?: boolean;
 }
 
 export interface VethOptions {
@@ -35,6 +38,9 @@ export const veth = linkKind<VethOptions, VethInfo>({
   validate(o) {
     if (o.peer === undefined) return o;
     const peer = validateLinkCommon(o.peer, 'peer.');
+    for (const field of ['up', 'alias']) {
+      if (field in o.peer) throw invalidArgument(`peer.${field}`, `cannot be given when the veth is created; set it afterwards in the peer's namespace`);
+    }
     if (peer.name !== undefined) peer.name = ifName('peer.name', peer.name);
     return { ...o, peer };
   },
@@ -42,8 +48,7 @@ export const veth = linkKind<VethOptions, VethInfo>({
     const peer = o.peer;
     if (peer === undefined) return;
     w.nest(VETH_INFO.VETH_INFO_PEER, (p) => {
-      const up = peer.up === true ? IFF.IFF_UP : 0;
-      p.raw(IFINFOMSG.encode({ flags: up, change: up }));
+      p.raw(IFINFOMSG.encode({}));
       encodeLinkAttrs(p, peer);
     });
   },
