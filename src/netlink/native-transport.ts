@@ -30,8 +30,9 @@ class NativeNetlinkTransport implements NetlinkTransport {
 
   send(datagrams: Buffer[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#poller.send(datagrams, (err) => {
-        if (err) reject(fromSysError(err, `sending to netlink in ${this.label}`));
+      this.#poller.send(datagrams, (err, sent) => {
+        // `sent` datagrams reached the kernel and will be answered; the engine keeps those pending.
+        if (err) reject(fromSysError(err, `sending to netlink in ${this.label}`, { sent }));
         else resolve();
       });
     });

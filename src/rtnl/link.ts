@@ -272,7 +272,8 @@ export class LinkVerbs {
       .map((o, i) => ({ o, ref: refs[i] }))
       .filter((x): x is { o: PromiseRejectedResult; ref: LinkRef } => x.o.status === 'rejected')
       .filter((x) => !(missingOk && x.o.reason instanceof NetplumbError && x.o.reason.code === ErrorCode.NOT_FOUND));
-    if (failures.length < refs.length) await send(this.engine, linkDelGroupRequest(group));
+    // Only links that really joined the group are deleted; an empty group would be ENODEV.
+    if (outcomes.some((o) => o.status === 'fulfilled')) await send(this.engine, linkDelGroupRequest(group));
     const first = failures[0];
     if (first !== undefined) {
       const cause = first.o.reason as unknown;

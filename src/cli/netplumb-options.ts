@@ -1,0 +1,98 @@
+/** The `netplumb` subcommands and the long options each one takes. */
+import type { OptionTable } from './long-options.js';
+
+const connection = {
+  'ovs-db': { kind: 'value', metavar: 'REMOTE', summary: 'OVSDB server: unix:/run/openvswitch/db.sock (default) or tcp:HOST:PORT' },
+  'docker-host': { kind: 'value', metavar: 'URL', summary: 'container engine API socket: unix:///run/docker.sock (default) or a podman socket' },
+} as const satisfies OptionTable;
+
+const output = {
+  json: { kind: 'flag', summary: 'print the result as one JSON object on stdout' },
+  help: { kind: 'flag', summary: 'show this help' },
+} as const satisfies OptionTable;
+
+export const ATTACH_OPTIONS = {
+  bridge: { kind: 'value', metavar: 'NAME', summary: 'host side: OVS or Linux bridge, parent NIC, or mac:<hostmac> (required)' },
+  container: { kind: 'value', metavar: 'REF', summary: 'container name or id, pid:<pid>, netns:<name> or a namespace path (required)' },
+  ip: { kind: 'value', metavar: 'ADDR/LEN[@GW]', summary: 'address, or 0/0 (none, the default), dhcp[:opts], udhcpc[-f][:opts], dhclient[-f][:opts], dhcpcd[-f][:opts]' },
+  gateway: { kind: 'value', metavar: 'ADDR', summary: 'replace the container\'s default route (same as @GW in --ip)' },
+  vlan: { kind: 'value', metavar: 'VID', summary: 'access VLAN 1..4094 (OVS tag; 802.1Q subinterface for macvlan)' },
+  trunks: { kind: 'value', metavar: 'VID,VID…', summary: 'OVS trunk port carrying these VLANs (instead of --vlan)' },
+  mac: { kind: 'value', metavar: 'MAC', summary: 'container MAC: aa:bb:cc:dd:ee:ff, or U:<seed> for pipework\'s stable MAC' },
+  ifname: { kind: 'value', metavar: 'NAME', summary: 'interface name in the container (default eth1; ib0 on IPoIB)' },
+  'host-ifname': { kind: 'value', metavar: 'NAME', summary: 'host-side interface name (default: generated np…, ≤ 15 bytes)' },
+  mtu: { kind: 'value', metavar: 'N', summary: 'MTU 68..65535 (default: the bridge\'s or NIC\'s)' },
+  mode: { kind: 'value', metavar: 'MODE', summary: 'ovs, bridge, macvlan, dummy, phys or ipoib (default: detect, like pipework)' },
+  'macvlan-mode': { kind: 'value', metavar: 'MODE', summary: 'bridge (default), vepa, private or passthru' },
+  'create-bridge': { kind: 'flag', summary: 'create the bridge if it does not exist (pipework does so for br* and ovs*)' },
+  force: { kind: 'flag', summary: 'replace an existing attachment of this interface whose settings differ' },
+  'allow-host-netns': { kind: 'flag', summary: 'allow the target to be the host\'s own network namespace' },
+  'wait-up': { kind: 'value', metavar: 'SECONDS', summary: 'wait until the container interface is up (0..3600)' },
+  ...output,
+  ...connection,
+} as const satisfies OptionTable;
+
+export const DETACH_OPTIONS = {
+  container: { kind: 'value', metavar: 'REF', summary: 'the container (required); the same forms as for attach' },
+  ifname: { kind: 'value', metavar: 'NAME', summary: 'the interface in the container to detach (default eth1)' },
+  all: { kind: 'flag', summary: 'detach every netplumb interface of the container' },
+  ...output,
+  ...connection,
+} as const satisfies OptionTable;
+
+export const LIST_OPTIONS = {
+  container: { kind: 'value', metavar: 'REF', summary: 'only this container\'s attachments' },
+  ...output,
+  ...connection,
+} as const satisfies OptionTable;
+
+export const SHOW_OPTIONS = {
+  container: { kind: 'value', metavar: 'REF', summary: 'the container (required)' },
+  ifname: { kind: 'value', metavar: 'NAME', summary: 'the interface in the container (default eth1)' },
+  ...output,
+  ...connection,
+} as const satisfies OptionTable;
+
+export const GC_OPTIONS = {
+  'dry-run': { kind: 'flag', summary: 'print what would be removed, remove nothing' },
+  ...output,
+  ...connection,
+} as const satisfies OptionTable;
+
+export const SERVE_OPTIONS = {
+  socket: { kind: 'value', metavar: 'PATH', summary: 'API socket path (default /run/netplumb/api.sock)' },
+  group: { kind: 'value', metavar: 'NAME', summary: 'group allowed to use the socket (mode 0660)' },
+  help: output.help,
+  ...connection,
+} as const satisfies OptionTable;
+
+export const HELP_OPTIONS = { help: output.help } as const satisfies OptionTable;
+
+export const SUBCOMMAND_OPTIONS = {
+  attach: ATTACH_OPTIONS,
+  detach: DETACH_OPTIONS,
+  list: LIST_OPTIONS,
+  show: SHOW_OPTIONS,
+  gc: GC_OPTIONS,
+  serve: SERVE_OPTIONS,
+  help: HELP_OPTIONS,
+  version: HELP_OPTIONS,
+} as const;
+
+export type Subcommand = keyof typeof SUBCOMMAND_OPTIONS;
+export const SUBCOMMANDS = Object.keys(SUBCOMMAND_OPTIONS) as Subcommand[];
+
+export function isSubcommand(word: string): word is Subcommand {
+  return Object.hasOwn(SUBCOMMAND_OPTIONS, word);
+}
+
+export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
+  attach: 'wire a container into a bridge, NIC (macvlan) or dummy interface',
+  detach: 'undo attach: remove the interface, its OVS port and routes it replaced',
+  list: 'list netplumb attachments (all, or one container\'s)',
+  show: 'show one attachment in detail',
+  gc: 'remove what dead containers left behind (veths, OVS ports)',
+  serve: 'run the daemon that serves the API on a unix socket',
+  help: 'show help for a subcommand',
+  version: 'print the version',
+};

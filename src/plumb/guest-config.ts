@@ -1,0 +1,76 @@
+/**
+ * Configure the interface inside the guest: link up, addresses, gateway — each undoable —
+ * then announce the addresses (gratuitous ARP / unsolicited neighbour advertisement).
+ */
+import type { Logger } from 'pino';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import type { Rtnl } from '../rtnl/index.js';
+import type { Route } from '../rtnl/index.js';
+import { ipPrefix, gateway as validGateway, type IpPrefix } from '../validate.js';
+import type { Rollback } from './rollback.js';
+
+export interface GuestIpPlan {
+  addresses: IpPrefix[];
+  gateway?: string;
+}
+
+/** Is `gw` inside the subnet of one of the addresses (same family)? */
+function onSubnet(gw: string, addresses: IpPrefix[]): boolean {
+  const g = validGateway('gateway', gw);
+  return addresses.some((a) => {
+    if (a.family !== g.family) return false;
+    for (let bit = 0; bit < a.prefixLen; bit++) {
+      const m = 7 - (bit & 7);
+      if ((((a.bytes[bit >> 3] ?? 0) >> m) & 1) !== (((g.bytes[bit >> 3] ?? 0) >> m) & 1)) return false;
+    }
+    return true;
+  });
+}
+
+/**
+ * Equivalent to:
+ *   ip -n G link set dev IF up
+ *   ip -n G addr add A/N [brd +] dev IF          (IPv6: nodad)
+ *   ip -n G route add GW dev IF scope link        (only if GW is outside every subnet)
+ *   ip -n G route replace default via GW dev IF
+ */
+export async function configureGuest(rtnl: Rtnl, ifname: string, plan: GuestIpPlan, rb: Rollback, log?: Logger): Promise<void> {
+  await rb.step('guest link up', () => rtnl.link.set(ifname, { up: true }));
+  // Addresses and routes die with the interface; only the replaced default route needs an undo.
+  await Promise.all(plan.addresses.map((a) => rtnl.addr.add({ dev: ifname, address: a.cidr, ...(a.family === 6 ? { nodad: true } : {}) })));
+  if (plan.gateway === undefined) return;
+  const gw = validGateway('gateway', plan.gateway);
+  if (!onSubnet(plan.gateway, plan.addresses)) {
+    // pipework PR #100: a gateway outside the subnet is reached through an on-link host route.
+    await rtnl.route.add({ dst: `${gw.address}/${gw.family === 4 ? 32 : 128}`, dev: ifname, scope: 'link' });
+  }
+  const previous = (await rtnl.route.list({ family: gw.family })).filter((r) => r.dst === 'default');
+  await rb.step(
+    'guest default route',
+    () => rtnl.route.replace({ dst: 'default', via: gw.address, dev: ifname }),
+    () => ({ what: `default route via ${gw.address} in the guest`, run: () => restoreDefault(rtnl, previous, gw.family, log) }),
+  );
+}
+
+async function restoreDefault(rtnl: Rtnl, previous: Route[], family: 4 | 6, log?: Logger): Promise<void> {
+  const old = previous[0];
+  if (old === undefined) {
+    await rtnl.route.del({ dst: 'default', family }).catch((e: unknown) => {
+      if (!(e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND)) throw e;
+    });
+    return;
+  }
+  log?.debug({ gateway: old.gateway }, 'restoring the previous default route');
+  await rtnl.route.replace({ dst: 'default', ...(old.gateway ? { via: old.gateway } : { family }), ...(old.oif ? { dev: old.oif } : {}) });
+}
+
+/** Parse and validate the addresses of a spec (a v4/v6 mix is allowed). */
+export function planAddresses(addresses: string[], gw?: string): GuestIpPlan {
+  const parsed = addresses.map((a, i) => ipPrefix(addresses.length === 1 ? 'ip' : `ip[${i}]`, a));
+  if (gw !== undefined) {
+    const g = validGateway('gateway', gw);
+    if (parsed.some((p) => p.bytes.equals(g.bytes))) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `invalid gateway: ${g.address} is the interface's own address`, { field: 'gateway' });
+    if (!parsed.some((p) => p.family === g.family)) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `invalid gateway: ${g.address} has no address of its family on the interface`, { field: 'gateway' });
+  }
+  return gw === undefined ? { addresses: parsed } : { addresses: parsed, gateway: gw };
+}

@@ -1,0 +1,100 @@
+/**
+ * What the host interface of an attach is — OVS bridge, Linux bridge, a NIC for macvlan —
+ * detected as pipework does, and the bridge created when pipework would create it.
+ */
+import { existsSync } from 'node:fs';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import type { Link, Rtnl } from '../rtnl/index.js';
+import type { Vswitch } from '../ovsdb/index.js';
+import type { AttachMode, AttachSpec } from './spec.js';
+
+export interface HostTarget {
+  mode: AttachMode;
+  /** The bridge or parent NIC name. */
+  name: string;
+  /** Its kernel link, when it has one in the host namespace. */
+  link?: Link;
+  /** MTU the guest interface inherits (pipework PR #68). */
+  mtu: number;
+  created: boolean;
+}
+
+export interface HostTargetDeps {
+  rtnl: Rtnl;
+  /** Connect to OVSDB on demand (only when the target may be an OVS bridge). */
+  vswitch: () => Promise<Vswitch>;
+  datapathType: string;
+}
+
+/** `netdev` (userspace) when the kernel has no Open vSwitch datapath module. */
+export function defaultDatapathType(): string {
+  return existsSync('/sys/module/openvswitch') ? 'system' : 'netdev';
+}
+
+async function findLink(rtnl: Rtnl, name: string): Promise<Link | undefined> {
+  try {
+    return await rtnl.link.get(name);
+  } catch (e) {
+    if (e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Equivalent to pipework's detection: /sys/class/net/X/bridge → Linux bridge;
+ * `ovs-vsctl list-br` → OVS; type 32 → IPoIB; anything else that exists → NIC (macvlan);
+ * absent, with `createBridge` (the pipework command sets it for `br*` and `ovs*`): create it.
+ */
+export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps): Promise<HostTarget> {
+  const { rtnl } = deps;
+  let name = spec.host;
+  if (spec.hostMac !== undefined) {
+    const mac = spec.hostMac.toLowerCase();
+    const found = (await rtnl.link.list()).find((l) => l.mac === mac);
+    if (found === undefined) throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${mac}`, { field: 'hostMac' });
+    name = found.name;
+  }
+  const link = await findLink(rtnl, name);
+  const mtuOf = (l: Link | undefined) => l?.mtu ?? 1500;
+  const explicit = spec.mode;
+
+  const newLinuxBridge = link === undefined && spec.createBridge === true && name.startsWith('br');
+  if (explicit === 'bridge' || (explicit === undefined && (link?.kind === 'bridge' || newLinuxBridge))) {
+    if (link !== undefined) {
+      if (link.kind !== 'bridge') throw new NetplumbError(ErrorCode.CONFLICT, `host interface "${name}" is a ${link.kind ?? 'device'}, not a Linux bridge`, { field: 'host' });
+      return { mode: 'bridge', name, link, mtu: mtuOf(link), created: false };
+    }
+    if (spec.createBridge !== true) throw bridgeNotFound(name, 'Linux bridge');
+    // Equivalent to: ip link add NAME type bridge ; ip link set NAME up
+    await rtnl.link.add({ name, kind: 'bridge', up: true });
+    return { mode: 'bridge', name, link: await rtnl.link.get(name), mtu: 1500, created: true };
+  }
+
+  if (explicit === 'ovs' || (explicit === undefined && (link === undefined || link.kind === 'tun' || link.kind === 'openvswitch'))) {
+    const mayBeOvs = explicit === 'ovs' || link !== undefined || name.startsWith('ovs') || spec.createBridge === true;
+    if (mayBeOvs) {
+      const vs = await deps.vswitch();
+      if ((await vs.getBridge(name)) !== undefined) return { mode: 'ovs', name, ...(link ? { link } : {}), mtu: mtuOf(link), created: false };
+      if (link === undefined && spec.createBridge === true) {
+        // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
+        await vs.addBridge(name, { mayExist: true, datapathType: deps.datapathType, wait: true });
+        const created = await findLink(rtnl, name);
+        return { mode: 'ovs', name, ...(created ? { link: created } : {}), mtu: mtuOf(created), created: true };
+      }
+      if (explicit === 'ovs') throw bridgeNotFound(name, 'Open vSwitch bridge', vs.remote);
+    }
+  }
+
+  if (link === undefined) {
+    if (explicit === 'dummy' || name.startsWith('dummy')) return { mode: 'dummy', name, mtu: 1500, created: false };
+    throw new NetplumbError(ErrorCode.NOT_FOUND, `host interface "${name}" does not exist, and netplumb does not know how to set it up: name an existing bridge or NIC, or a new bridge starting with "br" (Linux) or "ovs" (Open vSwitch)`, { field: 'host' });
+  }
+  if (explicit === 'phys') return { mode: 'phys', name, link, mtu: mtuOf(link), created: false };
+  if (link.type === 32 || explicit === 'ipoib') return { mode: 'ipoib', name, link, mtu: mtuOf(link), created: false };
+  return { mode: 'macvlan', name, link, mtu: mtuOf(link), created: false };
+}
+
+function bridgeNotFound(name: string, what: string, where?: string): NetplumbError {
+  const fix = what.startsWith('Open') ? `create it with --create-bridge or ovs-vsctl add-br ${name}` : `create it with --create-bridge or ip link add ${name} type bridge`;
+  return new NetplumbError(ErrorCode.NOT_FOUND, `${what} "${name}" not found${where ? ` in ${where}` : ''}; ${fix}`, { field: 'host' });
+}

@@ -1,0 +1,63 @@
+/**
+ * Container MAC addresses: literal ones (normalised) and pipework's stable `U:<seed>` form.
+ *
+ * pipework (PR #173) derives the address with
+ *     echo $macunique | md5sum | sed 's/^\(..\)\(..\)\(..\)\(..\)\(..\).*$/02:\1:\2:\3:\4:\5/'
+ * i.e. `02:` followed by the first 5 bytes of md5(seed + "\n"): `echo` appends the newline.
+ * Because `$macunique` is unquoted, the shell would also split it on whitespace, expand
+ * glob characters and (dash's echo) interpret backslashes; seeds that the shell would
+ * change are refused, so that every accepted seed gives exactly pipework's address.
+ */
+import { createHash } from 'node:crypto';
+import { invalidArgument } from '../errors.js';
+import { macAddress } from '../validate.js';
+
+export const STABLE_MAC_PREFIX = 'U:';
+
+/** A literal unicast MAC, `aa:bb:…` or `AA-BB-…`, as lowercase colon hex. */
+export function normalizeMac(field: string, text: unknown): string {
+  return macAddress(field, text);
+}
+
+/** Why the shell would not pass `seed` to md5sum unchanged, or undefined if it would. */
+function shellAlteration(seed: string): string | undefined {
+  if (seed.length === 0) return 'is empty (pipework would hash a lone newline: every container would get the same MAC)';
+  if (/[\s]/u.test(seed)) return 'contains whitespace (the shell splits it)';
+  if (/[\u0000-\u001f\u007f]/u.test(seed)) return 'contains a control character';
+  if (seed.includes('\\')) return 'contains a backslash (echo interprets it)';
+  if (/[*?[]/.test(seed)) return 'contains a glob character (* ? [): the shell may expand it';
+  if (/^-[neE]+$/.test(seed)) return `is an echo option (${seed})`;
+  return undefined;
+}
+
+/** The exact bytes pipework hashes for `U:<seed>`: the seed's UTF-8 and echo's newline. */
+export function stableMacSeedBytes(seed: string): Buffer {
+  const why = shellAlteration(seed);
+  if (why !== undefined) throw invalidArgument('mac', `U:${seed} ${why}`);
+  return Buffer.from(`${seed}\n`, 'utf8');
+}
+
+/** pipework's `U:<seed>` MAC: `02:` + md5(seed + "\n")[0..5]. */
+export function stableMac(seed: string): string {
+  const digest = createHash('md5').update(stableMacSeedBytes(seed)).digest();
+  return ['02', ...Array.from(digest.subarray(0, 5), (b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+/**
+ * A MAC argument as given on a command line: a literal MAC (returned normalised) or
+ * `U:<seed>` (validated, returned as given: the engine derives it with `resolveMac`).
+ */
+export function parseMacArgument(field: string, text: string): string {
+  if (text.startsWith(STABLE_MAC_PREFIX)) {
+    const seed = text.slice(STABLE_MAC_PREFIX.length);
+    stableMacSeedBytes(seed);
+    return text;
+  }
+  if (/^u:/i.test(text)) throw invalidArgument(field, `${JSON.stringify(text)} is not a MAC address; did you mean U:${text.slice(2)}? (the U is upper case)`);
+  return normalizeMac(field, text);
+}
+
+/** The address to set for a MAC argument: `U:<seed>` derived, a literal normalised. */
+export function resolveMac(field: string, text: string): string {
+  return text.startsWith(STABLE_MAC_PREFIX) ? stableMac(text.slice(STABLE_MAC_PREFIX.length)) : normalizeMac(field, text);
+}

@@ -1,0 +1,384 @@
+/**
+ * The engine: attach, detach, list. Resolve the guest → plan → apply → on any failure
+ * roll back every completed step in reverse.
+ *
+ * One Plumber holds a netlink socket in the host namespace and (on demand) one OVSDB
+ * connection; a guest's socket is opened per operation, bound to the guest's namespace fd
+ * held for the whole operation.
+ */
+import type { Logger } from 'pino';
+import { ErrorCode, NetplumbError, invalidArgument } from '../errors.js';
+import { openNetns, hostNetnsIdentity, type Netns, type NetnsSelector } from '../netns/index.js';
+import { openRouteTransport } from '../netlink/native-transport.js';
+import { Rtnl, type Link } from '../rtnl/index.js';
+import { Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
+import { ifName, mtu as validMtu, vlanId } from '../validate.js';
+import { resolveGuest, type Guest } from '../guest/resolve.js';
+import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.js';
+import { resolveHostTarget, defaultDatapathType, type HostTarget } from './host-target.js';
+import { resolveMac } from './mac.js';
+import { announce } from './announce.js';
+import { Rollback, type StepHook } from './rollback.js';
+import {
+  ALIAS_PREFIX, aliasFor, attachmentId, decodeRecord, defaultHostIfname, externalIdsFor, sameSettings,
+  type AttachmentRecord,
+} from './record.js';
+import type { AttachSpec } from './spec.js';
+import type { GuestRef } from '../guest/ref.js';
+import type { GuestRef as SpecGuestRef } from './spec.js';
+
+/** The spec's guest forms, as the resolver takes them (`{ netns }` names a /run/netns entry). */
+function toGuestRef(g: SpecGuestRef | GuestRef): GuestRef {
+  return typeof g === 'object' && 'netns' in g ? { name: g.netns } : g;
+}
+
+export interface PlumberOptions {
+  logger?: Logger;
+  /** OVSDB remote (`unix:/run/openvswitch/db.sock` by default, or $OVS_DB / $OVS_RUNDIR). */
+  ovsDb?: string;
+  /** Docker Engine API socket (`unix:///var/run/docker.sock` by default, or $DOCKER_HOST). */
+  dockerHost?: string;
+  /** The namespace host-side links live in (where ovs-vswitchd runs); default: this process's. */
+  hostNetns?: NetnsSelector;
+  /** `datapath_type` for OVS bridges netplumb creates; default `netdev` without the kernel module. */
+  datapathType?: string;
+  /** How long to wait for ovs-vswitchd to apply a port (ms). */
+  applyTimeoutMs?: number;
+  /** Test hook: called after each completed step of an attach. */
+  stepHook?: StepHook;
+}
+
+export interface AttachResult {
+  /** False when the same attachment already existed (idempotent no-op). */
+  changed: boolean;
+  record: AttachmentRecord;
+  ofport?: number;
+}
+
+export interface DetachRequest {
+  guest: SpecGuestRef | GuestRef;
+  /** One interface; omitted: every attachment of the guest. */
+  ifname?: string;
+}
+
+export interface DetachResult {
+  detached: AttachmentRecord[];
+}
+
+export interface Attachment {
+  record: AttachmentRecord;
+  /** The host-side link exists (veth modes). */
+  hostLinkPresent: boolean;
+  hostLinkUp: boolean;
+  ofport?: number;
+  ovsError?: string;
+  /** The attachment's interface is gone (container died): `netplumb detach` or `gc` cleans it. */
+  orphaned: boolean;
+}
+
+const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
+
+export class Plumber {
+  #vswitch: Promise<Vswitch> | undefined;
+  readonly #hostNs: Netns | undefined;
+  readonly #host: Rtnl;
+  readonly #log: Logger | undefined;
+
+  private constructor(private readonly opts: PlumberOptions, hostNs: Netns | undefined) {
+    this.#hostNs = hostNs;
+    this.#host = new Rtnl(openRouteTransport(hostNs?.fd, hostNs?.label ?? 'the host namespace'));
+    this.#log = opts.logger?.child({ component: 'plumb' });
+  }
+
+  static open(opts: PlumberOptions = {}): Plumber {
+    const hostNs = opts.hostNetns ? openNetns(opts.hostNetns) : undefined;
+    return new Plumber(opts, hostNs);
+  }
+
+  /** The OVSDB connection, opened on first use. */
+  vswitch(): Promise<Vswitch> {
+    this.#vswitch ??= Vswitch.connect({
+      ...(this.opts.ovsDb ? { remote: this.opts.ovsDb } : {}),
+      ...(this.opts.logger ? { logger: this.opts.logger } : {}),
+    }).catch((e: unknown) => {
+      this.#vswitch = undefined;
+      throw e;
+    });
+    return this.#vswitch;
+  }
+
+  async close(): Promise<void> {
+    this.#host.close();
+    this.#hostNs?.close();
+    const vs = this.#vswitch;
+    this.#vswitch = undefined;
+    if (vs) await (await vs.catch(() => undefined))?.close();
+  }
+
+  /** Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec. */
+  async attach(spec: AttachSpec): Promise<AttachResult> {
+    const ifname = ifName('ifname', spec.ifname ?? 'eth1');
+    const hostIfnameGiven = spec.hostIfname === undefined ? undefined : ifName('hostIfname', spec.hostIfname);
+    const vlan = spec.vlan === undefined ? undefined : vlanId('vlan', spec.vlan);
+    const trunks = spec.trunks?.map((t, i) => vlanId(`trunks[${i}]`, t));
+    if (vlan !== undefined && trunks !== undefined) throw invalidArgument('trunks', 'give an access VLAN or trunks, not both');
+    const mtuGiven = spec.mtu === undefined ? undefined : validMtu('mtu', spec.mtu);
+    const mac = spec.mac === undefined ? undefined : resolveMac('mac', spec.mac);
+    const plan: GuestIpPlan = spec.ip.kind === 'static' ? planAddresses([spec.ip.address], spec.ip.gateway) : { addresses: [] };
+    if (spec.metadata) validateUserExternalIds(spec.metadata);
+
+    const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
+    const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
+    const guestRtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
+    try {
+      const target = await resolveHostTarget(spec, { rtnl: this.#host, vswitch: () => this.vswitch(), datapathType: this.opts.datapathType ?? defaultDatapathType() });
+      if (vlan !== undefined && target.mode === 'bridge') throw invalidArgument('vlan', 'VLAN configuration is not supported for a Linux bridge; use an Open vSwitch bridge');
+      if (trunks !== undefined && target.mode !== 'ovs') throw invalidArgument('trunks', 'trunk ports need an Open vSwitch bridge');
+      const guestId = guest.containerId ?? `netns:${guest.netns.dev}:${guest.netns.ino}`;
+      const id = attachmentId({ guestId, ifname });
+      const record: AttachmentRecord = {
+        id, guestId, ifname, mode: target.mode, host: target.name,
+        hostIfname: hostIfnameGiven ?? defaultHostIfname(id),
+        ...(guest.containerName ? { guestName: guest.containerName } : {}),
+        ...(guest.pid ? { pid: guest.pid } : {}),
+        addresses: plan.addresses.map((a) => a.cidr),
+        ...(plan.gateway ? { gateway: plan.gateway } : {}),
+        mac: mac ?? '',
+        ...(vlan !== undefined ? { vlan } : {}),
+        ...(trunks !== undefined ? { trunks } : {}),
+        mtu: mtuGiven ?? target.mtu,
+      };
+      const existing = await this.existing(record, guestRtnl);
+      if (existing !== undefined) {
+        if (sameSettings(existing, record)) {
+          log?.info({ attachment: id }, 'already attached with the same settings');
+          return { changed: false, record: existing };
+        }
+        if (spec.force !== true) {
+          throw new NetplumbError(ErrorCode.CONFLICT, `${guest.ref} already has ${ifname} attached to ${existing.host} with other settings; detach it first or pass --force to replace it`, { field: 'ifname', existing });
+        }
+        await this.removeAttachment(existing, guestRtnl);
+      }
+      if (await linkExists(guestRtnl, ifname)) {
+        throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
+      }
+      const result = await Rollback.run((rb) => this.apply(record, target, guest, guestRtnl, plan, rb), log, this.opts.stepHook);
+      await announce(guest.netns, guestRtnl, ifname, plan.addresses, log);
+      if (spec.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, spec.waitUpMs);
+      log?.info({ attachment: id, host: target.name, mode: target.mode }, 'attached');
+      return { changed: true, record, ...(result.ofport !== undefined ? { ofport: result.ofport } : {}) };
+    } finally {
+      guestRtnl.close();
+      guest.release();
+    }
+  }
+
+  /** Resolve and hold the guest's namespace; the configured host namespace is refused like our own. */
+  private async resolve(ref: GuestRef, allowHostNetns: boolean): Promise<Guest> {
+    const guest = await resolveGuest(ref, { allowHostNetns, ...(this.opts.dockerHost ? { dockerOptions: { host: this.opts.dockerHost } } : {}) });
+    if (!allowHostNetns && this.#hostNs?.is(guest.identity)) {
+      guest.release();
+      throw new NetplumbError(ErrorCode.HOST_NAMESPACE_REFUSED, `${guest.ref} is the host namespace netplumb plugs into; refusing to change it (pass --allow-host-netns to force)`, { field: 'guest' });
+    }
+    return guest;
+  }
+
+  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback): Promise<{ ofport?: number }> {
+    const peer = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
+    if (r.mode === 'macvlan' || r.mode === 'dummy') {
+      // The guest interface is created directly in the guest namespace: nothing on the host.
+      // Equivalent to: ip link add link PARENT name IF netns G address MAC mtu M type macvlan mode bridge
+      const base = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, alias: aliasFor(r), ...(r.mac ? { mac: r.mac } : {}) };
+      await rb.step('guest link', () => this.#host.link.add(r.mode === 'macvlan' ? { ...base, kind: 'macvlan', link: target.name, mode: 'bridge' } : { ...base, kind: 'dummy' }), () => ({
+        what: `${r.mode} "${r.ifname}" in ${guest.ref}`,
+        run: () => ignoreMissing(guestRtnl.link.del(r.ifname)),
+      }));
+      await configureGuest(guestRtnl, r.ifname, plan, rb, this.#log);
+      return {};
+    }
+    if (r.mode !== 'ovs' && r.mode !== 'bridge') throw new NetplumbError(ErrorCode.UNSUPPORTED, `attach mode "${r.mode}" is not supported yet`, { field: 'mode' });
+
+    // Equivalent to: ip link add HOSTIF mtu M type veth peer name IF netns G address MAC mtu M
+    await rb.step('veth', () => this.#host.link.add({ name: r.hostIfname, kind: 'veth', mtu: r.mtu, alias: aliasFor(r), peer }), () => ({
+      what: `veth "${r.hostIfname}" in the host namespace`,
+      run: () => ignoreMissing(this.#host.link.del(r.hostIfname)),
+    }));
+    let ofport: number | undefined;
+    const hostSide = async () => {
+      if (r.mode === 'bridge') {
+        // Equivalent to: ip link set HOSTIF master BRIDGE up
+        await rb.step('host link', () => this.#host.link.set(r.hostIfname, { master: r.host, up: true }));
+        return;
+      }
+      await rb.step('host link up', () => this.#host.link.set(r.hostIfname, { up: true }));
+      const vs = await this.vswitch();
+      const ids = externalIdsFor(r);
+      // Equivalent to: ovs-vsctl add-port BRIDGE HOSTIF tag=VLAN -- set interface HOSTIF external_ids:…
+      const added = await rb.step(
+        'ovs port',
+        () => vs.addPort(r.host, {
+          name: r.hostIfname,
+          ...(r.vlan !== undefined ? { tag: r.vlan } : {}),
+          ...(r.trunks !== undefined ? { trunks: r.trunks, vlanMode: 'trunk' as const } : {}),
+          externalIds: ids.port,
+          interfaceExternalIds: ids.iface,
+        }, { wait: this.opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS }),
+        () => ({ what: `OVS port "${r.hostIfname}" on ${r.host}`, run: async () => void (await vs.delPort(r.hostIfname, { ifExists: true })) }),
+      );
+      ofport = added.ofport;
+    };
+    const outcomes = await Promise.allSettled([hostSide(), configureGuest(guestRtnl, r.ifname, plan, rb, this.#log)]);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    return ofport === undefined ? {} : { ofport };
+  }
+
+  /** The recorded attachment for this key, if any, and whether it is still whole. */
+  private async existing(r: AttachmentRecord, guestRtnl: Rtnl): Promise<AttachmentRecord | undefined> {
+    const hostLink = r.mode === 'ovs' || r.mode === 'bridge' ? await getLink(this.#host, r.hostIfname) : await getLink(guestRtnl, r.ifname);
+    if (hostLink === undefined) {
+      if (r.mode === 'ovs') {
+        // A port left behind by a dead container: remove it so the name can be reused.
+        const vs = await this.vswitch();
+        const stale = await vs.findPortsByExternalIds({ 'netplumb.attachment': r.id });
+        if (stale.length > 0) await vs.delPort(stale.map((p) => p.name), { ifExists: true });
+      }
+      return undefined;
+    }
+    const rec = decodeRecord(hostLink.alias);
+    if (rec === undefined || !hostLink.alias?.startsWith(ALIAS_PREFIX)) {
+      throw new NetplumbError(ErrorCode.CONFLICT, `interface "${hostLink.name}" exists and was not made by netplumb; choose another name`, { field: r.mode === 'ovs' || r.mode === 'bridge' ? 'hostIfname' : 'ifname' });
+    }
+    if (r.mode === 'ovs') {
+      const vs = await this.vswitch();
+      const ports = await vs.findPortsByExternalIds({ 'netplumb.attachment': r.id });
+      const full = decodeRecord(ports[0]?.externalIds['netplumb.record']);
+      if (full !== undefined) return full;
+    }
+    return rec.mode === r.mode ? { ...r, ...rec } : rec;
+  }
+
+  /** Detach one interface of a guest, or all of them. Succeeds when there is nothing to do. */
+  async detach(req: DetachRequest): Promise<DetachResult> {
+    const nsId = namespaceGuestId(toGuestRef(req.guest));
+    const found = (await this.list()).filter((a) => (nsId !== undefined ? a.record.guestId === nsId : matchesGuest(a.record, req.guest)) && (req.ifname === undefined || a.record.ifname === req.ifname));
+    if (found.length === 0) return { detached: [] };
+    await this.removeMany(found.map((a) => a.record));
+    this.#log?.info({ count: found.length }, 'detached');
+    return { detached: found.map((a) => a.record) };
+  }
+
+  private async removeAttachment(r: AttachmentRecord, guestRtnl: Rtnl): Promise<void> {
+    if (r.mode === 'macvlan' || r.mode === 'dummy') {
+      await ignoreMissing(guestRtnl.link.del(r.ifname));
+      return;
+    }
+    await this.removeMany([r]);
+  }
+
+  /** One OVSDB transaction for the ports, one bulk kernel delete for the host links. */
+  private async removeMany(records: AttachmentRecord[]): Promise<void> {
+    const ovsPorts = records.filter((r) => r.mode === 'ovs').map((r) => r.hostIfname);
+    if (ovsPorts.length > 0) {
+      const vs = await this.vswitch();
+      // Equivalent to: ovs-vsctl --if-exists del-port P1 -- --if-exists del-port P2 …
+      await vs.delPort(ovsPorts, { ifExists: true });
+    }
+    const links = records.filter((r) => r.mode === 'ovs' || r.mode === 'bridge').map((r) => r.hostIfname);
+    if (links.length > 0) await this.#host.link.delMany(links, { missingOk: true });
+  }
+
+  /** Every attachment this host knows of: OVS ports we own, and host links carrying our alias. */
+  async list(): Promise<Attachment[]> {
+    const links = (await this.#host.link.list()).filter((l) => l.alias?.startsWith(ALIAS_PREFIX));
+    const byHostIf = new Map<string, Attachment>();
+    for (const l of links) {
+      const record = decodeRecord(l.alias);
+      if (record) byHostIf.set(record.hostIfname, { record, hostLinkPresent: true, hostLinkUp: l.flags.up, orphaned: false });
+    }
+    let ports: PortRow[] = [];
+    if (this.#vswitch !== undefined || links.some((l) => decodeRecord(l.alias)?.mode === 'ovs') || (await ovsReachable(this))) {
+      const vs = await this.vswitch();
+      ports = await vs.findPortsByExternalIds({ 'netplumb.owner': 'netplumb' });
+      for (const p of ports) {
+        const record = decodeRecord(p.externalIds['netplumb.record']);
+        if (!record) continue;
+        const iface = await vs.getInterface(p.name);
+        const have = byHostIf.get(record.hostIfname);
+        byHostIf.set(record.hostIfname, {
+          record,
+          hostLinkPresent: have !== undefined,
+          hostLinkUp: have?.hostLinkUp ?? false,
+          ...(iface?.ofport !== undefined ? { ofport: iface.ofport } : {}),
+          ...(iface?.error ? { ovsError: iface.error } : {}),
+          orphaned: have === undefined,
+        });
+      }
+    }
+    return [...byHostIf.values()].sort((a, b) => a.record.hostIfname.localeCompare(b.record.hostIfname));
+  }
+}
+
+/** A detach request names the guest as the user knows it: container name, id or id prefix, or the namespace. */
+function matchesGuest(r: AttachmentRecord, ref: SpecGuestRef | GuestRef): boolean {
+  const word = typeof ref === 'string' ? ref : 'container' in ref ? ref.container : undefined;
+  if (word === undefined) return false;
+  return r.guestName === word || r.guestName === `/${word}` || r.guestId === word || (word.length >= 4 && r.guestId.startsWith(word));
+}
+
+/** For a namespace reference (not a container), the guest id it was recorded under, if it still exists. */
+function namespaceGuestId(ref: GuestRef): string | undefined {
+  if (typeof ref === 'string' || 'container' in ref) return undefined;
+  try {
+    const ns = openNetns(ref);
+    ns.close();
+    return `netns:${ns.dev}:${ns.ino}`;
+  } catch {
+    return '';
+  }
+}
+
+async function ovsReachable(p: Plumber): Promise<boolean> {
+  try {
+    await p.vswitch();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function getLink(rtnl: Rtnl, name: string): Promise<Link | undefined> {
+  try {
+    return await rtnl.link.get(name);
+  } catch (e) {
+    if (e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND) return undefined;
+    throw e;
+  }
+}
+
+async function linkExists(rtnl: Rtnl, name: string): Promise<boolean> {
+  return (await getLink(rtnl, name)) !== undefined;
+}
+
+async function ignoreMissing(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND)) throw e;
+  }
+}
+
+/** `--wait`: until the interface is up with carrier (pipework#243: existence is not enough). */
+export async function waitUp(rtnl: Rtnl, ifname: string, timeoutMs: number): Promise<Link> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const l = await getLink(rtnl, ifname);
+    if (l !== undefined && l.flags.up && l.carrier !== false && (l.operstate === 'up' || l.operstate === 'unknown')) return l;
+    if (Date.now() >= deadline) {
+      throw new NetplumbError(ErrorCode.UNAVAILABLE, `interface "${ifname}" is ${l === undefined ? 'absent' : `not up (operstate ${l.operstate})`} after ${timeoutMs} ms`, { field: 'ifname' });
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export { hostNetnsIdentity };

@@ -1,0 +1,100 @@
+/**
+ * What netplumb records about an attachment, and where: OVS `external_ids` (ours and
+ * pipework's keys) and the kernel link's alias. The record is what makes attach
+ * idempotent and detach/list work after the container died.
+ */
+import { createHash } from 'node:crypto';
+import type { AttachMode } from './spec.js';
+
+export const OWNER = 'netplumb';
+export const ALIAS_PREFIX = 'netplumb ';
+
+/** The identity of an attachment: which guest, which interface inside it. */
+export interface AttachmentKey {
+  /** Container id, or `netns:<dev>:<ino>` for a bare namespace. */
+  guestId: string;
+  ifname: string;
+}
+
+/** The settings that make two attach requests "the same". */
+export interface AttachmentRecord extends AttachmentKey {
+  /** Short stable id derived from the key; also the tail of the host-side name. */
+  id: string;
+  mode: AttachMode;
+  host: string;
+  hostIfname: string;
+  guestName?: string;
+  pid?: number;
+  addresses: string[];
+  gateway?: string;
+  mac: string;
+  vlan?: number;
+  trunks?: number[];
+  mtu: number;
+}
+
+/** 10 base32 characters (50 bits) of sha256 over the key: collision-free in practice. */
+export function attachmentId(key: AttachmentKey): string {
+  const digest = createHash('sha256').update(`${key.guestId}\0${key.ifname}`).digest();
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  let bits = 0n;
+  for (const b of digest.subarray(0, 7)) bits = (bits << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < 10; i++) out += alphabet[Number((bits >> BigInt(51 - 5 * i)) & 31n)];
+  return out;
+}
+
+/** Host-side interface name: `np` + the attachment id + `h`: 13 bytes, deterministic, traceable. */
+export function defaultHostIfname(id: string): string {
+  return `np${id}h`;
+}
+
+/** The fields compared for idempotency: same ⇒ no-op, different ⇒ conflict. */
+export function sameSettings(a: AttachmentRecord, b: AttachmentRecord): boolean {
+  const pick = (r: AttachmentRecord) =>
+    JSON.stringify([r.mode, r.host, r.hostIfname, [...r.addresses].sort(), r.gateway ?? '', r.mac, r.vlan ?? 0, r.trunks ?? [], r.mtu]);
+  return pick(a) === pick(b);
+}
+
+/** Compact form stored in OVS external_ids and the link alias. */
+export function encodeRecord(r: AttachmentRecord): string {
+  return JSON.stringify(r);
+}
+
+export function decodeRecord(text: string | undefined): AttachmentRecord | undefined {
+  if (text === undefined) return undefined;
+  const body = text.startsWith(ALIAS_PREFIX) ? text.slice(ALIAS_PREFIX.length) : text;
+  try {
+    const v = JSON.parse(body) as Partial<AttachmentRecord>;
+    if (typeof v.id !== 'string' || typeof v.guestId !== 'string' || typeof v.ifname !== 'string' || typeof v.hostIfname !== 'string') return undefined;
+    return v as AttachmentRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel alias (≤ 255 bytes): the short form, enough to find and clean up. */
+export function aliasFor(r: AttachmentRecord): string {
+  return `${ALIAS_PREFIX}${JSON.stringify({ id: r.id, guestId: r.guestId, ifname: r.ifname, hostIfname: r.hostIfname, mode: r.mode, host: r.host })}`.slice(0, 255);
+}
+
+/** OVS external_ids for the Port and Interface rows: ours plus pipework's keys (PR #212). */
+export function externalIdsFor(r: AttachmentRecord): { port: Record<string, string>; iface: Record<string, string> } {
+  const port: Record<string, string> = {
+    'netplumb.owner': OWNER,
+    'netplumb.attachment': r.id,
+    'netplumb.guest': r.guestId,
+    'netplumb.ifname': r.ifname,
+    'netplumb.record': encodeRecord(r),
+  };
+  const iface: Record<string, string> = {
+    'netplumb.attachment': r.id,
+    'pipework.interface': r.ifname,
+    'pipework.bridge': r.host,
+    'pipework.containerid': r.guestId,
+  };
+  if (r.guestName !== undefined) iface['pipework.containername'] = r.guestName;
+  if (r.pid !== undefined) iface['pipework.nspid'] = String(r.pid);
+  if (r.vlan !== undefined) iface['pipework.vlan'] = String(r.vlan);
+  return { port, iface };
+}

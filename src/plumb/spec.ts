@@ -1,0 +1,57 @@
+/**
+ * What an attachment is: the one input type of the engine, produced by the library
+ * caller, the `netplumb attach` parser and the `pipework` parser alike.
+ */
+
+/** How the guest's interface reaches the host. */
+/** A guest is a container (Docker Engine API: name, id, id prefix), `netns:NAME`, `pid:N` or a namespace path. */
+export type AttachMode = 'ovs' | 'bridge' | 'macvlan' | 'dummy' | 'phys' | 'ipoib';
+
+export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
+
+/** A guest: a container (Docker Engine API), a named netns, a pid, or a namespace path. */
+export type GuestRef = { container: string } | { netns: string } | { pid: number } | { path: string };
+
+export type IpConfig =
+  /** A static address with prefix, e.g. `10.0.0.1/24` or `2001:db8::1/64`. */
+  | { kind: 'static'; address: string; gateway?: string }
+  /** `0/0`: the interface is created with no address. */
+  | { kind: 'none' }
+  /** A DHCP client run inside the guest's namespace. */
+  | { kind: 'dhcp'; client: 'udhcpc' | 'dhclient' | 'dhcpcd'; foreground: boolean; options: string[] };
+
+export interface AttachSpec {
+  /** Bridge (OVS or Linux), parent NIC (macvlan), or the NIC itself (phys). */
+  host: string;
+  /** `mac:<hostmac>`: pick the host NIC by its MAC instead of its name. */
+  hostMac?: string;
+  /** Omitted: detect from what `host` is (OVS bridge, Linux bridge, NIC…), like pipework. */
+  mode?: AttachMode;
+  guest: GuestRef;
+  /** Interface name inside the guest (default `eth1`). */
+  ifname?: string;
+  /** Host-side interface name (default: generated, ≤ 15 bytes, traceable). */
+  hostIfname?: string;
+  /** Address family pipework's `-a` selects (4 or 6); informs parsing only. */
+  family?: 4 | 6;
+  ip: IpConfig;
+  /** Literal unicast MAC or `U:<seed>`. */
+  mac?: string;
+  /** Access VLAN (OVS tag, 802.1Q sub-interface for macvlan, pkey for IPoIB). */
+  vlan?: number;
+  /** OVS trunk VLANs (a trunk port instead of an access port). */
+  trunks?: number[];
+  /** MTU; default: inherited from the host interface or bridge. */
+  mtu?: number;
+  macvlanMode?: MacvlanMode;
+  /** Create the bridge when it does not exist (pipework does so for `br*` and `ovs*`). */
+  createBridge?: boolean;
+  /** Replace a conflicting existing attachment instead of failing. */
+  force?: boolean;
+  /** Proceed even when the guest is the caller's own namespace. */
+  allowHostNetns?: boolean;
+  /** Wait until the guest interface is UP (with carrier), at most this many ms. */
+  waitUpMs?: number;
+  /** Free-form metadata written to OVS external_ids (validated; reserved keys refused). */
+  metadata?: Record<string, string>;
+}
