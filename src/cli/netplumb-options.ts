@@ -60,7 +60,7 @@ export const GC_OPTIONS = {
 } as const satisfies OptionTable;
 
 export const SERVE_OPTIONS = {
-  socket: { kind: 'value', metavar: 'PATH', summary: 'API socket path (default /run/netplumb/api.sock)' },
+  socket: { kind: 'value', metavar: 'PATH', summary: 'API socket path (absolute)' },
   group: { kind: 'value', metavar: 'NAME', summary: 'group allowed to use the socket (mode 0660)' },
   help: output.help,
   ...connection,

@@ -1,0 +1,201 @@
+/**
+ * The `netplumb` command line: `netplumb <subcommand> --option value …` → a typed command.
+ * `attach` produces the same `AttachSpec` as the pipework parser. Pure: no I/O.
+ */
+import { invalidArgument } from '../errors.js';
+import { parseRemote } from '../ovsdb/remote.js';
+import { parseMacArgument } from '../plumb/mac.js';
+import type { AttachMode, AttachSpec, GuestRef, MacvlanMode } from '../plumb/spec.js';
+import { gateway, ifName, integer, ipPrefix, mtu, vlanId } from '../validate.js';
+import { parseGuestWord, parseHostWord, parseIpWord, type IpWord } from './attach-words.js';
+import { parseLongOptions, type OptionTable, type ParsedOptions } from './long-options.js';
+import { isSubcommand, SUBCOMMAND_OPTIONS, SUBCOMMANDS, type Subcommand, ATTACH_OPTIONS, DETACH_OPTIONS, LIST_OPTIONS, SHOW_OPTIONS, GC_OPTIONS, SERVE_OPTIONS } from './netplumb-options.js';
+import { didYouMean } from './suggest.js';
+
+export interface ConnectionOptions {
+  /** OVSDB remote as ovs-vsctl spells it (`unix:/path`, `tcp:host:port`); absent → default resolution. */
+  ovsDb?: string;
+  /** Path of the container engine's API socket (Docker or podman); absent → the default. */
+  dockerSocketPath?: string;
+}
+
+interface Common {
+  json: boolean;
+  connection: ConnectionOptions;
+}
+
+export type NetplumbCommand =
+  | ({ command: 'attach'; spec: AttachSpec; /** see `IpWord.dhcpSidecar` */ dhcpSidecar: boolean } & Common)
+  | ({ command: 'detach'; guest: GuestRef; target: { ifname: string } | { all: true } } & Common)
+  | ({ command: 'list'; guest?: GuestRef } & Common)
+  | ({ command: 'show'; guest: GuestRef; ifname: string } & Common)
+  | ({ command: 'gc'; dryRun: boolean } & Common)
+  | { command: 'serve'; socketPath?: string; group?: string; connection: ConnectionOptions }
+  | { command: 'help'; topic?: Subcommand }
+  | { command: 'version' };
+
+export const DEFAULT_IFNAME = 'eth1';
+const MODES: readonly AttachMode[] = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys', 'ipoib'];
+const MACVLAN_MODES: readonly MacvlanMode[] = ['bridge', 'vepa', 'private', 'passthru'];
+const WAIT_UP_MAX_SECONDS = 3600;
+
+export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
+  const [word, ...rest] = argv;
+  if (word === undefined || word === '--help' || word === '-h') return { command: 'help' };
+  if (word === '--version' || word === '-V') return { command: 'version' };
+  if (!isSubcommand(word)) {
+    const hint = word.startsWith('-') ? '' : ' (pipework syntax? run it as `pipework …`)';
+    throw invalidArgument('command', `unknown command ${JSON.stringify(word)}${didYouMean(word, SUBCOMMANDS) || hint}; commands: ${SUBCOMMANDS.join(', ')}`);
+  }
+  const { options, positionals } = parseLongOptions(rest, SUBCOMMAND_OPTIONS[word], `netplumb ${word}`);
+  if (options.help === true) return { command: 'help', topic: word };
+  if (word === 'help') return parseHelp(positionals);
+  refusePositionals(word, positionals);
+  switch (word) {
+    case 'attach':
+      return parseAttach(options as ParsedOptions<typeof ATTACH_OPTIONS>);
+    case 'detach':
+      return parseDetach(options as ParsedOptions<typeof DETACH_OPTIONS>);
+    case 'list':
+      return parseList(options as ParsedOptions<typeof LIST_OPTIONS>);
+    case 'show':
+      return parseShow(options as ParsedOptions<typeof SHOW_OPTIONS>);
+    case 'gc':
+      return parseGc(options as ParsedOptions<typeof GC_OPTIONS>);
+    case 'serve':
+      return parseServe(options as ParsedOptions<typeof SERVE_OPTIONS>);
+    case 'version':
+      return { command: 'version' };
+  }
+}
+
+function parseHelp(positionals: readonly string[]): NetplumbCommand {
+  const [topic, ...extra] = positionals;
+  if (topic === undefined) return { command: 'help' };
+  if (extra.length > 0) throw invalidArgument('argv', `help takes one command name, got ${JSON.stringify(positionals.join(' '))}`);
+  if (!isSubcommand(topic)) throw invalidArgument('command', `no help for ${JSON.stringify(topic)}${didYouMean(topic, SUBCOMMANDS)}; commands: ${SUBCOMMANDS.join(', ')}`);
+  return { command: 'help', topic };
+}
+
+function refusePositionals(word: Subcommand, positionals: readonly string[]): void {
+  const first = positionals[0];
+  if (first === undefined) return;
+  const optionNames = Object.keys(SUBCOMMAND_OPTIONS[word] as OptionTable);
+  const asOption = optionNames.includes(first) ? ` (did you mean --${first}?)` : '';
+  throw invalidArgument('argv', `unexpected argument ${JSON.stringify(first)}: netplumb ${word} takes only --options${asOption}; the pipework syntax is \`pipework …\``);
+}
+
+function required(name: string, value: string | undefined): string {
+  if (value === undefined) throw invalidArgument(name, `--${name} is required`);
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw invalidArgument(name, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}${didYouMean(value, allowed)}`);
+  return found;
+}
+
+/** A DOCKER_HOST-style socket: `unix:///path` or `unix:/path`; returns the path. */
+function dockerSocketPath(text: string): string {
+  const m = /^unix:(?:\/\/)?(\/[^\0]*)$/.exec(text);
+  if (m === null || m[1] === undefined) throw invalidArgument('docker-host', `${JSON.stringify(text)}: expected unix:///path/to/socket (the API is only spoken over a unix socket)`);
+  if (Buffer.byteLength(m[1]) > 107) throw invalidArgument('docker-host', `${JSON.stringify(text)}: socket path longer than 107 bytes`);
+  return m[1];
+}
+
+function connectionOptions(o: { 'ovs-db'?: string; 'docker-host'?: string }): ConnectionOptions {
+  return {
+    ...(o['ovs-db'] !== undefined ? { ovsDb: parseRemote(o['ovs-db']).text } : {}),
+    ...(o['docker-host'] !== undefined ? { dockerSocketPath: dockerSocketPath(o['docker-host']) } : {}),
+  };
+}
+
+function common(o: { json?: true; 'ovs-db'?: string; 'docker-host'?: string }): Common {
+  return { json: o.json === true, connection: connectionOptions(o) };
+}
+
+/** `--trunks 100,200`: distinct VLAN ids, returned ascending. */
+function parseTrunks(text: string): number[] {
+  const ids = text.split(',').map((t) => vlanId('trunks', t));
+  const dup = ids.find((v, i) => ids.indexOf(v) !== i);
+  if (dup !== undefined) throw invalidArgument('trunks', `VLAN ${dup} is listed twice`);
+  return ids.sort((a, b) => a - b);
+}
+
+/** `--ip` and `--gateway` together: one gateway, of the address's family, not the address. */
+function withGateway(ipWord: IpWord, gatewayText: string | undefined): IpWord {
+  if (gatewayText === undefined) return ipWord;
+  const { ip } = ipWord;
+  if (ip.kind !== 'static') throw invalidArgument('gateway', `--gateway needs a static --ip address (got ${ip.kind === 'dhcp' ? 'DHCP' : 'no address'})`);
+  if (ip.gateway !== undefined) throw invalidArgument('gateway', `given twice: in --ip (@${ip.gateway}) and as --gateway`);
+  const gw = gateway('gateway', gatewayText, ipPrefix('ip', ip.address));
+  return { ...ipWord, ip: { ...ip, gateway: gw.address } };
+}
+
+function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
+  const host = parseHostWord('bridge', required('bridge', o.bridge));
+  const guest = parseGuestWord('container', required('container', o.container));
+  const mode = o.mode !== undefined ? oneOf('mode', o.mode, MODES) : undefined;
+  const ipWord = withGateway(o.ip !== undefined ? parseIpWord('ip', o.ip) : { ip: { kind: 'none' }, dhcpSidecar: false }, o.gateway);
+  if (o.vlan !== undefined && o.trunks !== undefined) throw invalidArgument('trunks', '--vlan (an access port) and --trunks (a trunk port) exclude each other');
+  const trunks = o.trunks !== undefined ? parseTrunks(o.trunks) : undefined;
+  if (trunks !== undefined && mode !== undefined && mode !== 'ovs') throw invalidArgument('trunks', `trunk ports need an OVS bridge, not --mode ${mode}`);
+  const macvlanMode = o['macvlan-mode'] !== undefined ? oneOf('macvlan-mode', o['macvlan-mode'], MACVLAN_MODES) : undefined;
+  if (macvlanMode !== undefined && mode !== undefined && mode !== 'macvlan') throw invalidArgument('macvlan-mode', `only for macvlan attachments, not --mode ${mode}`);
+  const spec: AttachSpec = {
+    host: host.host,
+    ...(host.hostMac !== undefined ? { hostMac: host.hostMac } : {}),
+    ...(mode !== undefined ? { mode } : {}),
+    guest,
+    ...(o.ifname !== undefined ? { ifname: ifName('ifname', o.ifname) } : {}),
+    ...(o['host-ifname'] !== undefined ? { hostIfname: ifName('host-ifname', o['host-ifname']) } : {}),
+    ip: ipWord.ip,
+    ...(o.mac !== undefined ? { mac: parseMacArgument('mac', o.mac) } : {}),
+    ...(o.vlan !== undefined ? { vlan: vlanId('vlan', o.vlan) } : {}),
+    ...(trunks !== undefined ? { trunks } : {}),
+    ...(o.mtu !== undefined ? { mtu: mtu('mtu', o.mtu) } : {}),
+    ...(macvlanMode !== undefined ? { macvlanMode } : {}),
+    ...(o['create-bridge'] === true ? { createBridge: true } : {}),
+    ...(o.force === true ? { force: true } : {}),
+    ...(o['allow-host-netns'] === true ? { allowHostNetns: true } : {}),
+    ...(o['wait-up'] !== undefined ? { waitUpMs: integer('wait-up', o['wait-up'], 0, WAIT_UP_MAX_SECONDS) * 1000 } : {}),
+  };
+  return { command: 'attach', spec, dhcpSidecar: ipWord.dhcpSidecar, ...common(o) };
+}
+
+function parseDetach(o: ParsedOptions<typeof DETACH_OPTIONS>): NetplumbCommand {
+  const guest = parseGuestWord('container', required('container', o.container));
+  if (o.all === true && o.ifname !== undefined) throw invalidArgument('all', '--all and --ifname exclude each other');
+  const target = o.all === true ? { all: true as const } : { ifname: ifName('ifname', o.ifname ?? DEFAULT_IFNAME) };
+  return { command: 'detach', guest, target, ...common(o) };
+}
+
+function parseList(o: ParsedOptions<typeof LIST_OPTIONS>): NetplumbCommand {
+  return { command: 'list', ...(o.container !== undefined ? { guest: parseGuestWord('container', o.container) } : {}), ...common(o) };
+}
+
+function parseShow(o: ParsedOptions<typeof SHOW_OPTIONS>): NetplumbCommand {
+  const guest = parseGuestWord('container', required('container', o.container));
+  return { command: 'show', guest, ifname: ifName('ifname', o.ifname ?? DEFAULT_IFNAME), ...common(o) };
+}
+
+function parseGc(o: ParsedOptions<typeof GC_OPTIONS>): NetplumbCommand {
+  return { command: 'gc', dryRun: o['dry-run'] === true, ...common(o) };
+}
+
+const GROUP_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
+  const socket = o.socket;
+  if (socket !== undefined && (!socket.startsWith('/') || socket.includes('\0') || Buffer.byteLength(socket) > 107)) {
+    throw invalidArgument('socket', `${JSON.stringify(socket)}: expected an absolute path of at most 107 bytes`);
+  }
+  if (o.group !== undefined && !GROUP_NAME.test(o.group)) throw invalidArgument('group', `${JSON.stringify(o.group)} is not a group name`);
+  return {
+    command: 'serve',
+    ...(socket !== undefined ? { socketPath: socket } : {}),
+    ...(o.group !== undefined ? { group: o.group } : {}),
+    connection: connectionOptions(o),
+  };
+}

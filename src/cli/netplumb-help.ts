@@ -1,0 +1,96 @@
+/**
+ * `netplumb --help` and `netplumb <subcommand> --help`: what each option does and worked
+ * examples, each next to the pipework command it replaces.
+ */
+import { describeOptions } from './long-options.js';
+import { SUBCOMMAND_OPTIONS, SUBCOMMAND_SUMMARY, SUBCOMMANDS, type Subcommand } from './netplumb-options.js';
+
+interface Example {
+  what: string;
+  netplumb: string;
+  /** The pipework command that does the same, or why there is none. */
+  pipework: string;
+}
+
+const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
+  attach: [
+    {
+      what: 'Container web1 on OVS bridge ovs0, VLAN 100, with a default route',
+      netplumb: 'netplumb attach --bridge ovs0 --container web1 --ip 10.0.0.5/24 --gateway 10.0.0.254 --vlan 100',
+      pipework: 'pipework ovs0 web1 10.0.0.5/24@10.0.0.254 @100',
+    },
+    {
+      what: 'A second interface eth2 on a Linux bridge, stable MAC derived from a seed',
+      netplumb: 'netplumb attach --bridge br1 --container web1 --ifname eth2 --ip 192.168.1.5/24 --mac U:web1-eth2',
+      pipework: 'pipework br1 -i eth2 web1 192.168.1.5/24 U:web1-eth2',
+    },
+    {
+      what: 'macvlan on eth0 with DHCP from the host\'s udhcpc, kept running to renew',
+      netplumb: 'netplumb attach --bridge eth0 --container web1 --ip udhcpc-f',
+      pipework: 'pipework eth0 web1 udhcpc-f',
+    },
+    {
+      what: 'An OVS trunk port and a jumbo MTU (no pipework equivalent)',
+      netplumb: 'netplumb attach --bridge ovs0 --container router1 --trunks 100,200,300 --mtu 9000',
+      pipework: '(none: pipework has no trunks and no MTU option)',
+    },
+    {
+      what: 'IPv6 into a named network namespace',
+      netplumb: 'netplumb attach --bridge ovs0 --container netns:blue --ip 2001:db8::5/64@2001:db8::1',
+      pipework: 'pipework ovs0 -a 6 <container> 2001:db8::5/64@2001:db8::1',
+    },
+  ],
+  detach: [
+    {
+      what: 'Remove eth1 of web1: the veth, its OVS port, and the default route it replaced',
+      netplumb: 'netplumb detach --container web1 --ifname eth1',
+      pipework: '(none: pipework cannot undo; its OVS ports outlive the container)',
+    },
+    { what: 'Remove every netplumb interface of web1', netplumb: 'netplumb detach --container web1 --all', pipework: '(none)' },
+  ],
+  list: [{ what: 'Every attachment, as JSON', netplumb: 'netplumb list --json', pipework: '(none: pipework records nothing it reads back)' }],
+  show: [{ what: 'Host-side name, OVS port and addresses of web1\'s eth1', netplumb: 'netplumb show --container web1 --ifname eth1', pipework: '(none)' }],
+  gc: [{ what: 'See what dead containers left behind, then remove it', netplumb: 'netplumb gc --dry-run && netplumb gc', pipework: '(none)' }],
+  serve: [{ what: 'Serve the API to members of group netplumb', netplumb: 'netplumb serve --socket /run/netplumb/api.sock --group netplumb', pipework: '(none)' }],
+};
+
+function renderExamples(examples: readonly Example[]): string {
+  return examples.map((e) => `  # ${e.what}\n  ${e.netplumb}\n  #   pipework: ${e.pipework}`).join('\n\n');
+}
+
+function overview(): string {
+  const width = Math.max(...SUBCOMMANDS.map((s) => s.length)) + 2;
+  const lines = SUBCOMMANDS.map((s) => `  ${s.padEnd(width)}${SUBCOMMAND_SUMMARY[s]}`);
+  return [
+    'Usage: netplumb <command> [options]',
+    '',
+    'Network plumbing for containers: veth, macvlan, VLANs and Open vSwitch ports, without',
+    'forking ip or ovs-vsctl. Every pipework command line also works as `pipework …`.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `netplumb <command> --help` for its options and examples.',
+    '',
+    'Example:',
+    renderExamples((EXAMPLES.attach ?? []).slice(0, 1)),
+    '',
+  ].join('\n');
+}
+
+/** The help text for a subcommand, or the overview. */
+export function helpText(topic?: Subcommand): string {
+  if (topic === undefined || topic === 'help') return overview();
+  if (topic === 'version') return `Usage: netplumb version\n\n${SUBCOMMAND_SUMMARY.version}.\n`;
+  const examples = EXAMPLES[topic];
+  return [
+    `Usage: netplumb ${topic} [options]`,
+    '',
+    `${SUBCOMMAND_SUMMARY[topic][0]?.toUpperCase() ?? ''}${SUBCOMMAND_SUMMARY[topic].slice(1)}.`,
+    '',
+    'Options:',
+    describeOptions(SUBCOMMAND_OPTIONS[topic]),
+    ...(examples !== undefined ? ['', 'Examples:', renderExamples(examples)] : []),
+    '',
+  ].join('\n');
+}
