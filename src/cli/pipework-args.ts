@@ -68,6 +68,8 @@ export function parsePipeworkArgs(argv: readonly string[]): PipeworkCommand {
   const rest = directPhys ? argv.slice(1) : argv;
   const host = rest[0];
   if (host === undefined) throw syntaxError('hostInterface', `${DIRECT_PHYS} needs a host NIC: pipework ${DIRECT_PHYS} <nic> <guest> <ipaddr>/<subnet>`);
+  if (host === WAIT || host === DIRECT_PHYS) throw syntaxError('argv', `${host} must be the first argument, and only one of ${WAIT} and ${DIRECT_PHYS} is allowed`);
+  if (host.startsWith('-')) throw syntaxError('argv', `unknown option ${JSON.stringify(host)}: the first argument is <hostinterface>, ${WAIT} or ${DIRECT_PHYS}`);
   if (PASSTHROUGH_TOOLS.includes(host)) {
     if (directPhys) throw syntaxError('hostInterface', `${DIRECT_PHYS} needs a host NIC, not "${host}"`);
     return parsePassthrough(host as PassthroughTool, rest.slice(1));

@@ -34,6 +34,7 @@ export const IPV6_ALL_NODES: Readonly<Buffer> = Buffer.from('ff02000000000000000
 /** An address given as text (validated) or as bytes of the right length. */
 export type AddressInput = string | Uint8Array;
 
+/** A MAC: text must be a unicast address; bytes are taken as they are (broadcast allowed). */
 function macInput(field: string, v: AddressInput): Buffer {
   if (typeof v === 'string') return macBytes(macAddress(field, v));
   if (v.length !== 6) throw invalidArgument(field, `expected 6 bytes, got ${v.length}`);
@@ -57,8 +58,8 @@ export interface GratuitousArpOptions {
   senderMac: AddressInput;
   /** The announced IPv4 address: both sender and target protocol address. */
   ip: AddressInput;
-  /** Override the target hardware address (e.g. ff:ff:ff:ff:ff:ff like `arping -U`). */
-  targetMac?: AddressInput;
+  /** Override the target hardware address, 6 bytes (e.g. `ETH_BROADCAST`, as `arping -U` sends). */
+  targetMac?: Uint8Array;
 }
 
 /** The 28-byte ARP packet (no Ethernet header: the SOCK_DGRAM socket adds it). */

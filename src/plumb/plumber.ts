@@ -18,6 +18,7 @@ import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.
 import { resolveHostTarget, defaultDatapathType, type HostTarget } from './host-target.js';
 import { resolveMac } from './mac.js';
 import { announce } from './announce.js';
+import { runDhcp, stopDhcp } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import {
   ALIAS_PREFIX, aliasFor, attachmentId, decodeRecord, defaultHostIfname, externalIdsFor, sameSettings,
@@ -125,6 +126,7 @@ export class Plumber {
     const mtuGiven = spec.mtu === undefined ? undefined : validMtu('mtu', spec.mtu);
     const mac = spec.mac === undefined ? undefined : resolveMac('mac', spec.mac);
     const plan: GuestIpPlan = spec.ip.kind === 'static' ? planAddresses([spec.ip.address], spec.ip.gateway) : { addresses: [] };
+    const dhcp = spec.ip.kind === 'dhcp' ? spec.ip : undefined;
     if (spec.metadata) validateUserExternalIds(spec.metadata);
 
     const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
@@ -142,6 +144,7 @@ export class Plumber {
         ...(guest.containerName ? { guestName: guest.containerName } : {}),
         ...(guest.pid ? { pid: guest.pid } : {}),
         addresses: plan.addresses.map((a) => a.cidr),
+        ...(dhcp ? { dhcp: `${dhcp.client}${dhcp.foreground ? '-f' : ''}` } : {}),
         ...(plan.gateway ? { gateway: plan.gateway } : {}),
         mac: mac ?? '',
         ...(vlan !== undefined ? { vlan } : {}),
@@ -162,7 +165,14 @@ export class Plumber {
       if (await linkExists(guestRtnl, ifname)) {
         throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
       }
-      const result = await Rollback.run((rb) => this.apply(record, target, guest, guestRtnl, plan, rb), log, this.opts.stepHook);
+      const result = await Rollback.run(async (rb) => {
+        const applied = await this.apply(record, target, guest, guestRtnl, plan, rb);
+        if (dhcp) {
+          // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
+          await rb.step('dhcp', () => runDhcp(dhcp, guest.netns, ifname, id, guest.containerName), () => ({ what: `DHCP client for ${ifname}`, run: async () => stopDhcp(id) }));
+        }
+        return applied;
+      }, log, this.opts.stepHook);
       await announce(guest.netns, guestRtnl, ifname, plan.addresses, log);
       if (spec.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, spec.waitUpMs);
       log?.info({ attachment: id, host: target.name, mode: target.mode }, 'attached');
@@ -188,11 +198,13 @@ export class Plumber {
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
       // The guest interface is created directly in the guest namespace: nothing on the host.
       // Equivalent to: ip link add link PARENT name IF netns G address MAC mtu M type macvlan mode bridge
-      const base = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, alias: aliasFor(r), ...(r.mac ? { mac: r.mac } : {}) };
+      const base = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
       await rb.step('guest link', () => this.#host.link.add(r.mode === 'macvlan' ? { ...base, kind: 'macvlan', link: target.name, mode: 'bridge' } : { ...base, kind: 'dummy' }), () => ({
         what: `${r.mode} "${r.ifname}" in ${guest.ref}`,
         run: () => ignoreMissing(guestRtnl.link.del(r.ifname)),
       }));
+      // The kernel ignores an alias on creation: set it where the link now lives. Equivalent to: ip -n G link set IF alias …
+      await guestRtnl.link.set(r.ifname, { alias: aliasFor(r) });
       await configureGuest(guestRtnl, r.ifname, plan, rb, this.#log);
       return {};
     }
@@ -270,6 +282,7 @@ export class Plumber {
 
   private async removeAttachment(r: AttachmentRecord, guestRtnl: Rtnl): Promise<void> {
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
+      stopDhcp(r.id);
       await ignoreMissing(guestRtnl.link.del(r.ifname));
       return;
     }
@@ -278,6 +291,8 @@ export class Plumber {
 
   /** One OVSDB transaction for the ports, one bulk kernel delete for the host links. */
   private async removeMany(records: AttachmentRecord[]): Promise<void> {
+    // A renewing DHCP client may run for any of them (its pidfile says); stop it first.
+    for (const r of records) stopDhcp(r.id);
     const ovsPorts = records.filter((r) => r.mode === 'ovs').map((r) => r.hostIfname);
     if (ovsPorts.length > 0) {
       const vs = await this.vswitch();

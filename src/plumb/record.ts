@@ -27,6 +27,8 @@ export interface AttachmentRecord extends AttachmentKey {
   pid?: number;
   addresses: string[];
   gateway?: string;
+  /** DHCP client form (`udhcpc`, `udhcpc-f` …) when the address comes from DHCP. */
+  dhcp?: string;
   mac: string;
   vlan?: number;
   trunks?: number[];
@@ -52,7 +54,7 @@ export function defaultHostIfname(id: string): string {
 /** The fields compared for idempotency: same ⇒ no-op, different ⇒ conflict. */
 export function sameSettings(a: AttachmentRecord, b: AttachmentRecord): boolean {
   const pick = (r: AttachmentRecord) =>
-    JSON.stringify([r.mode, r.host, r.hostIfname, [...r.addresses].sort(), r.gateway ?? '', r.mac, r.vlan ?? 0, r.trunks ?? [], r.mtu]);
+    JSON.stringify([r.mode, r.host, r.hostIfname, [...r.addresses].sort(), r.gateway ?? '', r.dhcp ?? '', r.mac, r.vlan ?? 0, r.trunks ?? [], r.mtu]);
   return pick(a) === pick(b);
 }
 

@@ -88,6 +88,10 @@ export function validateLinkAdd(o: LinkAddOptions): LinkAddOptions {
   if (o.link !== undefined) out.link = linkRef('link', o.link);
   if (o.master !== undefined) out.master = linkRef('master', o.master);
   if (kind.requiresParent === true && o.link === undefined) throw invalidArgument('link', `a ${kind.kind} link needs a parent link`);
+  // The alias is set after creation, by name, through this socket: the link must stay in its namespace.
+  if (o.alias !== undefined && o.alias !== '' && (o.netnsFd !== undefined || o.netnsPid !== undefined)) {
+    throw invalidArgument('alias', 'cannot be set on a link created in another namespace; set it there afterwards');
+  }
   return out;
 }
 

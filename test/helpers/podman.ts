@@ -33,6 +33,9 @@ const CONF_CANDIDATES = [resolve(__dirname, '../../../.ci/podman.conf'), resolve
 const REQUIRED_COMMANDS = ['podman', 'runc', 'conmon', 'busybox'];
 const BUSYBOX = '/bin/busybox';
 const APPLETS = ['sh', 'sleep', 'ip', 'ping', 'udhcpc', 'ifconfig', 'route', 'cat'];
+const BED_PREFIX = 'np-podman-';
+/** `<pid> <start time>` of the test process that owns a bed. */
+const OWNER_FILE = 'owner';
 const SETUP_HINT = 'run .ci/setup (apt-get install podman runc busybox-static uidmap)';
 
 export class PodmanTestBed {
@@ -54,10 +57,15 @@ export class PodmanTestBed {
     this.#globalArgs = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'vfs'];
   }
 
-  /** Check the tools, write containers.conf, build the busybox root directory. */
+  /**
+   * Check the tools, reap beds left by crashed test processes, write containers.conf,
+   * build the busybox root directory.
+   */
   static async create(): Promise<PodmanTestBed> {
     requireCommands(REQUIRED_COMMANDS);
-    const bed = new PodmanTestBed(mkdtempSync(join(tmpdir(), 'np-podman-')));
+    await PodmanTestBed.#reapStale();
+    const bed = new PodmanTestBed(mkdtempSync(join(tmpdir(), BED_PREFIX)));
+    writeFileSync(join(bed.dir, OWNER_FILE), ownerStamp(process.pid) ?? '');
     writeFileSync(bed.#env.CONTAINERS_CONF as string, readFileSync(podmanConfPath()));
     buildBusyboxRoot(bed.rootfs);
     await bed.podman(['info', '--format', '{{.Host.OCIRuntime.Name}}']);
@@ -170,6 +178,24 @@ export class PodmanTestBed {
     if (problems.length > 0) throw new Error(`podman test bed cleanup: ${problems.join(' | ')}`);
   }
 
+  /** A bed whose owner process is gone (SIGKILLed, crashed): stop what it left, remove it. */
+  static async #reapStale(): Promise<void> {
+    for (const entry of readdirSync(tmpdir())) {
+      if (!entry.startsWith(BED_PREFIX)) continue;
+      const dir = join(tmpdir(), entry);
+      let owner: string;
+      try {
+        owner = readFileSync(join(dir, OWNER_FILE), 'utf8');
+      } catch {
+        continue; // being created right now, or not ours
+      }
+      if (ownerStamp(Number(owner.split(' ')[0])) === owner) continue;
+      const stale = new PodmanTestBed(dir);
+      for (const pid of stale.#livePids()) signal(pid, 'SIGTERM');
+      await stale.destroy().catch((e: unknown) => process.emitWarning(`reaping stale podman test bed ${dir}: ${String(e)}`));
+    }
+  }
+
   /** Pids of this bed still alive: recorded ones, and any whose command line names the dir. */
   #livePids(): number[] {
     const live = new Set<number>([...this.#pids].filter(isAlive));
@@ -194,13 +220,7 @@ export class PodmanTestBed {
       live = this.#livePids();
     }
     const described = live.map((pid) => `${pid} (${commandOf(pid)})`);
-    for (const pid of live) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    for (const pid of live) signal(pid, 'SIGKILL');
     return described;
   }
 }
@@ -243,6 +263,24 @@ function ping(socketPath: string): Promise<boolean> {
     req.on('error', () => done(false));
     req.end();
   });
+}
+
+/** `<pid> <start time>` while the process lives, else undefined (start time: field 22 of /proc/PID/stat). */
+function ownerStamp(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
 }
 
 function commandOf(pid: number): string {

@@ -5,15 +5,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { resolveGuest, type Guest, type ResolveGuestOptions } from '../../src/guest/resolve.js';
 import { DockerClient, type ContainerState } from '../../src/guest/docker-api.js';
 import { NetplumbError } from '../../src/errors.js';
 import { PodmanTestBed, uniqueContainerName, type PodmanContainer } from '../helpers/podman.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
+import { must } from '../helpers/exec.js';
 import { isNetplumbError } from '../unit/support/assert-error.js';
 
 let bed: PodmanTestBed;
@@ -228,6 +230,26 @@ test('a missing or dead API socket is UNAVAILABLE, naming the socket and what to
     writeFileSync(missing, '');
     await assert.rejects(resolveGuest(running.name, { dockerOptions: { host: `unix://${missing}` } }), (e: unknown) => isNetplumbError('UNAVAILABLE')(e) && /connection refused/.test((e as Error).message));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an API socket this user may not connect to is PRIVILEGE', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-docker-'));
+  const server = createServer((s) => s.destroy());
+  try {
+    chmodSync(dir, 0o755);
+    const sock = join(dir, 'engine.sock');
+    await new Promise<void>((r) => server.listen(sock, r));
+    chmodSync(sock, 0o600);
+    // Root ignores the mode: ask from an unprivileged user in a child process.
+    const mod = JSON.stringify(require.resolve('../../src/guest/docker-api.js'));
+    const script = `const { DockerClient } = require(${mod}); new DockerClient({ host: ${JSON.stringify(`unix://${sock}`)} }).inspect('con1').catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+    const out = JSON.parse(await must(['runuser', '-u', 'nobody', '--', process.execPath, '-e', script])) as { code: string; message: string };
+    assert.equal(out.code, 'PRIVILEGE', out.message);
+    assert.match(out.message, new RegExp(`permission denied connecting to the container engine API socket ${sock}`));
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
     rmSync(dir, { recursive: true, force: true });
   }
 });

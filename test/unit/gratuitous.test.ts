@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { gratuitousArp, icmpv6Checksum, ipv6MulticastMac, unsolicitedNeighborAdvertisement, unsolicitedNeighborAdvertisementPacket } from '../../src/plumb/gratuitous.js';
+import { ETH_BROADCAST, gratuitousArp, icmpv6Checksum, ipv6MulticastMac, unsolicitedNeighborAdvertisement, unsolicitedNeighborAdvertisementPacket } from '../../src/plumb/gratuitous.js';
 import { throwsCode } from './support/assert-error.js';
 
 const hex = (b: Buffer): string => b.toString('hex');
@@ -15,7 +15,7 @@ test('ARP reply, as arping -A sends it: op 2, sender = target = the IP, target M
 test('ARP request (RFC 5227 announcement): op 1, target MAC zero; or an explicit target MAC', () => {
   const p = gratuitousArp({ op: 'request', senderMac: '02:42:AC:11:00:02', ip: '192.168.1.200' });
   assert.equal(hex(p), '000108000604000102' + '42ac110002' + 'c0a801c8' + '000000000000' + 'c0a801c8');
-  const u = gratuitousArp({ op: 'request', senderMac: Buffer.from('0242ac110002', 'hex'), ip: Buffer.from([192, 168, 1, 200]), targetMac: 'ff:ff:ff:ff:ff:ff' });
+  const u = gratuitousArp({ op: 'request', senderMac: Buffer.from('0242ac110002', 'hex'), ip: Buffer.from([192, 168, 1, 200]), targetMac: ETH_BROADCAST });
   assert.equal(hex(u.subarray(18, 24)), 'ffffffffffff');
 });
 

@@ -1,0 +1,135 @@
+/**
+ * The engine's other modes and forms, on a Linux bridge in an emulated host namespace:
+ * DHCP from a real dnsmasq (with and without renewal), macvlan, IPv6, MTU inheritance,
+ * MAC forms, --wait, and rollback when a step fails.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Plumber } from '../../src/plumb/plumber.js';
+import { NetplumbError } from '../../src/errors.js';
+import { TestNetns } from '../helpers/netns.js';
+import { useLeakCheck } from '../helpers/leak.js';
+
+let host: TestNetns;
+let dnsmasq: ChildProcess;
+let dir: string;
+
+before(async () => {
+  host = await TestNetns.create('host');
+  dir = mkdtempSync(join(tmpdir(), 'np-dhcp-'));
+  await host.exec(['ip', 'link', 'add', 'br0', 'mtu', '1400', 'type', 'bridge']);
+  await host.exec(['ip', 'addr', 'add', '10.5.0.1/24', 'dev', 'br0']);
+  await host.exec(['ip', 'link', 'set', 'br0', 'up']);
+  // A parent NIC for macvlan tests: one end of a veth pair whose other end stays in the host ns.
+  await host.exec(['ip', 'link', 'add', 'nic0', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'nic0p']);
+  await host.exec(['ip', 'link', 'set', 'nic0', 'up']);
+  await host.exec(['ip', 'link', 'set', 'nic0p', 'up']);
+  dnsmasq = spawn('ip', ['netns', 'exec', host.name, 'dnsmasq', '--no-daemon', '--port=0', '--interface=br0', '--bind-interfaces', '--except-interface=lo',
+    '--dhcp-range=10.5.0.50,10.5.0.99,255.255.255.0,2m', `--dhcp-leasefile=${join(dir, 'leases')}`, '--dhcp-authoritative', '--log-dhcp'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(dnsmasq.exitCode, null, 'dnsmasq is running');
+});
+after(async () => {
+  dnsmasq?.kill('SIGTERM');
+  if (dnsmasq && dnsmasq.exitCode === null) await new Promise((r) => dnsmasq.once('exit', r));
+  await host?.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+useLeakCheck();
+
+async function withGuest(body: (g: TestNetns, p: Plumber) => Promise<void>): Promise<void> {
+  const p = Plumber.open({ hostNetns: { name: host.name }, ovsDb: `unix:${join(dir, 'no-ovs.sock')}` });
+  const g = await TestNetns.create('g');
+  try {
+    await body(g, p);
+  } finally {
+    await p.detach({ guest: { netns: g.name } }).catch(() => undefined);
+    await g.destroy();
+    await p.close();
+  }
+}
+
+const code = (c: string) => (e: unknown) => e instanceof NetplumbError && e.code === c;
+
+async function inet(g: TestNetns, family: 'inet' | 'inet6' = 'inet'): Promise<string[]> {
+  const [l] = await g.ip('addr', 'show', 'dev', 'eth1');
+  return (l?.addr_info ?? []).filter((a) => a.family === family && a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+test('DHCP (udhcpc, quits after the lease): the guest gets an address from dnsmasq; MTU inherited from the bridge', async () => {
+  await withGuest(async (g, p) => {
+    await p.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] } });
+    const addrs = await inet(g);
+    assert.equal(addrs.length, 1);
+    assert.match(addrs[0] as string, /^10\.5\.0\.(5\d|[6-9]\d)\/24$/);
+    const [l] = await g.ip('link', 'show', 'dev', 'eth1');
+    assert.equal(l?.mtu, 1400, 'MTU of br0');
+    assert.equal(await g.ping('10.5.0.1'), true);
+  });
+});
+
+test('DHCP with renewal (udhcpc -f): the client keeps running in the guest namespace; detach stops it', async () => {
+  await withGuest(async (g, p) => {
+    const r = await p.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: true, options: [] } });
+    const pidfile = `/run/netplumb/dhcp/${r.record.id}.pid`;
+    let addrs: string[] = [];
+    for (let i = 0; i < 100 && addrs.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      addrs = await inet(g);
+    }
+    assert.equal(addrs.length, 1, 'leased');
+    const pid = Number(readFileSync(pidfile, 'utf8'));
+    assert.ok(existsSync(`/proc/${pid}`), 'client alive');
+    await p.detach({ guest: { netns: g.name } });
+    for (let i = 0; i < 50 && existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(existsSync(pidfile), false);
+  });
+});
+
+test('macvlan on a NIC: created directly in the guest, MTU of the parent, reachable from the host side', async () => {
+  await withGuest(async (g, p) => {
+    await p.attach({ host: 'nic0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.6.0.2/24' } });
+    const [l] = await g.ip('link', 'show', 'dev', 'eth1');
+    assert.equal(l?.linkinfo?.info_kind, 'macvlan');
+    assert.equal(l?.mtu, 1450);
+    assert.deepEqual(await inet(g), ['10.6.0.2/24']);
+    assert.deepEqual((await host.ip('link', 'show', 'type', 'macvlan')), [], 'nothing left on the host side');
+  });
+});
+
+test('IPv6 with a gateway, the U: MAC form, and --wait for UP', async () => {
+  await withGuest(async (g, p) => {
+    await p.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'static', address: 'fd00:5::2/64', gateway: 'fd00:5::1' }, mac: 'U:db1', waitUpMs: 5000 });
+    assert.deepEqual(await inet(g, 'inet6'), ['fd00:5::2/64']);
+    const routes = await g.ip<{ dst: string; gateway?: string }>('-6', 'route', 'show');
+    assert.ok(routes.some((r) => r.dst === 'default' && r.gateway === 'fd00:5::1'));
+    const [l] = await g.ip('link', 'show', 'dev', 'eth1');
+    // pipework: 02: + the first 40 bits of md5("db1\n") (it hashes `echo $seed`).
+    const md5 = createHash('md5').update('db1\n').digest('hex');
+    assert.equal(l?.address, `02:${md5.slice(0, 10).match(/../g)?.join(':')}`);
+    assert.ok(l?.flags.includes('UP') && l.operstate === 'UP');
+  });
+});
+
+test('a failing step rolls back everything before it: the veth is gone, the guest is untouched', async () => {
+  await withGuest(async (g, p) => {
+    // The address is fine, the gateway route is refused by the kernel (a v4 gateway via a v4 address but unreachable scope): use a fault hook instead.
+    const failing = Plumber.open({ hostNetns: { name: host.name }, stepHook: (step) => { if (step === 'guest default route') throw new NetplumbError('INTERNAL', 'injected fault after the default route'); } });
+    try {
+      await assert.rejects(failing.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.5.0.9/24', gateway: '10.5.0.1' } }), /injected fault/);
+    } finally {
+      await failing.close();
+    }
+    assert.deepEqual(await g.linkNames(), ['lo']);
+    assert.deepEqual((await g.ip('route', 'show')), []);
+    assert.deepEqual((await host.ip('link', 'show', 'master', 'br0')), []);
+    // And a DHCP attach with no server answering fails cleanly within its timeout, leaving nothing.
+    await assert.rejects(p.attach({ host: 'nic0', guest: { netns: g.name }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] } }), code('UNAVAILABLE'));
+    assert.deepEqual(await g.linkNames(), ['lo']);
+  });
+});
