@@ -1,5 +1,100 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
-export function main(_argv: string[]): void {
-  process.stderr.write('netplumb: the attach/detach engine is not available in this version yet\n');
-  process.exitCode = 15;
+import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
+import { helpText } from './netplumb-help.js';
+import { cliLogger, printJson, reportError } from './output.js';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import type { Attachment, AttachResult, Plumber } from '../plumb/plumber.js';
+
+const VERSION = '0.1.0';
+
+function describeAttach(r: AttachResult): string {
+  const x = r.record;
+  const where = x.vlan !== undefined ? ` vlan ${x.vlan}` : x.trunks ? ` trunks ${x.trunks.join(',')}` : '';
+  const addr = x.addresses.length > 0 ? ` ${x.addresses.join(' ')}` : x.dhcp ? ` (${x.dhcp})` : '';
+  const port = r.ofport !== undefined ? ` ofport ${r.ofport}` : '';
+  return `${r.changed ? 'attached' : 'already attached'}: ${x.guestName ?? x.guestId} ${x.ifname}${addr} → ${x.host}${where} (${x.mode}, host side ${x.mode === 'macvlan' || x.mode === 'dummy' ? '-' : x.hostIfname}${port})`;
+}
+
+function table(rows: Attachment[]): string {
+  const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
+  const body = rows.map((a) => {
+    const r = a.record;
+    const state = a.orphaned ? 'orphaned (guest gone)' : a.ovsError ? `error: ${a.ovsError}` : a.hostLinkUp ? 'up' : 'down';
+    return [r.guestName ?? r.guestId.slice(0, 12), r.ifname, r.mode, r.host, r.vlan !== undefined ? String(r.vlan) : r.trunks?.join(',') ?? '-', r.addresses.join(',') || r.dhcp || '-', r.hostIfname, a.ofport !== undefined ? String(a.ofport) : '-', state];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  return [head, ...body].map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>): Promise<void> {
+  if (cmd.command === 'serve') throw new NetplumbError(ErrorCode.UNSUPPORTED, 'netplumb serve (the batching daemon) is not part of this version; use the library or the CLI directly');
+  const { Plumber } = await import('../plumb/plumber.js');
+  const logger = cliLogger('netplumb');
+  const conn = cmd.connection;
+  const plumber: Plumber = Plumber.open({
+    ...(logger ? { logger } : {}),
+    ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
+    ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
+  });
+  try {
+    switch (cmd.command) {
+      case 'attach': {
+        const r = await plumber.attach(cmd.spec);
+        if (cmd.json) printJson({ ok: true, ...r });
+        else process.stdout.write(`${describeAttach(r)}\n`);
+        return;
+      }
+      case 'detach': {
+        const r = await plumber.detach({ guest: cmd.guest, ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}) });
+        if (cmd.json) printJson({ ok: true, ...r });
+        else process.stdout.write(r.detached.length === 0 ? 'nothing to detach\n' : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`);
+        return;
+      }
+      case 'list':
+      case 'show': {
+        let rows = await plumber.list();
+        if (cmd.command === 'show' || cmd.guest !== undefined) rows = rows.filter((a) => plumber.matches(a.record, cmd.guest as NonNullable<typeof cmd.guest>));
+        if (cmd.command === 'show') {
+          rows = rows.filter((a) => a.record.ifname === cmd.ifname);
+          if (rows.length === 0) throw new NetplumbError(ErrorCode.NOT_FOUND, `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`);
+        }
+        if (cmd.json) printJson({ ok: true, attachments: rows });
+        else process.stdout.write(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
+        return;
+      }
+      case 'gc': {
+        const r = await plumber.gc({ dryRun: cmd.dryRun });
+        if (cmd.json) printJson({ ok: true, ...r });
+        else process.stdout.write(r.removed.length === 0 ? 'nothing to collect\n' : `${cmd.dryRun ? 'would remove' : 'removed'}: ${r.removed.map((a) => `${a.hostIfname} (${a.guestName ?? a.guestId} ${a.ifname})`).join(', ')}\n`);
+        return;
+      }
+    }
+  } finally {
+    await plumber.close();
+  }
+}
+
+export function main(argv: string[]): void {
+  let cmd: NetplumbCommand;
+  const json = argv.includes('--json');
+  try {
+    cmd = parseNetplumbArgs(argv);
+  } catch (e) {
+    process.exitCode = reportError('netplumb', e, json);
+    return;
+  }
+  if (cmd.command === 'help') {
+    process.stdout.write(`${helpText(cmd.topic)}\n`);
+    return;
+  }
+  if (cmd.command === 'version') {
+    process.stdout.write(`netplumb ${VERSION}\n`);
+    return;
+  }
+  run(cmd).then(
+    () => undefined,
+    (e: unknown) => {
+      process.exitCode = reportError('netplumb', e, json);
+    },
+  );
 }

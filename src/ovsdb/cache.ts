@@ -29,6 +29,12 @@ interface Entry<R> {
   row: R;
 }
 
+/** A unique secondary index: key → uuid, maintained on every change (e.g. Port by name). */
+interface UniqueIndex<R> {
+  key: (row: R) => string | undefined;
+  map: Map<string, string>;
+}
+
 function bad(what: string): NetplumbError {
   return new NetplumbError(ErrorCode.PROTOCOL, `invalid monitor update from OVSDB: ${what}`, { syscall: 'update' });
 }
@@ -70,6 +76,7 @@ export function applyColumnDiff(kind: ColumnKind, old: Value | undefined, diff: 
 
 export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<CacheEvents<M>> {
   private readonly tables = new Map<keyof M & string, Map<string, Entry<M[keyof M]>>>();
+  private readonly indexes = new Map<keyof M & string, Map<string, UniqueIndex<M[keyof M]>>>();
 
   constructor(private readonly decoders: RowDecoders<M>, private schema?: DatabaseSchema) {
     super();
@@ -82,6 +89,49 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
 
   get<T extends keyof M & string>(table: T, uuid: string): M[T] | undefined {
     return this.tables.get(table)?.get(uuid)?.row as M[T] | undefined;
+  }
+
+  /**
+   * Keep a unique index `name` on `table` (e.g. Port by its name: the schema's own unique
+   * index), so that `lookup` is O(1) instead of a scan of every cached row. Rows already
+   * cached are indexed now. While a notification is applied two rows may briefly share a
+   * key (a delete listed after the insert that reuses the name); the index keeps the
+   * row written last and never drops a key that points at another row.
+   */
+  defineIndex<T extends keyof M & string>(table: T, name: string, key: (row: M[T]) => string | undefined): void {
+    let byName = this.indexes.get(table);
+    if (!byName) this.indexes.set(table, (byName = new Map()));
+    const idx: UniqueIndex<M[keyof M]> = { key: key as (row: M[keyof M]) => string | undefined, map: new Map() };
+    byName.set(name, idx);
+    for (const [uuid, e] of this.tables.get(table) ?? []) {
+      const k = idx.key(e.row);
+      if (k !== undefined) idx.map.set(k, uuid);
+    }
+  }
+
+  /** The row whose index `name` key is `key` (see defineIndex). */
+  lookup<T extends keyof M & string>(table: T, name: string, key: string): M[T] | undefined {
+    const idx = this.indexes.get(table)?.get(name);
+    if (!idx) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `no index "${name}" on cached table ${table}`, { table, index: name });
+    const uuid = idx.map.get(key);
+    const row = uuid === undefined ? undefined : this.get(table, uuid);
+    return row !== undefined && idx.key(row) === key ? row : undefined;
+  }
+
+  /** The rows of a table, without copying them into an array. */
+  values<T extends keyof M & string>(table: T): IterableIterator<M[T]> {
+    const rows = this.tables.get(table);
+    return (function* () {
+      if (rows) for (const e of rows.values()) yield e.row as M[T];
+    })();
+  }
+
+  /** Any one row of a table (for single-row tables such as Open_vSwitch). */
+  first<T extends keyof M & string>(table: T): M[T] | undefined {
+    const rows = this.tables.get(table);
+    if (!rows) return undefined;
+    for (const e of rows.values()) return e.row as M[T];
+    return undefined;
   }
 
   /** All rows of a table (a snapshot array). */
@@ -98,6 +148,7 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     for (const [table, rows] of this.tables) {
       for (const [uuid, e] of rows) this.emit('delete', table, uuid, e.row);
       rows.clear();
+      for (const idx of this.indexes.get(table)?.values() ?? []) idx.map.clear();
     }
   }
 
@@ -155,6 +206,16 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     const old = rows.get(uuid);
     const row = this.decoders[table](uuid, raw);
     rows.set(uuid, { raw, row });
+    const indexes = this.indexes.get(table);
+    if (indexes) {
+      for (const idx of indexes.values()) {
+        const before = old ? idx.key(old.row) : undefined;
+        const after = idx.key(row);
+        if (before === after) continue;
+        if (before !== undefined && idx.map.get(before) === uuid) idx.map.delete(before);
+        if (after !== undefined) idx.map.set(after, uuid);
+      }
+    }
     if (old) this.emit('update', table, uuid, row, old.row);
     else this.emit('add', table, uuid, row);
   }
@@ -164,6 +225,10 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     const old = rows.get(uuid);
     if (!old) return;
     rows.delete(uuid);
+    for (const idx of this.indexes.get(table)?.values() ?? []) {
+      const k = idx.key(old.row);
+      if (k !== undefined && idx.map.get(k) === uuid) idx.map.delete(k);
+    }
     this.emit('delete', table, uuid, old.row);
   }
 }

@@ -58,6 +58,11 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   monitorMethod: MonitorMethod = 'monitor_cond_since';
   private lastTxnId = ZERO_TXN;
   private syncing: Promise<void> | null = null;
+  /**
+   * Pending waitFor predicates, checked after each applied update by one cache listener
+   * (hundreds of pipelined transactions may wait at once: no listener per waiter).
+   */
+  private readonly waiters = new Set<() => void>();
   private readonly log: Logger | undefined;
 
   private constructor(private readonly opts: ClientOptions<M>) {
@@ -65,6 +70,9 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
     this.connection = new OvsdbConnection(opts);
     this.database = opts.database ?? 'Open_vSwitch';
     this.cache = new OvsdbCache<M>(opts.monitor.decoders);
+    this.cache.on('applied', () => {
+      for (const check of this.waiters) check();
+    });
     this.log = opts.logger?.child({ component: 'ovsdb-client', remote: this.connection.remote.text });
     this.connection.on('notification', (method, params) => this.onNotification(method, params));
     this.connection.on('disconnect', (reason) => this.emit('disconnect', reason));
@@ -118,17 +126,17 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   waitFor(predicate: () => boolean, timeoutMs: number, onTimeout: () => NetplumbError): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const done = (err?: NetplumbError): void => {
-        clearTimeout(timer);
-        this.cache.off('applied', check);
-        if (err) reject(err);
-        else resolve();
-      };
       const check = (): void => {
-        if (predicate()) done();
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
       };
-      const timer = setTimeout(() => done(onTimeout()), timeoutMs);
-      this.cache.on('applied', check);
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(onTimeout());
+      }, timeoutMs);
+      this.waiters.add(check);
     });
   }
 

@@ -103,6 +103,7 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
   private attempts = 0;
   private everConnected = false;
   private nextId = 1;
+  private corked = false;
   private readonly pending = new Map<number, Pending>();
 
   constructor(opts: ConnectionOptions = {}) {
@@ -138,8 +139,8 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
   /** Send a request and wait for its result. */
   request(method: string, params: Json[], opts: RequestOptions = {}): Promise<Json> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
-    const queued = [...this.pending.values()].filter((p) => !p.sent).length;
-    if (this.state !== 'connected' && queued >= this.maxQueued) {
+    const queued = this.state === 'connected' ? 0 : this.countQueued();
+    if (queued >= this.maxQueued) {
       return Promise.reject(new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB ${method} refused: ${queued} requests already wait for ${this.remote.text} to come back`, { syscall: method }));
     }
     const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
@@ -283,7 +284,32 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
 
   private send(p: Pending): void {
     p.sent = true;
-    this.socket!.write(encodeRequest(p.id, p.method, p.params));
+    this.write(encodeRequest(p.id, p.method, p.params));
+  }
+
+  /**
+   * Write one message. Messages written in the same tick (pipelined transactions, the
+   * queue flushed after a reconnect) leave in one writev: the socket is corked until the
+   * next tick. A lone request costs one process.nextTick, not a timer.
+   */
+  private write(text: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(text);
+  }
+
+  private countQueued(): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (!p.sent) n++;
+    return n;
   }
 
   private expire(p: Pending, timeoutMs: number): void {
@@ -347,8 +373,8 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
   private dispatch(msg: RpcMessage): void {
     switch (msg.kind) {
       case 'request':
-        if (msg.method === 'echo') this.socket?.write(encodeResponse(msg.id, msg.params));
-        else this.socket?.write(encodeResponse(msg.id, null, { error: 'unknown method', details: msg.method }));
+        if (msg.method === 'echo') this.write(encodeResponse(msg.id, msg.params));
+        else this.write(encodeResponse(msg.id, null, { error: 'unknown method', details: msg.method }));
         return;
       case 'notification':
         this.emit('notification', msg.method, msg.params);
@@ -385,7 +411,7 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
       return;
     }
     this.probeOutstanding = true;
-    this.socket?.write(encodeRequest(PROBE_ID, 'echo', []));
+    this.write(encodeRequest(PROBE_ID, 'echo', []));
     this.probeTimer?.refresh();
   }
 

@@ -86,8 +86,16 @@ function insertedUuid(results: OpResult[], index: number): string {
   return results[index]!.uuid![1];
 }
 
+/** Name of the cache's unique index on `name` (Bridge, Port, Interface: unique in the schema too). */
+const BY_NAME = 'name';
+
 export class Vswitch {
-  private constructor(readonly client: VswitchClient) {}
+  private constructor(readonly client: VswitchClient) {
+    // Lookups by name are O(1): a scan of every cached Port per verb grew with the bridge.
+    client.cache.defineIndex('Bridge', BY_NAME, (r) => r.name);
+    client.cache.defineIndex('Port', BY_NAME, (r) => r.name);
+    client.cache.defineIndex('Interface', BY_NAME, (r) => r.name);
+  }
 
   static async connect(opts: ConnectionOptions = {}): Promise<Vswitch> {
     return new Vswitch(await OvsdbClient.connect<VswitchTables>({
@@ -107,17 +115,17 @@ export class Vswitch {
 
   async getBridge(name: string): Promise<BridgeRow | undefined> {
     await this.client.synced();
-    return this.client.cache.rows('Bridge').find((b) => b.name === name);
+    return this.client.cache.lookup('Bridge', BY_NAME, name);
   }
 
   async getPort(name: string): Promise<PortRow | undefined> {
     await this.client.synced();
-    return this.client.cache.rows('Port').find((p) => p.name === name);
+    return this.client.cache.lookup('Port', BY_NAME, name);
   }
 
   async getInterface(name: string): Promise<InterfaceRow | undefined> {
     await this.client.synced();
-    return this.client.cache.rows('Interface').find((i) => i.name === name);
+    return this.client.cache.lookup('Interface', BY_NAME, name);
   }
 
   /** Equivalent to: ovs-vsctl list-br */
@@ -200,7 +208,11 @@ export class Vswitch {
       names.add(s.name);
     }
     await this.client.synced();
-    const existing = new Map(this.client.cache.rows('Port').filter((p) => names.has(p.name)).map((p) => [p.name, p]));
+    const existing = new Map<string, PortRow>();
+    for (const n of names) {
+      const p = this.client.cache.lookup('Port', BY_NAME, n);
+      if (p) existing.set(n, p);
+    }
     const br = await this.getBridge(bridge);
     const reused: AddedPort[] = [];
     for (const p of existing.values()) {
@@ -235,12 +247,12 @@ export class Vswitch {
   async delPort(names: string | string[], opts: DelPortOptions = {}): Promise<{ deleted: string[] }> {
     const list = (Array.isArray(names) ? names : [names]).map((n) => validateName('port', n, 'any'));
     await this.client.synced();
-    const byName = new Map(this.client.cache.rows('Port').filter((p) => list.includes(p.name)).map((p) => [p.name, p]));
     const br = opts.bridge === undefined ? undefined : await this.requireBridge(opts.bridge);
+    const onBridge = br && new Set(br.ports);
     const targets: PortRow[] = [];
     for (const n of list) {
-      const p = byName.get(n);
-      if (p && (!br || br.ports.includes(p.uuid))) targets.push(p);
+      const p = this.client.cache.lookup('Port', BY_NAME, n);
+      if (p && (!onBridge || onBridge.has(p.uuid))) targets.push(p);
       else if (!opts.ifExists) {
         const where = br ? `on bridge "${br.name}"` : `in ${this.remote}`;
         throw new NetplumbError(ErrorCode.NOT_FOUND, `port "${n}" not found ${where}; nothing deleted (use ifExists / --if-exists to ignore)`, { port: n });
@@ -288,7 +300,7 @@ export class Vswitch {
     if (typeof target !== 'number') throw new NetplumbError(ErrorCode.PROTOCOL, `no next_cfg in the reply from ${this.remote}`, { syscall: 'transact' });
     const mine = results.slice(0, ops.length);
     const extra = applied?.(mine) ?? (() => true);
-    const ovs = (): number => this.client.cache.rows('Open_vSwitch')[0]?.curCfg ?? 0;
+    const ovs = (): number => this.client.cache.first('Open_vSwitch')?.curCfg ?? 0;
     await this.client.waitFor(() => ovs() >= target && extra(), deadline, () => new NetplumbError(
       ErrorCode.DATAPLANE_APPLY_FAILED,
       `cur_cfg not reached: ovs-vswitchd did not apply configuration ${target} within ${deadline} ms (cur_cfg is ${ovs()}); the change is committed in ${this.remote}: is ovs-vswitchd running?`,

@@ -42,7 +42,7 @@ export async function runDhcp(cfg: DhcpConfig, ns: Netns, ifname: string, attach
   const pidfile = `${DHCP_RUN_DIR}/${attachmentId}.pid`;
   const argv = ['nsenter', '--net=/proc/self/fd/3', '--', ...clientArgv(cfg, ifname, hostname, pidfile)];
   if (!cfg.foreground) {
-    await runToCompletion(argv, ns.fd, timeoutMs, cfg.client);
+    await runToCompletion(argv, ns.fd, timeoutMs, (what) => dhcpError(cfg.client, what));
     return {};
   }
   // A foreground client: detached, its output to a log file, its pid recorded for detach.
@@ -82,7 +82,13 @@ export function stopDhcp(attachmentId: string): void {
   }
 }
 
-function runToCompletion(argv: string[], nsFd: number, timeoutMs: number, client: string): Promise<void> {
+/** Run a program inside a namespace and wait for it. Equivalent to: ip netns exec G ARGV… */
+export function runInNetns(ns: Netns, argv: string[], timeoutMs = 30_000): Promise<void> {
+  const failed = (what: string) => new NetplumbError(ErrorCode.UNAVAILABLE, `${argv.join(' ')} in ${ns.label} failed: ${what}`, { field: 'args' });
+  return runToCompletion(['nsenter', '--net=/proc/self/fd/3', '--', ...argv], ns.fd, timeoutMs, failed);
+}
+
+function runToCompletion(argv: string[], nsFd: number, timeoutMs: number, failed: (what: string) => NetplumbError): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', nsFd], shell: false });
     let output = '';
@@ -91,12 +97,12 @@ function runToCompletion(argv: string[], nsFd: number, timeoutMs: number, client
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
-      reject(dhcpError(client, `${e.message}; install it (Debian package ${client === 'dhclient' ? 'isc-dhcp-client' : client})`));
+      reject(failed(`${e.message}; is ${argv[3] ?? argv[0]} installed?`));
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(dhcpError(client, signal ? `no lease within ${timeoutMs} ms` : `exited ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}`));
+      else reject(failed(signal ? `no result within ${timeoutMs} ms` : `exited ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}`));
     });
   });
 }

@@ -18,7 +18,7 @@ import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.
 import { resolveHostTarget, defaultDatapathType, type HostTarget } from './host-target.js';
 import { resolveMac } from './mac.js';
 import { announce } from './announce.js';
-import { runDhcp, stopDhcp } from './dhcp.js';
+import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import {
   ALIAS_PREFIX, aliasFor, attachmentId, decodeRecord, defaultHostIfname, externalIdsFor, sameSettings,
@@ -301,6 +301,46 @@ export class Plumber {
     }
     const links = records.filter((r) => r.mode === 'ovs' || r.mode === 'bridge').map((r) => r.hostIfname);
     if (links.length > 0) await this.#host.link.delMany(links, { missingOk: true });
+  }
+
+  /** Does a record belong to the guest the user named (container name/id/prefix, or a namespace)? */
+  matches(r: AttachmentRecord, guest: SpecGuestRef | GuestRef): boolean {
+    const nsId = namespaceGuestId(toGuestRef(guest));
+    return nsId !== undefined ? r.guestId === nsId : matchesGuest(r, guest);
+  }
+
+  /**
+   * Remove what netplumb owns and nobody uses: attachments whose guest is gone (OVS port
+   * left without its veth) or whose OVS interface is in error. Never touches ports or
+   * links without netplumb's record.
+   */
+  async gc(opts: { dryRun?: boolean } = {}): Promise<{ removed: AttachmentRecord[] }> {
+    const dead = (await this.list()).filter((a) => a.orphaned || a.ovsError !== undefined).map((a) => a.record);
+    if (!opts.dryRun && dead.length > 0) await this.removeMany(dead);
+    return { removed: dead };
+  }
+
+  /**
+   * pipework's `route`, `rule` and `tc` pass-throughs, inside the guest's namespace:
+   * `route` and `rule` natively; `tc` runs the tc binary in the namespace (nsenter, fd 3).
+   */
+  async passthrough(ref: SpecGuestRef | GuestRef, tool: 'route' | 'rule' | 'tc', args: string[]): Promise<void> {
+    const guest = await this.resolve(toGuestRef(ref), false);
+    try {
+      if (tool === 'tc') {
+        await runInNetns(guest.netns, ['tc', ...args]);
+        return;
+      }
+      const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
+      try {
+        const { runRoute, runRule } = await import('./ip-words.js');
+        await (tool === 'route' ? runRoute(rtnl, args) : runRule(rtnl, args));
+      } finally {
+        rtnl.close();
+      }
+    } finally {
+      guest.release();
+    }
   }
 
   /** Every attachment this host knows of: OVS ports we own, and host links carrying our alias. */

@@ -65,10 +65,16 @@ export class PodmanTestBed {
     requireCommands(REQUIRED_COMMANDS);
     await PodmanTestBed.#reapStale();
     const bed = new PodmanTestBed(mkdtempSync(join(tmpdir(), BED_PREFIX)));
-    writeFileSync(join(bed.dir, OWNER_FILE), ownerStamp(process.pid) ?? '');
-    writeFileSync(bed.#env.CONTAINERS_CONF as string, readFileSync(podmanConfPath()));
-    buildBusyboxRoot(bed.rootfs);
-    await bed.podman(['info', '--format', '{{.Host.OCIRuntime.Name}}']);
+    try {
+      writeFileSync(join(bed.dir, OWNER_FILE), ownerStamp(process.pid) ?? '');
+      writeFileSync(bed.#env.CONTAINERS_CONF as string, readFileSync(podmanConfPath()));
+      buildBusyboxRoot(bed.rootfs);
+      const runtime = (await bed.podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'])).trim();
+      if (runtime !== 'runc') throw new Error(`podman picked the OCI runtime "${runtime}", not runc: is .ci/podman.conf in effect (CONTAINERS_CONF)?`);
+    } catch (e) {
+      rmSync(bed.dir, { recursive: true, force: true });
+      throw e;
+    }
     return bed;
   }
 

@@ -102,6 +102,13 @@ describe('OvsdbConnection against a fake peer', () => {
     assert.deepEqual(peer.received[0], { id: 1, method: 'list_dbs', params: [] });
   });
 
+  it('pipelines requests: 200 issued at once, each settled by its own reply', async () => {
+    peer.handler = (m, sock) => FakePeer.reply(sock, m.id, m.params);
+    await open();
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => conn.request('transact', [i])));
+    assert.deepEqual(replies, Array.from({ length: 200 }, (_, i) => [i]));
+  });
+
   it('answers the server echo with its params', async () => {
     await open();
     const sock = [...peer.sockets][0]!;
