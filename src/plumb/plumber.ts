@@ -18,6 +18,7 @@ import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.
 import { resolveHostTarget, defaultDatapathType, type HostTarget } from './host-target.js';
 import { resolveMac } from './mac.js';
 import { announce } from './announce.js';
+import { requireNetworkPrivileges } from './preflight.js';
 import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import {
@@ -128,6 +129,7 @@ export class Plumber {
     const plan: GuestIpPlan = spec.ip.kind === 'static' ? planAddresses([spec.ip.address], spec.ip.gateway) : { addresses: [] };
     const dhcp = spec.ip.kind === 'dhcp' ? spec.ip : undefined;
     if (spec.metadata) validateUserExternalIds(spec.metadata);
+    requireNetworkPrivileges();
 
     const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
     const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
@@ -166,7 +168,7 @@ export class Plumber {
         throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
       }
       const result = await Rollback.run(async (rb) => {
-        const applied = await this.apply(record, target, guest, guestRtnl, plan, rb);
+        const applied = await this.apply(record, target, guest, guestRtnl, plan, rb, spec.metadata);
         if (dhcp) {
           // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
           await rb.step('dhcp', () => runDhcp(dhcp, guest.netns, ifname, id, guest.containerName), () => ({ what: `DHCP client for ${ifname}`, run: async () => stopDhcp(id) }));
@@ -193,7 +195,7 @@ export class Plumber {
     return guest;
   }
 
-  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback): Promise<{ ofport?: number }> {
+  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, metadata?: Record<string, string>): Promise<{ ofport?: number }> {
     const peer = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
       // The guest interface is created directly in the guest namespace: nothing on the host.
@@ -224,7 +226,10 @@ export class Plumber {
       }
       await rb.step('host link up', () => this.#host.link.set(r.hostIfname, { up: true }));
       const vs = await this.vswitch();
-      const ids = externalIdsFor(r);
+      const ids = externalIdsFor(r, metadata);
+      // The undo goes first: a port committed but not applied by ovs-vswitchd (the wait fails
+      // after the commit) must be removed too. Removing a port that was never written is a no-op.
+      rb.push({ what: `OVS port "${r.hostIfname}" on ${r.host}`, run: async () => void (await vs.delPort(r.hostIfname, { ifExists: true })) });
       // Equivalent to: ovs-vsctl add-port BRIDGE HOSTIF tag=VLAN -- set interface HOSTIF external_ids:…
       const added = await rb.step(
         'ovs port',
@@ -235,7 +240,6 @@ export class Plumber {
           externalIds: ids.port,
           interfaceExternalIds: ids.iface,
         }, { wait: this.opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS }),
-        () => ({ what: `OVS port "${r.hostIfname}" on ${r.host}`, run: async () => void (await vs.delPort(r.hostIfname, { ifExists: true })) }),
       );
       ofport = added.ofport;
     };

@@ -81,8 +81,9 @@ export function aliasFor(r: AttachmentRecord): string {
 }
 
 /** OVS external_ids for the Port and Interface rows: ours plus pipework's keys (PR #212). */
-export function externalIdsFor(r: AttachmentRecord): { port: Record<string, string>; iface: Record<string, string> } {
+export function externalIdsFor(r: AttachmentRecord, metadata: Record<string, string> = {}): { port: Record<string, string>; iface: Record<string, string> } {
   const port: Record<string, string> = {
+    ...metadata,
     'netplumb.owner': OWNER,
     'netplumb.attachment': r.id,
     'netplumb.guest': r.guestId,
