@@ -86,6 +86,8 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
   }
 
   if (link === undefined) {
+    // A NIC already moved into its guest by an earlier --direct-phys: the engine finds its record there.
+    if (explicit === 'phys') return { mode: 'phys', name, mtu: 0, created: false };
     if (explicit === 'dummy' || name.startsWith('dummy')) return { mode: 'dummy', name, mtu: 1500, created: false };
     throw new NetplumbError(ErrorCode.NOT_FOUND, `host interface "${name}" does not exist, and netplumb does not know how to set it up: name an existing bridge or NIC, or a new bridge starting with "br" (Linux) or "ovs" (Open vSwitch)`, { field: 'host' });
   }

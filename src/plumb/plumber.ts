@@ -17,6 +17,7 @@ import { resolveGuest, type Guest } from '../guest/resolve.js';
 import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.js';
 import { resolveHostTarget, defaultDatapathType, type HostTarget } from './host-target.js';
 import { resolveMac } from './mac.js';
+import { vlanSubinterfaceName } from './names.js';
 import { announce } from './announce.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
@@ -79,6 +80,8 @@ export interface Attachment {
 }
 
 const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
+/** Modes whose whole attachment lives in the guest (no host-side link): recorded on the guest link. */
+const GUEST_SIDE_MODES: ReadonlySet<string> = new Set(['macvlan', 'dummy', 'phys']);
 
 export class Plumber {
   #vswitch: Promise<Vswitch> | undefined;
@@ -151,7 +154,8 @@ export class Plumber {
         mac: mac ?? '',
         ...(vlan !== undefined ? { vlan } : {}),
         ...(trunks !== undefined ? { trunks } : {}),
-        mtu: mtuGiven ?? target.mtu,
+        // A moved NIC keeps its own MTU unless one is asked for (0: unchanged).
+        mtu: mtuGiven ?? (target.mode === 'phys' ? 0 : target.mtu),
       };
       const existing = await this.existing(record, guestRtnl);
       if (existing !== undefined) {
@@ -198,17 +202,24 @@ export class Plumber {
   private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, metadata?: Record<string, string>): Promise<{ ofport?: number }> {
     const peer = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
+      const parent = r.mode === 'macvlan' && r.vlan !== undefined ? await this.vlanParent(target.name, r.vlan, rb) : target.name;
       // The guest interface is created directly in the guest namespace: nothing on the host.
-      // Equivalent to: ip link add link PARENT name IF netns G address MAC mtu M type macvlan mode bridge
+      // Equivalent to: ip link add link PARENT name IF netns G address MAC mtu M type macvlan mode MODE
       const base = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
-      await rb.step('guest link', () => this.#host.link.add(r.mode === 'macvlan' ? { ...base, kind: 'macvlan', link: target.name, mode: 'bridge' } : { ...base, kind: 'dummy' }), () => ({
+      await rb.step('guest link', () => this.#host.link.add(r.mode === 'macvlan' ? { ...base, kind: 'macvlan', link: parent, mode: this.macvlanMode } : { ...base, kind: 'dummy' }), () => ({
         what: `${r.mode} "${r.ifname}" in ${guest.ref}`,
         run: () => ignoreMissing(guestRtnl.link.del(r.ifname)),
       }));
-      // The kernel ignores an alias on creation: set it where the link now lives. Equivalent to: ip -n G link set IF alias …
-      await guestRtnl.link.set(r.ifname, { alias: aliasFor(r) });
-      await configureGuest(guestRtnl, r.ifname, plan, rb, this.#log);
-      return {};
+      return this.finishGuestSide(r, guestRtnl, plan, rb, {});
+    }
+    if (r.mode === 'phys') {
+      // --direct-phys: the NIC itself moves into the guest, renamed, in one message.
+      // Equivalent to: ip link set dev NIC netns G name IF
+      await rb.step('move nic', () => this.#host.link.set(target.name, { netnsFd: guest.netns.fd, name: r.ifname }), () => ({
+        what: `NIC "${target.name}" (now "${r.ifname}" in ${guest.ref})`,
+        run: () => this.returnNic(guestRtnl, r),
+      }));
+      return this.finishGuestSide(r, guestRtnl, plan, rb, { ...(r.mtu ? { mtu: r.mtu } : {}), ...(r.mac ? { mac: r.mac } : {}) });
     }
     if (r.mode !== 'ovs' && r.mode !== 'bridge') throw new NetplumbError(ErrorCode.UNSUPPORTED, `attach mode "${r.mode}" is not supported yet`, { field: 'mode' });
 
@@ -249,9 +260,43 @@ export class Plumber {
     return ofport === undefined ? {} : { ofport };
   }
 
+  /** pipework's `@VID` on a NIC: the 802.1Q sub-interface `<nic>.<vid>` (created if absent) carries the macvlan. */
+  private async vlanParent(nic: string, vid: number, rb: Rollback): Promise<string> {
+    const name = vlanSubinterfaceName(nic, vid);
+    if (await linkExists(this.#host, name)) return name;
+    // Equivalent to: ip link add link NIC name NIC.VID type vlan id VID ; ip link set NIC.VID up
+    await rb.step('vlan sub-interface', () => this.#host.link.add({ name, kind: 'vlan', link: nic, id: vid, up: true }), () => ({
+      what: `VLAN interface "${name}"`,
+      run: () => ignoreMissing(this.#host.link.del(name)),
+    }));
+    return name;
+  }
+
+  private get macvlanMode(): 'bridge' | 'vepa' | 'private' | 'passthru' {
+    return 'bridge';
+  }
+
+  /** The guest-side record (alias), optional MTU/MAC, then the addresses and routes. */
+  private async finishGuestSide(r: AttachmentRecord, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, set: { mtu?: number; mac?: string }): Promise<{ ofport?: number }> {
+    // The kernel ignores an alias on creation: set it where the link now lives. Equivalent to: ip -n G link set IF alias …
+    await guestRtnl.link.set(r.ifname, { alias: aliasFor(r), ...set });
+    await configureGuest(guestRtnl, r.ifname, plan, rb, this.#log);
+    return {};
+  }
+
+  /** Move a NIC given with --direct-phys back to the host under its own name. Equivalent to: ip -n G link set IF netns HOST name NIC */
+  private async returnNic(guestRtnl: Rtnl, r: AttachmentRecord): Promise<void> {
+    const hostNs = this.#hostNs ?? openNetns({ pid: process.pid });
+    try {
+      await ignoreMissing(guestRtnl.link.set(r.ifname, { up: false, alias: '', netnsFd: hostNs.fd, name: r.host }));
+    } finally {
+      if (hostNs !== this.#hostNs) hostNs.close();
+    }
+  }
+
   /** The recorded attachment for this key, if any, and whether it is still whole. */
   private async existing(r: AttachmentRecord, guestRtnl: Rtnl): Promise<AttachmentRecord | undefined> {
-    const hostLink = r.mode === 'ovs' || r.mode === 'bridge' ? await getLink(this.#host, r.hostIfname) : await getLink(guestRtnl, r.ifname);
+    const hostLink = GUEST_SIDE_MODES.has(r.mode) ? await getLink(guestRtnl, r.ifname) : await getLink(this.#host, r.hostIfname);
     if (hostLink === undefined) {
       if (r.mode === 'ovs') {
         // A port left behind by a dead container: remove it so the name can be reused.
@@ -276,21 +321,47 @@ export class Plumber {
 
   /** Detach one interface of a guest, or all of them. Succeeds when there is nothing to do. */
   async detach(req: DetachRequest): Promise<DetachResult> {
-    const nsId = namespaceGuestId(toGuestRef(req.guest));
-    const found = (await this.list()).filter((a) => (nsId !== undefined ? a.record.guestId === nsId : matchesGuest(a.record, req.guest)) && (req.ifname === undefined || a.record.ifname === req.ifname));
-    if (found.length === 0) return { detached: [] };
-    await this.removeMany(found.map((a) => a.record));
-    this.#log?.info({ count: found.length }, 'detached');
-    return { detached: found.map((a) => a.record) };
+    const wanted = (r: AttachmentRecord) => this.matches(r, req.guest) && (req.ifname === undefined || r.ifname === req.ifname);
+    const found = (await this.list()).map((a) => a.record).filter(wanted);
+    // Guest-side attachments (macvlan, moved NICs) are recorded inside the guest: look there if it still lives.
+    const guestSide = await this.withLiveGuest(req.guest, async (guestRtnl) => {
+      const links = (await guestRtnl.link.list()).filter((l) => l.alias?.startsWith(ALIAS_PREFIX));
+      const records = links.map((l) => decodeRecord(l.alias)).filter((r): r is AttachmentRecord => r !== undefined && GUEST_SIDE_MODES.has(r.mode) && (req.ifname === undefined || r.ifname === req.ifname));
+      for (const r of records) await this.removeAttachment(r, guestRtnl);
+      return records;
+    });
+    if (found.length > 0) await this.removeMany(found);
+    const detached = [...found, ...(guestSide ?? [])];
+    this.#log?.info({ count: detached.length }, 'detached');
+    return { detached };
+  }
+
+  /** Run `fn` with a socket in the guest's namespace, or return undefined when the guest is gone. */
+  private async withLiveGuest<T>(ref: SpecGuestRef | GuestRef, fn: (rtnl: Rtnl) => Promise<T>): Promise<T | undefined> {
+    let guest: Guest;
+    try {
+      guest = await this.resolve(toGuestRef(ref), false);
+    } catch (e) {
+      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE)) return undefined;
+      throw e;
+    }
+    const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
+    try {
+      return await fn(rtnl);
+    } finally {
+      rtnl.close();
+      guest.release();
+    }
   }
 
   private async removeAttachment(r: AttachmentRecord, guestRtnl: Rtnl): Promise<void> {
-    if (r.mode === 'macvlan' || r.mode === 'dummy') {
-      stopDhcp(r.id);
-      await ignoreMissing(guestRtnl.link.del(r.ifname));
+    if (!GUEST_SIDE_MODES.has(r.mode)) {
+      await this.removeMany([r]);
       return;
     }
-    await this.removeMany([r]);
+    stopDhcp(r.id);
+    if (r.mode === 'phys') await this.returnNic(guestRtnl, r);
+    else await ignoreMissing(guestRtnl.link.del(r.ifname));
   }
 
   /** One OVSDB transaction for the ports, one bulk kernel delete for the host links. */

@@ -133,3 +133,44 @@ test('a failing step rolls back everything before it: the veth is gone, the gues
     assert.deepEqual(await g.linkNames(), ['lo']);
   });
 });
+
+test('--direct-phys: the NIC itself moves into the guest under the new name; detach moves it back', async () => {
+  await host.exec(['ip', 'link', 'add', 'phys0', 'mtu', '1480', 'type', 'veth', 'peer', 'name', 'phys0p']);
+  try {
+    await withGuest(async (g, p) => {
+      const hostIndex = (await host.link('phys0'))?.ifindex;
+      const r = await p.attach({ host: 'phys0', mode: 'phys', guest: { netns: g.name }, ip: { kind: 'static', address: '10.8.0.2/24' } });
+      assert.equal(r.changed, true);
+      assert.equal(await host.link('phys0'), undefined, 'gone from the host');
+      const [l] = await g.ip('link', 'show', 'dev', 'eth1');
+      assert.equal(l?.ifindex, hostIndex, 'the same device, not a copy');
+      assert.equal(l?.mtu, 1480, 'its own MTU kept');
+      assert.deepEqual(await inet(g), ['10.8.0.2/24']);
+      assert.equal((await p.attach({ host: 'phys0', mode: 'phys', guest: { netns: g.name }, ip: { kind: 'static', address: '10.8.0.2/24' } })).changed, false, 'idempotent');
+      const d = await p.detach({ guest: { netns: g.name } });
+      assert.equal(d.detached.length, 1);
+      assert.equal((await host.link('phys0'))?.ifindex, hostIndex, 'back on the host under its own name');
+      assert.deepEqual(await g.linkNames(), ['lo']);
+    });
+  } finally {
+    await host.exec(['ip', 'link', 'del', 'phys0']).catch(() => undefined);
+  }
+});
+
+test('macvlan detach removes the guest interface; @VID on a NIC needs 802.1Q, refused as UNSUPPORTED exactly when ip is refused', async () => {
+  await withGuest(async (g, p) => {
+    await p.attach({ host: 'nic0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.6.0.3/24' } });
+    assert.equal((await p.detach({ guest: { netns: g.name } })).detached.length, 1);
+    assert.deepEqual(await g.linkNames(), ['lo']);
+    const kernelHasVlan = (await host.status(['ip', 'link', 'add', 'nic0.12', 'link', 'nic0', 'type', 'vlan', 'id', '12'])) === 0;
+    if (kernelHasVlan) {
+      await host.exec(['ip', 'link', 'del', 'nic0.12']);
+      await p.attach({ host: 'nic0', guest: { netns: g.name }, vlan: 12, ip: { kind: 'static', address: '10.6.0.3/24' } });
+      assert.ok(await host.link('nic0.12'), 'sub-interface made');
+    } else {
+      await assert.rejects(p.attach({ host: 'nic0', guest: { netns: g.name }, vlan: 12, ip: { kind: 'static', address: '10.6.0.3/24' } }), code('UNSUPPORTED'));
+      assert.deepEqual(await g.linkNames(), ['lo']);
+      assert.equal(await host.link('nic0.12'), undefined);
+    }
+  });
+});
