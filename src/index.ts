@@ -4,5 +4,11 @@
  * The library API. Layers: plumb → (rtnl | ovsdb | guest) → (netlink | native).
  */
 export { NetplumbError, ErrorCode, EXIT_CODES } from './errors.js';
+export { Plumber, type PlumberOptions, type AttachResult, type DetachRequest, type DetachResult, type Attachment } from './plumb/plumber.js';
+export type { AttachSpec, AttachMode, IpConfig, MacvlanMode } from './plumb/spec.js';
+export type { AttachmentRecord } from './plumb/record.js';
 export { Netns, openNetns, hostNetnsIdentity, type NetnsSelector } from './netns/index.js';
 export { openRouteTransport } from './netlink/native-transport.js';
+export { Rtnl, type Link, type Address, type Route, type Rule } from './rtnl/index.js';
+export { Vswitch, OvsdbClient } from './ovsdb/index.js';
+export { resolveGuest, type Guest } from './guest/resolve.js';

@@ -28,7 +28,9 @@ function table(rows: Attachment[]): string {
 
 async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>): Promise<void> {
   if (cmd.command === 'serve') throw new NetplumbError(ErrorCode.UNSUPPORTED, 'netplumb serve (the batching daemon) is not part of this version; use the library or the CLI directly');
-  const { Plumber } = await import('../plumb/plumber.js');
+  // Loaded only now, and with require(): in this CommonJS build `await import()` would go
+  // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
+  const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
   const logger = cliLogger('netplumb');
   const conn = cmd.connection;
   const plumber: Plumber = Plumber.open({

@@ -13,11 +13,13 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  const { Plumber, waitUp } = await import('../plumb/plumber.js');
+  // Loaded only now, and with require(): in this CommonJS build `await import()` would go
+  // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
+  const { Plumber, waitUp } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
   if (cmd.kind === 'wait') {
     // Run inside the container: wait until the interface is up (pipework#243: not merely present).
-    const { Rtnl } = await import('../rtnl/index.js');
-    const { openRouteTransport } = await import('../netlink/native-transport.js');
+    const { Rtnl } = require('../rtnl/index.js') as typeof import('../rtnl/index.js');
+    const { openRouteTransport } = require('../netlink/native-transport.js') as typeof import('../netlink/native-transport.js');
     const rtnl = new Rtnl(openRouteTransport());
     try {
       await waitUp(rtnl, cmd.ifname, WAIT_TIMEOUT_MS);

@@ -97,10 +97,29 @@ export class NetlinkEngine {
     return this.issue(type, payload, NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | (options.flags ?? 0), false, options.describe);
   }
 
-  /** Dump a table: every multipart reply up to NLMSG_DONE, restarted when interrupted. */
+  /**
+   * Dump a table: every multipart reply up to NLMSG_DONE, restarted when interrupted.
+   * The kernel runs one dump per socket at a time (a second one gets EBUSY), so dumps are
+   * queued; an identical dump already waiting in the queue is shared rather than repeated.
+   */
   dump(type: number, payload: Uint8Array, options: RequestOptions = {}): Promise<NetlinkMessage[]> {
-    return this.issue(type, payload, NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_DUMP | (options.flags ?? 0), true, options.describe);
+    const flags = NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_DUMP | (options.flags ?? 0);
+    const key = `${type}:${flags}:${Buffer.from(payload).toString('hex')}`;
+    const waiting = this.waitingDumps.get(key);
+    if (waiting !== undefined) return waiting;
+    const run = this.dumpChain.then(() => {
+      this.waitingDumps.delete(key);
+      return this.issue(type, payload, flags, true, options.describe);
+    });
+    this.waitingDumps.set(key, run);
+    this.dumpChain = run.catch(() => undefined);
+    return run;
   }
+
+  /** The dump in progress (or resolved); the next dump starts after it. */
+  private dumpChain: Promise<unknown> = Promise.resolve();
+  /** Dumps queued but not started, by type, flags and request bytes. */
+  private readonly waitingDumps = new Map<string, Promise<NetlinkMessage[]>>();
 
   /** Reject everything pending and close the transport. Idempotent. */
   close(): void {

@@ -22,6 +22,8 @@ import { announce } from './announce.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
+import { Batcher, type Settled } from './batcher.js';
+import { OvsPortQueue } from './ovs-ports.js';
 import {
   ALIAS_PREFIX, aliasFor, attachmentId, decodeRecord, defaultHostIfname, externalIdsFor, sameSettings,
   type AttachmentRecord,
@@ -88,11 +90,27 @@ export class Plumber {
   readonly #hostNs: Netns | undefined;
   readonly #host: Rtnl;
   readonly #log: Logger | undefined;
+  /** Concurrent attaches/detaches share OVSDB transactions and datapath waits. */
+  readonly #ports: OvsPortQueue;
+  /** Concurrent detaches share one bulk kernel delete. */
+  readonly #linkDels: Batcher<string, void>;
 
   private constructor(private readonly opts: PlumberOptions, hostNs: Netns | undefined) {
     this.#hostNs = hostNs;
     this.#host = new Rtnl(openRouteTransport(hostNs?.fd, hostNs?.label ?? 'the host namespace'));
     this.#log = opts.logger?.child({ component: 'plumb' });
+    this.#ports = new OvsPortQueue(() => this.vswitch(), opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS);
+    this.#linkDels = new Batcher((names) => this.#deleteLinks(names));
+  }
+
+  /** Equivalent to: ip link del group G (after moving NAMES into G); alone, one by one, if that fails. */
+  async #deleteLinks(names: string[]): Promise<Settled<void>[]> {
+    try {
+      await this.#host.link.delMany(names, { missingOk: true });
+      return names.map(() => ({ ok: true as const, value: undefined }));
+    } catch {
+      return Promise.all(names.map((n) => ignoreMissing(this.#host.link.del(n)).then(() => ({ ok: true as const, value: undefined }), (error: unknown) => ({ ok: false as const, error }))));
+    }
   }
 
   static open(opts: PlumberOptions = {}): Plumber {
@@ -236,22 +254,18 @@ export class Plumber {
         return;
       }
       await rb.step('host link up', () => this.#host.link.set(r.hostIfname, { up: true }));
-      const vs = await this.vswitch();
       const ids = externalIdsFor(r, metadata);
       // The undo goes first: a port committed but not applied by ovs-vswitchd (the wait fails
-      // after the commit) must be removed too. Removing a port that was never written is a no-op.
-      rb.push({ what: `OVS port "${r.hostIfname}" on ${r.host}`, run: async () => void (await vs.delPort(r.hostIfname, { ifExists: true })) });
+      // after the commit) must be removed too; one we did not write (a clash) is left alone.
+      rb.push({ what: `OVS port "${r.hostIfname}" on ${r.host}`, run: () => this.#ports.delOwned(r.hostIfname, r.id) });
       // Equivalent to: ovs-vsctl add-port BRIDGE HOSTIF tag=VLAN -- set interface HOSTIF external_ids:…
-      const added = await rb.step(
-        'ovs port',
-        () => vs.addPort(r.host, {
-          name: r.hostIfname,
-          ...(r.vlan !== undefined ? { tag: r.vlan } : {}),
-          ...(r.trunks !== undefined ? { trunks: r.trunks, vlanMode: 'trunk' as const } : {}),
-          externalIds: ids.port,
-          interfaceExternalIds: ids.iface,
-        }, { wait: this.opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS }),
-      );
+      const added = await rb.step('ovs port', () => this.#ports.add(r.host, {
+        name: r.hostIfname,
+        ...(r.vlan !== undefined ? { tag: r.vlan } : {}),
+        ...(r.trunks !== undefined ? { trunks: r.trunks, vlanMode: 'trunk' as const } : {}),
+        externalIds: ids.port,
+        interfaceExternalIds: ids.iface,
+      }));
       ofport = added.ofport;
     };
     const outcomes = await Promise.allSettled([hostSide(), configureGuest(guestRtnl, r.ifname, plan, rb, this.#log)]);
@@ -342,7 +356,8 @@ export class Plumber {
     try {
       guest = await this.resolve(toGuestRef(ref), false);
     } catch (e) {
-      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE)) return undefined;
+      // Gone, unknown, or a recorded id (`netns:DEV:INO`) rather than a live reference: nothing to look at.
+      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || e.code === ErrorCode.INVALID_ARGUMENT)) return undefined;
       throw e;
     }
     const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
@@ -369,13 +384,11 @@ export class Plumber {
     // A renewing DHCP client may run for any of them (its pidfile says); stop it first.
     for (const r of records) stopDhcp(r.id);
     const ovsPorts = records.filter((r) => r.mode === 'ovs').map((r) => r.hostIfname);
-    if (ovsPorts.length > 0) {
-      const vs = await this.vswitch();
-      // Equivalent to: ovs-vsctl --if-exists del-port P1 -- --if-exists del-port P2 …
-      await vs.delPort(ovsPorts, { ifExists: true });
-    }
     const links = records.filter((r) => r.mode === 'ovs' || r.mode === 'bridge').map((r) => r.hostIfname);
-    if (links.length > 0) await this.#host.link.delMany(links, { missingOk: true });
+    // Equivalent to: ovs-vsctl --if-exists del-port P… (one transaction) ; ip link del group G (one bulk delete)
+    const outcomes = await Promise.allSettled([...ovsPorts.map((n) => this.#ports.del(n)), ...links.map((n) => this.#linkDels.submit(n))]);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Does a record belong to the guest the user named (container name/id/prefix, or a namespace)? */

@@ -14,6 +14,8 @@ export interface RunOptions {
   /** Kill the command (SIGTERM) after this long; default 30 s. */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Kill the command (SIGTERM) when aborted; the promise then rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 /** Run a command; resolves with its output and exit code (never rejects on a non-zero exit). */
@@ -21,7 +23,11 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('run: empty argv');
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: opts.timeoutMs ?? 30_000, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(file, args, { timeout: opts.timeoutMs ?? 30_000, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) }, (err, stdout, stderr) => {
+      if (err && err.name === 'AbortError') {
+        reject(err);
+        return;
+      }
       if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
         reject(new Error(`${argv.join(' ')}: ${err.message} (is it installed? bash .ci/setup installs it)`));
         return;

@@ -92,8 +92,13 @@ export class PodmanSandbox {
   }
 
   /** Run `podman <global args> ARGS…` with this sandbox's config; resolves with the exit code and output. */
-  tryPodman(args: string[], timeoutMs = 60_000): Promise<RunResult> {
-    return run(['podman', ...this.#globalArgs, ...args], { env: this.#env, timeoutMs });
+  tryPodman(args: string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
+    return run(['podman', ...this.#globalArgs, ...args], { env: this.#env, timeoutMs: opts.timeoutMs ?? 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  /** Pids this sandbox caused to exist (the API service, containers, their conmon), alive or not. */
+  trackedPids(): number[] {
+    return [...this.#pids].sort((a, b) => a - b);
   }
 
   /** Equivalent to: podman system service --time=0 unix://<dir>/podman.sock; waits for GET /_ping. */
@@ -250,9 +255,14 @@ function podmanConfPath(): string {
   return found;
 }
 
-function requireCommands(names: string[]): void {
+/** The commands a podman sandbox needs (podman, runc, conmon, busybox) that are not installed. */
+export function missingPodmanCommands(names: string[] = REQUIRED_COMMANDS): string[] {
   const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin']);
-  const missing = names.filter((n) => !dirs.some((d) => d !== '' && existsSync(join(d, n))));
+  return names.filter((n) => !dirs.some((d) => d !== '' && existsSync(join(d, n))));
+}
+
+function requireCommands(names: string[]): void {
+  const missing = missingPodmanCommands(names);
   if (missing.length > 0) throw new Error(`the podman sandbox needs ${missing.join(', ')}, not installed here: ${SETUP_HINT}`);
 }
 

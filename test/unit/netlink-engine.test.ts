@@ -191,3 +191,30 @@ test('sequence numbers wrap around and skip 0', async () => {
   await e.request(RTM_NEWLINK, BODY);
   assert.deepEqual(k.requests.map((r) => r.seq), [0xffffffff, 1]);
 });
+
+test('dumps run one at a time per socket (the kernel answers a second one with EBUSY); identical queued dumps are shared', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  const k = new FakeKernel(5);
+  k.handler = (req, kk) => {
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    // Answer later, as a kernel walking a big table would.
+    setTimeout(() => {
+      running--;
+      kk.deliver(kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, req.payload[0] ?? 0), NLM_F.NLM_F_MULTI), kk.done(req));
+    }, 5);
+    return [];
+  };
+  const e = new NetlinkEngine(k);
+  const other = Buffer.from(BODY);
+  other[0] = 7;
+  const results = await Promise.all([e.dump(RTM_GETLINK, BODY), e.dump(RTM_GETLINK, other), e.dump(RTM_GETLINK, other), e.dump(RTM_GETLINK, BODY)]);
+  assert.equal(maxRunning, 1, 'never two dumps in flight');
+  assert.deepEqual(results.map((r) => r[0]?.payload[0]), [BODY[0], 7, 7, BODY[0]]);
+  assert.equal(k.requests.length, 2, 'each duplicate issued while its twin still waited was shared');
+  // Once a dump has started, a new identical one is a new dump (it must see the table as it is now).
+  const later = e.dump(RTM_GETLINK, BODY);
+  await later;
+  assert.equal(k.requests.length, 3);
+});
