@@ -270,6 +270,20 @@ Napi::Value PacketSend(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
+// peerCredentials(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix socket.
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return SysError(env, errno, "getsockopt(SO_PEERCRED)");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", static_cast<double>(cred.pid));
+  o.Set("uid", static_cast<double>(cred.uid));
+  o.Set("gid", static_cast<double>(cred.gid));
+  return o;
+}
+
 class Poller;
 
 // Per-environment registry so a worker thread's teardown closes its sockets.
@@ -473,6 +487,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
   exports.Set("openPacket", Napi::Function::New(env, OpenPacket));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("Poller", Poller::Define(env));
   return exports;
 }
