@@ -57,6 +57,8 @@ interface Guest {
 interface Sample {
   ms: number;
   rssKb: number;
+  /** user + system CPU of the process and what it waited for (10 ms resolution: use means). */
+  cpuMs: number;
 }
 
 function ip(...args: string[]): string {
@@ -89,15 +91,15 @@ function timed(argv: string[], env: NodeJS.ProcessEnv, rssFile: string): Promise
   return new Promise((resolve, reject) => {
     let out = '';
     const t0 = nowMs();
-    const child = spawn(TIME, ['-f', '%M', '-o', rssFile, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TIME, ['-f', '%M %U %S', '-o', rssFile, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
       const ms = nowMs() - t0;
-      // time writes "Command exited with non-zero status N" before %M when the command fails.
-      const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-      resolve({ ms, rssKb, code, out });
+      // time writes "Command exited with non-zero status N" before the figures when the command fails.
+      const [rss, user, sys] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
+      resolve({ ms, rssKb: rss ?? NaN, cpuMs: ((user ?? NaN) + (sys ?? NaN)) * 1000, code, out });
     });
   });
 }
@@ -211,7 +213,7 @@ async function main(): Promise<void> {
           await undo(g);
         }
         if (m === 'version' && s.out.trim() !== 'netplumb 0.1.0') throw new Error(`--version printed ${JSON.stringify(s.out)}`);
-        if (r >= WARMUP) samples[m].push({ ms: s.ms, rssKb: s.rssKb });
+        if (r >= WARMUP) samples[m].push({ ms: s.ms, rssKb: s.rssKb, cpuMs: s.cpuMs });
       }
     }
   } finally {
@@ -236,14 +238,17 @@ async function main(): Promise<void> {
   }
 
   const ms = (m: Method) => samples[m].map((s) => s.ms);
+  const cpu = (m: Method) => mean(samples[m].map((s) => s.cpuMs));
   const rss = (m: Method) => samples[m].map((s) => s.rssKb / 1024);
   const p = (m: Method, q: number) => percentile(ms(m), q);
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  function mean(xs: number[]): number {
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  }
   // Paired per round: the CLI start minus the bare Node start of the same round.
   const paired = (a: Method, b: Method) => samples[a].map((s, i) => s.ms - (samples[b][i] as Sample).ms);
 
-  printTable([`${RUNS} runs each (after ${WARMUP} warm-up rounds), cold process, on the emulated host`, 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'peak RSS MB (p50 / max)'],
-    METHODS.map((m) => [LABEL[m], p(m, 50), p(m, 99), mean(ms(m)), Math.max(...ms(m)), `${round(percentile(rss(m), 50), 1)} / ${round(Math.max(...rss(m)), 1)}`]));
+  printTable([`${RUNS} runs each (after ${WARMUP} warm-up rounds), cold process, on the emulated host`, 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'CPU ms (mean)', 'peak RSS MB (p50 / max)'],
+    METHODS.map((m) => [LABEL[m], p(m, 50), p(m, 99), mean(ms(m)), Math.max(...ms(m)), round(cpu(m), 1), `${round(percentile(rss(m), 50), 1)} / ${round(Math.max(...rss(m)), 1)}`]));
 
   const ratioP50 = p('baseline', 50) / p('ours', 50);
   const ratioP99 = p('baseline', 99) / p('ours', 99);
@@ -254,6 +259,7 @@ async function main(): Promise<void> {
   printTable(['figure', 'value', 'target'], [
     ['attach: baseline p50 / ours p50', `${round(ratioP50, 2)}×`, '≥ 1.5×'],
     ['attach: baseline p99 / ours p99', `${round(ratioP99, 2)}×`, ''],
+    ['attach: baseline CPU / ours CPU (means)', `${round(cpu('baseline') / cpu('ours'), 2)}×`, ''],
     ['CLI start above node -e 0 (p50 --version − p50 node)', `${round(startAbove, 1)} ms`, '≤ 15 ms'],
     ['  same, median of per-round differences', `${round(startAbovePaired, 1)} ms`, ''],
     ['attach above node -e 0 (p50 ours − p50 node)', `${round(p('ours', 50) - p('node', 50), 1)} ms`, ''],
@@ -268,10 +274,12 @@ async function main(): Promise<void> {
     fig[`${m}_p50_ms`] = round(p(m, 50), 2);
     fig[`${m}_p99_ms`] = round(p(m, 99), 2);
     fig[`${m}_rss_max_mb`] = round(Math.max(...rss(m)), 1);
+    fig[`${m}_cpu_mean_ms`] = round(cpu(m), 1);
   }
   Object.assign(fig, {
     baseline_vs_ours_p50: round(ratioP50, 3),
     baseline_vs_ours_p99: round(ratioP99, 3),
+    baseline_vs_ours_cpu: round(cpu('baseline') / cpu('ours'), 3),
     cli_start_above_node_ms: round(startAbove, 2),
     cli_start_above_node_paired_ms: round(startAbovePaired, 2),
     attach_above_node_ms: round(p('ours', 50) - p('node', 50), 2),

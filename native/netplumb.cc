@@ -289,6 +289,8 @@ class Poller;
 // Per-environment registry so a worker thread's teardown closes its sockets.
 struct EnvState {
   std::unordered_set<Poller*> live;
+  // One receive buffer per thread's environment: pollers drain one at a time and copy out.
+  std::vector<uint8_t> recvBuf = std::vector<uint8_t>(256 * 1024);
 };
 
 // A non-blocking socket: receive driven by uv_poll, send on the libuv pool.
@@ -364,17 +366,18 @@ class Poller : public Napi::ObjectWrap<Poller> {
     }
     Napi::Array batch = Napi::Array::New(env);
     uint32_t count = 0;
+    std::vector<uint8_t>& buf = env.GetInstanceData<EnvState>()->recvBuf;
     for (;;) {
-      ssize_t n = recv(fd_, buf_, sizeof buf_, MSG_DONTWAIT | MSG_TRUNC);
+      ssize_t n = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n < 0 || static_cast<size_t>(n) > sizeof buf_) {
+      if (n < 0 || static_cast<size_t>(n) > buf.size()) {
         int e = n < 0 ? errno : EMSGSIZE;
         if (count > 0) Notify(onData_, batch);
         Notify(onError_, SysError(env, e, "recv"));
         return;
       }
-      batch.Set(count++, Napi::Buffer<uint8_t>::Copy(env, buf_, static_cast<size_t>(n)));
+      batch.Set(count++, Napi::Buffer<uint8_t>::Copy(env, buf.data(), static_cast<size_t>(n)));
     }
     if (count > 0) Notify(onData_, batch);
   }
@@ -465,7 +468,6 @@ class Poller : public Napi::ObjectWrap<Poller> {
   EnvState* state_ = nullptr;
   Napi::FunctionReference onData_;
   Napi::FunctionReference onError_;
-  uint8_t buf_[256 * 1024];
 };
 
 void KeepEnvState(Napi::Env, EnvState*) {}

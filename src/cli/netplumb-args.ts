@@ -4,7 +4,6 @@
  */
 import { invalidArgument } from '../errors.js';
 import { parseRemote } from '../ovsdb/remote.js';
-import { parseMacArgument } from '../plumb/mac.js';
 import type { AttachMode, AttachSpec, GuestRef, MacvlanMode } from '../plumb/spec.js';
 import { gateway, ifName, integer, ipPrefix, mtu, vlanId } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord, type IpWord } from './attach-words.js';
@@ -198,4 +197,12 @@ function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
     ...(o.group !== undefined ? { group: o.group } : {}),
     connection: connectionOptions(o),
   };
+}
+
+/**
+ * `../plumb/mac.js` loads node:crypto (for `U:` MACs), ~10 ms of start-up: required only
+ * when a MAC is actually given, so `--help`, `--version` and attaches without one skip it here.
+ */
+function parseMacArgument(field: string, text: string): string {
+  return (require('../plumb/mac.js') as typeof import('../plumb/mac.js')).parseMacArgument(field, text);
 }

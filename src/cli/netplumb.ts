@@ -1,6 +1,5 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
-import { helpText } from './netplumb-help.js';
 import { cliLogger, printJson, reportError } from './output.js';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult, Plumber } from '../plumb/plumber.js';
@@ -86,6 +85,8 @@ export function main(argv: string[]): void {
     return;
   }
   if (cmd.command === 'help') {
+    // The help texts and examples are loaded only for help.
+    const { helpText } = require('./netplumb-help.js') as typeof import('./netplumb-help.js');
     process.stdout.write(`${helpText(cmd.topic)}\n`);
     return;
   }

@@ -6,7 +6,6 @@
  * `@`), netplumb refuses it instead. Pure: no I/O.
  */
 import { invalidArgument, type ErrorDetails, type NetplumbError } from '../errors.js';
-import { parseMacArgument } from '../plumb/mac.js';
 import type { AttachSpec, GuestRef } from '../plumb/spec.js';
 import { ifName, vlanId, type IpFamily } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord } from './attach-words.js';
@@ -119,6 +118,14 @@ function readOptions(rest: readonly string[]): { values: Partial<Record<Position
 function parseFamily(text: string): IpFamily {
   if (text === '4' || text === '6') return Number(text) as IpFamily;
   throw syntaxError('addressFamily', `-a takes 4 or 6, got ${JSON.stringify(text)}`);
+}
+
+/**
+ * `../plumb/mac.js` loads node:crypto (for `U:` MACs), ~10 ms of start-up: required only
+ * when a MAC is actually given, so `--help`, `--version` and attaches without one skip it here.
+ */
+function parseMacArgument(field: string, text: string): string {
+  return (require('../plumb/mac.js') as typeof import('../plumb/mac.js')).parseMacArgument(field, text);
 }
 
 /** The 4th argument, `[macaddr][@vlan]`. */

@@ -76,6 +76,35 @@ describe('vswitch verbs (oracle: ovs-vsctl)', () => {
     await assert.rejects(vs.delPort('b16', { bridge: 'nobr' }), isCode(ErrorCode.NOT_FOUND, /bridge "nobr"/));
   }));
 
+  it('pipelined one-port transactions: each waits for its own next_cfg and ofport; names resolve through the index', () => withOvs(async (ovs, vs) => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const names = Array.from({ length: 40 }, (_, i) => `pp${i}`);
+      const added = await Promise.all(names.map((name) => vs.addPort('ovs0', { name, type: 'internal' }, { wait: 30_000 })));
+      for (const p of added) {
+        assert.ok(typeof p.ofport === 'number' && p.ofport > 0, `${p.name}: ofport ${p.ofport}`);
+        assert.equal((await ovs.vsctl(['get', 'Interface', p.name, 'ofport'])).trim(), String(p.ofport));
+      }
+      assert.deepEqual(lines(await ovs.vsctl(['list-ports', 'ovs0'])), [...names].sort());
+      assert.equal((await vs.getPort('pp7'))?.uuid, (await ovs.vsctl(['get', 'Port', 'pp7', '_uuid'])).trim());
+      await Promise.all(names.map((name) => vs.delPort(name, { wait: 30_000 })));
+      assert.deepEqual(lines(await ovs.vsctl(['list-ports', 'ovs0'])), []);
+      assert.equal(await vs.getPort('pp7'), undefined);
+      // A port added behind our back is found by name once the monitor has seen it.
+      await ovs.vsctl(['add-port', 'ovs0', 'ext0', '--', 'set', 'Interface', 'ext0', 'type=internal']);
+      await vs.client.waitFor(() => vs.client.cache.size('Port') === 2, 5000, () => new NetplumbError(ErrorCode.UNAVAILABLE, 'monitor did not show ext0'));
+      assert.equal((await vs.getPort('ext0'))?.name, 'ext0');
+      await vs.delPort('ext0', { wait: true });
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.map((w) => w.name), [], 'no MaxListenersExceededWarning with 40 waits at once');
+  }));
+
   it('setPortTag changes the tag live and clears it', () => withOvs(async (ovs, vs) => {
     await vs.addPort('ovs0', { name: 'p1', type: 'internal', tag: 100 });
     await vs.setPortTag('p1', 300, { wait: true });
