@@ -31,15 +31,6 @@ export function defaultDatapathType(): string {
   return existsSync('/sys/module/openvswitch') ? 'system' : 'netdev';
 }
 
-async function findLink(rtnl: Rtnl, name: string): Promise<Link | undefined> {
-  try {
-    return await rtnl.link.get(name);
-  } catch (e) {
-    if (e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND) return undefined;
-    throw e;
-  }
-}
-
 /**
  * Equivalent to pipework's detection: /sys/class/net/X/bridge → Linux bridge;
  * `ovs-vsctl list-br` → OVS; type 32 → IPoIB; anything else that exists → NIC (macvlan);
@@ -54,7 +45,7 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
     if (found === undefined) throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${mac}`, { field: 'hostMac' });
     name = found.name;
   }
-  const link = await findLink(rtnl, name);
+  const link = await rtnl.link.find(name);
   const mtuOf = (l: Link | undefined) => l?.mtu ?? 1500;
   const explicit = spec.mode;
 
@@ -78,7 +69,7 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
       if (link === undefined && spec.createBridge === true) {
         // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
         await vs.addBridge(name, { mayExist: true, datapathType: deps.datapathType, wait: true });
-        const created = await findLink(rtnl, name);
+        const created = await rtnl.link.find(name);
         return { mode: 'ovs', name, ...(created ? { link: created } : {}), mtu: mtuOf(created), created: true };
       }
       if (explicit === 'ovs') throw bridgeNotFound(name, 'Open vSwitch bridge', vs.remote);

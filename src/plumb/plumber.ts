@@ -310,7 +310,7 @@ export class Plumber {
 
   /** The recorded attachment for this key, if any, and whether it is still whole. */
   private async existing(r: AttachmentRecord, guestRtnl: Rtnl): Promise<AttachmentRecord | undefined> {
-    const hostLink = GUEST_SIDE_MODES.has(r.mode) ? await getLink(guestRtnl, r.ifname) : await getLink(this.#host, r.hostIfname);
+    const hostLink = GUEST_SIDE_MODES.has(r.mode) ? await guestRtnl.link.find(r.ifname) : await this.#host.link.find(r.hostIfname);
     if (hostLink === undefined) {
       if (r.mode === 'ovs') {
         // A port left behind by a dead container: remove it so the name can be reused.
@@ -490,17 +490,8 @@ async function ovsReachable(p: Plumber): Promise<boolean> {
   }
 }
 
-async function getLink(rtnl: Rtnl, name: string): Promise<Link | undefined> {
-  try {
-    return await rtnl.link.get(name);
-  } catch (e) {
-    if (e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND) return undefined;
-    throw e;
-  }
-}
-
 async function linkExists(rtnl: Rtnl, name: string): Promise<boolean> {
-  return (await getLink(rtnl, name)) !== undefined;
+  return (await rtnl.link.find(name)) !== undefined;
 }
 
 async function ignoreMissing(p: Promise<unknown>): Promise<void> {
@@ -515,7 +506,7 @@ async function ignoreMissing(p: Promise<unknown>): Promise<void> {
 export async function waitUp(rtnl: Rtnl, ifname: string, timeoutMs: number): Promise<Link> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const l = await getLink(rtnl, ifname);
+    const l = await rtnl.link.find(ifname);
     if (l !== undefined && l.flags.up && l.carrier !== false && (l.operstate === 'up' || l.operstate === 'unknown')) return l;
     if (Date.now() >= deadline) {
       throw new NetplumbError(ErrorCode.UNAVAILABLE, `interface "${ifname}" is ${l === undefined ? 'absent' : `not up (operstate ${l.operstate})`} after ${timeoutMs} ms`, { field: 'ifname' });

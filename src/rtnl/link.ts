@@ -237,6 +237,16 @@ export class LinkVerbs {
     return decodeLink(msg);
   }
 
+  /** Like get, but a missing link is `undefined` instead of NOT_FOUND. Equivalent to: ip link show dev DEV 2>/dev/null */
+  async find(dev: LinkRef): Promise<Link | undefined> {
+    try {
+      return await this.get(dev);
+    } catch (e) {
+      if (e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND) return undefined;
+      throw e;
+    }
+  }
+
   /** The ifindex of a link (numbers are returned as they are). Equivalent to: ip -o link show dev DEV | cut -d: -f1 */
   async index(dev: LinkRef): Promise<number> {
     return typeof dev === 'number' ? linkRef('dev', dev) as number : (await this.get(dev)).index;
