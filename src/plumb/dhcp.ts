@@ -10,13 +10,18 @@
  * it has a lease (or fails within the timeout); with it, it stays to renew the lease, its
  * pid recorded in /run/netplumb/dhcp/<attachment>.pid so detach can stop it.
  */
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Netns } from '../netns/index.js';
 import type { IpConfig } from './spec.js';
 
 export const DHCP_RUN_DIR = '/run/netplumb/dhcp';
+
+/** Loaded on first use: an attach with a static address never starts a process. */
+function spawn(...args: Parameters<typeof ChildProcess.spawn>): ReturnType<typeof ChildProcess.spawn> {
+  return (require('node:child_process') as typeof ChildProcess).spawn(...args);
+}
 type DhcpConfig = Extract<IpConfig, { kind: 'dhcp' }>;
 
 function clientArgv(cfg: DhcpConfig, ifname: string, hostname: string | undefined, pidfile: string): string[] {
