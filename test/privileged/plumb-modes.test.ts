@@ -174,3 +174,25 @@ test('macvlan detach removes the guest interface; @VID on a NIC needs 802.1Q, re
     }
   });
 });
+
+test('the new address is announced natively: a neighbour that accepts gratuitous ARP learns it without any traffic', async () => {
+  const observer = await TestNetns.create('obs');
+  const p = Plumber.open({ hostNetns: { name: host.name } });
+  try {
+    await p.attach({ host: 'br0', guest: { netns: observer.name }, ip: { kind: 'static', address: '10.5.1.1/16' } });
+    await observer.exec(['sysctl', '-q', '-w', 'net.ipv4.conf.eth1.arp_accept=1']);
+    await withGuest(async (g, p2) => {
+      await p2.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.5.1.2/16' }, mac: '02:00:00:00:05:02' });
+      let neigh: { dst: string; lladdr?: string }[] = [];
+      for (let i = 0; i < 50 && !neigh.some((n) => n.dst === '10.5.1.2'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        neigh = await observer.ip<{ dst: string; lladdr?: string }>('neigh', 'show', 'dev', 'eth1');
+      }
+      assert.equal(neigh.find((n) => n.dst === '10.5.1.2')?.lladdr, '02:00:00:00:05:02');
+    });
+  } finally {
+    await p.detach({ guest: { netns: observer.name } });
+    await observer.destroy();
+    await p.close();
+  }
+});
