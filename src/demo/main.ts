@@ -19,10 +19,12 @@
  * 6. detach everything, then remove containers, namespaces, daemons and temp dirs — also
  *    on failure and on Ctrl-C / SIGTERM.
  *
- * Exit status: 0 when the matrix matches the expectation, the throughput was measured and
- * the cleanup left nothing; 1 otherwise; 2 for a usage error; 130/143 when interrupted.
+ * Exit status: 0 when the matrix matches the expectation, the throughput was measured, the
+ * detach removed every port and the cleanup left nothing; 1 otherwise; 2 for a usage error
+ * or when not root; 130/143/129 when interrupted (SIGINT/SIGTERM/SIGHUP).
  */
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Plumber } from '../plumb/plumber.js';
 import type { GuestRef } from '../plumb/spec.js';
@@ -124,7 +126,7 @@ class Progress {
     this.end();
     process.stdout.write(`${text}\n`);
   }
-  /** `▸ label …` now, ` ok (1.2 s)` when done. */
+  /** `▸ label … ` now, `ok (1.2 s)` on the same line when done (on a line of its own if others came between). */
   async step<T>(label: string, fn: () => Promise<T>, done?: (v: T) => string): Promise<T> {
     if (!this.quiet) {
       this.end();
@@ -134,12 +136,17 @@ class Progress {
     const t0 = performance.now();
     try {
       const v = await fn();
-      if (!this.quiet) this.line(`${done ? done(v) : 'ok'} (${seconds(performance.now() - t0)})`);
+      this.finish(`${done ? done(v) : 'ok'} (${seconds(performance.now() - t0)})`);
       return v;
     } catch (e) {
-      if (!this.quiet) this.line('failed');
+      this.finish('failed');
       throw e;
     }
+  }
+  private finish(text: string): void {
+    if (this.quiet) return;
+    process.stdout.write(this.#open ? `${text}\n` : `  … ${text}\n`);
+    this.#open = false;
   }
   private end(): void {
     if (this.#open) process.stdout.write('\n');
@@ -193,6 +200,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const out = new Progress(opts.json);
   const cleanup = new Cleanup();
   const abort = new AbortController();
+  // One listener per concurrent ping: more than the default 10.
+  setMaxListeners(64, abort.signal);
   const report: DemoReport = {
     ok: false,
     bridge: { name: BRIDGE, datapathType: 'netdev' },
@@ -204,10 +213,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const onSignal = (sig: NodeJS.Signals): void => {
     if (report.interrupted === undefined) {
       report.interrupted = sig;
-      if (!opts.json) process.stdout.write(`\n${sig}: stopping, cleaning up …\n`);
+      out.line(`${sig}: stopping, then cleaning up …`);
       abort.abort(new Error(`interrupted by ${sig}`));
-    } else if (!opts.json) {
-      process.stdout.write(`${sig}: still cleaning up, please wait …\n`);
+    } else {
+      out.line(`${sig}: still cleaning up, please wait …`);
     }
   };
   process.on('SIGINT', onSignal);
@@ -221,13 +230,16 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     out.line("netplumb demo — the seed's scenario 1: four guests on one Open vSwitch bridge, VLANs 100 and 200");
     out.line();
     const ovs = await out.step('private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath)', async () => {
-      const o = await startOvs({ netnsName: `np-demo-${process.pid}-host` });
+      // userspace-tso-enable: without it, TCP between veth ports of the userspace datapath
+      // fails (the veths leave checksums to an offload that never happens); ping still works.
+      const o = await startOvs({ netnsName: `np-demo-${process.pid}-host`, otherConfig: { 'userspace-tso-enable': 'true' } });
       cleanup.push('stop the private Open vSwitch', () => o.stop());
       report.sandbox.ovsDir = o.dir;
       report.sandbox.ovsNetns = o.netns;
       report.sandbox.ovsPids = o.alivePids();
       return o;
     }, (o) => `ok, in namespace ${o.netns}, pids ${o.alivePids().join(' ')}`);
+    out.line('    (other_config:userspace-tso-enable=true: TCP over veth ports of the userspace datapath needs it)');
     checkpoint();
 
     const guests = await createGuests(opts, out, cleanup, report, abort.signal);
@@ -284,7 +296,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   }
 
   // Cleanup is never aborted: a second Ctrl-C only prints a note.
-  const errors = await out.step('clean up: containers or namespaces, Open vSwitch, temp dirs', () => cleanup.run(), (errs) => (errs.length === 0 ? 'nothing left' : `${errs.length} problem(s)`));
+  const made = report.guests?.kind === 'podman' ? 'containers, podman sandbox' : report.guests?.kind === 'netns' ? 'namespaces' : 'what was made';
+  const errors = await out.step(`clean up: ${made}, Open vSwitch, temp dirs`, () => cleanup.run(), (errs) => (errs.length === 0 ? 'nothing left' : `${errs.length} problem(s)`));
   report.cleanup = { ok: errors.length === 0, errors };
   for (const e of errors) out.line(`    ${e}`);
   process.off('SIGINT', onSignal);
@@ -293,18 +306,21 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
 
   report.durationMs = round(performance.now() - t0);
   const measured = report.throughput !== undefined && !('error' in report.throughput) && report.throughput.bitsPerSecond > 0;
-  report.ok = report.error === undefined && report.matrix?.ok === true && measured && report.cleanup.ok;
+  const detached = report.detach !== undefined && report.detach.count === GUESTS.length && report.detach.portsLeft === 0;
+  report.ok = report.error === undefined && report.matrix?.ok === true && measured && detached && report.cleanup.ok;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
+    const { ok, guests, bridge, attachments, matrix, throughput, detach, cleanup: cleaned, sandbox, durationMs, error, interrupted } = report;
+    const ordered = { ok, ...(error !== undefined ? { error } : {}), ...(interrupted !== undefined ? { interrupted } : {}), guests, bridge, attachments, matrix, throughput, detach, cleanup: cleaned, sandbox, durationMs };
+    process.stdout.write(`${JSON.stringify(ordered)}\n`);
   } else {
     out.line();
-    out.line(verdict(report, measured));
+    out.line(verdict(report, measured, detached));
   }
   if (report.interrupted) return report.interrupted === 'SIGINT' ? 130 : report.interrupted === 'SIGTERM' ? 143 : 129;
   return report.ok ? 0 : 1;
 }
 
-function verdict(r: DemoReport, measured: boolean): string {
+function verdict(r: DemoReport, measured: boolean, detached: boolean): string {
   if (r.ok) {
     const t = r.throughput as { bitsPerSecond: number };
     return `PASS: same-VLAN guests reach each other, cross-VLAN guests are isolated; con1 → con2 ${formatRate(t.bitsPerSecond)}; everything removed (${seconds(r.durationMs)})`;
@@ -313,6 +329,7 @@ function verdict(r: DemoReport, measured: boolean): string {
     ...(r.error !== undefined ? [r.error] : []),
     ...(r.matrix && !r.matrix.ok ? [`${r.matrix.mismatches} cell(s) of the matrix differ from the expectation`] : []),
     ...(r.error === undefined && !measured ? ['the throughput was not measured'] : []),
+    ...(r.error === undefined && !detached ? [`detach removed ${r.detach?.count ?? 0} of ${GUESTS.length} attachments, ${r.detach?.portsLeft ?? '?'} ports left`] : []),
     ...(!r.cleanup.ok ? ['the cleanup left something behind'] : []),
   ];
   return `FAIL: ${why.join('; ')}`;
@@ -445,7 +462,7 @@ async function measureMatrix(guests: DemoGuest[], signal: AbortSignal): Promise<
 
 function printMatrix(out: Progress, m: NonNullable<DemoReport['matrix']>): void {
   const label = (i: number): string => `${GUESTS[i]} @${VLANS[i]}`;
-  const w = 10;
+  const w = 11;
   out.line();
   out.line(`    ${'from \\ to'.padEnd(w)}${GUESTS.map((_, i) => label(i).padEnd(w)).join('')}`);
   for (let a = 0; a < GUESTS.length; a++) {

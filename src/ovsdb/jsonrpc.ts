@@ -58,10 +58,14 @@ export function parseRpcMessage(v: unknown): RpcMessage {
     if (!isId(v.id)) throw invalid('"id" is neither a number nor a string', v);
     return { kind: 'request', id: v.id, method: v.method, params };
   }
-  if (!('result' in v) || !('error' in v)) throw invalid('neither a request nor a response (needs "result" and "error")', v);
+  // ovsdb-server omits "result" from some error replies (seen: {"id":404,"error":{…"duplicate monitor ID"…}}):
+  // a missing member counts as null.
+  if (!('result' in v) && !('error' in v)) throw invalid('neither a request nor a response (needs "result" or "error")', v);
   if (!isId(v.id)) throw invalid('response "id" is neither a number nor a string', v);
-  if (v.error !== null && v.result !== null) throw invalid('response has both "result" and "error"', v);
-  return { kind: 'response', id: v.id, result: v.result as Json, error: v.error as Json };
+  const result = (v.result ?? null) as Json;
+  const error = (v.error ?? null) as Json;
+  if (error !== null && result !== null) throw invalid('response has both "result" and "error"', v);
+  return { kind: 'response', id: v.id, result, error };
 }
 
 export function encodeRequest(id: RpcId | null, method: string, params: readonly Json[]): string {

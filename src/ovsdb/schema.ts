@@ -33,9 +33,10 @@ function kindOf(type: unknown): ColumnKind {
   if (typeof type === 'string') return 'scalar';
   if (!isRecord(type)) throw bad(`column type ${JSON.stringify(type)}`);
   if (type.value !== undefined) return 'map';
-  const min = type.min ?? 1;
+  // An optional value (min 0, max 1) is diffed like a scalar: in update2's "modify" the
+  // server sends its new value, not the elements to toggle (seen: ofport -1 then "1").
   const max = type.max ?? 1;
-  return min === 1 && max === 1 ? 'scalar' : 'set';
+  return max === 1 ? 'scalar' : 'set';
 }
 
 /** Parse a `get_schema` result. Every table has the implicit `_uuid` and `_version` columns. */

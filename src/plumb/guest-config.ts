@@ -29,13 +29,14 @@ function onSubnet(gw: string, addresses: IpPrefix[]): boolean {
 
 /**
  * Equivalent to:
- *   ip -n G link set dev IF up
+ *   ip -n G link set dev IF up [alias RECORD]
  *   ip -n G addr add A/N [brd +] dev IF          (IPv6: nodad)
  *   ip -n G route add GW dev IF scope link        (only if GW is outside every subnet)
  *   ip -n G route replace default via GW dev IF
  */
-export async function configureGuest(rtnl: Rtnl, ifname: string, plan: GuestIpPlan, rb: Rollback, log?: Logger): Promise<void> {
-  await rb.step('guest link up', () => rtnl.link.set(ifname, { up: true }));
+export async function configureGuest(rtnl: Rtnl, ifname: string, plan: GuestIpPlan, rb: Rollback, log?: Logger, alias?: string): Promise<void> {
+  // The alias (netplumb's record) rides along with "up": it lets detach find the attachment from inside the guest.
+  await rb.step('guest link up', () => rtnl.link.set(ifname, { up: true, ...(alias !== undefined ? { alias } : {}) }));
   // Addresses and routes die with the interface; only the replaced default route needs an undo.
   await Promise.all(plan.addresses.map((a) => rtnl.addr.add({ dev: ifname, address: a.cidr, ...(a.family === 6 ? { nodad: true } : {}) })));
   if (plan.gateway === undefined) return;

@@ -268,7 +268,7 @@ export class Plumber {
       }));
       ofport = added.ofport;
     };
-    const outcomes = await Promise.allSettled([hostSide(), configureGuest(guestRtnl, r.ifname, plan, rb, this.#log)]);
+    const outcomes = await Promise.allSettled([hostSide(), configureGuest(guestRtnl, r.ifname, plan, rb, this.#log, aliasFor(r))]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
     return ofport === undefined ? {} : { ofport };
@@ -335,23 +335,42 @@ export class Plumber {
 
   /** Detach one interface of a guest, or all of them. Succeeds when there is nothing to do. */
   async detach(req: DetachRequest): Promise<DetachResult> {
-    const wanted = (r: AttachmentRecord) => this.matches(r, req.guest) && (req.ifname === undefined || r.ifname === req.ifname);
-    const found = (await this.list()).map((a) => a.record).filter(wanted);
-    // Guest-side attachments (macvlan, moved NICs) are recorded inside the guest: look there if it still lives.
-    const guestSide = await this.withLiveGuest(req.guest, async (guestRtnl) => {
-      const links = (await guestRtnl.link.list()).filter((l) => l.alias?.startsWith(ALIAS_PREFIX));
-      const records = links.map((l) => decodeRecord(l.alias)).filter((r): r is AttachmentRecord => r !== undefined && GUEST_SIDE_MODES.has(r.mode) && (req.ifname === undefined || r.ifname === req.ifname));
-      for (const r of records) await this.removeAttachment(r, guestRtnl);
+    const wantIf = (r: AttachmentRecord) => req.ifname === undefined || r.ifname === req.ifname;
+    // A live guest: its attachments are read from inside it (the guest-side link carries the
+    // record) and from OVS by guest id — no scan of the whole host.
+    const live = await this.withLiveGuest(req.guest, async (guestRtnl, guest) => {
+      const guestId = guest.containerId ?? `netns:${guest.netns.dev}:${guest.netns.ino}`;
+      const byId = new Map<string, AttachmentRecord>();
+      for (const l of await guestRtnl.link.list()) {
+        const r = decodeRecord(l.alias);
+        if (r !== undefined && r.guestId === guestId && wantIf(r)) byId.set(r.id, r);
+      }
+      if (this.#vswitch !== undefined || [...byId.values()].some((r) => r.mode === 'ovs')) {
+        const vs = await this.vswitch();
+        for (const p of await vs.findPortsByExternalIds({ 'netplumb.guest': guestId })) {
+          const r = decodeRecord(p.externalIds['netplumb.record']);
+          if (r !== undefined && wantIf(r) && !byId.has(r.id)) byId.set(r.id, r);
+        }
+      }
+      const records = [...byId.values()];
+      const [inGuest, onHost] = [records.filter((r) => GUEST_SIDE_MODES.has(r.mode)), records.filter((r) => !GUEST_SIDE_MODES.has(r.mode))];
+      for (const r of inGuest) await this.removeAttachment(r, guestRtnl);
+      if (onHost.length > 0) await this.removeMany(onHost);
       return records;
     });
+    if (live !== undefined) {
+      this.#log?.info({ count: live.length }, 'detached');
+      return { detached: live };
+    }
+    // The guest is gone: find what it left on the host by its recorded name or id.
+    const found = (await this.list()).map((a) => a.record).filter((r) => this.matches(r, req.guest) && wantIf(r));
     if (found.length > 0) await this.removeMany(found);
-    const detached = [...found, ...(guestSide ?? [])];
-    this.#log?.info({ count: detached.length }, 'detached');
-    return { detached };
+    this.#log?.info({ count: found.length }, 'detached (guest gone)');
+    return { detached: found };
   }
 
   /** Run `fn` with a socket in the guest's namespace, or return undefined when the guest is gone. */
-  private async withLiveGuest<T>(ref: SpecGuestRef | GuestRef, fn: (rtnl: Rtnl) => Promise<T>): Promise<T | undefined> {
+  private async withLiveGuest<T>(ref: SpecGuestRef | GuestRef, fn: (rtnl: Rtnl, guest: Guest) => Promise<T>): Promise<T | undefined> {
     let guest: Guest;
     try {
       guest = await this.resolve(toGuestRef(ref), false);
@@ -362,7 +381,7 @@ export class Plumber {
     }
     const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
     try {
-      return await fn(rtnl);
+      return await fn(rtnl, guest);
     } finally {
       rtnl.close();
       guest.release();

@@ -38,6 +38,11 @@ export interface StartOvsOptions {
   /** Name of the namespace to create (default `np-ovs-<pid>-<n>`); it must not exist. */
   netnsName?: string;
   withVswitchd?: boolean;
+  /**
+   * `Open_vSwitch . other_config` keys set before ovs-vswitchd starts, e.g.
+   * `{ 'userspace-tso-enable': 'true' }` (read once, at the daemon's start).
+   */
+  otherConfig?: Record<string, string>;
 }
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
@@ -87,6 +92,7 @@ export async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> 
  *   ovsdb-tool create D/conf.db vswitch.ovsschema
  *   ip netns exec N ovsdb-server --remote=punix:D/db.sock --pidfile=D/ovsdb.pid --detach …
  *   ovs-vsctl --db=unix:D/db.sock --no-wait init
+ *   ovs-vsctl --db=unix:D/db.sock --no-wait set Open_vSwitch . other_config:K=V …   (otherConfig)
  *   ip netns exec N ovs-vswitchd unix:D/db.sock --pidfile=D/vswitchd.pid --detach …
  * On failure everything started so far is stopped and removed again.
  */
@@ -167,6 +173,8 @@ export async function startOvs(opts: StartOvsOptions = {}): Promise<OvsInstance>
     await run('ovsdb-tool', ['create', join(dir, 'conf.db'), SCHEMA], env);
     await startDb();
     await vsctl(['--no-wait', 'init']);
+    const other = Object.entries(opts.otherConfig ?? {});
+    if (other.length > 0) await vsctl(['--no-wait', 'set', 'Open_vSwitch', '.', ...other.map(([k, v]) => `other_config:${k}=${v}`)]);
     if (opts.withVswitchd ?? true) await startVswitchd();
   } catch (e) {
     await stop().catch(() => undefined);

@@ -61,6 +61,22 @@ describe('vswitch verbs (oracle: ovs-vsctl)', () => {
     assert.deepEqual(await vs.addPort('ovs0', { name: 'p1', type: 'internal' }, { mayExist: true }).then((r) => r.existed), true);
   }));
 
+  it('the cache follows optional columns changed by others (update2 sends their new value)', () => withOvs(async (ovs, vs) => {
+    await ovs.vsctl(['add-port', 'ovs0', 'opt0', '--', 'set', 'interface', 'opt0', 'type=internal']);
+    const until = (pred: () => boolean) => vs.client.waitFor(pred, 5000, () => new NetplumbError(ErrorCode.INTERNAL, 'the cache did not follow ovs-vsctl'));
+    for (const tag of ['100', '200']) {
+      await ovs.vsctl(['set', 'port', 'opt0', `tag=${tag}`]);
+      await until(() => vs.client.cache.lookup('Port', 'name', 'opt0')?.tag === Number(tag));
+    }
+    await ovs.vsctl(['clear', 'port', 'opt0', 'tag']);
+    await until(() => vs.client.cache.lookup('Port', 'name', 'opt0')?.tag === undefined);
+    assert.equal((await ovs.vsctl(['get', 'port', 'opt0', 'tag'])).trim(), '[]');
+    // ofport goes from unset/-1 to a number as ovs-vswitchd applies: the cache must agree with ovs-vsctl.
+    const ofport = Number((await ovs.vsctl(['get', 'interface', 'opt0', 'ofport'])).trim());
+    await until(() => (vs.client.cache.lookup('Interface', 'name', 'opt0')?.ofport ?? 0) === ofport);
+    await ovs.vsctl(['del-port', 'ovs0', 'opt0']);
+  }));
+
   it('addPorts puts N ports in one transaction; delPort deletes a list in one transaction', () => withOvs(async (ovs, vs) => {
     const names = Array.from({ length: 20 }, (_, i) => `b${i}`);
     const r = await vs.addPorts('ovs0', names.map((name) => ({ name, type: 'internal' })), { wait: true });

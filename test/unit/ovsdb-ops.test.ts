@@ -91,7 +91,9 @@ describe('schema check', () => {
   });
 
   it('classifies column kinds', () => {
-    assert.equal(schema.tables.Port!.columns.tag!.kind, 'set');
+    // Optional (min 0, max 1): diffed as a scalar, the server sends the new value.
+    assert.equal(schema.tables.Port!.columns.tag!.kind, 'scalar');
+    assert.equal(schema.tables.Port!.columns.trunks!.kind, 'set');
     assert.equal(schema.tables.Port!.columns.name!.kind, 'scalar');
     assert.equal(schema.tables.Port!.columns.external_ids!.kind, 'map');
   });
@@ -119,12 +121,15 @@ describe('cache', () => {
     cache.on('delete', (t, u) => events.push(`delete ${t} ${u}`));
     cache.applyUpdate2({ Port: { u1: { initial: { name: 'p1', tag: 100 } } }, Unknown: { z: { initial: {} } } });
     assert.equal(cache.get('Port', 'u1')!.tag, 100);
-    cache.applyUpdate2({ Port: { u1: { modify: { tag: 100 } } } });
+    // An optional column's modify carries its new value (seen from ovsdb-server: ofport -1 → 1 is sent as 1).
+    cache.applyUpdate2({ Port: { u1: { modify: { tag: 200 } } } });
+    assert.equal(cache.get('Port', 'u1')!.tag, 200);
+    cache.applyUpdate2({ Port: { u1: { modify: { tag: ['set', []] } } } });
     assert.equal(cache.get('Port', 'u1')!.tag, undefined);
     cache.applyUpdate({ Port: { u2: { new: { name: 'p2' } } } });
     cache.applyUpdate({ Port: { u2: { old: { name: 'p2' } } } });
     cache.applyUpdate2({ Port: { u1: { delete: null } } });
-    assert.deepEqual(events, ['add Port u1', 'update Port u1', 'add Port u2', 'delete Port u2', 'delete Port u1']);
+    assert.deepEqual(events, ['add Port u1', 'update Port u1', 'update Port u1', 'add Port u2', 'delete Port u2', 'delete Port u1']);
     assert.throws(() => cache.applyUpdate2({ Port: { nope: { modify: { tag: 1 } } } }), (e: unknown) => e instanceof NetplumbError && e.code === 'PROTOCOL');
   });
 });

@@ -91,6 +91,9 @@ describe('JsonStreamSplitter', () => {
 });
 
 describe('parseRpcMessage', () => {
+  it('accepts an error reply without a "result" member, as ovsdb-server sends some', () => {
+    assert.deepEqual(parseRpcMessage({ id: 404, error: { error: 'syntax error', details: 'duplicate monitor ID' } }), { kind: 'response', id: 404, result: null, error: { error: 'syntax error', details: 'duplicate monitor ID' } });
+  });
   it('classifies requests, notifications and responses', () => {
     assert.deepEqual(parseRpcMessage({ id: 'echo', method: 'echo', params: [] }), { kind: 'request', id: 'echo', method: 'echo', params: [] });
     assert.deepEqual(parseRpcMessage({ id: null, method: 'update', params: [1] }), { kind: 'notification', method: 'update', params: [1] });

@@ -1,0 +1,134 @@
+/**
+ * The README's first command, as a user runs it: the compiled demo (dist/src/demo/main.js)
+ * as a child process, with real podman containers, a private Open vSwitch, real pings and
+ * iperf3. Asserted: exit status, the matrix in the --json report (same VLAN reaches, cross
+ * VLAN does not), a positive throughput — and that nothing of it is left: the leak check
+ * (links, namespaces, fds, children), no daemon, container or conmon process it started, no
+ * podman storage, no temp dir (the demo runs with TMPDIR pointing at a dir of this test).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../helpers/exec.js';
+import { isAlive } from '../helpers/ovs.js';
+import { useLeakCheck } from '../helpers/leak.js';
+import type { DemoReport } from '../../src/demo/main.js';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const MAIN = join(ROOT, 'dist', 'src', 'demo', 'main.js');
+const VLANS: Record<string, number> = { con1: 100, con2: 100, con3: 200, con4: 200 };
+
+useLeakCheck();
+
+/** A TMPDIR for one demo run, so that whatever it leaves in its temp dir is seen. */
+function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'np-demo-test-'));
+  return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+/** Processes whose command line names one of these paths (daemons, conmon, podman, containers). */
+function processesNaming(paths: string[]): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      if (paths.some((p) => cmd.includes(p)) && isAlive(Number(entry))) found.push(`${entry} ${cmd.slice(0, 120)}`);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return found;
+}
+
+/** Nothing the demo reported creating may still exist. */
+function assertNothingLeft(r: DemoReport, tmp: string): void {
+  const sb = r.sandbox;
+  assert.ok(sb.ovsDir?.startsWith(tmp), `the OVS dir ${sb.ovsDir} is under the test's TMPDIR`);
+  assert.equal(sb.ovsPids.length, 2, 'ovsdb-server and ovs-vswitchd were started');
+  assert.deepEqual(sb.ovsPids.filter(isAlive), [], 'ovsdb-server / ovs-vswitchd started by the demo still run');
+  const dirs = [sb.ovsDir, sb.podmanDir].filter((d): d is string => d !== undefined);
+  assert.deepEqual(processesNaming(dirs), [], 'processes of the demo (OVS daemons, podman, conmon) still run');
+  for (const d of dirs) assert.equal(existsSync(d), false, `${d} was removed`);
+  if (sb.ovsNetns !== undefined) assert.equal(existsSync(`/run/netns/${sb.ovsNetns}`), false, `namespace ${sb.ovsNetns} was deleted`);
+  for (const ns of sb.guestNetns) assert.equal(existsSync(`/run/netns/${ns}`), false, `namespace ${ns} was deleted`);
+  assert.deepEqual(readdirSync(tmp), [], 'the demo left something in its temp dir');
+}
+
+test('the demo with podman: exit 0, the VLAN matrix as the seed expects, a throughput, nothing left', async () => {
+  await withTmp(async (tmp) => {
+    const r = await run([process.execPath, MAIN, '--json', '--guests', 'podman'], { env: { ...process.env, TMPDIR: tmp }, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `demo exited ${r.code}: ${r.stderr}\n${r.stdout}`);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1, '--json prints exactly one JSON object');
+    const report = JSON.parse(lines[0] as string) as DemoReport;
+
+    assert.equal(report.ok, true);
+    assert.equal(report.guests?.kind, 'podman');
+    assert.deepEqual(report.attachments.map((a) => [a.guest, a.ip, a.vlan]), [
+      ['con1', '10.0.0.1/24', 100], ['con2', '10.0.0.2/24', 100], ['con3', '10.0.0.3/24', 200], ['con4', '10.0.0.4/24', 200],
+    ]);
+    for (const a of report.attachments) assert.ok(a.ms > 0 && (a.ofport ?? 0) > 0, `attach of ${a.guest} timed and given an ofport`);
+
+    // The matrix: every ordered pair of distinct guests, reached exactly when the VLANs match.
+    const cells = report.matrix?.cells ?? [];
+    assert.equal(cells.length, 12);
+    for (const c of cells) {
+      const same = VLANS[c.from] === VLANS[c.to];
+      assert.equal(c.expected, same, `${c.from} → ${c.to}: expectation`);
+      assert.equal(c.reached, same, `${c.from} → ${c.to}: ${same ? 'same VLAN must reach' : 'cross VLAN must not reach'}`);
+    }
+    assert.equal(report.matrix?.ok, true);
+
+    const t = report.throughput;
+    assert.ok(t !== undefined && !('error' in t), `throughput measured: ${JSON.stringify(t)}`);
+    assert.equal(t.from, 'con1');
+    assert.equal(t.to, 'con2');
+    assert.ok(t.bitsPerSecond > 0, 'a positive throughput');
+
+    assert.deepEqual(report.detach, { count: 4, ms: report.detach?.ms, portsLeft: 0 });
+    assert.deepEqual(report.cleanup, { ok: true, errors: [] });
+    assert.ok(report.sandbox.podmanDir?.startsWith(tmp), 'the podman storage is under the test TMPDIR');
+    assert.ok(report.sandbox.podmanPids.length >= 5, 'the API service and the containers were started');
+    assertNothingLeft(report, tmp);
+  });
+});
+
+test('Ctrl-C in the middle of the demo: exit 130 and everything removed all the same', async () => {
+  await withTmp(async (tmp) => {
+    const child = spawn(process.execPath, [MAIN, '--guests', 'podman'], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += String(d); });
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    // Interrupt once the guests are attached, while the pings run.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the demo never reached the pings:\n${out}${err}`)), 60_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += String(d);
+        if (out.includes('▸ connectivity')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('close', () => { clearTimeout(timer); reject(new Error(`the demo exited early:\n${out}${err}`)); });
+    }).finally(() => child.kill('SIGINT'));
+    const code = await exited;
+    assert.equal(code, 130, `exit status after SIGINT\n${out}${err}`);
+    assert.match(out, /SIGINT: stopping, then cleaning up/);
+    assert.match(out, /clean up: .* nothing left/);
+    assert.match(out, /FAIL: interrupted by SIGINT/);
+    // What it created, as its progress lines named it.
+    const ovsNetns = /in namespace (np-demo-\d+-host)/.exec(out)?.[1];
+    const ovsPids = (/pids (\d+) (\d+)/.exec(out) ?? []).slice(1).map(Number);
+    const containerPids = (/containers con1 con2 con3 con4 … ok, pids ([\d ]+)/.exec(out)?.[1] ?? '').trim().split(' ').map(Number);
+    assert.ok(ovsNetns !== undefined && ovsPids.length === 2 && containerPids.length === 4, out);
+    assert.deepEqual([...ovsPids, ...containerPids].filter(isAlive), [], 'daemons or containers of the demo still run');
+    assert.equal(existsSync(`/run/netns/${ovsNetns}`), false);
+    assert.deepEqual(processesNaming([tmp]), []);
+    assert.deepEqual(readdirSync(tmp), [], 'the demo left something in its temp dir');
+  });
+});
