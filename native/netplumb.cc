@@ -12,7 +12,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
+#include <linux/sockios.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/nsfs.h>
@@ -270,6 +272,28 @@ Napi::Value PacketSend(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
+// setTxChecksum(nsFd, ifname, on): ETHTOOL_STXCSUM through SIOCETHTOOL on a socket made in the namespace.
+Napi::Value SetTxChecksum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int nsFd = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  bool on = info[2].As<Napi::Boolean>().Value();
+  Outcome out = SocketInNetns(nsFd, AF_INET, SOCK_DGRAM, 0);
+  if (out.err != 0) return SysError(env, out.err, out.syscall);
+  struct ethtool_value ev;
+  ev.cmd = ETHTOOL_STXCSUM;
+  ev.data = on ? 1 : 0;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_data = reinterpret_cast<char*>(&ev);
+  int rc = ioctl(out.value, SIOCETHTOOL, &ifr);
+  int e = errno;
+  close(out.value);
+  if (rc != 0) return SysError(env, e, "ioctl(SIOCETHTOOL, ETHTOOL_STXCSUM)");
+  return env.Null();
+}
+
 // peerCredentials(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix socket.
 Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -489,6 +513,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
   exports.Set("openPacket", Napi::Function::New(env, OpenPacket));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
+  exports.Set("setTxChecksum", Napi::Function::New(env, SetTxChecksum));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("Poller", Poller::Define(env));
   return exports;

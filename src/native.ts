@@ -66,6 +66,8 @@ export interface NativeBinding {
   openPacket(nsFd: number, ethertype: number): number | SysError;
   /** sendto() on a packet socket: one frame payload to a link-layer destination. */
   packetSend(fd: number, ifindex: number, ethertype: number, dstMac: Buffer, payload: Buffer): SysError | null;
+  /** Turn a link's TX checksum offload on or off (ETHTOOL_STXCSUM), in namespace `nsFd` (-1: ours). */
+  setTxChecksum(nsFd: number, ifname: string, on: boolean): SysError | null;
   /** SO_PEERCRED of a connected unix socket: who is on the other end. */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number } | SysError;
   Poller: NativePollerConstructor;

@@ -17,6 +17,8 @@ export interface HostTarget {
   /** MTU the guest interface inherits (pipework PR #68). */
   mtu: number;
   created: boolean;
+  /** OVS bridges: the datapath (`netdev` is the userspace one). */
+  datapathType?: string;
 }
 
 export interface HostTargetDeps {
@@ -65,12 +67,13 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
     const mayBeOvs = explicit === 'ovs' || link !== undefined || name.startsWith('ovs') || spec.createBridge === true;
     if (mayBeOvs) {
       const vs = await deps.vswitch();
-      if ((await vs.getBridge(name)) !== undefined) return { mode: 'ovs', name, ...(link ? { link } : {}), mtu: mtuOf(link), created: false };
+      const bridge = await vs.getBridge(name);
+      if (bridge !== undefined) return { mode: 'ovs', name, ...(link ? { link } : {}), mtu: mtuOf(link), created: false, datapathType: bridge.datapathType };
       if (link === undefined && spec.createBridge === true) {
         // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
         await vs.addBridge(name, { mayExist: true, datapathType: deps.datapathType, wait: true });
         const created = await rtnl.link.find(name);
-        return { mode: 'ovs', name, ...(created ? { link: created } : {}), mtu: mtuOf(created), created: true };
+        return { mode: 'ovs', name, ...(created ? { link: created } : {}), mtu: mtuOf(created), created: true, datapathType: deps.datapathType };
       }
       if (explicit === 'ovs') throw bridgeNotFound(name, 'Open vSwitch bridge', vs.remote);
     }

@@ -20,6 +20,7 @@ import { resolveMac } from './mac.js';
 import { vlanSubinterfaceName } from './names.js';
 import { announce } from './announce.js';
 import { requireNetworkPrivileges } from './preflight.js';
+import { setTxChecksum } from '../ethtool.js';
 import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import { Batcher, type Settled } from './batcher.js';
@@ -246,6 +247,11 @@ export class Plumber {
       what: `veth "${r.hostIfname}" in the host namespace`,
       run: () => ignoreMissing(this.#host.link.del(r.hostIfname)),
     }));
+    if (target.datapathType === 'netdev') {
+      // The userspace datapath forwards frames as they are: the guest must fill in its own
+      // TCP/UDP checksums, or TCP between guests fails (see src/ethtool.ts).
+      setTxChecksum(guest.netns, r.ifname, false);
+    }
     let ofport: number | undefined;
     const hostSide = async () => {
       if (r.mode === 'bridge') {

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Plumber } from '../../src/plumb/plumber.js';
 import { NetplumbError } from '../../src/errors.js';
 import { startOvs, type OvsInstance } from '../helpers/ovs.js';
@@ -66,9 +67,24 @@ test('seed scenario 1: four guests on ovs0, VLANs 100/200; same-VLAN pairs ping,
     assert.equal(await reach(0, 1), true, 'con1 → con2 (VLAN 100)');
     assert.equal(await reach(2, 3), true, 'con3 → con4 (VLAN 200)');
     for (const [a, b] of [[0, 2], [0, 3], [1, 2], [1, 3]] as const) assert.equal(await reach(a, b), false, `con${a + 1} ↛ con${b + 1}`);
+    // TCP too, not only ICMP: over the userspace datapath the guests must compute their own checksums.
+    assert.ok((await tcpThroughput(g[1] as TestNetns, g[0] as TestNetns, '10.0.0.1')) > 0, 'TCP between con2 and con1');
     for (const ns of g) await p.detach({ guest: { netns: ns.name } });
   });
 });
+
+/** iperf3 for one second from `client` to a one-shot server in `server`; bits per second. */
+async function tcpThroughput(client: TestNetns, server: TestNetns, addr: string): Promise<number> {
+  const srv = spawn('ip', ['netns', 'exec', server.name, 'iperf3', '-s', '-1', '-p', '5299'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const out = await client.exec(['iperf3', '-c', addr, '-p', '5299', '-t', '1', '-J', '--connect-timeout', '3000'], 20_000);
+    return (JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second;
+  } finally {
+    srv.kill('SIGKILL');
+    if (srv.exitCode === null) await new Promise((r) => srv.once('exit', r));
+  }
+}
 
 test('the same attach twice is a no-op; a different one is a conflict; --force replaces it', async () => {
   await withGuests(1, async ([ns], p) => {
