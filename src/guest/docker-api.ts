@@ -160,7 +160,7 @@ export class DockerClient {
 let httpModule: typeof Http | undefined;
 
 async function loadHttp(): Promise<typeof Http> {
-  httpModule ??= await import('node:http');
+  httpModule ??= require('node:http') as typeof import('node:http');
   return httpModule;
 }
 

@@ -446,7 +446,8 @@ export class Plumber {
       }
       const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
       try {
-        const { runRoute, runRule } = await import('./ip-words.js');
+        // Loaded on use only (CommonJS require: a dynamic import() would go through the ESM loader).
+        const { runRoute, runRule } = require('./ip-words.js') as typeof import('./ip-words.js');
         await (tool === 'route' ? runRoute(rtnl, args) : runRule(rtnl, args));
       } finally {
         rtnl.close();
