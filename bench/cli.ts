@@ -130,7 +130,7 @@ async function startGuest(name: string): Promise<Guest> {
  */
 function snapshot(dir: string): string {
   const pkg = join(dir, 'pkg');
-  for (const p of ['package.json', 'bin', join('dist', 'src'), join('build', 'Release', 'netplumb.node')]) cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
+  for (const p of ['package.json', 'bin', join('dist', 'src'), join('dist', 'bundle'), join('build', 'Release', 'netplumb.node')]) cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
   return pkg;
 }
