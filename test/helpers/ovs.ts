@@ -4,6 +4,7 @@
  * implementation is the product's sandbox (src/sandbox/ovs.ts, also used by the demo);
  * withOvs() adds a connected Vswitch client for tests.
  */
+import { after, before } from 'node:test';
 import type { ConnectionOptions } from '../../src/ovsdb/connection.js';
 import { Vswitch } from '../../src/ovsdb/vswitch.js';
 import { startOvs, type OvsInstance } from '../../src/sandbox/ovs.js';
@@ -33,4 +34,23 @@ export async function withOvs(fn: (ovs: OvsInstance, vs: Vswitch) => Promise<voi
     await ovs.stop();
   }
   if (ovs.alivePids().length) throw new Error(`OVS daemons still alive after stop(): ${ovs.alivePids().join(', ')}`);
+}
+
+/**
+ * One private OVS (ovs-vswitchd running, bridge `ovs0`) shared by the tests of the calling
+ * file: started before the first test, stopped after the last. Returns a getter.
+ */
+export function useSharedOvs(): () => OvsInstance {
+  let ovs: OvsInstance | undefined;
+  before(async () => {
+    ovs = await startOvs({ withVswitchd: true });
+    await ovs.addBridge('ovs0');
+  });
+  after(async () => {
+    await ovs?.stop();
+  });
+  return () => {
+    if (ovs === undefined) throw new Error('the shared OVS is not started yet (use it inside a test)');
+    return ovs;
+  };
 }

@@ -3,36 +3,28 @@
  * emulated host namespace, with guests in namespaces of their own: seed scenario 1 with
  * real pings, idempotency, conflicts, detach, and a guest that died.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Plumber } from '../../src/plumb/plumber.js';
 import { NetplumbError } from '../../src/errors.js';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
+import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
-let ovs: OvsInstance;
-
-before(async () => {
-  ovs = await startOvs({ withVswitchd: true });
-  await ovs.addBridge('ovs0');
-});
-after(async () => {
-  await ovs?.stop();
-});
+const sharedOvs = useSharedOvs();
 useLeakCheck();
 
 async function withGuests(n: number, body: (guests: TestNetns[], p: Plumber) => Promise<void>): Promise<void> {
   const guests: TestNetns[] = [];
-  const p = Plumber.open({ ovsDb: ovs.remote, hostNetns: { name: ovs.netns } });
+  const p = Plumber.open({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns } });
   try {
     for (let i = 0; i < n; i++) guests.push(await TestNetns.create('g'));
     await body(guests, p);
   } finally {
     for (const g of guests) await g.destroy();
     // Orphaned OVS ports of destroyed guests are removed through the engine's own list/detach below.
-    for (const a of await p.list()) await ovs.vsctl(['--if-exists', 'del-port', a.record.hostIfname]);
+    for (const a of await p.list()) await sharedOvs().vsctl(['--if-exists', 'del-port', a.record.hostIfname]);
     await p.close();
   }
 }
@@ -42,7 +34,7 @@ function code(c: string) {
 }
 
 async function ports(): Promise<string[]> {
-  return (await ovs.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean).sort();
+  return (await sharedOvs().vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean).sort();
 }
 
 test('seed scenario 1: four guests on ovs0, VLANs 100/200; same-VLAN pairs ping, cross-VLAN pairs do not', async () => {
@@ -56,8 +48,8 @@ test('seed scenario 1: four guests on ovs0, VLANs 100/200; same-VLAN pairs ping,
       assert.equal(r.changed, true);
       assert.ok((r.ofport ?? 0) > 0, 'ofport assigned by ovs-vswitchd');
       // Oracles: ovs-vsctl for the tag and the metadata, ip -json in the guest for the address.
-      assert.equal((await ovs.vsctl(['get', 'port', r.record.hostIfname, 'tag'])).trim(), String(vlans[i]));
-      assert.equal((await ovs.vsctl(['get', 'interface', r.record.hostIfname, 'external_ids:pipework.interface'])).trim(), 'eth1');
+      assert.equal((await sharedOvs().vsctl(['get', 'port', r.record.hostIfname, 'tag'])).trim(), String(vlans[i]));
+      assert.equal((await sharedOvs().vsctl(['get', 'interface', r.record.hostIfname, 'external_ids:pipework.interface'])).trim(), 'eth1');
       const [link] = await (g[i] as TestNetns).ip('addr', 'show', 'dev', 'eth1');
       assert.ok(link?.flags.includes('UP'));
       assert.deepEqual(link?.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), [`10.0.0.${i + 1}/24`]);
@@ -91,15 +83,15 @@ test('the same attach twice is a no-op; a different one is a conflict; --force r
     const guest = { netns: (ns as TestNetns).name };
     const spec = { host: 'ovs0', guest, ip: { kind: 'static' as const, address: '10.1.0.2/24' }, vlan: 10, mac: 'U:web1' };
     const first = await p.attach(spec);
-    const hostIndex = (await ovs.vsctl(['get', 'interface', first.record.hostIfname, 'ifindex'])).trim();
+    const hostIndex = (await sharedOvs().vsctl(['get', 'interface', first.record.hostIfname, 'ifindex'])).trim();
     const again = await p.attach(spec);
     assert.equal(again.changed, false);
-    assert.equal((await ovs.vsctl(['get', 'interface', first.record.hostIfname, 'ifindex'])).trim(), hostIndex, 'nothing recreated');
+    assert.equal((await sharedOvs().vsctl(['get', 'interface', first.record.hostIfname, 'ifindex'])).trim(), hostIndex, 'nothing recreated');
     await assert.rejects(p.attach({ ...spec, vlan: 11 }), code('CONFLICT'));
-    assert.equal((await ovs.vsctl(['get', 'port', first.record.hostIfname, 'tag'])).trim(), '10', 'the conflicting attach changed nothing');
+    assert.equal((await sharedOvs().vsctl(['get', 'port', first.record.hostIfname, 'tag'])).trim(), '10', 'the conflicting attach changed nothing');
     const replaced = await p.attach({ ...spec, vlan: 11, force: true });
     assert.equal(replaced.changed, true);
-    assert.equal((await ovs.vsctl(['get', 'port', first.record.hostIfname, 'tag'])).trim(), '11');
+    assert.equal((await sharedOvs().vsctl(['get', 'port', first.record.hostIfname, 'tag'])).trim(), '11');
     assert.equal((await ports()).length, 1);
     const [link] = await (ns as TestNetns).ip('link', 'show', 'dev', 'eth1');
     assert.equal(link?.address?.slice(0, 3), '02:', 'U: MAC applied');
@@ -154,7 +146,7 @@ test('a Linux bridge attach: veth enslaved, addresses set, the host namespace re
     const hostLinks = JSON.parse(await ovsHostIp(['-json', 'link', 'show', 'master', 'br-test'])) as { ifname: string }[];
     assert.equal(hostLinks.length, 2, JSON.stringify(hostLinks) + await ovsHostIp(['-d', 'link', 'show']));
     assert.equal(await a.ping('10.4.0.2'), true);
-    await assert.rejects(p.attach({ host: 'br-test', guest: { netns: ovs.netns }, ip: { kind: 'none' } }), code('HOST_NAMESPACE_REFUSED'));
+    await assert.rejects(p.attach({ host: 'br-test', guest: { netns: sharedOvs().netns }, ip: { kind: 'none' } }), code('HOST_NAMESPACE_REFUSED'));
     await assert.rejects(p.attach({ host: 'br-test', guest: { pid: process.pid }, ip: { kind: 'none' } }), code('HOST_NAMESPACE_REFUSED'));
     await assert.rejects(p.attach({ host: 'br-test', guest: { netns: b.name }, vlan: 5, ip: { kind: 'none' } }), code('INVALID_ARGUMENT'));
     await p.detach({ guest: { netns: a.name } });
@@ -165,5 +157,5 @@ test('a Linux bridge attach: veth enslaved, addresses set, the host namespace re
 });
 
 function ovsHostIp(args: string[]): Promise<string> {
-  return import('../helpers/exec.js').then(({ must }) => must(['ip', '-n', ovs.netns, ...args]));
+  return import('../helpers/exec.js').then(({ must }) => must(['ip', '-n', sharedOvs().netns, ...args]));
 }
