@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError, invalidArgument } from '../errors.js';
-import { openNetns, hostNetnsIdentity, type Netns, type NetnsSelector } from '../netns/index.js';
+import { openNetns, type Netns, type NetnsSelector } from '../netns/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
 import { Rtnl, type Link } from '../rtnl/index.js';
 import { Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
@@ -173,6 +173,7 @@ export class Plumber {
         mac: mac ?? '',
         ...(vlan !== undefined ? { vlan } : {}),
         ...(trunks !== undefined ? { trunks } : {}),
+        ...(target.mode === 'macvlan' ? { macvlanMode: spec.macvlanMode ?? 'bridge' } : {}),
         // A moved NIC keeps its own MTU unless one is asked for (0: unchanged).
         mtu: mtuGiven ?? (target.mode === 'phys' ? 0 : target.mtu),
       };
@@ -225,7 +226,7 @@ export class Plumber {
       // The guest interface is created directly in the guest namespace: nothing on the host.
       // Equivalent to: ip link add link PARENT name IF netns G address MAC mtu M type macvlan mode MODE
       const base = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
-      await rb.step('guest link', () => this.#host.link.add(r.mode === 'macvlan' ? { ...base, kind: 'macvlan', link: parent, mode: this.macvlanMode } : { ...base, kind: 'dummy' }), () => ({
+      await rb.step('guest link', () => this.#host.link.add(r.mode === 'macvlan' ? { ...base, kind: 'macvlan', link: parent, mode: r.macvlanMode ?? 'bridge' } : { ...base, kind: 'dummy' }), () => ({
         what: `${r.mode} "${r.ifname}" in ${guest.ref}`,
         run: () => ignoreMissing(guestRtnl.link.del(r.ifname)),
       }));
@@ -290,10 +291,6 @@ export class Plumber {
       run: () => ignoreMissing(this.#host.link.del(name)),
     }));
     return name;
-  }
-
-  private get macvlanMode(): 'bridge' | 'vepa' | 'private' | 'passthru' {
-    return 'bridge';
   }
 
   /** The guest-side record (alias), optional MTU/MAC, then the addresses and routes. */
@@ -541,4 +538,3 @@ export async function waitUp(rtnl: Rtnl, ifname: string, timeoutMs: number): Pro
   }
 }
 
-export { hostNetnsIdentity };

@@ -4,7 +4,7 @@
  * idempotent and detach/list work after the container died.
  */
 import { createHash } from 'node:crypto';
-import type { AttachMode } from './spec.js';
+import type { AttachMode, MacvlanMode } from './spec.js';
 
 export const OWNER = 'netplumb';
 export const ALIAS_PREFIX = 'netplumb ';
@@ -32,7 +32,11 @@ export interface AttachmentRecord extends AttachmentKey {
   mac: string;
   vlan?: number;
   trunks?: number[];
+  /** macvlan: bridge, vepa, private or passthru. */
+  macvlanMode?: MacvlanMode;
   mtu: number;
+  /** Digest of the settings, as read back from a link alias (which has no room for them all). */
+  digest?: string;
 }
 
 /** 10 base32 characters (50 bits) of sha256 over the key: collision-free in practice. */
@@ -51,11 +55,15 @@ export function defaultHostIfname(id: string): string {
   return `np${id}h`;
 }
 
-/** The fields compared for idempotency: same ⇒ no-op, different ⇒ conflict. */
-export function sameSettings(a: AttachmentRecord, b: AttachmentRecord): boolean {
-  const pick = (r: AttachmentRecord) =>
-    JSON.stringify([r.mode, r.host, r.hostIfname, [...r.addresses].sort(), r.gateway ?? '', r.dhcp ?? '', r.mac, r.vlan ?? 0, r.trunks ?? [], r.mtu]);
-  return pick(a) === pick(b);
+/** Digest of the fields compared for idempotency: the same digest ⇒ no-op, another ⇒ conflict. */
+export function settingsDigest(r: AttachmentRecord): string {
+  const settings = [r.mode, r.host, r.hostIfname, [...r.addresses].sort(), r.gateway ?? '', r.dhcp ?? '', r.mac, r.vlan ?? 0, r.trunks ?? [], r.macvlanMode ?? '', r.mtu];
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+/** Does an existing attachment (full record, or a link alias carrying only a digest) have the wanted settings? */
+export function sameSettings(existing: AttachmentRecord, wanted: AttachmentRecord): boolean {
+  return (existing.digest ?? settingsDigest(existing)) === settingsDigest(wanted);
 }
 
 /** Compact form stored in OVS external_ids and the link alias. */
@@ -75,9 +83,9 @@ export function decodeRecord(text: string | undefined): AttachmentRecord | undef
   }
 }
 
-/** The kernel alias (≤ 255 bytes): the short form, enough to find and clean up. */
+/** The kernel alias (≤ 255 bytes): enough to find and clean up, and a digest of the settings. */
 export function aliasFor(r: AttachmentRecord): string {
-  return `${ALIAS_PREFIX}${JSON.stringify({ id: r.id, guestId: r.guestId, ifname: r.ifname, hostIfname: r.hostIfname, mode: r.mode, host: r.host })}`.slice(0, 255);
+  return `${ALIAS_PREFIX}${JSON.stringify({ id: r.id, guestId: r.guestId, ifname: r.ifname, hostIfname: r.hostIfname, mode: r.mode, host: r.host, digest: settingsDigest(r) })}`.slice(0, 255);
 }
 
 /** OVS external_ids for the Port and Interface rows: ours plus pipework's keys (PR #212). */

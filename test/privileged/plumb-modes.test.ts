@@ -196,3 +196,15 @@ test('the new address is announced natively: a neighbour that accepts gratuitous
     await p.close();
   }
 });
+
+test('macvlan modes (pipework#239): vepa and private are passed to the kernel and part of the attachment', async () => {
+  await withGuest(async (g, p) => {
+    await p.attach({ host: 'nic0', guest: { netns: g.name }, macvlanMode: 'private', ip: { kind: 'static', address: '10.6.0.4/24' } });
+    const [l] = await g.ip('link', 'show', 'dev', 'eth1');
+    assert.equal(l?.linkinfo?.info_data?.['mode'], 'private');
+    await assert.rejects(p.attach({ host: 'nic0', guest: { netns: g.name }, macvlanMode: 'vepa', ip: { kind: 'static', address: '10.6.0.4/24' } }), code('CONFLICT'));
+    assert.equal((await p.attach({ host: 'nic0', guest: { netns: g.name }, macvlanMode: 'vepa', force: true, ip: { kind: 'static', address: '10.6.0.4/24' } })).changed, true);
+    const [v] = await g.ip('link', 'show', 'dev', 'eth1');
+    assert.equal(v?.linkinfo?.info_data?.['mode'], 'vepa');
+  });
+});
