@@ -1,5 +1,6 @@
 /** The netplumb command line: subcommands, long options, suggestions, the shared AttachSpec. */
 import { test } from 'node:test';
+import { rejectsArgv } from './support/assert-error.js';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NetplumbError } from '../../src/errors.js';
@@ -18,17 +19,7 @@ function attachSpec(line: string): AttachSpec {
 }
 
 function rejects(argv: readonly string[], field: string, message?: RegExp): void {
-  assert.throws(
-    () => parseNetplumbArgs(argv),
-    (e: unknown) => {
-      assert.ok(e instanceof NetplumbError, String(e));
-      assert.equal(e.code, 'INVALID_ARGUMENT', e.message);
-      assert.equal(e.details.field, field, `${JSON.stringify(argv)}: ${e.message}`);
-      if (message !== undefined) assert.match(e.message, message);
-      return true;
-    },
-    JSON.stringify(argv),
-  );
+  rejectsArgv(parseNetplumbArgs, argv, field, message);
 }
 
 const base = ['attach', '--bridge', 'ovs0', '--container', 'web1'];

@@ -1,5 +1,6 @@
 /** The pipework command line: every form of docs/pipework.md §1 and the argv cases of faults.md A1–A7. */
 import { test } from 'node:test';
+import { rejectsArgv } from './support/assert-error.js';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NetplumbError } from '../../src/errors.js';
@@ -17,17 +18,7 @@ function attach(line: string): Extract<PipeworkCommand, { kind: 'attach' }> {
 const spec = (line: string): AttachSpec => attach(line).spec;
 
 function rejects(argv: readonly string[], field: string, message?: RegExp): void {
-  assert.throws(
-    () => parsePipeworkArgs(argv),
-    (e: unknown) => {
-      assert.ok(e instanceof NetplumbError, String(e));
-      assert.equal(e.code, 'INVALID_ARGUMENT', e.message);
-      assert.equal(e.details.field, field, `${JSON.stringify(argv)}: ${e.message}`);
-      if (message !== undefined) assert.match(e.message, message);
-      return true;
-    },
-    JSON.stringify(argv),
-  );
+  rejectsArgv(parsePipeworkArgs, argv, field, message);
 }
 
 test('static address on a bridge; the container name defaults (left to the engine: eth1, or ib0 on IPoIB)', () => {
