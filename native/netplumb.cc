@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <memory>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -108,6 +109,25 @@ bool CheckNetNs(int fd, Outcome* out) {
   return true;
 }
 
+class Poller;
+
+// Per-environment registry so a worker thread's teardown closes its sockets.
+struct EnvState {
+  std::unordered_set<Poller*> live;
+  // Namespace and packet-socket fds handed to JS and not closed yet: closed at teardown.
+  std::unordered_set<int> openFds;
+  // Set by the environment's cleanup hook (worker exit): from then on no JS may be called.
+  bool tearingDown = false;
+  // One receive buffer per thread's environment: pollers drain one at a time and copy out.
+  std::vector<uint8_t> recvBuf = std::vector<uint8_t>(256 * 1024);
+};
+
+// Remember an fd handed to JS, so that a worker that exits without closing it does not leak it.
+Napi::Value Owned(Napi::Env env, Napi::Value v, int fd) {
+  env.GetInstanceData<EnvState>()->openFds.insert(fd);
+  return v;
+}
+
 // openNetnsPath(path): open with RESOLVE_NO_SYMLINKS, check it is a net namespace.
 Napi::Value OpenNetnsPath(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -120,7 +140,7 @@ Napi::Value OpenNetnsPath(const Napi::CallbackInfo& info) {
   if (fd < 0) return SysError(env, errno, "openat2");
   Outcome out;
   if (!CheckNetNs(fd, &out)) return SysError(env, out.err, out.syscall);
-  return NsIdentity(env, fd);
+  return Owned(env, NsIdentity(env, fd), fd);
 }
 
 // Field 22 of /proc/PID/stat: the process start time in clock ticks since boot.
@@ -167,7 +187,7 @@ Napi::Value OpenNetnsPid(const Napi::CallbackInfo& info) {
   if (!CheckNetNs(fd, &out)) return SysError(env, out.err, out.syscall);
   Napi::Value id = NsIdentity(env, fd);
   if (id.IsObject()) id.As<Napi::Object>().Set("startTime", start);
-  return id;
+  return Owned(env, id, fd);
 }
 
 Napi::Value SelfNetns(const Napi::CallbackInfo& info) {
@@ -183,6 +203,7 @@ Napi::Value SelfNetns(const Napi::CallbackInfo& info) {
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
+  info.Env().GetInstanceData<EnvState>()->openFds.erase(fd);
   if (close(fd) != 0) return SysError(info.Env(), errno, "close");
   return info.Env().Null();
 }
@@ -249,7 +270,7 @@ Napi::Value OpenPacket(const Napi::CallbackInfo& info) {
   int ethertype = info[1].As<Napi::Number>().Int32Value();
   Outcome out = SocketInNetns(nsFd, AF_PACKET, SOCK_DGRAM, htons(static_cast<uint16_t>(ethertype)));
   if (out.err != 0) return SysError(env, out.err, out.syscall);
-  return Napi::Number::New(env, out.value);
+  return Owned(env, Napi::Number::New(env, out.value), out.value);
 }
 
 // packetSend(fd, ifindex, ethertype, dstMac, payload)
@@ -308,13 +329,27 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   return o;
 }
 
-class Poller;
+// Call into JS. A worker being terminated refuses to run JS; that is not an error here
+// (node-addon-api's MakeCallback would abort the process instead).
+void CallIgnoringTermination(Napi::Env env, napi_value recv, napi_value fn, std::initializer_list<napi_value> args) {
+  napi_value result;
+  napi_make_callback(env, nullptr, recv, fn, args.size(), args.begin(), &result);
+}
 
-// Per-environment registry so a worker thread's teardown closes its sockets.
-struct EnvState {
-  std::unordered_set<Poller*> live;
-  // One receive buffer per thread's environment: pollers drain one at a time and copy out.
-  std::vector<uint8_t> recvBuf = std::vector<uint8_t>(256 * 1024);
+
+// The fd and who still uses it: the Poller and every send in flight on a pool thread.
+// Only the loop thread changes it; the fd is closed when the last user is done.
+struct SocketState {
+  int fd;
+  int inFlight = 0;
+  bool closeRequested = false;
+  explicit SocketState(int f) : fd(f) {}
+  void MaybeClose() {
+    if (closeRequested && inFlight == 0 && fd >= 0) {
+      close(fd);
+      fd = -1;
+    }
+  }
 };
 
 // A non-blocking socket: receive driven by uv_poll, send on the libuv pool.
@@ -332,16 +367,18 @@ class Poller : public Napi::ObjectWrap<Poller> {
 
   Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
     Napi::Env env = info.Env();
-    fd_ = info[0].As<Napi::Number>().Int32Value();
+    sock_ = std::make_shared<SocketState>(info[0].As<Napi::Number>().Int32Value());
     onData_ = Napi::Persistent(info[1].As<Napi::Function>());
     onError_ = Napi::Persistent(info[2].As<Napi::Function>());
     state_ = env.GetInstanceData<EnvState>();
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
-    handle_ = new uv_poll_t;
+    // malloc'd and freed by libc's free as the close callback: when a worker exits, the
+    // handle may be closed after this addon has been unloaded, so no code of ours may run then.
+    handle_ = static_cast<uv_poll_t*>(malloc(sizeof(uv_poll_t)));
     handle_->data = this;
-    if (uv_poll_init(loop, handle_, fd_) != 0 || uv_poll_start(handle_, UV_READABLE, OnReadable) != 0) {
-      delete handle_;
+    if (uv_poll_init(loop, handle_, sock_->fd) != 0 || uv_poll_start(handle_, UV_READABLE, OnReadable) != 0) {
+      free(handle_);
       handle_ = nullptr;
       Napi::Error::New(env, "uv_poll_init failed").ThrowAsJavaScriptException();
       return;
@@ -351,31 +388,20 @@ class Poller : public Napi::ObjectWrap<Poller> {
 
   ~Poller() override { Shutdown(); }
 
-  // Stop polling and close the fd once no send is in flight. Idempotent.
+  // Stop polling; the fd is closed once no send is in flight. Idempotent.
   void Shutdown() {
-    if (closeRequested_) return;
-    closeRequested_ = true;
+    if (sock_->closeRequested) return;
+    sock_->closeRequested = true;
     if (state_ != nullptr) state_->live.erase(this);
-    state_ = nullptr;
     if (handle_ != nullptr) {
       uv_poll_stop(handle_);
-      uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      uv_close(reinterpret_cast<uv_handle_t*>(handle_), reinterpret_cast<uv_close_cb>(free));
       handle_ = nullptr;
     }
-    MaybeCloseFd();
+    sock_->MaybeClose();
   }
 
  private:
-  struct SendWork {
-    uv_work_t req;
-    Poller* self;
-    std::vector<std::pair<const uint8_t*, size_t>> datagrams;
-    Napi::ObjectReference keep;  // the JS array holding the Buffers
-    Napi::FunctionReference cb;
-    int err = 0;
-    size_t sent = 0;
-  };
-
   static void OnReadable(uv_poll_t* h, int status, int /*events*/) {
     static_cast<Poller*>(h->data)->Drain(status);
   }
@@ -390,9 +416,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
     }
     Napi::Array batch = Napi::Array::New(env);
     uint32_t count = 0;
-    std::vector<uint8_t>& buf = env.GetInstanceData<EnvState>()->recvBuf;
+    std::vector<uint8_t>& buf = state_->recvBuf;
     for (;;) {
-      ssize_t n = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT | MSG_TRUNC);
+      ssize_t n = recv(sock_->fd, buf.data(), buf.size(), MSG_DONTWAIT | MSG_TRUNC);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (n < 0 || static_cast<size_t>(n) > buf.size()) {
@@ -407,8 +433,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   void Notify(Napi::FunctionReference& fn, Napi::Value arg) {
-    if (closeRequested_) return;
-    fn.MakeCallback(Value(), {arg});
+    if (sock_->closeRequested || state_->tearingDown) return;
+    CallIgnoringTermination(Env(), Value(), fn.Value(), {arg});
   }
 
   // send(datagrams: Buffer[], done(err|null, sent))
@@ -416,51 +442,69 @@ class Poller : public Napi::ObjectWrap<Poller> {
     Napi::Env env = info.Env();
     Napi::Array arr = info[0].As<Napi::Array>();
     Napi::Function cb = info[1].As<Napi::Function>();
-    if (closeRequested_) {
+    if (sock_->closeRequested) {
       cb.Call({SysError(env, EBADF, "sendmsg"), Napi::Number::New(env, 0)});
       return env.Undefined();
     }
-    SendWork* w = new SendWork();
-    w->self = this;
-    w->req.data = w;
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      Napi::Buffer<uint8_t> b = arr.Get(i).As<Napi::Buffer<uint8_t>>();
-      w->datagrams.emplace_back(b.Data(), b.Length());
-    }
-    w->keep = Napi::Persistent(arr.As<Napi::Object>());
-    w->cb = Napi::Persistent(cb);
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    inFlight_++;
-    Ref();  // the wrapper may not be collected while a pool thread uses it
-    uv_queue_work(loop, &w->req, DoSend, AfterSend);
+    sock_->inFlight++;
+    Ref();  // the wrapper may not be collected while a pool thread uses its buffers
+    (new SendWorker(cb, arr, sock_, state_, this))->Queue();
     return env.Undefined();
   }
 
-  static void DoSend(uv_work_t* req) {
-    SendWork* w = static_cast<SendWork*>(req->data);
-    for (auto& d : w->datagrams) {
-      ssize_t n;
-      do { n = send(w->self->fd_, d.first, d.second, 0); } while (n < 0 && errno == EINTR);
-      if (n < 0) { w->err = errno; return; }
-      w->sent++;
+  // A batch of datagrams sent on a pool thread, as N-API async work: Node keeps the
+  // environment (and this addon) alive until it completes, even while a worker exits.
+  // It holds the socket state; the Poller is touched only while JS can still run.
+  class SendWorker : public Napi::AsyncWorker {
+   public:
+    SendWorker(Napi::Function cb, Napi::Array arr, std::shared_ptr<SocketState> sock, EnvState* state, Poller* self)
+        : Napi::AsyncWorker(cb, "netplumb:send"), sock_(std::move(sock)), state_(state), self_(self) {
+      for (uint32_t i = 0; i < arr.Length(); i++) {
+        Napi::Buffer<uint8_t> b = arr.Get(i).As<Napi::Buffer<uint8_t>>();
+        datagrams_.emplace_back(b.Data(), b.Length());
+      }
+      keep_ = Napi::Persistent(arr.As<Napi::Object>());
     }
-  }
 
-  static void AfterSend(uv_work_t* req, int /*status*/) {
-    SendWork* w = static_cast<SendWork*>(req->data);
-    Poller* self = w->self;
-    Napi::Env env = w->cb.Env();
-    {
-      Napi::HandleScope scope(env);
-      Napi::Value err = w->err != 0 ? Napi::Value(SysError(env, w->err, "sendmsg")) : env.Null();
-      w->cb.MakeCallback(env.Global(), {err, Napi::Number::New(env, static_cast<double>(w->sent))});
+    void Execute() override {
+      for (auto& d : datagrams_) {
+        ssize_t n;
+        do { n = send(sock_->fd, d.first, d.second, 0); } while (n < 0 && errno == EINTR);
+        if (n < 0) { err_ = errno; return; }
+        sent_++;
+      }
     }
-    self->inFlight_--;
-    self->MaybeCloseFd();
-    delete w;
-    self->Unref();
-  }
+
+    // Runs whether the work completed or was cancelled at teardown: the fd bookkeeping first.
+    void OnWorkComplete(Napi::Env env, napi_status status) override {
+      sock_->inFlight--;
+      sock_->MaybeClose();
+      if (state_->tearingDown || status == napi_cancelled) {
+        keep_.SuppressDestruct();
+        Callback().SuppressDestruct();
+        Receiver().SuppressDestruct();
+        Napi::AsyncWorker::OnWorkComplete(env, napi_cancelled);
+        return;
+      }
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    }
+
+    void OnOK() override {
+      Napi::Env env = Env();
+      Napi::Value err = err_ != 0 ? Napi::Value(SysError(env, err_, "sendmsg")) : env.Null();
+      CallIgnoringTermination(env, env.Global(), Callback().Value(), {err, Napi::Number::New(env, static_cast<double>(sent_))});
+      self_->Unref();
+    }
+
+   private:
+    std::shared_ptr<SocketState> sock_;
+    EnvState* state_;
+    Poller* self_;
+    std::vector<std::pair<const uint8_t*, size_t>> datagrams_;
+    Napi::ObjectReference keep_;
+    int err_ = 0;
+    size_t sent_ = 0;
+  };
 
   Napi::Value CloseMethod(const Napi::CallbackInfo& info) {
     Shutdown();
@@ -477,18 +521,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
     return info.Env().Undefined();
   }
 
-  // The fd is closed only when no pool thread can still be sending on it.
-  void MaybeCloseFd() {
-    if (closeRequested_ && inFlight_ == 0 && fd_ >= 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-
-  int fd_ = -1;
+  std::shared_ptr<SocketState> sock_;
   uv_poll_t* handle_ = nullptr;
-  bool closeRequested_ = false;
-  int inFlight_ = 0;
   EnvState* state_ = nullptr;
   Napi::FunctionReference onData_;
   Napi::FunctionReference onError_;
@@ -503,8 +537,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EnvState* state = new EnvState();
   env.SetInstanceData<EnvState, KeepEnvState>(state);
   env.AddCleanupHook([state]() {
+    state->tearingDown = true;
     std::vector<Poller*> live(state->live.begin(), state->live.end());
     for (Poller* p : live) p->Shutdown();
+    for (int fd : state->openFds) close(fd);
+    state->openFds.clear();
   });
   exports.Set("openNetnsPath", Napi::Function::New(env, OpenNetnsPath));
   exports.Set("openNetnsPid", Napi::Function::New(env, OpenNetnsPid));

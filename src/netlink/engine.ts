@@ -23,7 +23,7 @@ import { decodeDone, decodeNlMsgErr } from './nlmsgerr.js';
 import type { NetlinkTransport } from './transport.js';
 
 export interface EngineOptions {
-  /** How many times an interrupted dump is restarted before it fails (default 5). */
+  /** How many times an interrupted dump is restarted, with a short backoff, before it fails (default 10). */
   maxDumpRetries?: number;
   /** The first sequence number (default: random, so that two engines' numbers differ). */
   firstSeq?: number;
@@ -51,7 +51,7 @@ interface Pending {
   readonly reject: (err: NetplumbError) => void;
 }
 
-const DEFAULT_MAX_DUMP_RETRIES = 5;
+const DEFAULT_MAX_DUMP_RETRIES = 10;
 
 function asNetplumbError(e: unknown, what: string): NetplumbError {
   if (e instanceof NetplumbError) return e;
@@ -265,10 +265,17 @@ export class NetlinkEngine {
       return;
     }
     // Restart the dump under a new sequence number; the caller's promise is unchanged.
+    // Back off a little (1, 2, 4 … 32 ms, jittered): under heavy link churn an immediate
+    // restart is interrupted again by the same burst of changes.
     this.pending.delete(p.seq);
+    this.updateActive();
     p.retries += 1;
     p.replies = [];
     p.interrupted = false;
-    this.enqueue(p);
+    const delay = Math.min(32, 2 ** (p.retries - 1)) * (0.5 + Math.random() / 2);
+    setTimeout(() => {
+      if (this.closedWith !== undefined) p.reject(inContext(this.closedWith, p));
+      else this.enqueue(p);
+    }, delay);
   }
 }
