@@ -329,11 +329,17 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Call into JS. A worker being terminated refuses to run JS; that is not an error here
-// (node-addon-api's MakeCallback would abort the process instead).
+// Call into JS from a libuv callback. An exception the callback throws becomes an
+// 'uncaughtException', as for any event callback. A worker being terminated refuses to
+// run JS; that is not an error here (node-addon-api's MakeCallback would abort instead).
 void CallIgnoringTermination(Napi::Env env, napi_value recv, napi_value fn, std::initializer_list<napi_value> args) {
   napi_value result;
-  napi_make_callback(env, nullptr, recv, fn, args.size(), args.begin(), &result);
+  napi_status status = napi_make_callback(env, nullptr, recv, fn, args.size(), args.begin(), &result);
+  bool pending = false;
+  if (status == napi_pending_exception || (napi_is_exception_pending(env, &pending) == napi_ok && pending)) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
 }
 
 

@@ -140,3 +140,24 @@ function safeReadlink(p: string): string {
     return '';
   }
 }
+
+test('an exception thrown by a socket callback surfaces as uncaughtException (never swallowed, never an abort)', async () => {
+  const script = `
+const { openRouteTransport } = require(${JSON.stringify(require('node:path').join(__dirname, '..', '..', 'src', 'netlink', 'native-transport.js'))});
+process.on('uncaughtException', (e) => { process.stdout.write('uncaught: ' + e.message); process.exit(0); });
+const t = openRouteTransport();
+t.setActive(true);
+t.onData = () => { throw new Error('boom from onData'); };
+const b = Buffer.alloc(32); b.writeUInt32LE(32, 0); b.writeUInt16LE(18, 4); b.writeUInt16LE(0x301, 6); b.writeUInt32LE(1, 8);
+t.send([b]);
+setTimeout(() => process.exit(3), 3000);
+`;
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+  assert.equal(r.code, 0);
+  assert.equal(r.out, 'uncaught: boom from onData');
+});
