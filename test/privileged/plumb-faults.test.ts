@@ -124,3 +124,22 @@ test('B1: without CAP_NET_ADMIN the CLI fails with PRIVILEGE and changes nothing
     assert.equal(await state(g), before);
   });
 });
+
+test('C6: the guest\'s own default route, replaced by the attach, is put back when the attach fails after that', async () => {
+  await withGuest(async (g) => {
+    await g.exec(['ip', 'link', 'add', 'own0', 'type', 'veth', 'peer', 'name', 'own1']);
+    await g.exec(['ip', 'addr', 'add', '192.168.77.2/24', 'dev', 'own0']);
+    await g.exec(['ip', 'link', 'set', 'own0', 'up']);
+    await g.exec(['ip', 'link', 'set', 'own1', 'up']);
+    await g.exec(['ip', 'route', 'add', 'default', 'via', '192.168.77.1', 'dev', 'own0']);
+    const before = await g.ip('route', 'show');
+    const p = Plumber.open({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, stepHook: (s) => { if (s === 'guest default route') throw new NetplumbError('INTERNAL', 'injected fault after the default route'); } });
+    try {
+      await assert.rejects(p.attach(spec(g)), /injected fault/);
+    } finally {
+      await p.close();
+    }
+    assert.deepEqual(await g.ip('route', 'show'), before, 'the routing table is as it was');
+    assert.deepEqual((await g.linkNames()).sort(), ['lo', 'own0', 'own1']);
+  });
+});
