@@ -88,7 +88,7 @@ export function isSubcommand(word: string): word is Subcommand {
 
 export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   attach: 'wire a container into a bridge, NIC (macvlan) or dummy interface',
-  detach: 'undo attach: remove the interface, its OVS port and routes it replaced',
+  detach: 'undo attach: remove the interface and its OVS port (routes through it go with it)',
   list: 'list netplumb attachments (all, or one container\'s)',
   show: 'show one attachment in detail',
   gc: 'remove what dead containers left behind (veths, OVS ports)',
