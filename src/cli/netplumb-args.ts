@@ -21,6 +21,8 @@ export interface ConnectionOptions {
 interface Common {
   json: boolean;
   connection: ConnectionOptions;
+  /** `--no-daemon`: act in this process even when the daemon's socket is there. */
+  noDaemon?: true;
 }
 
 export type NetplumbCommand =
@@ -29,7 +31,7 @@ export type NetplumbCommand =
   | ({ command: 'list'; guest?: GuestRef } & Common)
   | ({ command: 'show'; guest: GuestRef; ifname: string } & Common)
   | ({ command: 'gc'; dryRun: boolean } & Common)
-  | { command: 'serve'; socketPath?: string; group?: string; connection: ConnectionOptions }
+  | { command: 'serve'; socketPath?: string; group?: string; foreground?: true; connection: ConnectionOptions }
   | { command: 'help'; topic?: Subcommand }
   | { command: 'version' };
 
@@ -110,8 +112,8 @@ function connectionOptions(o: { 'ovs-db'?: string; 'docker-host'?: string }): Co
   };
 }
 
-function common(o: { json?: true; 'ovs-db'?: string; 'docker-host'?: string }): Common {
-  return { json: o.json === true, connection: connectionOptions(o) };
+function common(o: { json?: true; 'ovs-db'?: string; 'docker-host'?: string; 'no-daemon'?: true }): Common {
+  return { json: o.json === true, connection: connectionOptions(o), ...(o['no-daemon'] === true ? { noDaemon: true as const } : {}) };
 }
 
 /** `--trunks 100,200`: distinct VLAN ids, returned ascending. */
@@ -195,6 +197,7 @@ function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
     command: 'serve',
     ...(socket !== undefined ? { socketPath: socket } : {}),
     ...(o.group !== undefined ? { group: o.group } : {}),
+    ...(o.foreground === true ? { foreground: true as const } : {}),
     connection: connectionOptions(o),
   };
 }

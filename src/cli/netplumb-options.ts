@@ -6,6 +6,11 @@ const connection = {
   'docker-host': { kind: 'value', metavar: 'URL', summary: 'container engine API socket: unix:///run/docker.sock (default) or a podman socket' },
 } as const satisfies OptionTable;
 
+/** Commands the daemon can serve: `--no-daemon` acts in this process even when it runs. */
+const daemon = {
+  'no-daemon': { kind: 'flag', summary: 'act in this process even when netplumb serve runs ($NETPLUMB_SOCKET, default /run/netplumb/netplumb.sock)' },
+} as const satisfies OptionTable;
+
 const output = {
   json: { kind: 'flag', summary: 'print the result as one JSON object on stdout' },
   help: { kind: 'flag', summary: 'show this help' },
@@ -29,6 +34,7 @@ export const ATTACH_OPTIONS = {
   'allow-host-netns': { kind: 'flag', summary: 'allow the target to be the host\'s own network namespace' },
   'wait-up': { kind: 'value', metavar: 'SECONDS', summary: 'wait until the container interface is up (0..3600)' },
   ...output,
+  ...daemon,
   ...connection,
 } as const satisfies OptionTable;
 
@@ -37,12 +43,14 @@ export const DETACH_OPTIONS = {
   ifname: { kind: 'value', metavar: 'NAME', summary: 'the interface in the container to detach (default eth1)' },
   all: { kind: 'flag', summary: 'detach every netplumb interface of the container' },
   ...output,
+  ...daemon,
   ...connection,
 } as const satisfies OptionTable;
 
 export const LIST_OPTIONS = {
   container: { kind: 'value', metavar: 'REF', summary: 'only this container\'s attachments' },
   ...output,
+  ...daemon,
   ...connection,
 } as const satisfies OptionTable;
 
@@ -50,18 +58,21 @@ export const SHOW_OPTIONS = {
   container: { kind: 'value', metavar: 'REF', summary: 'the container (required)' },
   ifname: { kind: 'value', metavar: 'NAME', summary: 'the interface in the container (default eth1)' },
   ...output,
+  ...daemon,
   ...connection,
 } as const satisfies OptionTable;
 
 export const GC_OPTIONS = {
   'dry-run': { kind: 'flag', summary: 'print what would be removed, remove nothing' },
   ...output,
+  ...daemon,
   ...connection,
 } as const satisfies OptionTable;
 
 export const SERVE_OPTIONS = {
   socket: { kind: 'value', metavar: 'PATH', summary: 'API socket path (absolute)' },
   group: { kind: 'value', metavar: 'NAME', summary: 'group allowed to use the socket (mode 0660)' },
+  foreground: { kind: 'flag', summary: 'log requests (info level) to stderr; default: warnings only ($NETPLUMB_LOG overrides)' },
   help: output.help,
   ...connection,
 } as const satisfies OptionTable;

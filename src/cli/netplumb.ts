@@ -2,7 +2,8 @@
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { cliLogger, printJson, reportError } from './output.js';
 import { ErrorCode, NetplumbError } from '../errors.js';
-import type { Attachment, AttachResult, Plumber } from '../plumb/plumber.js';
+import type { Attachment, AttachResult } from '../plumb/plumber.js';
+import type { Engine } from '../daemon/engine.js';
 
 const VERSION = '0.1.0';
 
@@ -26,35 +27,46 @@ function table(rows: Attachment[]): string {
 }
 
 async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>): Promise<void> {
-  if (cmd.command === 'serve') throw new NetplumbError(ErrorCode.UNSUPPORTED, 'netplumb serve (the batching daemon) is not part of this version; use the library or the CLI directly');
   // Loaded only now, and with require(): in this CommonJS build `await import()` would go
   // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
-  const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
+  if (cmd.command === 'serve') {
+    const { runServe } = require('../daemon/run.js') as typeof import('../daemon/run.js');
+    await runServe(cmd);
+    return;
+  }
+  // The daemon when its socket is there and answers, else the engine in this process:
+  // open.ts loads the client or the engine, whichever is used, not both. The daemon serves
+  // with its own OVSDB and container engine: a command naming others acts itself.
+  const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');
   const logger = cliLogger('netplumb');
   const conn = cmd.connection;
-  const plumber: Plumber = Plumber.open({
-    ...(logger ? { logger } : {}),
-    ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
-    ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
+  const direct = cmd.noDaemon === true || conn.ovsDb !== undefined || conn.dockerSocketPath !== undefined;
+  const engine: Engine = await openEngine({
+    daemon: direct ? false : 'auto',
+    plumberOptions: {
+      ...(logger ? { logger } : {}),
+      ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
+      ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
+    },
   });
+  logger?.debug({ via: engine.via }, 'engine');
   try {
     switch (cmd.command) {
       case 'attach': {
-        const r = await plumber.attach(cmd.spec);
+        const r = await engine.attach(cmd.spec);
         if (cmd.json) printJson({ ok: true, ...r });
         else process.stdout.write(`${describeAttach(r)}\n`);
         return;
       }
       case 'detach': {
-        const r = await plumber.detach({ guest: cmd.guest, ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}) });
+        const r = await engine.detach({ guest: cmd.guest, ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}) });
         if (cmd.json) printJson({ ok: true, ...r });
         else process.stdout.write(r.detached.length === 0 ? 'nothing to detach\n' : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`);
         return;
       }
       case 'list':
       case 'show': {
-        let rows = await plumber.list();
-        if (cmd.command === 'show' || cmd.guest !== undefined) rows = rows.filter((a) => plumber.matches(a.record, cmd.guest as NonNullable<typeof cmd.guest>));
+        let rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
         if (cmd.command === 'show') {
           rows = rows.filter((a) => a.record.ifname === cmd.ifname);
           if (rows.length === 0) throw new NetplumbError(ErrorCode.NOT_FOUND, `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`);
@@ -64,14 +76,14 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
         return;
       }
       case 'gc': {
-        const r = await plumber.gc({ dryRun: cmd.dryRun });
+        const r = await engine.gc({ dryRun: cmd.dryRun });
         if (cmd.json) printJson({ ok: true, ...r });
         else process.stdout.write(r.removed.length === 0 ? 'nothing to collect\n' : `${cmd.dryRun ? 'would remove' : 'removed'}: ${r.removed.map((a) => `${a.hostIfname} (${a.guestName ?? a.guestId} ${a.ifname})`).join(', ')}\n`);
         return;
       }
     }
   } finally {
-    await plumber.close();
+    await engine.close();
   }
 }
 

@@ -1,0 +1,52 @@
+/**
+ * One small interface over the engine, whether it runs in this process (a Plumber) or in
+ * the daemon (a DaemonClient): the CLI and library callers use `Engine` and get the same
+ * results either way. The daemon itself serves its requests through a DirectEngine, so a
+ * request has one code path behind both.
+ */
+import type { Attachment, AttachResult, DetachRequest, DetachResult, Plumber } from '../plumb/plumber.js';
+import type { AttachmentRecord } from '../plumb/record.js';
+import type { AttachSpec } from '../plumb/spec.js';
+import type { ListFilter } from './params.js';
+
+export type { ListFilter } from './params.js';
+
+export interface Engine {
+  /** Where the work is done: in the daemon or in this process. */
+  readonly via: 'daemon' | 'direct';
+  attach(spec: AttachSpec): Promise<AttachResult>;
+  detach(req: DetachRequest): Promise<DetachResult>;
+  /** Every attachment, or one guest's (matched as detach matches it). */
+  list(filter?: ListFilter): Promise<Attachment[]>;
+  gc(opts?: { dryRun?: boolean }): Promise<{ removed: AttachmentRecord[] }>;
+  close(): Promise<void>;
+}
+
+/** The engine in this process. */
+export class DirectEngine implements Engine {
+  readonly via = 'direct' as const;
+
+  constructor(readonly plumber: Plumber) {}
+
+  attach(spec: AttachSpec): Promise<AttachResult> {
+    return this.plumber.attach(spec);
+  }
+
+  detach(req: DetachRequest): Promise<DetachResult> {
+    return this.plumber.detach(req);
+  }
+
+  async list(filter: ListFilter = {}): Promise<Attachment[]> {
+    const rows = await this.plumber.list();
+    const guest = filter.guest;
+    return guest === undefined ? rows : rows.filter((a) => this.plumber.matches(a.record, guest));
+  }
+
+  gc(opts: { dryRun?: boolean } = {}): Promise<{ removed: AttachmentRecord[] }> {
+    return this.plumber.gc(opts);
+  }
+
+  close(): Promise<void> {
+    return this.plumber.close();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The daemon's wire protocol, shared by the server and the client.
+ *
+ * Framing: newline-delimited JSON. Each message is one JSON-RPC 2.0 object serialised on a
+ * single line (JSON.stringify never emits a raw newline; newlines inside strings are
+ * escaped) and terminated by `\n` (0x0A). A connection carries any number of requests;
+ * responses come back in completion order, matched by `id`. Batches (a JSON array) and
+ * notifications (no `id`) are not served: a batch is answered with an Invalid Request
+ * error, a notification is ignored (every method has a result worth waiting for).
+ *
+ * Limits (server side): a message longer than `maxRequestBytes` (1 MiB by default) is
+ * answered with an error (id null) and the connection is closed, since the framing can no
+ * longer be trusted; a message nested deeper than MAX_DEPTH arrays/objects is answered
+ * with an error before it is parsed and the connection stays usable.
+ *
+ * Methods and params (by name, an object):
+ *   attach  AttachSpec                         → AttachResult
+ *   detach  { guest, ifname? }                 → DetachResult
+ *   list    { guest? } or none                 → Attachment[]
+ *   gc      { dryRun? } or none                → { removed: AttachmentRecord[] }
+ *   ping    none                               → "pong"
+ *   version none                               → { name, version, protocol, pid }
+ *
+ * Errors: every error object's `data` is `NetplumbError.toJSON()` ({ code, message,
+ * field?, errno?, … }), from which the client rebuilds the same NetplumbError. Its numeric
+ * `code` is fixed per taxonomy code: -(32000 + the CLI exit code), all in JSON-RPC's
+ * "server error" range -32000..-32099 (see ERROR_CODE_TABLE). Faults of the JSON-RPC
+ * layer itself keep the standard codes (-32700 parse error, -32600 invalid request,
+ * -32601 method not found) and carry a NetplumbError in `data` too (PROTOCOL for a message
+ * that is not JSON or not a request, INVALID_ARGUMENT for an oversized or too deep one,
+ * UNSUPPORTED for a batch or an unknown method). Params of the wrong shape are an
+ * INVALID_ARGUMENT from the taxonomy (-32002), like a bad value, so that the daemon and
+ * the library report them alike.
+ */
+import { ErrorCode, EXIT_CODES, NetplumbError, type ErrorDetails } from '../errors.js';
+
+/** Where the daemon listens unless told otherwise (systemd's RuntimeDirectory=netplumb). */
+export const DEFAULT_SOCKET_PATH = '/run/netplumb/netplumb.sock';
+export const PROTOCOL_VERSION = 1;
+/** Kept in step with package.json (the CLI prints the same). */
+export const NETPLUMB_VERSION = '0.1.0';
+
+export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+/** Deepest array/object nesting accepted in a request (an AttachSpec needs 3). */
+export const MAX_DEPTH = 32;
+
+export const METHODS = ['attach', 'detach', 'list', 'gc', 'ping', 'version'] as const;
+export type Method = (typeof METHODS)[number];
+
+/** Standard JSON-RPC 2.0 error codes. */
+export const RPC_PARSE_ERROR = -32700;
+export const RPC_INVALID_REQUEST = -32600;
+export const RPC_METHOD_NOT_FOUND = -32601;
+
+/** The fixed JSON-RPC error code of each taxonomy code: -(32000 + exit code). */
+export const ERROR_CODE_TABLE: Readonly<Record<ErrorCode, number>> = Object.fromEntries(
+  (Object.keys(EXIT_CODES) as ErrorCode[]).map((c) => [c, -(32000 + EXIT_CODES[c])]),
+) as Record<ErrorCode, number>;
+
+export function rpcCodeFor(code: ErrorCode): number {
+  return ERROR_CODE_TABLE[code];
+}
+
+function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && Object.hasOwn(ErrorCode, v);
+}
+
+/**
+ * Rebuild the NetplumbError a JSON-RPC error object carries in `data`; an error without
+ * usable data (another server, a corrupted reply) becomes PROTOCOL.
+ */
+export function errorFromRpc(err: { code?: unknown; message?: unknown; data?: unknown }): NetplumbError {
+  const data = err.data;
+  if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+    const { code, message, ...details } = data as Record<string, unknown>;
+    if (isErrorCode(code) && typeof message === 'string') return new NetplumbError(code, message, details as ErrorDetails);
+  }
+  const text = typeof err.message === 'string' ? err.message : 'unknown error';
+  return new NetplumbError(ErrorCode.PROTOCOL, `the netplumb daemon answered with an error netplumb does not know: ${text} (${String(err.code)})`);
+}
+
+/**
+ * Deepest nesting of arrays/objects in a JSON text, without parsing it: brackets inside
+ * strings (and escaped quotes) are skipped. Stops counting once `limit` is exceeded.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Splits a byte stream into newline-terminated messages, holding at most `maxBytes` of an
+ * unfinished one. `push` returns the complete messages (without the newline), or
+ * 'overflow' once a message is longer than the limit (the caller closes the connection).
+ */
+export class LineSplitter {
+  #parts: Buffer[] = [];
+  #size = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Bytes held of the message not yet terminated. */
+  get pending(): number {
+    return this.#size;
+  }
+
+  push(chunk: Buffer): string[] | 'overflow' {
+    const lines: string[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      if (this.#size + (nl - start) > this.maxBytes) return 'overflow';
+      const piece = chunk.subarray(start, nl);
+      const whole = this.#size === 0 ? piece : Buffer.concat([...this.#parts, piece]);
+      this.#parts = [];
+      this.#size = 0;
+      const text = whole.toString('utf8').replace(/\r$/, '');
+      if (text.trim() !== '') lines.push(text);
+      start = nl + 1;
+    }
+    const rest = chunk.length - start;
+    if (rest > 0) {
+      if (this.#size + rest > this.maxBytes) return 'overflow';
+      this.#parts.push(chunk.subarray(start));
+      this.#size += rest;
+    }
+    return lines;
+  }
+}

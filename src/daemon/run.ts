@@ -1,0 +1,44 @@
+/**
+ * `netplumb serve`: start the daemon, log with pino to stderr, stop gracefully on SIGTERM
+ * or SIGINT (a second signal ends the process at once). Resolves once the daemon stopped.
+ *
+ * Log level: $NETPLUMB_LOG when set, else info with --foreground, else warn.
+ */
+import type { PlumberOptions } from '../plumb/plumber.js';
+import { startDaemon } from './server.js';
+
+export interface ServeCommand {
+  socketPath?: string;
+  group?: string;
+  foreground?: true;
+  connection: { ovsDb?: string; dockerSocketPath?: string };
+}
+
+export async function runServe(cmd: ServeCommand): Promise<void> {
+  const pino = require('pino') as typeof import('pino');
+  const env = process.env.NETPLUMB_LOG;
+  const level = env !== undefined && env !== '' ? env : cmd.foreground === true ? 'info' : 'warn';
+  const logger = pino.default({ name: 'netplumb', level }, pino.destination({ fd: 2, sync: true }));
+  const plumberOptions: PlumberOptions = {
+    logger,
+    ...(cmd.connection.ovsDb ? { ovsDb: cmd.connection.ovsDb } : {}),
+    ...(cmd.connection.dockerSocketPath ? { dockerHost: `unix://${cmd.connection.dockerSocketPath}` } : {}),
+  };
+  const daemon = await startDaemon({
+    ...(cmd.socketPath !== undefined ? { socketPath: cmd.socketPath } : {}),
+    ...(cmd.group !== undefined ? { group: cmd.group } : {}),
+    plumberOptions,
+    logger,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      logger.info({ signal, inFlight: daemon.inFlight }, 'stopping');
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await daemon.close();
+}
