@@ -5,6 +5,8 @@
  *   ours        bin/pipework ovs0 netns:G 10.0.0.N/24 @100   (as installed: the shebang drops
  *               NODE_EXTRA_CA_CERTS, which stays set in the environment it is given)
  *   ours+CA     node bin/pipework …  with NODE_EXTRA_CA_CERTS kept
+ *   daemon      bin/pipework … with `netplumb serve` running on the emulated host: the cold
+ *               process parses its arguments and hands the attach to the daemon
  *   baseline    bench/baseline/pipework-ovs.sh: the `ip` + `ovs-vsctl` sequence pipework runs
  *   node -e 0   bare Node start, without and with NODE_EXTRA_CA_CERTS
  *   --version   bin/netplumb --version: the CLI start with nothing to do
@@ -35,12 +37,13 @@ const VLAN = 100;
 const CA_FILE = process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
 const TIME = '/usr/bin/time';
 
-type Method = 'ours' | 'ours_ca' | 'baseline' | 'node' | 'node_ca' | 'version' | 'netns_exec';
-const METHODS: Method[] = ['ours', 'ours_ca', 'baseline', 'node', 'node_ca', 'version', 'netns_exec'];
-const ATTACHES: Method[] = ['ours', 'ours_ca', 'baseline'];
+type Method = 'ours' | 'ours_ca' | 'daemon' | 'baseline' | 'node' | 'node_ca' | 'version' | 'netns_exec';
+const METHODS: Method[] = ['ours', 'ours_ca', 'daemon', 'baseline', 'node', 'node_ca', 'version', 'netns_exec'];
+const ATTACHES: Method[] = ['ours', 'ours_ca', 'daemon', 'baseline'];
 const LABEL: Record<Method, string> = {
   ours: 'attach: bin/pipework (as installed, CA dropped)',
   ours_ca: 'attach: node bin/pipework, NODE_EXTRA_CA_CERTS set',
+  daemon: 'attach: bin/pipework through netplumb serve',
   baseline: 'attach: pipework ip + ovs-vsctl sequence (baseline)',
   node: 'node -e 0',
   node_ca: 'node -e 0, NODE_EXTRA_CA_CERTS set',
@@ -135,6 +138,30 @@ function snapshot(dir: string): string {
   return pkg;
 }
 
+/** `netplumb serve` in the background; resolves once its socket answers. */
+async function startDaemon(argv: string[], env: NodeJS.ProcessEnv, socket: string): Promise<ChildProcess> {
+  let err = '';
+  const child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`netplumb serve exited ${child.exitCode}: ${err}`);
+    if (existsSync(socket)) return child;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`netplumb serve did not listen on ${socket} within 4 s: ${err}`);
+}
+
+/** SIGTERM (the daemon finishes in-flight work and exits), SIGKILL after 5 s. */
+async function stopDaemon(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(timer);
+}
+
 async function main(): Promise<void> {
   if (!existsSync(TIME)) throw new Error(`${TIME} is required (Debian package "time")`);
   const tag = `${process.pid}`;
@@ -142,7 +169,8 @@ async function main(): Promise<void> {
   const rssFile = join(dir, 'rss');
   const guests: Guest[] = [];
   let ovs: OvsInstance | undefined;
-  const samples: Record<Method, Sample[]> = { ours: [], ours_ca: [], baseline: [], node: [], node_ca: [], version: [], netns_exec: [] };
+  let daemon: ChildProcess | undefined;
+  const samples: Record<Method, Sample[]> = { ours: [], ours_ca: [], daemon: [], baseline: [], node: [], node_ca: [], version: [], netns_exec: [] };
   const rounds = WARMUP + RUNS;
   try {
     ovs = await startOvs({ withVswitchd: true });
@@ -158,16 +186,22 @@ async function main(): Promise<void> {
     const withCa: NodeJS.ProcessEnv = { ...base, NODE_EXTRA_CA_CERTS: CA_FILE };
     const noCa: NodeJS.ProcessEnv = { ...base };
     delete noCa.NODE_EXTRA_CA_CERTS;
+    // "ours" acts in its own process; "daemon" finds the daemon through $NETPLUMB_SOCKET.
+    const direct: NodeJS.ProcessEnv = { ...withCa, PIPEWORK_NO_DAEMON: '1' };
+    const socket = join(dir, 'run', 'netplumb.sock');
+    const viaDaemon: NodeJS.ProcessEnv = { ...withCa, NETPLUMB_SOCKET: socket };
     const inHost = (args: string[]) => ['ip', 'netns', 'exec', host, ...args];
     const pkg = process.env.NETPLUMB_BENCH_CLI_IN_PLACE === '1' ? ROOT : snapshot(dir);
     const pipework = join(pkg, 'bin', 'pipework');
     const netplumb = join(pkg, 'bin', 'netplumb');
     const script = join(ROOT, 'bench', 'baseline', 'pipework-ovs.sh');
+    daemon = await startDaemon(inHost([netplumb, 'serve', '--socket', socket]), base, socket);
 
     const command = (m: Method, g: Guest, addr: string): { argv: string[]; env: NodeJS.ProcessEnv } => {
       switch (m) {
-        case 'ours': return { argv: inHost([pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: withCa };
-        case 'ours_ca': return { argv: inHost([process.execPath, pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: withCa };
+        case 'ours': return { argv: inHost([pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: direct };
+        case 'ours_ca': return { argv: inHost([process.execPath, pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: direct };
+        case 'daemon': return { argv: inHost([pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: viaDaemon };
         case 'baseline': return { argv: inHost([script, 'ovs0', String(g.pid), addr, String(VLAN), remote]), env: base };
         case 'node': return { argv: inHost([process.execPath, '-e', '0']), env: noCa };
         case 'node_ca': return { argv: inHost([process.execPath, '-e', '0']), env: withCa };
@@ -217,6 +251,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await stopDaemon(daemon);
     for (const g of guests) g.holder.kill('SIGKILL');
     await Promise.all(guests.map((g) => new Promise((res) => (g.holder.exitCode !== null || g.holder.signalCode !== null ? res(undefined) : g.holder.once('exit', res)))));
     for (const g of guests) {
@@ -251,6 +286,7 @@ async function main(): Promise<void> {
     METHODS.map((m) => [LABEL[m], p(m, 50), p(m, 99), mean(ms(m)), Math.max(...ms(m)), round(cpu(m), 1), `${round(percentile(rss(m), 50), 1)} / ${round(Math.max(...rss(m)), 1)}`]));
 
   const ratioP50 = p('baseline', 50) / p('ours', 50);
+  const ratioDaemonP50 = p('baseline', 50) / p('daemon', 50);
   const ratioP99 = p('baseline', 99) / p('ours', 99);
   const startAbove = p('version', 50) - p('node', 50);
   const startAbovePaired = percentile(paired('version', 'node'), 50);
@@ -258,6 +294,7 @@ async function main(): Promise<void> {
   process.stdout.write('\n');
   printTable(['figure', 'value', 'target'], [
     ['attach: baseline p50 / ours p50', `${round(ratioP50, 2)}×`, '≥ 1.5×'],
+    ['attach: baseline p50 / ours through the daemon p50', `${round(ratioDaemonP50, 2)}×`, '≥ 1.5×'],
     ['attach: baseline p99 / ours p99', `${round(ratioP99, 2)}×`, ''],
     ['attach: baseline CPU / ours CPU (means)', `${round(cpu('baseline') / cpu('ours'), 2)}×`, ''],
     ['CLI start above node -e 0 (p50 --version − p50 node)', `${round(startAbove, 1)} ms`, '≤ 15 ms'],
@@ -279,6 +316,7 @@ async function main(): Promise<void> {
   Object.assign(fig, {
     baseline_vs_ours_p50: round(ratioP50, 3),
     baseline_vs_ours_p99: round(ratioP99, 3),
+    baseline_vs_daemon_p50: round(ratioDaemonP50, 3),
     baseline_vs_ours_cpu: round(cpu('baseline') / cpu('ours'), 3),
     cli_start_above_node_ms: round(startAbove, 2),
     cli_start_above_node_paired_ms: round(startAbovePaired, 2),
@@ -287,7 +325,7 @@ async function main(): Promise<void> {
     ca_cost_attach_ms: round(p('ours_ca', 50) - p('ours', 50), 2),
     peak_rss_mb: round(peakRss, 1),
     netns_exec_ms: round(p('netns_exec', 50), 2),
-    targets_met: { ratio_1_5x: ratioP50 >= 1.5, start_15ms: startAbove <= 15, rss_80mb: peakRss <= 80 },
+    targets_met: { ratio_1_5x: ratioP50 >= 1.5, ratio_1_5x_daemon: ratioDaemonP50 >= 1.5, start_15ms: startAbove <= 15, rss_80mb: peakRss <= 80 },
   });
   process.stdout.write(`${JSON.stringify(fig)}\n`);
 }

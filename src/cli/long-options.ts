@@ -35,7 +35,9 @@ export function parseLongOptions<T extends OptionTable>(argv: readonly string[],
   const positionals: string[] = [];
   const names = Object.keys(table);
   for (let i = 0; i < argv.length; i++) {
-    const word = SHORT_ALIASES[argv[i] ?? ''] ?? argv[i] ?? '';
+    const given = argv[i] ?? '';
+    // Own keys only: a word such as "valueOf" or "__proto__" is a positional, not a table hit.
+    const word = Object.hasOwn(SHORT_ALIASES, given) ? (SHORT_ALIASES[given] as string) : given;
     if (word === '--') {
       positionals.push(...argv.slice(i + 1));
       break;

@@ -34,15 +34,14 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
     await runServe(cmd);
     return;
   }
-  // The daemon when its socket is there and answers, else the engine in this process:
-  // open.ts loads the client or the engine, whichever is used, not both. The daemon serves
-  // with its own OVSDB and container engine: a command naming others acts itself.
+  // The daemon when its socket is there, answers, and acts on the OVSDB and container
+  // engine this command would use; else the engine in this process. open.ts loads the
+  // client or the engine, whichever is used, not both.
   const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');
   const logger = cliLogger('netplumb');
   const conn = cmd.connection;
-  const direct = cmd.noDaemon === true || conn.ovsDb !== undefined || conn.dockerSocketPath !== undefined;
   const engine: Engine = await openEngine({
-    daemon: direct ? false : 'auto',
+    daemon: cmd.noDaemon === true ? false : 'auto',
     plumberOptions: {
       ...(logger ? { logger } : {}),
       ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),

@@ -13,11 +13,9 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  // Loaded only now, and with require(): in this CommonJS build `await import()` would go
-  // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
-  const { Plumber, waitUp } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
   if (cmd.kind === 'wait') {
     // Run inside the container: wait until the interface is up (pipework#243: not merely present).
+    const { waitUp } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
     const { Rtnl } = require('../rtnl/index.js') as typeof import('../rtnl/index.js');
     const { openRouteTransport } = require('../netlink/native-transport.js') as typeof import('../netlink/native-transport.js');
     const rtnl = new Rtnl(openRouteTransport());
@@ -29,19 +27,33 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     return;
   }
   const logger = cliLogger('pipework');
-  const plumber = Plumber.open(logger ? { logger } : {});
-  try {
-    if (cmd.kind === 'passthrough') {
+  if (cmd.kind === 'passthrough') {
+    const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
+    const plumber = Plumber.open(logger ? { logger } : {});
+    try {
       await plumber.passthrough(cmd.guest, cmd.tool, cmd.args);
-      return;
+    } finally {
+      await plumber.close();
     }
+    return;
+  }
+  // Attach through the daemon when its socket is there and answers, else in this process
+  // (PIPEWORK_NO_DAEMON=1 forces the latter). Loaded with require() and only now: in this
+  // CommonJS build `await import()` would go through the ESM loader, ~70 ms of CPU.
+  const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');
+  const engine = await openEngine({
+    daemon: process.env.PIPEWORK_NO_DAEMON === '1' ? false : 'auto',
+    plumberOptions: logger ? { logger } : {},
+  });
+  logger?.debug({ via: engine.via }, 'engine');
+  try {
     const spec = cmd.spec;
     // pipework creates `br*` (Linux) and `ovs*` (Open vSwitch) bridges that do not exist yet.
     const createBridge = spec.host.startsWith('br') || spec.host.startsWith('ovs');
     // (On an IPoIB host `@VID` would be a hex partition key; IPoIB attachments are not supported yet.)
-    await plumber.attach({ ...spec, ...(createBridge ? { createBridge } : {}) });
+    await engine.attach({ ...spec, ...(createBridge ? { createBridge } : {}) });
   } finally {
-    await plumber.close();
+    await engine.close();
   }
 }
 

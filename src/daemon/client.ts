@@ -15,7 +15,7 @@ import type { AttachmentRecord } from '../plumb/record.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import type { Engine, ListFilter } from './engine.js';
 import type { Guest } from './params.js';
-import { LineSplitter, errorFromRpc, type Method } from './protocol.js';
+import { LineSplitter, errorFromRpc, type DaemonIdentity, type Method } from './protocol.js';
 import { defaultDaemonSocket } from './open.js';
 
 export { DEFAULT_SOCKET_PATH } from './protocol.js';
@@ -178,8 +178,8 @@ export class DaemonClient implements Engine {
     await this.call('ping', undefined, timeoutMs);
   }
 
-  version(): Promise<{ name: string; version: string; protocol: number; pid: number }> {
-    return this.call('version') as Promise<{ name: string; version: string; protocol: number; pid: number }>;
+  version(timeoutMs?: number): Promise<DaemonIdentity> {
+    return this.call('version', undefined, timeoutMs) as Promise<DaemonIdentity>;
   }
 
   /** Hang up; requests still in flight fail (their outcome is the daemon's to finish). */

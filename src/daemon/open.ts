@@ -11,10 +11,13 @@
  * one or the other.
  */
 import { lstatSync } from 'node:fs';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import { dockerSocketPath } from '../guest/docker-api.js';
+import { resolveRemote } from '../ovsdb/remote.js';
 import type { PlumberOptions } from '../plumb/plumber.js';
 import type { DaemonClient, DaemonClientOptions } from './client.js';
 import type { Engine } from './engine.js';
-import { DEFAULT_SOCKET_PATH } from './protocol.js';
+import { DEFAULT_SOCKET_PATH, type DaemonIdentity } from './protocol.js';
 
 /** $NETPLUMB_SOCKET, else /run/netplumb/netplumb.sock. */
 export function defaultDaemonSocket(): string {
@@ -26,14 +29,14 @@ export interface OpenEngineOptions {
   /** The daemon's socket (default: $NETPLUMB_SOCKET or /run/netplumb/netplumb.sock). */
   socketPath?: string;
   /**
-   * 'auto' (default): the daemon when its socket exists and answers a ping, else this
-   * process. true: the daemon or an error (UNAVAILABLE, PRIVILEGE). false: this process.
+   * 'auto' (default): the daemon when its socket exists, answers, and acts on the same
+   * OVSDB and container engine as this process would; else this process. true: the daemon or an error (UNAVAILABLE, PRIVILEGE). false: this process.
    */
   daemon?: boolean | 'auto';
   /** For the engine in this process (not used when the daemon serves). */
   plumberOptions?: PlumberOptions;
   client?: DaemonClientOptions;
-  /** How long the ping that decides may take (default 2 s). */
+  /** How long the identity request that decides may take (default 2 s). */
   probeTimeoutMs?: number;
 }
 
@@ -52,7 +55,7 @@ export async function openEngine(opts: OpenEngineOptions = {}): Promise<Engine> 
   return new DirectEngine(Plumber.open(opts.plumberOptions));
 }
 
-/** A connected client that answered a ping; otherwise undefined, or the error when `required`. */
+/** A connected client whose daemon serves this caller's OVSDB and container engine; otherwise undefined, or the error when `required`. */
 async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean): Promise<DaemonClient | undefined> {
   if (!required) {
     try {
@@ -69,12 +72,31 @@ async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean
     if (required) throw e;
     return undefined; // stale socket (ECONNREFUSED) or no access: act directly
   }
+  let mismatch: NetplumbError | undefined;
   try {
-    await client.ping(opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
-    return client;
+    mismatch = servesOther(path, await client.version(opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS), opts.plumberOptions ?? {});
+    if (mismatch === undefined) return client;
   } catch (e) {
     await client.close();
     if (required) throw e;
     return undefined; // shutting down, or this uid is not allowed: act directly
   }
+  await client.close();
+  if (required) throw mismatch;
+  return undefined; // it acts on another OVSDB or container engine than this command: act directly
+}
+
+/**
+ * Why the daemon cannot serve this caller: it talks to another OVSDB or container engine
+ * than the caller would ($OVS_DB, $OVS_RUNDIR, $DOCKER_HOST, or explicit options).
+ */
+function servesOther(path: string, daemon: DaemonIdentity, own: PlumberOptions): NetplumbError | undefined {
+  const ovsdb = resolveRemote(own.ovsDb);
+  const dockerSocket = dockerSocketPath(own.dockerHost);
+  if (daemon.ovsdb === ovsdb && daemon.dockerSocket === dockerSocket) return undefined;
+  return new NetplumbError(
+    ErrorCode.INVALID_ARGUMENT,
+    `the daemon on ${path} uses OVSDB ${daemon.ovsdb} and container socket ${daemon.dockerSocket}, but this command asks for ${ovsdb} and ${dockerSocket}: run it without the daemon, or start a daemon with those settings`,
+    { field: 'daemon' },
+  );
 }

@@ -19,7 +19,8 @@
  *   list    { guest? } or none                 → Attachment[]
  *   gc      { dryRun? } or none                → { removed: AttachmentRecord[] }
  *   ping    none                               → "pong"
- *   version none                               → { name, version, protocol, pid }
+ *   version none                               → DaemonIdentity { name, version, protocol, pid,
+ *                                                 ovsdb, dockerSocket }
  *
  * Errors: every error object's `data` is `NetplumbError.toJSON()` ({ code, message,
  * field?, errno?, … }), from which the client rebuilds the same NetplumbError. Its numeric
@@ -39,6 +40,21 @@ export const DEFAULT_SOCKET_PATH = '/run/netplumb/netplumb.sock';
 export const PROTOCOL_VERSION = 1;
 /** Kept in step with package.json (the CLI prints the same). */
 export const NETPLUMB_VERSION = '0.1.0';
+
+/**
+ * Who answers on the socket, and what it acts on: a client uses the daemon only when its
+ * OVSDB remote and container-engine socket are the ones the client would use itself.
+ */
+export interface DaemonIdentity {
+  name: 'netplumb';
+  version: string;
+  protocol: number;
+  pid: number;
+  /** The OVSDB remote the daemon's engine talks to (`unix:/run/openvswitch/db.sock`). */
+  ovsdb: string;
+  /** The container engine's API socket the daemon resolves containers with. */
+  dockerSocket: string;
+}
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 /** Deepest array/object nesting accepted in a request (an AttachSpec needs 3). */

@@ -26,11 +26,13 @@ import type { Logger } from 'pino';
 import { JsonRpcError, error as rpcError, parseObject, success as rpcSuccess, type ID } from 'jsonrpc-lite';
 import { ErrorCode, NetplumbError, isSysError } from '../errors.js';
 import { native } from '../native.js';
+import { dockerSocketPath } from '../guest/docker-api.js';
+import { resolveRemote } from '../ovsdb/remote.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
 import { DirectEngine, type Engine } from './engine.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from './params.js';
 import {
-  DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SOCKET_PATH, LineSplitter, MAX_DEPTH, METHODS, NETPLUMB_VERSION, PROTOCOL_VERSION,
+  DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SOCKET_PATH, type DaemonIdentity, LineSplitter, MAX_DEPTH, METHODS, NETPLUMB_VERSION, PROTOCOL_VERSION,
   RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR, jsonDepthExceeds, rpcCodeFor, type Method,
 } from './protocol.js';
 import { SOCKET_MODE, claimSocketPath, prepareSocketDir, socketDir } from './socket-path.js';
@@ -118,6 +120,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   await claimSocketPath(socketPath);
 
   const engine = opts.engine ?? new DirectEngine(Plumber.open({ ...opts.plumberOptions, ...(opts.logger && !opts.plumberOptions?.logger ? { logger: opts.logger } : {}) }));
+  const identity: DaemonIdentity = {
+    name: 'netplumb', version: NETPLUMB_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
+    ovsdb: resolveRemote(opts.plumberOptions?.ovsDb),
+    dockerSocket: dockerSocketPath(opts.plumberOptions?.dockerHost),
+  };
   const connections = new Set<Socket>();
   let inFlight = 0;
   let draining = false;
@@ -156,7 +163,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         return 'pong';
       case 'version':
         noParams(params);
-        return { name: 'netplumb', version: NETPLUMB_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid };
+        return identity;
     }
   }
 

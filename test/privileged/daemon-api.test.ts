@@ -176,6 +176,17 @@ test('openEngine: the daemon when its socket answers, this process otherwise', a
     assert.equal(none.via, 'direct');
     await none.close();
     await assert.rejects(openEngine({ socketPath: join(home.dir, 'absent.sock'), daemon: true }), code('UNAVAILABLE'));
+    // A daemon acting on another OVSDB or container engine than the caller's is not used.
+    const otherDb = { ...plumberOptions, ovsDb: `unix:${join(home.dir, 'other-db.sock')}` };
+    const elsewhere = await openEngine({ socketPath: sock, plumberOptions: otherDb });
+    assert.equal(elsewhere.via, 'direct');
+    await elsewhere.close();
+    const otherDocker = { ...plumberOptions, dockerHost: `unix://${join(home.dir, 'other-docker.sock')}` };
+    await assert.rejects(openEngine({ socketPath: sock, daemon: true, plumberOptions: otherDocker }), (e: unknown) => {
+      assert.equal((e as NetplumbError).code, 'INVALID_ARGUMENT');
+      assert.match((e as Error).message, /other-docker\.sock/);
+      return true;
+    });
   });
 });
 

@@ -235,3 +235,11 @@ test('property: any argv either parses or throws INVALID_ARGUMENT, never anythin
     { numRuns: 5000 },
   );
 });
+
+test('words named like Object.prototype members are plain words, never table hits (found by the property test)', () => {
+  for (const w of ['valueOf', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    for (const argv of [['attach', w], ['detach', w], ['help', w], [w]]) {
+      assert.throws(() => parseNetplumbArgs(argv), (e: unknown) => e instanceof NetplumbError && e.code === 'INVALID_ARGUMENT', argv.join(' '));
+    }
+  }
+});
