@@ -12,3 +12,8 @@ export { openRouteTransport } from './netlink/native-transport.js';
 export { Rtnl, type Link, type Address, type Route, type Rule } from './rtnl/index.js';
 export { Vswitch, OvsdbClient } from './ovsdb/index.js';
 export { resolveGuest, type Guest } from './guest/resolve.js';
+export { openEngine, type OpenEngineOptions } from './daemon/open.js';
+export type { Engine, ListFilter } from './daemon/engine.js';
+export { DaemonClient, type DaemonClientOptions } from './daemon/client.js';
+export { startDaemon, type Daemon, type DaemonOptions } from './daemon/server.js';
+export type { DaemonIdentity } from './daemon/protocol.js';
