@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
 import { nowMs, percentile, printTable, round } from './lib/stats.js';
+import { rng } from '../test/helpers/rng.js';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNS = Number(process.env.NETPLUMB_BENCH_CLI_RUNS ?? 30);
@@ -66,18 +67,6 @@ interface Sample {
 
 function ip(...args: string[]): string {
   return execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
-
-/** A small deterministic PRNG for the per-round order (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<T>(xs: T[], rand: () => number): T[] {

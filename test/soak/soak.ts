@@ -24,6 +24,7 @@ import { startDaemon, type Daemon } from '../../src/daemon/server.js';
 import type { Engine } from '../../src/daemon/engine.js';
 import { DirectEngine } from '../../src/daemon/engine.js';
 import { startOvs, type OvsInstance } from '../../src/sandbox/ovs.js';
+import { rng } from '../helpers/rng.js';
 
 export interface SoakOptions {
   /** Stop after this many attach+detach cycles … */
@@ -60,18 +61,6 @@ export interface SoakReport {
 
 const ERROR_CODES = new Set(['UNAVAILABLE', 'OUTCOME_UNKNOWN', 'DATAPLANE_APPLY_FAILED', 'NAMESPACE_GONE', 'PARTIAL_CLEANUP_FAILED', 'NOT_FOUND', 'CONFLICT', 'ALREADY_EXISTS', 'IDENTITY_MISMATCH', 'PROTOCOL']);
 const ROOT = join(__dirname, '..', '..', '..');
-
-/** mulberry32: a small deterministic PRNG, so a failing run can be replayed with its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fdCount = () => readdirSync('/proc/self/fd').length;
