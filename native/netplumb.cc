@@ -74,6 +74,25 @@ Napi::Object SysError(Napi::Env env, int err, const char* syscall) {
   return o;
 }
 
+// From libuv callbacks, values are built with the C API and every status checked: a worker
+// being terminated refuses calls that may run JS, and node-addon-api would abort the
+// process on such a refusal. A refusal clears what it left pending and answers false.
+bool Refused(napi_env env) {
+  bool pending = false;
+  napi_value ignored;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+  return false;
+}
+
+bool RawSysError(napi_env env, int err, const char* syscall, napi_value* out) {
+  napi_value no, code, sc;
+  bool ok = napi_create_object(env, out) == napi_ok && napi_create_int32(env, err, &no) == napi_ok &&
+            napi_create_string_utf8(env, ErrnoName(err), NAPI_AUTO_LENGTH, &code) == napi_ok &&
+            napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc) == napi_ok && napi_set_named_property(env, *out, "errno", no) == napi_ok &&
+            napi_set_named_property(env, *out, "code", code) == napi_ok && napi_set_named_property(env, *out, "syscall", sc) == napi_ok;
+  return ok || Refused(env);
+}
+
 // Result of a syscall sequence run off the JS thread: either a value or an error.
 struct Outcome {
   int value = -1;
@@ -208,23 +227,74 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Null();
 }
 
-// Create a socket inside namespace nsFd. A throwaway thread enters the namespace, makes
-// the socket and exits: no thread that runs anything else ever changes namespace.
-Outcome SocketInNetns(int nsFd, int domain, int type, int protocol) {
-  Outcome out;
+struct SocketSpec {
+  int domain;
+  int type;
+  int protocol;
+};
+
+// Sockets made in a namespace: all of them (fd, and the netlink port id), or an error.
+struct SocketsOutcome {
+  std::vector<std::pair<int, uint32_t>> made;
+  int err = 0;
+  const char* syscall = nullptr;
+  void Fail(const char* sc) {
+    err = errno;
+    syscall = sc;
+    for (auto& m : made) close(m.first);
+    made.clear();
+  }
+};
+
+// A netlink socket ready for requests: extended ACKs, capped ACKs, strict dump checks,
+// the receive buffer, bound (the kernel picks the port id). Returns the failed call or nullptr.
+const char* SetupNetlink(int fd, int rcvbuf, uint32_t* portId) {
+  int one = 1;
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) != 0) return "setsockopt(NETLINK_EXT_ACK)";
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0) return "setsockopt(NETLINK_CAP_ACK)";
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one) != 0) return "setsockopt(NETLINK_GET_STRICT_CHK)";
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) return "setsockopt(SO_RCVBUF)";
+  struct sockaddr_nl sa;
+  memset(&sa, 0, sizeof sa);
+  sa.nl_family = AF_NETLINK;
+  socklen_t len = sizeof sa;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return "bind";
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return "getsockname";
+  *portId = sa.nl_pid;
+  return nullptr;
+}
+
+// Create sockets inside namespace nsFd (-1: this thread's own). A throwaway thread enters
+// the namespace, makes them all and exits: no thread that runs anything else ever changes
+// namespace, and one trip serves every socket an operation needs. Netlink sockets are set
+// up and bound (outside the namespace: a socket keeps the namespace it was made in).
+SocketsOutcome SocketsInNetns(int nsFd, const std::vector<SocketSpec>& specs, int rcvbuf) {
+  SocketsOutcome out;
   auto make = [&]() {
-    int fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
-    if (fd < 0) out.Fail("socket"); else out.value = fd;
+    for (const SocketSpec& sp : specs) {
+      int fd = socket(sp.domain, sp.type | SOCK_CLOEXEC | SOCK_NONBLOCK, sp.protocol);
+      if (fd < 0) return out.Fail("socket");
+      out.made.emplace_back(fd, 0);
+    }
   };
   if (nsFd < 0) {
     make();
-    return out;
+  } else {
+    std::thread worker([&]() {
+      if (setns(nsFd, CLONE_NEWNET) != 0) return out.Fail("setns");
+      make();
+    });
+    worker.join();
   }
-  std::thread worker([&]() {
-    if (setns(nsFd, CLONE_NEWNET) != 0) { out.Fail("setns"); return; }
-    make();
-  });
-  worker.join();
+  for (size_t i = 0; i < out.made.size(); i++) {
+    if (specs[i].domain != AF_NETLINK) continue;
+    const char* failed = SetupNetlink(out.made[i].first, rcvbuf, &out.made[i].second);
+    if (failed != nullptr) {
+      out.Fail(failed);
+      break;
+    }
+  }
   return out;
 }
 
@@ -234,43 +304,94 @@ Napi::Value OpenNetlink(const Napi::CallbackInfo& info) {
   int nsFd = info[0].As<Napi::Number>().Int32Value();
   int protocol = info[1].As<Napi::Number>().Int32Value();
   int rcvbuf = info[2].As<Napi::Number>().Int32Value();
-  Outcome out = SocketInNetns(nsFd, AF_NETLINK, SOCK_RAW, protocol);
+  SocketsOutcome out = SocketsInNetns(nsFd, {{AF_NETLINK, SOCK_RAW, protocol}}, rcvbuf);
   if (out.err != 0) return SysError(env, out.err, out.syscall);
-  int fd = out.value;
-  int one = 1;
-  const char* failed = nullptr;
-  if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) != 0) failed = "setsockopt(NETLINK_EXT_ACK)";
-  else if (setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0) failed = "setsockopt(NETLINK_CAP_ACK)";
-  else if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one) != 0) failed = "setsockopt(NETLINK_GET_STRICT_CHK)";
-  else if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
-           setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) failed = "setsockopt(SO_RCVBUF)";
-  struct sockaddr_nl sa;
-  socklen_t len = sizeof sa;
-  if (failed == nullptr) {
-    memset(&sa, 0, sizeof sa);
-    sa.nl_family = AF_NETLINK;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) failed = "bind";
-    else if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) failed = "getsockname";
-  }
-  if (failed != nullptr) {
-    int e = errno;
-    close(fd);
-    return SysError(env, e, failed);
-  }
+  // For a Poller, which adopts the fd (and takes it out of openFds).
   Napi::Object o = Napi::Object::New(env);
-  o.Set("fd", fd);
-  o.Set("portId", static_cast<double>(sa.nl_pid));
-  return o;
+  o.Set("fd", out.made[0].first);
+  o.Set("portId", static_cast<double>(out.made[0].second));
+  return Owned(env, o, out.made[0].first);
 }
 
-// openPacket(nsFd, ethertype) -> fd
-Napi::Value OpenPacket(const Napi::CallbackInfo& info) {
+// openSockets(nsFd, [domain, type, protocol, …], rcvbuf) -> Promise<[{fd, portId}, …] | SysError>
+// The namespace thread runs on the libuv pool's behalf, so the event loop never waits for
+// it. The caller keeps nsFd open until the promise settles.
+class SocketsWorker : public Napi::AsyncWorker {
+ public:
+  SocketsWorker(Napi::Env env, int nsFd, std::vector<SocketSpec> specs, int rcvbuf)
+      : Napi::AsyncWorker(env, "netplumb:sockets"), state_(env.GetInstanceData<EnvState>()), nsFd_(nsFd), specs_(std::move(specs)), rcvbuf_(rcvbuf) {
+    if (napi_create_promise(env, &deferred_, &promise_) != napi_ok) promise_ = nullptr;
+  }
+
+  // Undefined when the promise could not be made (the caller sees a TypeError and no work is queued).
+  napi_value Promise() { return promise_; }
+
+  void Execute() override { out_ = SocketsInNetns(nsFd_, specs_, rcvbuf_); }
+
+  // At teardown no JS may run: the sockets are closed here instead of handed over.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    if (state_->tearingDown || status == napi_cancelled) {
+      for (auto& m : out_.made) close(m.first);
+      Napi::AsyncWorker::OnWorkComplete(env, napi_cancelled);
+      return;
+    }
+    Napi::AsyncWorker::OnWorkComplete(env, status);
+  }
+
+  // Built with the C API (see Refused); when JS is refused, the sockets are closed here,
+  // since JS will never see them.
+  void OnOK() override {
+    napi_env env = Env();
+    napi_value result = nullptr;
+    bool ok = true;
+    if (out_.err != 0) {
+      ok = RawSysError(env, out_.err, out_.syscall, &result);
+    } else {
+      ok = napi_create_array_with_length(env, out_.made.size(), &result) == napi_ok;
+      for (size_t i = 0; ok && i < out_.made.size(); i++) {
+        napi_value o, fd, port;
+        ok = napi_create_object(env, &o) == napi_ok && napi_create_int32(env, out_.made[i].first, &fd) == napi_ok &&
+             napi_create_double(env, out_.made[i].second, &port) == napi_ok && napi_set_named_property(env, o, "fd", fd) == napi_ok &&
+             napi_set_named_property(env, o, "portId", port) == napi_ok && napi_set_element(env, result, static_cast<uint32_t>(i), o) == napi_ok;
+      }
+    }
+    if (ok) ok = napi_resolve_deferred(env, deferred_, result) == napi_ok || Refused(env);
+    if (!ok) {
+      for (auto& m : out_.made) close(m.first);
+      return;
+    }
+    // JS owns the sockets now: closed at teardown unless JS closes them or a Poller adopts one
+    // first (a worker may end between this resolution and the code that would take them).
+    for (auto& m : out_.made) state_->openFds.insert(m.first);
+  }
+
+ private:
+  napi_deferred deferred_ = nullptr;
+  napi_value promise_ = nullptr;
+  EnvState* state_;
+  int nsFd_;
+  std::vector<SocketSpec> specs_;
+  int rcvbuf_;
+  SocketsOutcome out_;
+};
+
+Napi::Value OpenSockets(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int nsFd = info[0].As<Napi::Number>().Int32Value();
-  int ethertype = info[1].As<Napi::Number>().Int32Value();
-  Outcome out = SocketInNetns(nsFd, AF_PACKET, SOCK_DGRAM, htons(static_cast<uint16_t>(ethertype)));
-  if (out.err != 0) return SysError(env, out.err, out.syscall);
-  return Owned(env, Napi::Number::New(env, out.value), out.value);
+  Napi::Array flat = info[1].As<Napi::Array>();
+  int rcvbuf = info[2].As<Napi::Number>().Int32Value();
+  std::vector<SocketSpec> specs;
+  for (uint32_t i = 0; i + 2 < flat.Length(); i += 3) {
+    specs.push_back({flat.Get(i).As<Napi::Number>().Int32Value(), flat.Get(i + 1).As<Napi::Number>().Int32Value(), flat.Get(i + 2).As<Napi::Number>().Int32Value()});
+  }
+  auto* worker = new SocketsWorker(env, nsFd, std::move(specs), rcvbuf);
+  napi_value p = worker->Promise();
+  if (p == nullptr) {
+    delete worker;
+    return env.Undefined();
+  }
+  worker->Queue();
+  return Napi::Value(env, p);
 }
 
 // packetSend(fd, ifindex, ethertype, dstMac, payload)
@@ -293,14 +414,8 @@ Napi::Value PacketSend(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-// setTxChecksum(nsFd, ifname, on): ETHTOOL_STXCSUM through SIOCETHTOOL on a socket made in the namespace.
-Napi::Value SetTxChecksum(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int nsFd = info[0].As<Napi::Number>().Int32Value();
-  std::string name = info[1].As<Napi::String>().Utf8Value();
-  bool on = info[2].As<Napi::Boolean>().Value();
-  Outcome out = SocketInNetns(nsFd, AF_INET, SOCK_DGRAM, 0);
-  if (out.err != 0) return SysError(env, out.err, out.syscall);
+// ETHTOOL_STXCSUM through SIOCETHTOOL on an inet socket: acts in the socket's namespace.
+int EthtoolTxChecksum(int fd, const std::string& name, bool on) {
   struct ethtool_value ev;
   ev.cmd = ETHTOOL_STXCSUM;
   ev.data = on ? 1 : 0;
@@ -308,10 +423,17 @@ Napi::Value SetTxChecksum(const Napi::CallbackInfo& info) {
   memset(&ifr, 0, sizeof ifr);
   strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   ifr.ifr_data = reinterpret_cast<char*>(&ev);
-  int rc = ioctl(out.value, SIOCETHTOOL, &ifr);
-  int e = errno;
-  close(out.value);
-  if (rc != 0) return SysError(env, e, "ioctl(SIOCETHTOOL, ETHTOOL_STXCSUM)");
+  return ioctl(fd, SIOCETHTOOL, &ifr) != 0 ? errno : 0;
+}
+
+// ethtoolTxChecksum(fd, ifname, on): the same on an inet socket the caller made in the namespace.
+Napi::Value EthtoolTxChecksumOn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  bool on = info[2].As<Napi::Boolean>().Value();
+  int e = EthtoolTxChecksum(fd, name, on);
+  if (e != 0) return SysError(env, e, "ioctl(SIOCETHTOOL, ETHTOOL_STXCSUM)");
   return env.Null();
 }
 
@@ -377,6 +499,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
     onData_ = Napi::Persistent(info[1].As<Napi::Function>());
     onError_ = Napi::Persistent(info[2].As<Napi::Function>());
     state_ = env.GetInstanceData<EnvState>();
+    // The fd is the Poller's from now on: it closes it, not the teardown sweep.
+    state_->openFds.erase(sock_->fd);
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
     // malloc'd and freed by libc's free as the close callback: when a worker exits, the
@@ -413,14 +537,17 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   // Read every pending datagram and deliver them in one callback.
+  // Built with the C API (see Refused): a refusal drops the batch, as the worker is going away.
   void Drain(int status) {
     Napi::Env env = onData_.Env();
     Napi::HandleScope scope(env);
+    napi_value err;
     if (status < 0) {
-      Notify(onError_, SysError(env, -status, "uv_poll"));
+      if (RawSysError(env, -status, "uv_poll", &err)) Notify(onError_, err);
       return;
     }
-    Napi::Array batch = Napi::Array::New(env);
+    napi_value batch;
+    if (napi_create_array(env, &batch) != napi_ok) return;
     uint32_t count = 0;
     std::vector<uint8_t>& buf = state_->recvBuf;
     for (;;) {
@@ -430,15 +557,21 @@ class Poller : public Napi::ObjectWrap<Poller> {
       if (n < 0 || static_cast<size_t>(n) > buf.size()) {
         int e = n < 0 ? errno : EMSGSIZE;
         if (count > 0) Notify(onData_, batch);
-        Notify(onError_, SysError(env, e, "recv"));
+        if (RawSysError(env, e, "recv", &err)) Notify(onError_, err);
         return;
       }
-      batch.Set(count++, Napi::Buffer<uint8_t>::Copy(env, buf.data(), static_cast<size_t>(n)));
+      napi_value copy;
+      void* data = nullptr;
+      if (napi_create_buffer_copy(env, static_cast<size_t>(n), buf.data(), &data, &copy) != napi_ok ||
+          napi_set_element(env, batch, count++, copy) != napi_ok) {
+        Refused(env);
+        return;
+      }
     }
     if (count > 0) Notify(onData_, batch);
   }
 
-  void Notify(Napi::FunctionReference& fn, Napi::Value arg) {
+  void Notify(Napi::FunctionReference& fn, napi_value arg) {
     if (sock_->closeRequested || state_->tearingDown) return;
     CallIgnoringTermination(Env(), Value(), fn.Value(), {arg});
   }
@@ -497,8 +630,11 @@ class Poller : public Napi::ObjectWrap<Poller> {
 
     void OnOK() override {
       Napi::Env env = Env();
-      Napi::Value err = err_ != 0 ? Napi::Value(SysError(env, err_, "sendmsg")) : env.Null();
-      CallIgnoringTermination(env, env.Global(), Callback().Value(), {err, Napi::Number::New(env, static_cast<double>(sent_))});
+      napi_value err = env.Null();
+      napi_value sent;
+      if ((err_ == 0 || RawSysError(env, err_, "sendmsg", &err)) && napi_create_double(env, static_cast<double>(sent_), &sent) == napi_ok) {
+        CallIgnoringTermination(env, env.Global(), Callback().Value(), {err, sent});
+      }
       self_->Unref();
     }
 
@@ -554,9 +690,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("selfNetns", Napi::Function::New(env, SelfNetns));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
-  exports.Set("openPacket", Napi::Function::New(env, OpenPacket));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
-  exports.Set("setTxChecksum", Napi::Function::New(env, SetTxChecksum));
+  exports.Set("ethtoolTxChecksum", Napi::Function::New(env, EthtoolTxChecksumOn));
+  exports.Set("openSockets", Napi::Function::New(env, OpenSockets));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("Poller", Poller::Define(env));
   return exports;

@@ -9,11 +9,13 @@
  */
 import { fromSysError } from './errors.js';
 import { native } from './native.js';
-import type { Netns } from './netns/index.js';
 import { ifName } from './validate.js';
 
-/** Equivalent to: ip netns exec G ethtool -K IF tx on|off */
-export function setTxChecksum(ns: Netns | undefined, ifname: string, on: boolean): void {
-  const err = native().setTxChecksum(ns?.fd ?? -1, ifName('ifname', ifname), on);
-  if (err) throw fromSysError(err, `ethtool -K ${ifname} tx ${on ? 'on' : 'off'} in ${ns?.label ?? 'this namespace'}`, { field: 'ifname' });
+/**
+ * Equivalent to: ip netns exec G ethtool -K IF tx on|off — through an inet socket made in
+ * the namespace (see netns/sockets.ts), on this thread.
+ */
+export function setTxChecksum(sockets: { inetFd: number; label: string }, ifname: string, on: boolean): void {
+  const err = native().ethtoolTxChecksum(sockets.inetFd, ifName('ifname', ifname), on);
+  if (err) throw fromSysError(err, `ethtool -K ${ifname} tx ${on ? 'on' : 'off'} in ${sockets.label}`, { field: 'ifname' });
 }

@@ -62,12 +62,20 @@ export interface NativeBinding {
    * throwaway thread, bound, non-blocking, close-on-exec, with extended ACKs.
    */
   openNetlink(nsFd: number, protocol: number, rcvbuf: number): NetlinkSocketRaw | SysError;
-  /** Create an AF_PACKET/SOCK_DGRAM socket inside a namespace (for gratuitous ARP / NA). */
-  openPacket(nsFd: number, ethertype: number): number | SysError;
+  /**
+   * Create sockets inside the namespace `nsFd` (-1: the caller's own), one per
+   * (domain, type, protocol) triple of `specs`, all in one trip of a throwaway namespace
+   * thread run on the libuv pool's behalf (the event loop never waits). Netlink sockets
+   * come bound, with extended ACKs and `rcvbuf`, for a Poller (which adopts and closes
+   * them); the others are the caller's to close(). Whatever is neither adopted nor closed
+   * is closed when the environment ends. All or none: an error closes what was made.
+   * Keep `nsFd` open until the promise settles.
+   */
+  openSockets(nsFd: number, specs: number[], rcvbuf: number): Promise<NetlinkSocketRaw[] | SysError>;
   /** sendto() on a packet socket: one frame payload to a link-layer destination. */
   packetSend(fd: number, ifindex: number, ethertype: number, dstMac: Buffer, payload: Buffer): SysError | null;
-  /** Turn a link's TX checksum offload on or off (ETHTOOL_STXCSUM), in namespace `nsFd` (-1: ours). */
-  setTxChecksum(nsFd: number, ifname: string, on: boolean): SysError | null;
+  /** Turn a link's TX checksum offload on or off (ETHTOOL_STXCSUM) with an inet socket of its namespace. */
+  ethtoolTxChecksum(fd: number, ifname: string, on: boolean): SysError | null;
   /** SO_PEERCRED of a connected unix socket: who is on the other end. */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number } | SysError;
   Poller: NativePollerConstructor;

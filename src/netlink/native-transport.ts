@@ -5,7 +5,7 @@
  * then on it acts in that namespace whichever thread uses it.
  */
 import { fromSysError, isSysError, type NetplumbError, type SysError } from '../errors.js';
-import { native, type NativePoller } from '../native.js';
+import { native, type NativePoller, type NetlinkSocketRaw } from '../native.js';
 import type { NetlinkTransport } from './transport.js';
 
 export const NETLINK_ROUTE = 0;
@@ -56,4 +56,13 @@ export function openRouteTransport(nsFd?: number, label = 'this namespace'): Net
   const r = native().openNetlink(nsFd ?? -1, NETLINK_ROUTE, RCVBUF);
   if (isSysError(r)) throw fromSysError(r, `opening a netlink socket in ${label}`);
   return new NativeNetlinkTransport(r.fd, r.portId, label);
+}
+
+/** The socket spec (domain, type, protocol) of a NETLINK_ROUTE socket, for native().openSockets. */
+export const ROUTE_SOCKET_SPEC = [16 /* AF_NETLINK */, 3 /* SOCK_RAW */, NETLINK_ROUTE] as const;
+export const ROUTE_SOCKET_RCVBUF = RCVBUF;
+
+/** A transport over a netlink socket made by native().openSockets (the transport owns it). */
+export function routeTransportOf(raw: NetlinkSocketRaw, label: string): NetlinkTransport {
+  return new NativeNetlinkTransport(raw.fd, raw.portId, label);
 }

@@ -1,21 +1,23 @@
 /**
  * Announce the guest's new addresses, natively: one gratuitous ARP per IPv4 address and
  * one unsolicited neighbour advertisement per IPv6 address, sent from a packet socket
- * created inside the guest's namespace. No `arping`, no wait for a reply.
+ * made inside the guest's namespace (netns/sockets.ts). No `arping`, no wait for a reply.
  *
  * Equivalent to: ip netns exec G arping -c 1 -A -I IF ADDR
  */
 import type { Logger } from 'pino';
 import { isSysError, type SysError } from '../errors.js';
 import { native } from '../native.js';
-import type { Netns } from '../netns/index.js';
 import type { Rtnl } from '../rtnl/index.js';
 import type { IpPrefix } from '../validate.js';
 import { ETH_BROADCAST, ETH_P_ARP, ETH_P_IPV6, IPV6_ALL_NODES, gratuitousArp, ipv6MulticastMac, unsolicitedNeighborAdvertisementPacket } from './gratuitous.js';
 
 
-/** Best effort: a failure is logged, never fatal (pipework only warned when arping was missing). */
-export async function announce(ns: Netns, rtnl: Rtnl, ifname: string, addresses: IpPrefix[], log?: Logger): Promise<void> {
+/**
+ * Best effort: a failure is logged, never fatal (pipework only warned when arping was missing).
+ * `packetFd`: a send-only AF_PACKET/SOCK_DGRAM socket made in the guest's namespace.
+ */
+export async function announce(packetFd: number, rtnl: Rtnl, ifname: string, addresses: IpPrefix[], log?: Logger): Promise<void> {
   if (addresses.length === 0) return;
   try {
     const link = await rtnl.link.get(ifname);
@@ -23,17 +25,11 @@ export async function announce(ns: Netns, rtnl: Rtnl, ifname: string, addresses:
     if (mac === undefined) return;
     for (const a of addresses) {
       const v4 = a.family === 4;
-      const fd = native().openPacket(ns.fd, v4 ? ETH_P_ARP : ETH_P_IPV6);
-      if (isSysError(fd)) throw fd;
-      try {
-        // A packet socket of type SOCK_DGRAM: the kernel adds the Ethernet header.
-        const frame = v4 ? gratuitousArp({ op: 'reply', senderMac: mac, ip: a.address }) : unsolicitedNeighborAdvertisementPacket({ mac, target: a.address });
-        const dst = v4 ? Buffer.from(ETH_BROADCAST) : ipv6MulticastMac(IPV6_ALL_NODES);
-        const err = native().packetSend(fd, link.index, v4 ? ETH_P_ARP : ETH_P_IPV6, dst, frame);
-        if (err) throw err;
-      } finally {
-        native().close(fd);
-      }
+      // SOCK_DGRAM: the kernel adds the Ethernet header, with the EtherType given here.
+      const frame = v4 ? gratuitousArp({ op: 'reply', senderMac: mac, ip: a.address }) : unsolicitedNeighborAdvertisementPacket({ mac, target: a.address });
+      const dst = v4 ? Buffer.from(ETH_BROADCAST) : ipv6MulticastMac(IPV6_ALL_NODES);
+      const err = native().packetSend(packetFd, link.index, v4 ? ETH_P_ARP : ETH_P_IPV6, dst, frame);
+      if (err) throw err;
     }
   } catch (e) {
     const detail = isSysError(e) ? `${(e as SysError).syscall}: ${(e as SysError).code}` : e instanceof Error ? e.message : String(e);

@@ -21,6 +21,7 @@ import { vlanSubinterfaceName } from './names.js';
 import { announce } from './announce.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { setTxChecksum } from '../ethtool.js';
+import { openGuestSockets, type GuestSockets } from '../netns/sockets.js';
 import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import { Batcher, type Settled } from './batcher.js';
@@ -155,7 +156,14 @@ export class Plumber {
 
     const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
     const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
-    const guestRtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
+    let sockets: GuestSockets;
+    try {
+      sockets = await openGuestSockets(guest.netns);
+    } catch (e) {
+      guest.release();
+      throw e;
+    }
+    const guestRtnl = new Rtnl(sockets.route);
     try {
       const target = await resolveHostTarget(spec, { rtnl: this.#host, vswitch: () => this.vswitch(), datapathType: this.opts.datapathType ?? defaultDatapathType() });
       if (vlan !== undefined && target.mode === 'bridge') throw invalidArgument('vlan', 'VLAN configuration is not supported for a Linux bridge; use an Open vSwitch bridge');
@@ -192,19 +200,20 @@ export class Plumber {
         throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
       }
       const result = await Rollback.run(async (rb) => {
-        const applied = await this.apply(record, target, guest, guestRtnl, plan, rb, spec.metadata);
+        const applied = await this.apply(record, target, guest, sockets, guestRtnl, plan, rb, spec.metadata);
         if (dhcp) {
           // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
           await rb.step('dhcp', () => runDhcp(dhcp, guest.netns, ifname, id, guest.containerName), () => ({ what: `DHCP client for ${ifname}`, run: async () => stopDhcp(id) }));
         }
         return applied;
       }, log, this.opts.stepHook);
-      await announce(guest.netns, guestRtnl, ifname, plan.addresses, log);
+      await announce(sockets.packetFd, guestRtnl, ifname, plan.addresses, log);
       if (spec.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, spec.waitUpMs);
       log?.info({ attachment: id, host: target.name, mode: target.mode }, 'attached');
       return { changed: true, record, ...(result.ofport !== undefined ? { ofport: result.ofport } : {}) };
     } finally {
       guestRtnl.close();
+      sockets.closeExtras();
       guest.release();
     }
   }
@@ -219,7 +228,7 @@ export class Plumber {
     return guest;
   }
 
-  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, metadata?: Record<string, string>): Promise<{ ofport?: number }> {
+  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, sockets: GuestSockets, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, metadata?: Record<string, string>): Promise<{ ofport?: number }> {
     const peer = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
       const parent = r.mode === 'macvlan' && r.vlan !== undefined ? await this.vlanParent(target.name, r.vlan, rb) : target.name;
@@ -251,7 +260,7 @@ export class Plumber {
     if (target.datapathType === 'netdev') {
       // The userspace datapath forwards frames as they are: the guest must fill in its own
       // TCP/UDP checksums, or TCP between guests fails (see src/ethtool.ts).
-      setTxChecksum(guest.netns, r.ifname, false);
+      setTxChecksum(sockets, r.ifname, false);
     }
     let ofport: number | undefined;
     const hostSide = async () => {
