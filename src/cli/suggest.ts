@@ -21,16 +21,20 @@ export function editDistance(a: string, b: string): number {
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const prefixed = candidates.filter((c) => word.length >= 2 && c.startsWith(word));
   if (prefixed.length === 1) return prefixed[0];
+  const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
+    // The distance is at least the difference in length: a candidate that cannot be within
+    // the limit is not measured (a 128 KiB argument would cost seconds).
+    if (Math.abs(word.length - c.length) > limit) continue;
     const d = editDistance(word, c);
     if (d < bestDistance) {
       best = c;
       bestDistance = d;
     }
   }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return bestDistance <= limit ? best : undefined;
 }
 
 /** ` (did you mean X?)`, or nothing. */

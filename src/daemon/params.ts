@@ -64,7 +64,7 @@ const IP_KEYS: Record<string, readonly string[]> = {
 
 function ipParam(field: string, v: unknown): AttachSpec['ip'] {
   const kind = str(`${field}.kind`, object(field, v, ['kind', 'address', 'gateway', 'client', 'foreground', 'options']).kind);
-  const keys = IP_KEYS[kind];
+  const keys = Object.hasOwn(IP_KEYS, kind) ? IP_KEYS[kind] : undefined;
   if (keys === undefined) throw invalidArgument(`${field}.kind`, `${JSON.stringify(kind.slice(0, 32))} is not one of static, none, dhcp`);
   const o = object(field, v, keys);
   if (kind === 'static') {
@@ -87,7 +87,7 @@ export function attachParams(v: unknown): AttachSpec {
   const o = object('params', v, ATTACH_KEYS);
   const trunks = o.trunks;
   if (trunks !== undefined && !Array.isArray(trunks)) throw invalidArgument('trunks', `expected an array of VLAN ids, got ${describe(trunks)}`);
-  const metadata = o.metadata === undefined ? undefined : object('metadata', o.metadata, Object.keys(o.metadata as object));
+  const metadata = o.metadata === undefined ? undefined : object('metadata', o.metadata, typeof o.metadata === 'object' && o.metadata !== null ? Object.keys(o.metadata) : []);
   if (metadata) for (const [k, val] of Object.entries(metadata)) str(`metadata.${k.slice(0, 64)}`, val);
   const family = optional(o, 'family', num);
   if (family !== undefined && family !== 4 && family !== 6) throw invalidArgument('family', 'expected 4 or 6');

@@ -92,7 +92,7 @@ export function errorFromRpc(err: { code?: unknown; message?: unknown; data?: un
     if (isErrorCode(code) && typeof message === 'string') return new NetplumbError(code, message, details as ErrorDetails);
   }
   const text = typeof err.message === 'string' ? err.message : 'unknown error';
-  return new NetplumbError(ErrorCode.PROTOCOL, `the netplumb daemon answered with an error netplumb does not know: ${text} (${String(err.code)})`);
+  return new NetplumbError(ErrorCode.PROTOCOL, `the netplumb daemon answered with an error netplumb does not know: ${text} (${typeof err.code === 'number' || typeof err.code === 'string' ? err.code : typeof err.code})`);
 }
 
 /**

@@ -86,6 +86,8 @@ export class JsonStreamSplitter {
         this.depth = 1;
         continue;
       }
+      // Every byte of a text is counted before it can complete the text (inside strings too).
+      if (this.pendingBytes + (i - start + 1) > this.maxMessageBytes) this.tooBig();
       if (this.inString) {
         if (this.escaped) this.escaped = false;
         else if (b === BACKSLASH) this.escaped = true;
@@ -101,7 +103,6 @@ export class JsonStreamSplitter {
           start = -1;
         }
       }
-      if (this.pendingBytes + (i - start + 1) > this.maxMessageBytes) this.tooBig();
     }
     if (this.depth > 0) {
       const rest = chunk.subarray(start);

@@ -113,6 +113,22 @@ test('params: shapes are checked, unknown keys refused, values left to the engin
   throwsCode(() => noParams({ a: 1 }), 'INVALID_ARGUMENT', 'params');
 });
 
+test('params: an ip kind named like an Object.prototype member, and metadata null, are INVALID_ARGUMENT, not a TypeError (found by fuzzing)', () => {
+  const base = { host: 'br0', guest: 'con1', ip: { kind: 'none' } };
+  for (const kind of ['__proto__', 'constructor', 'toString', 'valueOf']) throwsCode(() => attachParams({ ...base, ip: JSON.parse(`{"kind":${JSON.stringify(kind)}}`) }), 'INVALID_ARGUMENT', 'ip.kind');
+  throwsCode(() => attachParams({ ...base, metadata: null }), 'INVALID_ARGUMENT', 'metadata');
+  throwsCode(() => attachParams({ ...base, metadata: 'a' }), 'INVALID_ARGUMENT', 'metadata');
+});
+
+test('errors: an error object whose code cannot be turned into text still becomes PROTOCOL (found by fuzzing: code [{"toString":null}])', () => {
+  for (const code of JSON.parse('[[{"toString":null}], {"toString":1}, null, {}]') as unknown[]) {
+    const e = errorFromRpc({ code, message: 'm' });
+    assert.equal(e.code, 'PROTOCOL');
+    assert.match(e.message, /: m \((object)\)$/);
+  }
+  assert.match(errorFromRpc({ code: -32601, message: 'Method not found' }).message, /\(-32601\)$/);
+});
+
 test('the CLI loads neither the daemon client, jsonrpc-lite nor pino when no daemon socket is there', () => {
   // `netplumb gc --dry-run` against a socket path that does not exist and an OVSDB that is
   // not there: it fails (no OVS), but what matters is what it loaded on the way.

@@ -8,13 +8,9 @@ import { NLA_F } from '../../src/netlink/constants.js';
 import { decodeMessages, encodeMessage } from '../../src/netlink/header.js';
 import { formatIpv6 } from '../../src/netlink/inet.js';
 import { struct } from '../../src/netlink/struct.js';
-import { decodeLink } from '../../src/rtnl/link-decode.js';
-import { decodeAddress } from '../../src/rtnl/address.js';
-import { decodeRoute } from '../../src/rtnl/route.js';
-import { decodeRule } from '../../src/rtnl/rule.js';
-import { decodeDone, decodeNlMsgErr } from '../../src/netlink/nlmsgerr.js';
 import { CAPTURES, hex } from './fixtures/iproute2.js';
 import { parsesOrProtocolError, throwsCode } from './support/assert-error.js';
+import { DECODERS, decodeAny } from './support/netlink-decoders.js';
 
 test('nlmsghdr: encode writes the length, type, flags, seq and pid little-endian and pads to 4', () => {
   const m = encodeMessage({ type: 16, flags: 0x605, seq: 0x6b09bec0, pid: 0 }, Buffer.from([1, 2, 3]));
@@ -183,19 +179,6 @@ test('IPv6 text form is RFC 5952', () => {
 const DUMP_MESSAGES = [CAPTURES.linkdump, CAPTURES.addrdump, CAPTURES.routedump, CAPTURES.ruledump, CAPTURES.getlink]
   .flatMap((c) => c.replies.map((r) => hex(r)))
   .flatMap((d) => decodeMessages(d).map((m) => ({ m, raw: d })));
-
-const DECODERS: Record<number, (m: Parameters<typeof decodeLink>[0]) => unknown> = {
-  2: decodeNlMsgErr,
-  3: decodeDone,
-  16: decodeLink,
-  20: decodeAddress,
-  24: decodeRoute,
-  32: decodeRule,
-};
-
-function decodeAny(datagram: Buffer): void {
-  for (const m of decodeMessages(datagram)) DECODERS[m.type]?.(m);
-}
 
 test('captured dump replies decode without error', () => {
   assert.ok(DUMP_MESSAGES.length > 10);

@@ -243,3 +243,14 @@ test('words named like Object.prototype members are plain words, never table hit
     }
   }
 });
+
+test('a 128 KiB word (the longest argument Linux passes) is refused at once, not after seconds of suggesting (the slowest case of the fuzz run: --😀… took 0.7 s)', () => {
+  for (const argv of [['attach', `--${'\ud83d'.repeat(128 * 1024)}`], ['x'.repeat(128 * 1024)], ['attach', `--${'é'.repeat(128 * 1024)}=1`]]) {
+    const t0 = performance.now();
+    rejects(argv, argv.length === 1 ? 'command' : 'option');
+    assert.ok(performance.now() - t0 < 100, `${(performance.now() - t0).toFixed(0)} ms`);
+  }
+  // Suggestions themselves are unchanged.
+  rejects(['attach', '--brige', 'x'], 'option', /did you mean --bridge\?/);
+  rejects(['atach'], 'command', /did you mean attach\?/);
+});

@@ -62,6 +62,15 @@ describe('JsonStreamSplitter', () => {
     expectProtocol(() => s.push(Buffer.from('{}')), /larger than/); // stays broken
   });
 
+  it('a text of exactly maxMessageBytes is accepted, also after others in the same chunk (found by fuzzing: `{}` with a bound of 2 was "larger than 2 bytes")', () => {
+    assert.deepEqual(new JsonStreamSplitter({ maxMessageBytes: 2 }).push(Buffer.from('{}')), [{}]);
+    // Two texts of 100 bytes in one 200-byte chunk, bound 160: each fits.
+    const text = JSON.stringify({ a: 'x'.repeat(92) });
+    assert.equal(text.length, 100);
+    assert.deepEqual(new JsonStreamSplitter({ maxMessageBytes: 160 }).push(Buffer.from(text + text)), [JSON.parse(text), JSON.parse(text)]);
+    expectProtocol(() => new JsonStreamSplitter({ maxMessageBytes: 99 }).push(Buffer.from(text)), /larger than 99 bytes/);
+  });
+
   it('rejects nesting deeper than the bound', () => {
     const s = new JsonStreamSplitter({ maxDepth: 10 });
     assert.equal(s.push(Buffer.from('['.repeat(10) + ']'.repeat(10))).length, 1);

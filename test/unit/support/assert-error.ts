@@ -22,13 +22,28 @@ export function throwsCode(f: () => unknown, code: ErrorCode, field?: string): v
   assert.throws(f, isNetplumbError(code, field));
 }
 
-/** `f()` must either return or throw a PROTOCOL NetplumbError: never anything else. */
-export function parsesOrProtocolError(f: () => unknown): 'ok' | 'error' {
+/**
+ * `f()` must either return or throw a NetplumbError with one of `codes`: never another
+ * error, never a NetplumbError wrapping a TypeError or ReferenceError (a parser bug turned
+ * into a parse error by a guard), never a promise (nothing may be left to fail later). An
+ * INVALID_ARGUMENT must name its field.
+ */
+export function returnsOrThrows(f: () => unknown, codes: ErrorCode | readonly ErrorCode[]): 'ok' | 'error' {
+  const allowed: readonly ErrorCode[] = typeof codes === 'string' ? [codes] : codes;
+  let result: unknown;
   try {
-    f();
-    return 'ok';
+    result = f();
   } catch (e) {
-    if (!(e instanceof NetplumbError) || e.code !== 'PROTOCOL') throw new Error(`parser threw a non-PROTOCOL error: ${String(e)}`, { cause: e });
+    if (!(e instanceof NetplumbError) || !allowed.includes(e.code)) throw new Error(`expected a NetplumbError (${allowed.join(' or ')}), got ${String(e)}`, { cause: e });
+    if (e.cause instanceof TypeError || e.cause instanceof ReferenceError) throw new Error(`a ${e.cause.name} was reported as ${e.code}: ${e.message}`, { cause: e });
+    if (e.code === 'INVALID_ARGUMENT' && typeof e.details.field !== 'string') throw new Error(`INVALID_ARGUMENT without a field: ${e.message}`, { cause: e });
     return 'error';
   }
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') throw new Error('returned a promise: a failure could escape as an unhandled rejection');
+  return 'ok';
+}
+
+/** `f()` must either return or throw a PROTOCOL NetplumbError: never anything else. */
+export function parsesOrProtocolError(f: () => unknown): 'ok' | 'error' {
+  return returnsOrThrows(f, 'PROTOCOL');
 }
