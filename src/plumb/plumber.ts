@@ -83,6 +83,8 @@ export interface Attachment {
 }
 
 const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
+/** The guest id recorded for a namespace guest (`netns:DEV:INO`): a detach may name a guest by it. */
+const RECORDED_NETNS_ID = /^netns:\d+:\d+$/;
 /** Modes whose whole attachment lives in the guest (no host-side link): recorded on the guest link. */
 const GUEST_SIDE_MODES: ReadonlySet<string> = new Set(['macvlan', 'dummy', 'phys']);
 
@@ -141,6 +143,7 @@ export class Plumber {
 
   /** Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec. */
   async attach(spec: AttachSpec): Promise<AttachResult> {
+    if (spec.hostMac === undefined) ifName('host', spec.host);
     const ifname = ifName('ifname', spec.ifname ?? 'eth1');
     const hostIfnameGiven = spec.hostIfname === undefined ? undefined : ifName('hostIfname', spec.hostIfname);
     const vlan = spec.vlan === undefined ? undefined : vlanId('vlan', spec.vlan);
@@ -379,7 +382,9 @@ export class Plumber {
       guest = await this.resolve(toGuestRef(ref), false);
     } catch (e) {
       // Gone, unknown, or a recorded id (`netns:DEV:INO`) rather than a live reference: nothing to look at.
-      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || e.code === ErrorCode.INVALID_ARGUMENT)) return undefined;
+      // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
+      const recordedId = typeof ref === 'string' && RECORDED_NETNS_ID.test(ref);
+      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))) return undefined;
       throw e;
     }
     const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
