@@ -12,6 +12,7 @@ import { openNetns, type Netns, type NetnsSelector } from '../netns/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
 import { Rtnl, type Link } from '../rtnl/index.js';
 import { Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
+import type { ConnectionOptions } from '../ovsdb/connection.js';
 import { ifName, mtu as validMtu, vlanId } from '../validate.js';
 import { resolveGuest, type Guest } from '../guest/resolve.js';
 import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.js';
@@ -50,6 +51,8 @@ export interface PlumberOptions {
   datapathType?: string;
   /** How long to wait for ovs-vswitchd to apply a port (ms). */
   applyTimeoutMs?: number;
+  /** OVSDB request deadline, reconnect backoff and inactivity probe (defaults: see ConnectionOptions). */
+  ovsdbConnection?: Omit<ConnectionOptions, 'remote' | 'logger'>;
   /** Test hook: called after each completed step of an attach. */
   stepHook?: StepHook;
 }
@@ -124,6 +127,7 @@ export class Plumber {
   /** The OVSDB connection, opened on first use. */
   vswitch(): Promise<Vswitch> {
     this.#vswitch ??= Vswitch.connect({
+      ...this.opts.ovsdbConnection,
       ...(this.opts.ovsDb ? { remote: this.opts.ovsDb } : {}),
       ...(this.opts.logger ? { logger: this.opts.logger } : {}),
     }).catch((e: unknown) => {
@@ -351,7 +355,8 @@ export class Plumber {
         const r = decodeRecord(l.alias);
         if (r !== undefined && r.guestId === guestId && wantIf(r)) byId.set(r.id, r);
       }
-      if (this.#vswitch !== undefined || [...byId.values()].some((r) => r.mode === 'ovs')) {
+      // Also when the guest shows no OVS attachment: a port left by a failed rollback (its veth gone) is still ours to remove.
+      if (this.#vswitch !== undefined || [...byId.values()].some((r) => r.mode === 'ovs') || (await ovsReachable(this))) {
         const vs = await this.vswitch();
         for (const p of await vs.findPortsByExternalIds({ 'netplumb.guest': guestId })) {
           const r = decodeRecord(p.externalIds['netplumb.record']);

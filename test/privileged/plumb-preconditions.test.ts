@@ -12,30 +12,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Plumber } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
-import { useSharedOvs, waitForExit } from '../helpers/ovs.js';
+import { waitForExit } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
 import { must } from '../helpers/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
-  addBystanders, CountingSocket, hostIp, hostVeths, isCode, ovsPorts, ovsSpec, uniq, withGuest, withPlumber, worldState,
+  CountingSocket, hostIp, hostVeths, isCode, ovsPorts, ovsSpec, uniq, useOvsWithBystanders, withGuest, withPlumber, worldState,
 } from './support/plumb-bed.js';
 
-const sharedOvs = useSharedOvs();
+const ovs = useOvsWithBystanders();
 useLeakCheck();
-
-let bystanders = false;
-/** The shared OVS with the bystanders in place (added by the first test that asks). */
-async function ovs(): Promise<ReturnType<typeof sharedOvs>> {
-  if (!bystanders) {
-    await addBystanders(sharedOvs());
-    bystanders = true;
-  }
-  return sharedOvs();
-}
 
 /** Attach must fail with `code`; afterwards the world (host, OVS, guest) is exactly as before. */
 async function refusedWithoutChange(g: TestNetns | undefined, spec: AttachSpec, code: string, re?: RegExp): Promise<void> {
-  const o = await ovs();
+  const o = ovs();
   const before = await worldState(o, g);
   await withPlumber(o, async (p) => {
     await assert.rejects(p.attach(spec), isCode(code, re), JSON.stringify(spec.guest));
@@ -48,7 +38,7 @@ test('B2: attach to a missing OVS bridge is NOT_FOUND(host) and leaves no veth',
     for (const extra of [{ host: 'ovs9', mode: 'ovs' as const }, { host: 'ovs9' }]) {
       await refusedWithoutChange(g, ovsSpec(g, extra), 'NOT_FOUND', /ovs9/);
     }
-    assert.deepEqual(await hostVeths(await ovs()), []);
+    assert.deepEqual(await hostVeths(ovs()), []);
   });
 });
 
@@ -61,7 +51,7 @@ test('B3: attach to a missing Linux bridge is NOT_FOUND and leaves no veth', asy
 });
 
 test('B4: macvlan on a missing parent, on a bridge port (EBUSY): refused, no stray macvlan; on a parent that is down: works, detach removes it', async () => {
-  const o = await ovs();
+  const o = ovs();
   const n = uniq();
   const [br, port, down] = [`bb${n}`, `bp${n}`, `dn${n}`];
   // This kernel has no dummy or ipvlan driver: veth ends serve as parents.
@@ -121,7 +111,7 @@ async function ownNamespace(): Promise<string> {
 }
 
 test('B7: the caller\'s own namespace, the configured host namespace and init\'s are refused on attach and detach, byte-identical after', async () => {
-  const o = await ovs();
+  const o = ovs();
   const own = await ownNamespace();
   const spec = (guest: AttachSpec['guest']): AttachSpec => ({ host: 'ovs0', guest, ifname: 'np-b7', ip: { kind: 'static', address: '10.77.0.2/24' } });
   await refusedWithoutChange(undefined, spec({ pid: process.pid }), 'HOST_NAMESPACE_REFUSED');
@@ -195,7 +185,7 @@ test('B8: a PID reused by a host-namespace process is IDENTITY_MISMATCH for the 
 
 test('B9: /run/netns/x as a symlink (to the host or to a real guest), swapped back and forth while attaching: always refused', async () => {
   await withGuest(async (g) => {
-    const o = await ovs();
+    const o = ovs();
     const x = `x-${uniq()}`;
     const before = await worldState(o, g);
     const own = await ownNamespace();
@@ -220,7 +210,7 @@ test('B9: /run/netns/x as a symlink (to the host or to a real guest), swapped ba
 });
 
 test('D1: a namespace or process gone before the attach is NAMESPACE_GONE; nothing created', async () => {
-  const o = await ovs();
+  const o = ovs();
   const g = await TestNetns.create('gone');
   const name = g.name;
   await g.destroy();
@@ -242,8 +232,8 @@ async function refusedBeforeAnything(specs: AttachSpec[], detachGuests: AttachSp
     return (realSpawn as (...a: unknown[]) => ChildProcess.ChildProcess)(...args);
   }) as typeof cp.spawn;
   try {
-    const before = await worldState(await ovs());
-    const p = Plumber.open({ ovsDb: `unix:${counting.path}`, hostNetns: { name: sharedOvs().netns } });
+    const before = await worldState(ovs());
+    const p = Plumber.open({ ovsDb: `unix:${counting.path}`, hostNetns: { name: ovs().netns } });
     try {
       for (const s of specs) await assert.rejects(p.attach(s), isCode('INVALID_ARGUMENT'), JSON.stringify(s));
       for (const guest of detachGuests) await assert.rejects(p.detach({ guest }), isCode('INVALID_ARGUMENT'), JSON.stringify(guest));
@@ -252,7 +242,7 @@ async function refusedBeforeAnything(specs: AttachSpec[], detachGuests: AttachSp
     }
     assert.equal(counting.connections, 0, 'no connection to OVSDB');
     assert.deepEqual(spawned, [], 'no process spawned');
-    assert.deepEqual(await worldState(await ovs()), before);
+    assert.deepEqual(await worldState(ovs()), before);
   } finally {
     cp.spawn = realSpawn;
     await counting.close();
@@ -273,7 +263,7 @@ test('A8: external_id values with NUL, ESC, a lone surrogate, U+FFFD, 10 KB, a k
 
 test('A8: a shell-looking external_id value is stored literally and no bridge changes', async () => {
   await withGuest(async (g) => {
-    const o = await ovs();
+    const o = ovs();
     const bridges = await o.vsctl(['list-br']);
     const value = 'a;b -- del-br ovs0 $(reboot) `id` | x';
     await withPlumber(o, async (p) => {
@@ -318,7 +308,7 @@ test('H5: the tc pass-through hands shell syntax to tc as one argv word (shell: 
     }) as typeof cp.spawn;
     const marker = join(tmpdir(), `np-h5-${uniq()}`);
     try {
-      await withPlumber(await ovs(), async (p) => {
+      await withPlumber(ovs(), async (p) => {
         await assert.rejects(p.passthrough({ netns: g.name }, 'tc', ['qdisc', 'show', 'dev', `lo;touch ${marker}`]), isCode('UNAVAILABLE'));
       });
     } finally {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { NetplumbError } from '../../../src/errors.js';
 import { Plumber, type PlumberOptions } from '../../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../../src/plumb/spec.js';
-import type { OvsInstance } from '../../helpers/ovs.js';
+import { useSharedOvs, type OvsInstance } from '../../helpers/ovs.js';
 import { TestNetns } from '../../helpers/netns.js';
 import { must } from '../../helpers/exec.js';
 
@@ -37,6 +37,11 @@ export async function addBystanders(ovs: OvsInstance): Promise<void> {
   await hostIp(ovs, ['link', 'add', BYSTANDER_LINK, 'type', 'bridge']);
   await hostIp(ovs, ['addr', 'add', '192.0.2.1/24', 'dev', BYSTANDER_LINK]);
   await hostIp(ovs, ['link', 'set', BYSTANDER_LINK, 'up']);
+}
+
+/** The shared OVS of the calling file (useSharedOvs), with the bystanders added once it is up. */
+export function useOvsWithBystanders(): () => OvsInstance {
+  return useSharedOvs(addBystanders);
 }
 
 /** `ip -n <ovs netns> ARGS…` */
