@@ -23,21 +23,22 @@ import {
 const ovs = useOvsWithBystanders();
 useLeakCheck();
 
-/** Attach must fail with `code`; afterwards the world (host, OVS, guest) is exactly as before. */
-async function refusedWithoutChange(g: TestNetns | undefined, spec: AttachSpec, code: string, re?: RegExp): Promise<void> {
+/** An attach and the code it must fail with (and a pattern its message must match). */
+type Refusal = [spec: AttachSpec, code: string, re?: RegExp];
+
+/** Each attach must be refused as given; afterwards the world (host, OVS, guest) is exactly as before. */
+async function refusedWithoutChange(g: TestNetns | undefined, refusals: Refusal[]): Promise<void> {
   const o = ovs();
   const before = await worldState(o, g);
   await withPlumber(o, async (p) => {
-    await assert.rejects(p.attach(spec), isCode(code, re), JSON.stringify(spec.guest));
+    for (const [spec, code, re] of refusals) await assert.rejects(p.attach(spec), isCode(code, re), JSON.stringify(spec.guest));
   });
-  assert.deepEqual(await worldState(o, g), before, `attach ${JSON.stringify(spec)} changed something`);
+  assert.deepEqual(await worldState(o, g), before, 'a refused attach changed something');
 }
 
 test('B2: attach to a missing OVS bridge is NOT_FOUND(host) and leaves no veth', async () => {
   await withGuest(async (g) => {
-    for (const extra of [{ host: 'ovs9', mode: 'ovs' as const }, { host: 'ovs9' }]) {
-      await refusedWithoutChange(g, ovsSpec(g, extra), 'NOT_FOUND', /ovs9/);
-    }
+    await refusedWithoutChange(g, [[ovsSpec(g, { host: 'ovs9', mode: 'ovs' }), 'NOT_FOUND', /ovs9/], [ovsSpec(g, { host: 'ovs9' }), 'NOT_FOUND', /ovs9/]]);
     assert.deepEqual(await hostVeths(ovs()), []);
   });
 });
@@ -45,8 +46,7 @@ test('B2: attach to a missing OVS bridge is NOT_FOUND(host) and leaves no veth',
 test('B3: attach to a missing Linux bridge is NOT_FOUND and leaves no veth', async () => {
   await withGuest(async (g) => {
     const spec: AttachSpec = { host: 'br9', guest: { netns: g.name }, ip: { kind: 'static', address: '10.7.0.2/24' } };
-    await refusedWithoutChange(g, { ...spec, mode: 'bridge' }, 'NOT_FOUND', /br9/);
-    await refusedWithoutChange(g, spec, 'NOT_FOUND', /br9/);
+    await refusedWithoutChange(g, [[{ ...spec, mode: 'bridge' }, 'NOT_FOUND', /br9/], [spec, 'NOT_FOUND', /br9/]]);
   });
 });
 
@@ -62,8 +62,7 @@ test('B4: macvlan on a missing parent, on a bridge port (EBUSY): refused, no str
   try {
     await withGuest(async (g) => {
       const macvlan = (host: string): AttachSpec => ({ host, mode: 'macvlan', guest: { netns: g.name }, ip: { kind: 'static', address: '10.8.0.2/24' } });
-      await refusedWithoutChange(g, macvlan(`nic${n}`), 'NOT_FOUND', new RegExp(`nic${n}`));
-      await refusedWithoutChange(g, macvlan(port), 'CONFLICT');
+      await refusedWithoutChange(g, [[macvlan(`nic${n}`), 'NOT_FOUND', new RegExp(`nic${n}`)], [macvlan(port), 'CONFLICT']]);
       const hostBefore = (await worldState(o)).hostLinks;
       await withPlumber(o, async (p) => {
         await p.attach(macvlan(down));
@@ -91,11 +90,11 @@ test('B6: a regular file, a directory, a UTS namespace file, a magic link: not a
     writeFileSync(`/run/netns/${stale}`, ''); // on tmpfs: a stale /run/netns entry
     try {
       const spec = (guest: AttachSpec['guest']): AttachSpec => ({ host: 'ovs0', guest, ip: { kind: 'none' } });
-      await refusedWithoutChange(undefined, spec({ path: file }), 'INVALID_ARGUMENT', /not a network namespace/);
-      await refusedWithoutChange(undefined, spec({ path: join(dir, 'dir') }), 'INVALID_ARGUMENT', /not a network namespace/);
-      await refusedWithoutChange(undefined, spec({ path: uts }), 'INVALID_ARGUMENT', /not a network namespace/);
-      await refusedWithoutChange(undefined, spec({ netns: stale }), 'INVALID_ARGUMENT', /not a network namespace/);
-      await refusedWithoutChange(undefined, spec({ path: '/proc/self/ns/mnt' }), 'INVALID_ARGUMENT');
+      const notNetns = (guest: AttachSpec['guest']): Refusal => [spec(guest), 'INVALID_ARGUMENT', /not a network namespace/];
+      await refusedWithoutChange(undefined, [
+        notNetns({ path: file }), notNetns({ path: join(dir, 'dir') }), notNetns({ path: uts }), notNetns({ netns: stale }),
+        [spec({ path: '/proc/self/ns/mnt' }), 'INVALID_ARGUMENT'],
+      ]);
     } finally {
       await must(['umount', uts]);
       unlinkSync(`/run/netns/${stale}`);
@@ -114,9 +113,6 @@ test('B7: the caller\'s own namespace, the configured host namespace and init\'s
   const o = ovs();
   const own = await ownNamespace();
   const spec = (guest: AttachSpec['guest']): AttachSpec => ({ host: 'ovs0', guest, ifname: 'np-b7', ip: { kind: 'static', address: '10.77.0.2/24' } });
-  await refusedWithoutChange(undefined, spec({ pid: process.pid }), 'HOST_NAMESPACE_REFUSED');
-  await refusedWithoutChange(undefined, spec({ path: '/proc/self/ns/net' }), 'HOST_NAMESPACE_REFUSED');
-  await refusedWithoutChange(undefined, spec({ netns: o.netns }), 'HOST_NAMESPACE_REFUSED');
   // init's namespace may be unreadable even to root (then the kernel refuses: PRIVILEGE); never opened for writing either way.
   const initReadable = (() => {
     try {
@@ -126,7 +122,10 @@ test('B7: the caller\'s own namespace, the configured host namespace and init\'s
       return (e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM';
     }
   })();
-  await refusedWithoutChange(undefined, spec({ path: '/proc/1/ns/net' }), initReadable ? 'HOST_NAMESPACE_REFUSED' : 'PRIVILEGE');
+  await refusedWithoutChange(undefined, [
+    [spec({ pid: process.pid }), 'HOST_NAMESPACE_REFUSED'], [spec({ path: '/proc/self/ns/net' }), 'HOST_NAMESPACE_REFUSED'],
+    [spec({ netns: o.netns }), 'HOST_NAMESPACE_REFUSED'], [spec({ path: '/proc/1/ns/net' }), initReadable ? 'HOST_NAMESPACE_REFUSED' : 'PRIVILEGE'],
+  ]);
   await withPlumber(o, async (p) => {
     await assert.rejects(p.detach({ guest: { pid: process.pid } }), isCode('HOST_NAMESPACE_REFUSED'));
     await assert.rejects(p.detach({ guest: { netns: o.netns } }), isCode('HOST_NAMESPACE_REFUSED'));
@@ -173,7 +172,7 @@ test('B8: a PID reused by a host-namespace process is IDENTITY_MISMATCH for the 
     const impostor = await spawnWithPid(pid);
     try {
       assert.notEqual(startTimeOf(pid), startTime);
-      await refusedWithoutChange(g, { host: 'ovs0', guest: { pid, startTime } as AttachSpec['guest'], ifname: 'np-b8', ip: { kind: 'static', address: '10.78.0.2/24' } }, 'IDENTITY_MISMATCH', /replaced/);
+      await refusedWithoutChange(g, [[{ host: 'ovs0', guest: { pid, startTime }, ifname: 'np-b8', ip: { kind: 'static', address: '10.78.0.2/24' } }, 'IDENTITY_MISMATCH', /replaced/]]);
       assert.ok(!(await must(['ip', '-json', 'link', 'show'])).includes('np-b8'));
     } finally {
       impostor.kill('SIGKILL');
@@ -191,7 +190,11 @@ test('B9: /run/netns/x as a symlink (to the host or to a real guest), swapped ba
     const own = await ownNamespace();
     symlinkSync(`/proc/${process.pid}/ns/net`, `/run/netns/${x}`);
     // The race: an atomic rename flips x between "the host" and "the real guest" as fast as it can.
-    const flipper = ChildProcess.spawn('bash', ['-c', `cd /run/netns; while :; do ln -sfn /proc/${process.pid}/ns/net .${x}; mv -T .${x} ${x}; ln -sfn ${g.path} .${x}; mv -T .${x} ${x}; done`], { stdio: 'ignore' });
+    // It runs while its flag file exists, and is stopped by removing it (a killed loop could leave an ln running).
+    const flag = join(tmpdir(), `np-b9-${x}`);
+    writeFileSync(flag, '');
+    const flipper = ChildProcess.spawn('bash', ['-c', `cd /run/netns; while [ -e ${flag} ]; do ln -sfn /proc/${process.pid}/ns/net .${x}; mv -T .${x} ${x}; ln -sfn ${g.path} .${x}; mv -T .${x} ${x}; done`], { stdio: 'ignore' });
+    const stopped = new Promise((r) => flipper.once('exit', r));
     try {
       await withPlumber(o, async (p) => {
         for (let i = 0; i < 300; i++) {
@@ -199,8 +202,8 @@ test('B9: /run/netns/x as a symlink (to the host or to a real guest), swapped ba
         }
       });
     } finally {
-      flipper.kill('SIGKILL');
-      await new Promise((r) => flipper.once('exit', r));
+      rmSync(flag);
+      await stopped;
       rmSync(`/run/netns/${x}`, { force: true });
       rmSync(`/run/netns/.${x}`, { force: true });
     }
@@ -214,10 +217,12 @@ test('D1: a namespace or process gone before the attach is NAMESPACE_GONE; nothi
   const g = await TestNetns.create('gone');
   const name = g.name;
   await g.destroy();
-  await refusedWithoutChange(undefined, { host: 'ovs0', guest: { netns: name }, ip: { kind: 'none' } }, 'NAMESPACE_GONE');
   const child = ChildProcess.spawn('true');
   await new Promise((r) => child.once('exit', r));
-  await refusedWithoutChange(undefined, { host: 'ovs0', guest: { pid: child.pid as number }, ip: { kind: 'none' } }, 'NAMESPACE_GONE');
+  await refusedWithoutChange(undefined, [
+    [{ host: 'ovs0', guest: { netns: name }, ip: { kind: 'none' } }, 'NAMESPACE_GONE'],
+    [{ host: 'ovs0', guest: { pid: child.pid as number }, ip: { kind: 'none' } }, 'NAMESPACE_GONE'],
+  ]);
   assert.deepEqual(await hostVeths(o), []);
 });
 

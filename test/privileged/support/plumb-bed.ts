@@ -82,14 +82,15 @@ export interface WorldState {
 
 /** Everything an attach may change, read through ip -json and ovs-vsctl only. */
 export async function worldState(ovs: OvsInstance, guest?: TestNetns): Promise<WorldState> {
-  return {
-    hostLinks: await ipAddrs(ovs.netns),
-    bridges: await ovsTable(ovs, 'Bridge', 'name,_uuid,ports'),
-    ports: await ovsTable(ovs, 'Port', 'name,_uuid,tag,external_ids'),
-    interfaces: await ovsTable(ovs, 'Interface', 'name,_uuid,type,external_ids'),
-    guestLinks: guest ? await ipAddrs(guest.name) : [],
-    guestRoutes: guest ? (await guest.ip('route', 'show')).map((r) => JSON.stringify(r)).sort() : [],
-  };
+  const [hostLinks, bridges, ports, interfaces, guestLinks, guestRoutes] = await Promise.all([
+    ipAddrs(ovs.netns),
+    ovsTable(ovs, 'Bridge', 'name,_uuid,ports'),
+    ovsTable(ovs, 'Port', 'name,_uuid,tag,external_ids'),
+    ovsTable(ovs, 'Interface', 'name,_uuid,type,external_ids'),
+    guest ? ipAddrs(guest.name) : [],
+    guest ? guest.ip('route', 'show').then((rs) => rs.map((r) => JSON.stringify(r)).sort()) : [],
+  ]);
+  return { hostLinks, bridges, ports, interfaces, guestLinks, guestRoutes };
 }
 
 /** Run `body` with a fresh guest namespace, destroyed afterwards. */
