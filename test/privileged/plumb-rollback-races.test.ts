@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { NetplumbError } from '../../src/errors.js';
-import { Plumber } from '../../src/plumb/plumber.js';
+import type { AttachResult, Plumber } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
@@ -149,33 +149,32 @@ test('C10: the same attach again changes nothing (no delete-and-recreate), anoth
   }
 });
 
-test('D5: detach by the recorded guest id, without opening the namespace: veth, guest end and OVS port removed', async () => {
+/** Attach a fresh guest to ovs0 and run `body`, which must undo it: then the world is as before the attach. */
+async function attachThenUndo(body: (p: Plumber, g: TestNetns, r: AttachResult) => Promise<void>): Promise<void> {
   await withGuest(async (g) => {
     const o = ovs();
     const before = await worldState(o, g);
-    await withPlumber(o, async (p) => {
-      const r = await p.attach(ovsSpec(g));
-      const d = await p.detach({ guest: r.record.guestId });
-      assert.deepEqual(d.detached.map((x) => x.id), [r.record.id]);
-    });
+    await withPlumber(o, async (p) => body(p, g, await p.attach(ovsSpec(g))));
     assert.deepEqual(await worldState(o, g), before);
+  });
+}
+
+test('D5: detach by the recorded guest id, without opening the namespace: veth, guest end and OVS port removed', async () => {
+  await attachThenUndo(async (p, _g, r) => {
+    const d = await p.detach({ guest: r.record.guestId });
+    assert.deepEqual(d.detached.map((x) => x.id), [r.record.id]);
   });
 });
 
 test('D4: detach twice, and detach of a guest never attached: success every time, nothing changed', async () => {
-  await withGuest(async (g) => {
-    const o = ovs();
-    const before = await worldState(o, g);
-    await withPlumber(o, async (p) => {
-      const r = await p.attach(ovsSpec(g));
-      assert.equal((await p.detach({ guest: { netns: g.name } })).detached.length, 1);
-      assert.deepEqual(await worldState(o, g), before);
-      for (const guest of [{ netns: g.name }, r.record.guestId]) assert.deepEqual((await p.detach({ guest })).detached, []);
-      await withGuest(async (other) => {
-        assert.deepEqual((await p.detach({ guest: { netns: other.name } })).detached, []);
-      });
+  await attachThenUndo(async (p, g, r) => {
+    assert.equal((await p.detach({ guest: { netns: g.name } })).detached.length, 1);
+    const after = await worldState(ovs(), g);
+    for (const guest of [{ netns: g.name }, r.record.guestId]) assert.deepEqual((await p.detach({ guest })).detached, []);
+    await withGuest(async (other) => {
+      assert.deepEqual((await p.detach({ guest: { netns: other.name } })).detached, []);
     });
-    assert.deepEqual(await worldState(o, g), before);
+    assert.deepEqual(await worldState(ovs(), g), after, 'the repeated detaches changed nothing');
   });
 });
 
@@ -198,7 +197,7 @@ test('F9: an admin deleted the bridge (del-br) after the attach: detach succeeds
 
 /** Ports whose external_ids name this attachment, as ovs-vsctl finds them. */
 async function portsOf(attachment: string): Promise<number> {
-  return (await (ovs()).vsctl(['--columns=_uuid', 'find', 'Port', `external_ids:netplumb.attachment=${attachment}`])).split('\n').filter(Boolean).length;
+  return (await ovs().vsctl(['--columns=_uuid', 'find', 'Port', `external_ids:netplumb.attachment=${attachment}`])).split('\n').filter(Boolean).length;
 }
 
 test('E2: two concurrent attaches of the same key (one engine, and two engines): one port, one veth; the other is idempotent or a conflict', async () => {
@@ -208,10 +207,12 @@ test('E2: two concurrent attaches of the same key (one engine, and two engines):
       await withPlumber(o, async (p2) => {
         for (const [x, y] of [[p1, p1], [p1, p2]] as const) {
           const outcomes = await Promise.allSettled([x.attach(ovsSpec(g)), y.attach(ovsSpec(g))]);
-          const ok = outcomes.filter((o): o is PromiseFulfilledResult<Awaited<ReturnType<Plumber['attach']>>> => o.status === 'fulfilled');
-          assert.ok(ok.length >= 1, JSON.stringify(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))));
-          for (const o of outcomes) if (o.status === 'rejected') isCode((o.reason as NetplumbError).code === 'CONFLICT' ? 'CONFLICT' : 'ALREADY_EXISTS')(o.reason);
-          const id = (ok[0] as PromiseFulfilledResult<Awaited<ReturnType<Plumber['attach']>>>).value.record.id;
+          const ok = outcomes.filter((out): out is PromiseFulfilledResult<AttachResult> => out.status === 'fulfilled');
+          assert.ok(ok.length >= 1, JSON.stringify(outcomes.map((out) => (out.status === 'rejected' ? String(out.reason) : 'ok'))));
+          for (const out of outcomes) {
+            if (out.status === 'rejected') assert.ok(out.reason instanceof NetplumbError && ['CONFLICT', 'ALREADY_EXISTS'].includes(out.reason.code), String(out.reason));
+          }
+          const id = (ok[0] as PromiseFulfilledResult<AttachResult>).value.record.id;
           assert.equal(await portsOf(id), 1, 'one port row');
           assert.equal((await hostVeths(o)).length, 1, 'one veth');
           assert.deepEqual((await g.linkNames()).sort(), ['eth1', 'lo']);
