@@ -15,6 +15,7 @@ import { NetplumbError } from '../../src/errors.js';
 import type { AttachResult, Plumber } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { TestNetns } from '../helpers/netns.js';
+import { must } from '../helpers/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
   BYSTANDER_PORT, hostIp, hostVeths, isCode, ovsPorts, ovsSpec, useOvsWithBystanders, withGuest, withPlumber, worldState,
@@ -356,7 +357,12 @@ test('G2: under 12 concurrent attaches, file reads, DNS lookups and TCP connects
       await Promise.all(guests.map((g, i) => p.attach(ovsSpec(g, { ip: { kind: 'static', address: `10.7.1.${i + 1}/24` } }))));
       stop = true;
       await Promise.all(loops);
-      for (const g of guests) assert.equal((await g.exec(['ss', '-Htan'])).trim(), '', `a socket appeared in ${g.name}`);
+      // Equivalent to: ip -all netns exec ss -Htan — one section per named namespace, headed "netns: NAME".
+      const sections = new Map((await must(['ip', '-all', 'netns', 'exec', 'ss', '-Htan'])).split(/^netns: /m).slice(1).map((sec) => {
+        const [name = '', ...lines] = sec.split('\n');
+        return [name.trim(), lines.join('\n').trim()] as const;
+      }));
+      for (const g of guests) assert.equal(sections.get(g.name), '', `a TCP socket appeared in ${g.name}`);
       await Promise.all(guests.map((g) => p.detach({ guest: { netns: g.name } })));
     });
     assert.ok(answers.length > 0 && answers.every((a) => a === 'host\n'), `${answers.length} connects, all to the host listener`);
