@@ -50,9 +50,13 @@ export function u32(field: string, v: unknown): number {
  * An interface name: 1..15 bytes of printable ASCII, not `.` or `..`, without `/`, `:`,
  * whitespace or `%`. The kernel's dev_valid_name() forbids `/`, `:`, whitespace and the
  * dot names; we also refuse NUL and control characters (the kernel would truncate or store
- * them), non-ASCII (byte-length surprises) and `%` (the kernel treats `eth%d` as a template
- * and picks a name itself).
+ * them), non-ASCII (byte-length surprises), `%` (the kernel treats `eth%d` as a template
+ * and picks a name itself) and shell syntax (`$`, backquote, `;`, `|`, quotes, globs…), so
+ * that no name can mean anything else if it ever reaches a command line.
  */
+/** Characters a shell gives a meaning to: never part of a name we accept (faults H5). */
+const SHELL_SPECIAL = '$`;|&<>()\\\'"*?[]{}!#';
+
 export function ifName(field: string, v: unknown): string {
   if (typeof v !== 'string') throw invalidArgument(field, `${describeValue(v)} is not a string`);
   if (v.length === 0) throw invalidArgument(field, 'is empty');
@@ -65,7 +69,7 @@ export function ifName(field: string, v: unknown): string {
     if (/\s/u.test(ch)) throw invalidArgument(field, `${describeValue(v)} contains whitespace`);
     if (c < 0x20 || c === 0x7f) throw invalidArgument(field, `${describeValue(v)} contains a control character`);
     if (c > 0x7e) throw invalidArgument(field, `${describeValue(v)} contains a non-ASCII character`);
-    if (ch === '/' || ch === ':' || ch === '%') throw invalidArgument(field, `${describeValue(v)} contains "${ch}"`);
+    if (ch === '/' || ch === ':' || ch === '%' || SHELL_SPECIAL.includes(ch)) throw invalidArgument(field, `${describeValue(v)} contains "${ch}"`);
   }
   return v;
 }

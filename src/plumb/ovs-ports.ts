@@ -91,12 +91,18 @@ export class OvsPortQueue {
 
   async #applyDels(names: string[]): Promise<Settled<void>[]> {
     const vs = await this.vswitch();
+    // Wait for ovs-vswitchd to apply the delete, as ovs-vsctl does: a port of the same name
+    // added before it has would be merged with the old one and keep its dead device. The
+    // delete is committed either way: a vswitchd that does not apply it is not an error here.
+    const del = (ns: string[]) => vs.delPort(ns, { ifExists: true, wait: this.applyTimeoutMs }).catch((e: unknown) => {
+      if (!hasCode(e, ErrorCode.DATAPLANE_APPLY_FAILED)) throw e;
+    });
     try {
-      await vs.delPort(names, { ifExists: true });
+      await del(names);
       return names.map(() => ok(undefined));
     } catch (e) {
       if (names.length === 1) return [fail(e)];
-      return Promise.all(names.map((n) => vs.delPort(n, { ifExists: true }).then(() => ok(undefined), fail<void>)));
+      return Promise.all(names.map((n) => del([n]).then(() => ok(undefined), fail<void>)));
     }
   }
 }

@@ -12,6 +12,7 @@ import { openNetns, type Netns, type NetnsSelector } from '../netns/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
 import { Rtnl, type Link } from '../rtnl/index.js';
 import { Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
+import type { ConnectionOptions } from '../ovsdb/connection.js';
 import { ifName, mtu as validMtu, vlanId } from '../validate.js';
 import { resolveGuest, type Guest } from '../guest/resolve.js';
 import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.js';
@@ -51,6 +52,8 @@ export interface PlumberOptions {
   datapathType?: string;
   /** How long to wait for ovs-vswitchd to apply a port (ms). */
   applyTimeoutMs?: number;
+  /** OVSDB request deadline, reconnect backoff and inactivity probe (defaults: see ConnectionOptions). */
+  ovsdbConnection?: Omit<ConnectionOptions, 'remote' | 'logger'>;
   /** Test hook: called after each completed step of an attach. */
   stepHook?: StepHook;
 }
@@ -84,6 +87,8 @@ export interface Attachment {
 }
 
 const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
+/** The guest id recorded for a namespace guest (`netns:DEV:INO`): a detach may name a guest by it. */
+const RECORDED_NETNS_ID = /^netns:\d+:\d+$/;
 /** Modes whose whole attachment lives in the guest (no host-side link): recorded on the guest link. */
 const GUEST_SIDE_MODES: ReadonlySet<string> = new Set(['macvlan', 'dummy', 'phys']);
 
@@ -123,6 +128,7 @@ export class Plumber {
   /** The OVSDB connection, opened on first use. */
   vswitch(): Promise<Vswitch> {
     this.#vswitch ??= Vswitch.connect({
+      ...this.opts.ovsdbConnection,
       ...(this.opts.ovsDb ? { remote: this.opts.ovsDb } : {}),
       ...(this.opts.logger ? { logger: this.opts.logger } : {}),
     }).catch((e: unknown) => {
@@ -142,6 +148,7 @@ export class Plumber {
 
   /** Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec. */
   async attach(spec: AttachSpec): Promise<AttachResult> {
+    if (spec.hostMac === undefined) ifName('host', spec.host);
     const ifname = ifName('ifname', spec.ifname ?? 'eth1');
     const hostIfnameGiven = spec.hostIfname === undefined ? undefined : ifName('hostIfname', spec.hostIfname);
     const vlan = spec.vlan === undefined ? undefined : vlanId('vlan', spec.vlan);
@@ -357,7 +364,8 @@ export class Plumber {
         const r = decodeRecord(l.alias);
         if (r !== undefined && r.guestId === guestId && wantIf(r)) byId.set(r.id, r);
       }
-      if (this.#vswitch !== undefined || [...byId.values()].some((r) => r.mode === 'ovs')) {
+      // Also when the guest shows no OVS attachment: a port left by a failed rollback (its veth gone) is still ours to remove.
+      if (this.#vswitch !== undefined || [...byId.values()].some((r) => r.mode === 'ovs') || (await ovsReachable(this))) {
         const vs = await this.vswitch();
         for (const p of await vs.findPortsByExternalIds({ 'netplumb.guest': guestId })) {
           const r = decodeRecord(p.externalIds['netplumb.record']);
@@ -388,7 +396,9 @@ export class Plumber {
       guest = await this.resolve(toGuestRef(ref), false);
     } catch (e) {
       // Gone, unknown, or a recorded id (`netns:DEV:INO`) rather than a live reference: nothing to look at.
-      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || e.code === ErrorCode.INVALID_ARGUMENT)) return undefined;
+      // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
+      const recordedId = typeof ref === 'string' && RECORDED_NETNS_ID.test(ref);
+      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))) return undefined;
       throw e;
     }
     const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));

@@ -9,8 +9,12 @@ export type AttachMode = 'ovs' | 'bridge' | 'macvlan' | 'dummy' | 'phys' | 'ipoi
 
 export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
 
-/** A guest: a container (Docker Engine API), a named netns, a pid, or a namespace path. */
-export type GuestRef = { container: string } | { netns: string } | { pid: number } | { path: string };
+/**
+ * A guest: a container (Docker Engine API), a named netns, a pid, or a namespace path.
+ * With `startTime` (field 22 of /proc/PID/stat, recorded earlier) a pid reused by another
+ * process is refused (IDENTITY_MISMATCH).
+ */
+export type GuestRef = { container: string } | { netns: string } | { pid: number; startTime?: number } | { path: string };
 
 export type IpConfig =
   /** A static address with prefix, e.g. `10.0.0.1/24` or `2001:db8::1/64`. */

@@ -38,13 +38,14 @@ export async function withOvs(fn: (ovs: OvsInstance, vs: Vswitch) => Promise<voi
 
 /**
  * One private OVS (ovs-vswitchd running, bridge `ovs0`) shared by the tests of the calling
- * file: started before the first test, stopped after the last. Returns a getter.
+ * file: started before the first test (then `setup` runs), stopped after the last. Returns a getter.
  */
-export function useSharedOvs(): () => OvsInstance {
+export function useSharedOvs(setup?: (ovs: OvsInstance) => Promise<void>): () => OvsInstance {
   let ovs: OvsInstance | undefined;
   before(async () => {
     ovs = await startOvs({ withVswitchd: true });
     await ovs.addBridge('ovs0');
+    await setup?.(ovs);
   });
   after(async () => {
     await ovs?.stop();

@@ -1,4 +1,4 @@
-/** Input validators: every bad input of faults.md A1, A3, A5, A6, A7, and the edge values that must pass. */
+/** Input validators: every bad input of faults.md A1, A3, A5, A6, A7 and H5 (names), and the edge values that must pass. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -26,6 +26,13 @@ test('A3: empty, dot names, "/", ":", whitespace, newline, NUL are refused', () 
   for (const bad of ['', '.', '..', 'a/b', 'a:b', 'a b', 'eth0\n', 'eth\u0000', 'a\tb', 'eth%d', 'é', 'a\u007f']) rejects(() => ifName('ifname', bad), 'ifname');
   for (const bad of [undefined, null, 5, {}]) rejects(() => ifName('ifname', bad), 'ifname');
   for (const ok of ['eth0', 'veth-1.2_x', 'a', '...', '.a', 'a..b', 'ÿ'.replace('ÿ', 'y')]) assert.equal(ifName('ifname', ok), ok);
+});
+
+test('H5: shell syntax in an interface name is refused: $, backquote, ;, |, &, quotes, globs, redirections', () => {
+  for (const bad of ['$(reboot)', '`id`', 'a;b', 'a|b', 'a&b', "a'b", 'a"b', 'a*', 'a?', '[a]', '{a}', 'a<b', 'a>b', 'a\\b', '!a', '#a', '(a)']) {
+    rejects(() => ifName('ifname', bad), 'ifname', /contains/);
+  }
+  for (const ok of ['br-ext', 'eth0.100', 'a_b', 'a+b', 'a=b', 'a,b', 'a@b', 'a^b', 'a~b']) assert.equal(ifName('ifname', ok), ok);
 });
 
 test('property: every accepted interface name is 1..15 bytes of printable ASCII without / : %', () => {
