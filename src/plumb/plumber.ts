@@ -361,7 +361,7 @@ export class Plumber {
   private async replaceUnfinished(r: AttachmentRecord, since: number, guestRtnl: Rtnl): Promise<undefined> {
     const busy = unfinishedVerdict(r.id, since, { now: Date.now(), graceMs: (this.opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS) * 1000, inFlight: this.#attaching });
     if (busy) {
-      throw new NetplumbError(ErrorCode.CONFLICT, `${r.ifname} of that guest is ${busy.detail}; retry once it is done, or, if that attach was killed, run "netplumb gc --grace 0" first`, { field: 'ifname' });
+      throw new NetplumbError(ErrorCode.CONFLICT, `an earlier attach of ${r.ifname} to that guest has not finished (${busy.detail}); retry once it is done or, if it was killed, run "netplumb gc --grace 0" first`, { field: 'ifname' });
     }
     this.#log?.info({ attachment: r.id, since: new Date(since).toISOString() }, 'replacing an attach that did not finish');
     await this.removeAttachment(r, guestRtnl);
