@@ -5,15 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDaemon } from '../../src/daemon/server.js';
 import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must, run } from '../helpers/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { eventually, hostLinks, ourLinks, ovsPorts } from '../helpers/ours.js';
 
 const sharedOvs = useSharedOvs();
+const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
 useLeakCheck();
 
 const options = (extra: Partial<PlumberOptions> = {}): PlumberOptions => ({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, ...extra });
@@ -73,10 +77,10 @@ test('D6: gc removes only our port in error with no live attachment; foreign, in
 
     const beforeLinks = (await hostLinks(ovs)).map((l) => l.ifname).sort();
     // The attaching process itself, even with no grace at all, leaves its own attach alone.
-    assert.deepEqual(summary(await q.gc({ dryRun: true, graceSeconds: 0 })), { removed: [`${a} guest-gone`], kept: [`${c} in-flight`, `${d} in-use`] });
+    assert.deepEqual(summary(await q.gc({ dryRun: true, graceSeconds: 0 })), { removed: [`${a} guest-gone`], kept: [`${c} in-flight`, `${d} in-use`].sort() });
     // Any other process: within the grace period.
     const r = await p.gc();
-    assert.deepEqual(summary(r), { removed: [`${a} guest-gone`], kept: [`${c} attaching`, `${d} in-use`] });
+    assert.deepEqual(summary(r), { removed: [`${a} guest-gone`], kept: [`${c} attaching`, `${d} in-use`].sort() });
     assert.match(r.removed[0]?.detail ?? '', /container or namespace died/);
 
     const ports = await ovsPorts(ovs);
@@ -87,7 +91,7 @@ test('D6: gc removes only our port in error with no live attachment; foreign, in
 
     release();
     await inFlight;
-    assert.deepEqual(summary(await p.gc({ graceSeconds: 0 })), { removed: [], kept: [`${c} in-use`, `${d} in-use`] });
+    assert.deepEqual(summary(await p.gc({ graceSeconds: 0 })), { removed: [], kept: [`${c} in-use`, `${d} in-use`].sort() });
     assert.deepEqual((await ourLinks(ovs)).map((l) => l.ifname).sort(), [c, d].sort());
     assert.ok((await ourLinks(ovs)).every((l) => !l.ifalias?.includes('"since"')), 'finished attaches carry no "since" stamp');
     await q.detach({ guest: { netns: gc.name } });
@@ -114,11 +118,44 @@ test('D2, dry run: the guest dies; gc --dry-run lists the port with its reason a
     const dry = await p.gc({ dryRun: true, graceSeconds: 0 });
     assert.equal(dry.dryRun, true);
     assert.deepEqual(summary(dry), { removed: [`${name} guest-gone`], kept: [] });
+    // The command: the same, for a script (--json) and for a person.
+    const cli = (args: string[]) => run(['ip', 'netns', 'exec', ovs.netns, process.execPath, NETPLUMB, 'gc', ...args, '--no-daemon'], { env: { ...process.env, OVS_DB: ovs.remote, NETPLUMB_LOG: '' } });
+    const json = await cli(['--dry-run', '--grace', '0', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as { ok: boolean; dryRun: boolean; removed: { ports: string[]; reason: string; detail: string }[]; kept: unknown[] };
+    assert.deepEqual({ ok: parsed.ok, dryRun: parsed.dryRun, removed: parsed.removed.map((e) => [e.ports, e.reason]), kept: parsed.kept }, { ok: true, dryRun: true, removed: [[[name], 'guest-gone']], kept: [] });
+    const text = await cli(['--dry-run', '--grace', '0']);
+    assert.match(text.stdout, new RegExp(`^would remove 1:\n  netns:\\d+:\\d+ eth1 \\(OVS port ${name}\\): guest-gone: host veth gone: its container or namespace died\n`));
+    assert.match((await cli(['--dry-run'])).stdout, /^nothing to collect\nleft alone \(under way or within the 60 s grace period\) 1:/, 'the default grace period keeps a fresh one');
     assert.deepEqual((await ovsPorts(ovs)).map((x) => x.name), [name], 'dry run: still there');
     assert.deepEqual(summary(await p.gc({ graceSeconds: 0 })), { removed: [`${name} guest-gone`], kept: [] });
     assert.deepEqual(await ovsPorts(ovs), []);
   } finally {
     await p.close();
     await g.destroy();
+  }
+});
+
+test('the daemon\'s periodic gc (serve --gc-interval) removes a dead guest\'s port and logs it', async () => {
+  const ovs = sharedOvs();
+  const top = mkdtempSync('/tmp/np-gc-');
+  chmodSync(top, 0o755);
+  const lines: Record<string, unknown>[] = [];
+  const pino = require('pino') as typeof import('pino');
+  const logger = pino.default({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const g = await TestNetns.create('gp');
+  const d = await startDaemon({ socketPath: join(top, 'run', 'netplumb.sock'), plumberOptions: options(), logger, gcIntervalSeconds: 1, gcGraceSeconds: 0 });
+  const p = Plumber.open(options());
+  try {
+    const name = (await p.attach(spec(g, 7))).record.hostIfname;
+    await killGuest(g, name);
+    await eventually(`the periodic gc to remove ${name}`, async () => (await ovsPorts(ovs)).length === 0, 5000);
+    const logged = lines.find((l) => l.msg === 'periodic gc removed an attachment');
+    assert.deepEqual(logged && [logged.ports, logged.reason], [[name], 'guest-gone']);
+  } finally {
+    await p.close();
+    await d.close();
+    await g.destroy();
+    rmSync(top, { recursive: true, force: true });
   }
 });
