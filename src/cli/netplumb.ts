@@ -21,7 +21,7 @@ function table(rows: Attachment[]): string {
   const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
-    const state = a.orphaned ? 'orphaned (guest gone)' : a.ovsError ? `error: ${a.ovsError}` : a.hostLinkUp ? 'up' : 'down';
+    const state = a.orphaned ? 'orphaned (guest gone)' : a.attachingSince !== undefined ? `attaching since ${a.attachingSince}` : a.ovsError ? `error: ${a.ovsError}` : a.hostLinkUp ? 'up' : 'down';
     return [r.guestName ?? r.guestId.slice(0, 12), r.ifname, r.mode, r.host, r.vlan !== undefined ? String(r.vlan) : r.trunks?.join(',') ?? '-', r.addresses.join(',') || r.dhcp || '-', r.hostIfname, a.ofport !== undefined ? String(a.ofport) : '-', state];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));

@@ -89,6 +89,8 @@ export interface Attachment {
   ovsError?: string;
   /** The attachment's interface is gone (container died): `netplumb detach` or `gc` cleans it. */
   orphaned: boolean;
+  /** Its attach has not finished (ISO 8601 time it began): under way, or killed (`gc` cleans it). */
+  attachingSince?: string;
 }
 
 const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
@@ -491,8 +493,8 @@ export class Plumber {
     const links = (await this.#host.link.list()).filter((l) => l.alias?.startsWith(ALIAS_PREFIX));
     const byHostIf = new Map<string, Attachment>();
     for (const l of links) {
-      const record = decodeRecord(l.alias);
-      if (record) byHostIf.set(record.hostIfname, { record, hostLinkPresent: true, hostLinkUp: l.flags.up, orphaned: false });
+      const d = decodeAlias(l.alias);
+      if (d) byHostIf.set(d.record.hostIfname, { record: d.record, hostLinkPresent: true, hostLinkUp: l.flags.up, orphaned: false, ...(d.attachingSince !== undefined ? { attachingSince: new Date(d.attachingSince).toISOString() } : {}) });
     }
     let ports: PortRow[] = [];
     if (this.#vswitch !== undefined || links.some((l) => decodeRecord(l.alias)?.mode === 'ovs') || (await ovsReachable(this))) {
@@ -507,6 +509,7 @@ export class Plumber {
           record,
           hostLinkPresent: have !== undefined,
           hostLinkUp: have?.hostLinkUp ?? false,
+          ...(have?.attachingSince !== undefined ? { attachingSince: have.attachingSince } : {}),
           ...(iface?.ofport !== undefined ? { ofport: iface.ofport } : {}),
           ...(iface?.error ? { ovsError: iface.error } : {}),
           orphaned: have === undefined,

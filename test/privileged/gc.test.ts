@@ -88,6 +88,9 @@ test('D6: gc removes only our port in error with no live attachment; foreign, in
     assert.equal(ports.find((x) => x.name === 'frgn0')?.externalIds.owner, 'other-tool');
     assert.deepEqual((await hostLinks(ovs)).map((l) => l.ifname).sort(), beforeLinks, 'ip link: no host link removed');
     assert.equal((await gc.link('eth1'))?.ifname, 'eth1', 'the in-flight guest interface is there');
+    const listed = await p.list();
+    assert.match(listed.find((x) => x.record.hostIfname === c)?.attachingSince ?? '', /^\d{4}-\d\d-\d\dT/, 'netplumb list shows the attach under way');
+    assert.equal(listed.find((x) => x.record.hostIfname === d)?.attachingSince, undefined);
 
     release();
     await inFlight;
