@@ -30,8 +30,8 @@ export type NetplumbCommand =
   | ({ command: 'detach'; guest: GuestRef; target: { ifname: string } | { all: true } } & Common)
   | ({ command: 'list'; guest?: GuestRef } & Common)
   | ({ command: 'show'; guest: GuestRef; ifname: string } & Common)
-  | ({ command: 'gc'; dryRun: boolean } & Common)
-  | { command: 'serve'; socketPath?: string; group?: string; foreground?: true; connection: ConnectionOptions }
+  | ({ command: 'gc'; dryRun: boolean; graceSeconds?: number } & Common)
+  | { command: 'serve'; socketPath?: string; group?: string; foreground?: true; gcIntervalSeconds?: number; gcGraceSeconds?: number; connection: ConnectionOptions }
   | { command: 'help'; topic?: Subcommand }
   | { command: 'version' };
 
@@ -39,6 +39,8 @@ export const DEFAULT_IFNAME = 'eth1';
 const MODES: readonly AttachMode[] = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys', 'ipoib'];
 const MACVLAN_MODES: readonly MacvlanMode[] = ['bridge', 'vepa', 'private', 'passthru'];
 const WAIT_UP_MAX_SECONDS = 3600;
+/** gc grace periods and intervals: up to a week. */
+const GC_MAX_SECONDS = 7 * 24 * 3600;
 
 export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
   const [word, ...rest] = argv;
@@ -182,7 +184,8 @@ function parseShow(o: ParsedOptions<typeof SHOW_OPTIONS>): NetplumbCommand {
 }
 
 function parseGc(o: ParsedOptions<typeof GC_OPTIONS>): NetplumbCommand {
-  return { command: 'gc', dryRun: o['dry-run'] === true, ...common(o) };
+  const grace = o.grace === undefined ? undefined : integer('grace', o.grace, 0, GC_MAX_SECONDS);
+  return { command: 'gc', dryRun: o['dry-run'] === true, ...(grace !== undefined ? { graceSeconds: grace } : {}), ...common(o) };
 }
 
 const GROUP_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -193,8 +196,13 @@ function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
     throw invalidArgument('socket', `${JSON.stringify(socket)}: expected an absolute path of at most 107 bytes`);
   }
   if (o.group !== undefined && !GROUP_NAME.test(o.group)) throw invalidArgument('group', `${JSON.stringify(o.group)} is not a group name`);
+  const interval = o['gc-interval'] === undefined ? 0 : integer('gc-interval', o['gc-interval'], 0, GC_MAX_SECONDS);
+  if (o['gc-grace'] !== undefined && interval === 0) throw invalidArgument('gc-grace', '--gc-grace needs --gc-interval');
+  const grace = o['gc-grace'] === undefined ? undefined : integer('gc-grace', o['gc-grace'], 0, GC_MAX_SECONDS);
   return {
     command: 'serve',
+    ...(interval > 0 ? { gcIntervalSeconds: interval } : {}),
+    ...(grace !== undefined ? { gcGraceSeconds: grace } : {}),
     ...(socket !== undefined ? { socketPath: socket } : {}),
     ...(o.group !== undefined ? { group: o.group } : {}),
     ...(o.foreground === true ? { foreground: true as const } : {}),

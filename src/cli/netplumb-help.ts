@@ -50,8 +50,16 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
   ],
   list: [{ what: 'Every attachment, as JSON', netplumb: 'netplumb list --json', pipework: '(none: pipework records nothing it reads back)' }],
   show: [{ what: 'Host-side name, OVS port and addresses of web1\'s eth1', netplumb: 'netplumb show --container web1 --ifname eth1', pipework: '(none)' }],
-  gc: [{ what: 'See what dead containers left behind, then remove it', netplumb: 'netplumb gc --dry-run && netplumb gc', pipework: '(none)' }],
-  serve: [{ what: 'Serve the API to members of group netplumb', netplumb: 'netplumb serve --socket /run/netplumb/api.sock --group netplumb', pipework: '(none)' }],
+  gc: [
+    { what: 'First see what would go and why (nothing is removed)', netplumb: 'netplumb gc --dry-run', pipework: '(none: pipework leaves OVS ports of dead containers in error)' },
+    { what: 'Then remove it: ports and veths of dead containers, and attaches killed half-way', netplumb: 'netplumb gc', pipework: '(none)' },
+    { what: 'Right after a crash (no attach running anywhere): do not wait out the 60 s grace period', netplumb: 'netplumb gc --grace 0', pipework: '(none)' },
+    { what: 'For scripts: one JSON object, {"ok":true,"removed":[…],"kept":[…]}, each entry with its reason', netplumb: 'netplumb gc --dry-run --json | jq -r \'.removed[] | "\\(.attachment) \\(.reason): \\(.detail)"\'', pipework: '(none)' },
+  ],
+  serve: [
+    { what: 'Serve the API to members of group netplumb', netplumb: 'netplumb serve --socket /run/netplumb/api.sock --group netplumb', pipework: '(none)' },
+    { what: 'Also collect garbage every 5 minutes, logging each removal', netplumb: 'netplumb serve --foreground --gc-interval 300', pipework: '(none)' },
+  ],
 };
 
 function renderExamples(examples: readonly Example[]): string {

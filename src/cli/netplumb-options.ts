@@ -63,7 +63,8 @@ export const SHOW_OPTIONS = {
 } as const satisfies OptionTable;
 
 export const GC_OPTIONS = {
-  'dry-run': { kind: 'flag', summary: 'print what would be removed, remove nothing' },
+  'dry-run': { kind: 'flag', summary: 'print what would be removed and why, remove nothing' },
+  grace: { kind: 'value', metavar: 'SECONDS', summary: 'leave attaches begun less than this long ago alone: they may still be under way (default 60)' },
   ...output,
   ...daemon,
   ...connection,
@@ -73,6 +74,8 @@ export const SERVE_OPTIONS = {
   socket: { kind: 'value', metavar: 'PATH', summary: 'API socket path (absolute)' },
   group: { kind: 'value', metavar: 'NAME', summary: 'group allowed to use the socket (mode 0660)' },
   foreground: { kind: 'flag', summary: 'log requests (info level) to stderr; default: warnings only ($NETPLUMB_LOG overrides)' },
+  'gc-interval': { kind: 'value', metavar: 'SECONDS', summary: 'run gc every SECONDS and log what it removed (default 0: never)' },
+  'gc-grace': { kind: 'value', metavar: 'SECONDS', summary: 'grace period of those runs, as gc --grace (default 60)' },
   help: output.help,
   ...connection,
 } as const satisfies OptionTable;
@@ -102,7 +105,7 @@ export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   detach: 'undo attach: remove the interface and its OVS port (routes through it go with it)',
   list: 'list netplumb attachments (all, or one container\'s)',
   show: 'show one attachment in detail',
-  gc: 'remove what dead containers left behind (veths, OVS ports)',
+  gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
   serve: 'run the daemon that serves the API on a unix socket',
   help: 'show help for a subcommand',
   version: 'print the version',

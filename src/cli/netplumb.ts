@@ -3,6 +3,8 @@ import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { cliLogger, printJson, reportError } from './output.js';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
+import type { GcEntry, GcResult } from '../plumb/gc.js';
+import type { KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../daemon/engine.js';
 
 const VERSION = '0.1.0';
@@ -19,14 +21,31 @@ function table(rows: Attachment[]): string {
   const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
-    const state = a.orphaned ? 'orphaned (guest gone)' : a.ovsError ? `error: ${a.ovsError}` : a.hostLinkUp ? 'up' : 'down';
+    const state = a.orphaned ? 'orphaned (guest gone)' : a.attachingSince !== undefined ? `attaching since ${a.attachingSince}` : a.ovsError ? `error: ${a.ovsError}` : a.hostLinkUp ? 'up' : 'down';
     return [r.guestName ?? r.guestId.slice(0, 12), r.ifname, r.mode, r.host, r.vlan !== undefined ? String(r.vlan) : r.trunks?.join(',') ?? '-', r.addresses.join(',') || r.dhcp || '-', r.hostIfname, a.ofport !== undefined ? String(a.ofport) : '-', state];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   return [head, ...body].map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
-async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>): Promise<void> {
+function describeGcEntry(e: GcEntry): string {
+  const who = e.record ? `${e.record.guestName ?? e.record.guestId.slice(0, 12)} ${e.record.ifname}` : `attachment ${e.attachment}`;
+  const objects = [...e.ports.map((p) => `OVS port ${p}`), ...(e.link !== undefined ? [`veth ${e.link}`] : [])];
+  return `  ${who} (${objects.join(', ')}): ${e.reason}: ${e.detail}`;
+}
+
+function describeGc(r: GcResult): string {
+  const lines: string[] = [];
+  if (r.removed.length === 0) lines.push('nothing to collect');
+  else lines.push(`${r.dryRun ? 'would remove' : 'removed'} ${r.removed.length}:`, ...r.removed.map(describeGcEntry));
+  const waiting = r.kept.filter((e) => e.reason !== 'in-use');
+  const inUse = r.kept.length - waiting.length;
+  if (waiting.length > 0) lines.push(`left alone (under way or within the ${r.graceSeconds} s grace period) ${waiting.length}:`, ...waiting.map(describeGcEntry));
+  lines.push(`in use: ${inUse}`);
+  return lines.join('\n');
+}
+
+async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>, hooks: KillHooks): Promise<void> {
   // Loaded only now, and with require(): in this CommonJS build `await import()` would go
   // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
   if (cmd.command === 'serve') {
@@ -46,6 +65,7 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
       ...(logger ? { logger } : {}),
       ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
       ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
+      ...hooks,
     },
   });
   logger?.debug({ via: engine.via }, 'engine');
@@ -75,9 +95,9 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
         return;
       }
       case 'gc': {
-        const r = await engine.gc({ dryRun: cmd.dryRun });
+        const r = await engine.gc({ dryRun: cmd.dryRun, ...(cmd.graceSeconds !== undefined ? { graceSeconds: cmd.graceSeconds } : {}) });
         if (cmd.json) printJson({ ok: true, ...r });
-        else process.stdout.write(r.removed.length === 0 ? 'nothing to collect\n' : `${cmd.dryRun ? 'would remove' : 'removed'}: ${r.removed.map((a) => `${a.hostIfname} (${a.guestName ?? a.guestId} ${a.ifname})`).join(', ')}\n`);
+        else process.stdout.write(`${describeGc(r)}\n`);
         return;
       }
     }
@@ -105,7 +125,15 @@ export function main(argv: string[]): void {
     process.stdout.write(`netplumb ${VERSION}\n`);
     return;
   }
-  run(cmd).then(
+  let hooks: KillHooks;
+  try {
+    // A test hook (kill-hook.ts), read once here; nothing is loaded unless it is set.
+    hooks = process.env.NETPLUMB_TEST_KILL_AT ? (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv() : {};
+  } catch (e) {
+    process.exitCode = reportError('netplumb', e, json);
+    return;
+  }
+  run(cmd, hooks).then(
     () => undefined,
     (e: unknown) => {
       process.exitCode = reportError('netplumb', e, json);

@@ -11,7 +11,7 @@ import { createConnection, type Socket } from 'node:net';
 import { JsonRpcError, parseObject, request as rpcRequest, type RpcParams } from 'jsonrpc-lite';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../plumb/plumber.js';
-import type { AttachmentRecord } from '../plumb/record.js';
+import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import type { Engine, ListFilter } from './engine.js';
 import type { Guest } from './params.js';
@@ -170,8 +170,8 @@ export class DaemonClient implements Engine {
     return (await this.call('list', filter.guest === undefined ? {} : { guest: ownGuest(filter.guest) } as RpcParams)) as Attachment[];
   }
 
-  async gc(opts: { dryRun?: boolean } = {}): Promise<{ removed: AttachmentRecord[] }> {
-    return (await this.call('gc', { dryRun: opts.dryRun === true })) as { removed: AttachmentRecord[] };
+  async gc(opts: GcOptions = {}): Promise<GcResult> {
+    return (await this.call('gc', { dryRun: opts.dryRun === true, ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}) })) as GcResult;
   }
 
   async ping(timeoutMs?: number): Promise<void> {

@@ -5,7 +5,7 @@
  * request has one code path behind both.
  */
 import type { Attachment, AttachResult, DetachRequest, DetachResult, Plumber } from '../plumb/plumber.js';
-import type { AttachmentRecord } from '../plumb/record.js';
+import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import type { ListFilter } from './params.js';
 
@@ -18,7 +18,8 @@ export interface Engine {
   detach(req: DetachRequest): Promise<DetachResult>;
   /** Every attachment, or one guest's (matched as detach matches it). */
   list(filter?: ListFilter): Promise<Attachment[]>;
-  gc(opts?: { dryRun?: boolean }): Promise<{ removed: AttachmentRecord[] }>;
+  /** Remove what netplumb owns and nobody uses; each attachment removed or kept, with why. */
+  gc(opts?: GcOptions): Promise<GcResult>;
   close(): Promise<void>;
 }
 
@@ -42,7 +43,7 @@ export class DirectEngine implements Engine {
     return guest === undefined ? rows : rows.filter((a) => this.plumber.matches(a.record, guest));
   }
 
-  gc(opts: { dryRun?: boolean } = {}): Promise<{ removed: AttachmentRecord[] }> {
+  gc(opts: GcOptions = {}): Promise<GcResult> {
     return this.plumber.gc(opts);
   }
 

@@ -7,6 +7,7 @@
 import { invalidArgument } from '../errors.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import type { DetachRequest } from '../plumb/plumber.js';
+import type { GcOptions } from '../plumb/gc.js';
 
 type Json = Record<string, unknown>;
 /** Every guest form the engine resolves: a word (`con1`, `netns:blue`, `pid:42`, a path) or an object. */
@@ -124,10 +125,12 @@ export function listParams(v: unknown): ListFilter {
   return o.guest === undefined ? {} : { guest: guestParam('guest', o.guest) };
 }
 
-export function gcParams(v: unknown): { dryRun: boolean } {
+export function gcParams(v: unknown): GcOptions & { dryRun: boolean } {
   if (v === undefined) return { dryRun: false };
-  const o = object('params', v, ['dryRun']);
-  return { dryRun: o.dryRun === undefined ? false : bool('dryRun', o.dryRun) };
+  const o = object('params', v, ['dryRun', 'graceSeconds']);
+  const grace = optional(o, 'graceSeconds', num);
+  if (grace !== undefined && grace < 0) throw invalidArgument('graceSeconds', 'expected a number of seconds ≥ 0');
+  return { dryRun: o.dryRun === undefined ? false : bool('dryRun', o.dryRun), ...(grace !== undefined ? { graceSeconds: grace } : {}) };
 }
 
 export function noParams(v: unknown): void {

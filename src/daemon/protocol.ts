@@ -17,7 +17,7 @@
  *   attach  AttachSpec                         → AttachResult
  *   detach  { guest, ifname? }                 → DetachResult
  *   list    { guest? } or none                 → Attachment[]
- *   gc      { dryRun? } or none                → { removed: AttachmentRecord[] }
+ *   gc      { dryRun?, graceSeconds? } or none → GcResult { dryRun, graceSeconds, removed[], kept[] }
  *   ping    none                               → "pong"
  *   version none                               → DaemonIdentity { name, version, protocol, pid,
  *                                                 ovsdb, dockerSocket }

@@ -11,6 +11,9 @@ export interface ServeCommand {
   socketPath?: string;
   group?: string;
   foreground?: true;
+  /** `--gc-interval`, `--gc-grace` */
+  gcIntervalSeconds?: number;
+  gcGraceSeconds?: number;
   connection: { ovsDb?: string; dockerSocketPath?: string };
 }
 
@@ -27,6 +30,8 @@ export async function runServe(cmd: ServeCommand): Promise<void> {
   const daemon = await startDaemon({
     ...(cmd.socketPath !== undefined ? { socketPath: cmd.socketPath } : {}),
     ...(cmd.group !== undefined ? { group: cmd.group } : {}),
+    ...(cmd.gcIntervalSeconds !== undefined ? { gcIntervalSeconds: cmd.gcIntervalSeconds } : {}),
+    ...(cmd.gcGraceSeconds !== undefined ? { gcGraceSeconds: cmd.gcGraceSeconds } : {}),
     plumberOptions,
     logger,
   });

@@ -30,6 +30,7 @@ import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveRemote } from '../ovsdb/remote.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
 import { DirectEngine, type Engine } from './engine.js';
+import { startPeriodicGc } from './gc-timer.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from './params.js';
 import {
   DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SOCKET_PATH, type DaemonIdentity, LineSplitter, MAX_DEPTH, METHODS, NETPLUMB_VERSION, PROTOCOL_VERSION,
@@ -57,6 +58,10 @@ export interface DaemonOptions {
   logger?: Logger;
   /** The engine to serve (tests); default: a Plumber opened with `plumberOptions`. */
   engine?: Engine;
+  /** Run gc every this many seconds (0 or absent: never), logging what it removed. */
+  gcIntervalSeconds?: number;
+  /** Grace period of those runs (default: gc's, 60 s). */
+  gcGraceSeconds?: number;
 }
 
 export interface Daemon {
@@ -155,7 +160,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         return engine.list(listParams(params));
       case 'gc': {
         const o = gcParams(params);
-        log?.info({ peer, method, dryRun: o.dryRun }, 'request');
+        log?.info({ peer, method, dryRun: o.dryRun, graceSeconds: o.graceSeconds }, 'request');
         return engine.gc(o);
       }
       case 'ping':
@@ -314,7 +319,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     throw e;
   }
   server.on('error', (e) => log?.error({ err: e }, 'server error'));
-  log?.info({ socket: socketPath, group: group.name, allowUids: opts.allowUids }, 'serving');
+  log?.info({ socket: socketPath, group: group.name, allowUids: opts.allowUids, gcIntervalSeconds: opts.gcIntervalSeconds }, 'serving');
+  const periodicGc = opts.gcIntervalSeconds
+    ? startPeriodicGc(engine, { intervalSeconds: opts.gcIntervalSeconds, ...(opts.gcGraceSeconds !== undefined ? { graceSeconds: opts.gcGraceSeconds } : {}), ...(log ? { log } : {}) })
+    : undefined;
 
   let closed: Promise<void> | undefined;
   return {
@@ -327,6 +335,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         draining = true;
         log?.info({ inFlight }, 'shutting down: finishing requests in flight');
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await periodicGc?.stop();
         if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
         for (const s of connections) s.end();
         const cutOff = setTimeout(() => {

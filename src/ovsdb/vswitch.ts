@@ -259,10 +259,18 @@ export class Vswitch {
       }
     }
     if (targets.length === 0) return { deleted: [] };
-    // Removing a port from its bridge garbage-collects the Port and its Interfaces.
-    const ops = targets.map((p) => mutate('Bridge', [includes('ports', set([uuid(p.uuid)]))], [['ports', 'delete', set([uuid(p.uuid)])]]));
-    await this.run(ops, opts);
+    await this.run(unplugPorts(targets.map((p) => p.uuid)), opts);
     return { deleted: targets.map((p) => p.name) };
+  }
+
+  /**
+   * Equivalent to: ovs-vsctl --if-exists del-port PORT … for these exact Port rows (one
+   * transaction): a row already gone is skipped, and a port recreated since under the same
+   * name (a new row) is left alone. For callers that decided on a snapshot (gc).
+   */
+  async delPortRows(uuids: readonly string[], opts: WaitOption = {}): Promise<void> {
+    if (uuids.length === 0) return;
+    await this.run(unplugPorts(uuids), opts);
   }
 
   /** Equivalent to: ovs-vsctl set Port PORT tag=N (null: ovs-vsctl clear Port PORT tag) */
@@ -367,4 +375,9 @@ export class Vswitch {
       return what === 'port' ? this.portExists(m[1]!) : new NetplumbError(ErrorCode.ALREADY_EXISTS, `${what} "${m[1]}" already exists in ${this.remote}`, { name: m[1] });
     };
   }
+}
+
+/** Remove ports from whichever bridge holds them: that garbage-collects the Port and its Interfaces. */
+function unplugPorts(uuids: readonly string[]): Operation[] {
+  return uuids.map((u) => mutate('Bridge', [includes('ports', set([uuid(u)]))], [['ports', 'delete', set([uuid(u)])]]));
 }

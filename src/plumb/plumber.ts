@@ -27,8 +27,9 @@ import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import { Batcher, type Settled } from './batcher.js';
 import { OvsPortQueue } from './ovs-ports.js';
+import { DEFAULT_GC_GRACE_SECONDS, InFlight, collectGarbage, unfinishedVerdict, type GcOptions, type GcResult } from './gc.js';
 import {
-  ALIAS_PREFIX, aliasFor, attachmentId, decodeRecord, defaultHostIfname, externalIdsFor, sameSettings,
+  ALIAS_PREFIX, aliasFor, attachmentId, decodeAlias, decodeRecord, defaultHostIfname, externalIdsFor, sameSettings,
   type AttachmentRecord,
 } from './record.js';
 import type { AttachSpec } from './spec.js';
@@ -56,6 +57,14 @@ export interface PlumberOptions {
   ovsdbConnection?: Omit<ConnectionOptions, 'remote' | 'logger'>;
   /** Test hook: called after each completed step of an attach. */
   stepHook?: StepHook;
+  /** Test hook: called after each completed step of removing an attachment (detach, or a replace). */
+  detachStepHook?: StepHook;
+  /**
+   * Grace period (s) of an attach that has not finished (default 60): younger, it may still
+   * be under way in another process, so gc keeps it and a re-run of the attach is refused
+   * with CONFLICT; older, gc removes it and a re-run replaces it.
+   */
+  graceSeconds?: number;
 }
 
 export interface AttachResult {
@@ -84,6 +93,8 @@ export interface Attachment {
   ovsError?: string;
   /** The attachment's interface is gone (container died): `netplumb detach` or `gc` cleans it. */
   orphaned: boolean;
+  /** Its attach has not finished (ISO 8601 time it began): under way, or killed (`gc` cleans it). */
+  attachingSince?: string;
 }
 
 const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
@@ -101,6 +112,8 @@ export class Plumber {
   readonly #ports: OvsPortQueue;
   /** Concurrent detaches share one bulk kernel delete. */
   readonly #linkDels: Batcher<string, void>;
+  /** Attachments this Plumber is attaching right now: gc never touches them. */
+  readonly #attaching = new InFlight();
 
   private constructor(private readonly opts: PlumberOptions, hostNs: Netns | undefined) {
     this.#hostNs = hostNs;
@@ -206,14 +219,18 @@ export class Plumber {
       if (await linkExists(guestRtnl, ifname)) {
         throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
       }
-      const result = await Rollback.run(async (rb) => {
+      const result = await this.#attaching.track(id, () => Rollback.run(async (rb) => {
         const applied = await this.apply(record, target, guest, sockets, guestRtnl, plan, rb, spec.metadata);
         if (dhcp) {
           // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
           await rb.step('dhcp', () => runDhcp(dhcp, guest.netns, ifname, id, guest.containerName), () => ({ what: `DHCP client for ${ifname}`, run: async () => stopDhcp(id) }));
         }
+        if (!GUEST_SIDE_MODES.has(record.mode)) {
+          // Whole: the host veth's record loses its `since` stamp. Equivalent to: ip link set HOSTIF alias RECORD
+          await rb.step('complete', () => this.#host.link.set(record.hostIfname, { alias: aliasFor(record) }));
+        }
         return applied;
-      }, log, this.opts.stepHook);
+      }, log, this.opts.stepHook));
       await announce(sockets.packetFd, guestRtnl, ifname, plan.addresses, log);
       if (spec.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, spec.waitUpMs);
       log?.info({ attachment: id, host: target.name, mode: target.mode }, 'attached');
@@ -260,7 +277,8 @@ export class Plumber {
     if (r.mode !== 'ovs' && r.mode !== 'bridge') throw new NetplumbError(ErrorCode.UNSUPPORTED, `attach mode "${r.mode}" is not supported yet`, { field: 'mode' });
 
     // Equivalent to: ip link add HOSTIF mtu M type veth peer name IF netns G address MAC mtu M
-    await rb.step('veth', () => this.#host.link.add({ name: r.hostIfname, kind: 'veth', mtu: r.mtu, alias: aliasFor(r), peer }), () => ({
+    // (the alias is stamped "attaching since now" until the attach's last step: see aliasFor)
+    await rb.step('veth', () => this.#host.link.add({ name: r.hostIfname, kind: 'veth', mtu: r.mtu, alias: aliasFor(r, Date.now()), peer }), () => ({
       what: `veth "${r.hostIfname}" in the host namespace`,
       run: () => ignoreMissing(this.#host.link.del(r.hostIfname)),
     }));
@@ -343,6 +361,8 @@ export class Plumber {
     if (rec === undefined || !hostLink.alias?.startsWith(ALIAS_PREFIX)) {
       throw new NetplumbError(ErrorCode.CONFLICT, `interface "${hostLink.name}" exists and was not made by netplumb; choose another name`, { field: r.mode === 'ovs' || r.mode === 'bridge' ? 'hostIfname' : 'ifname' });
     }
+    const since = decodeAlias(hostLink.alias)?.attachingSince;
+    if (since !== undefined) return this.replaceUnfinished({ ...r, ...rec }, since, guestRtnl);
     if (r.mode === 'ovs') {
       const vs = await this.vswitch();
       const ports = await vs.findPortsByExternalIds({ 'netplumb.attachment': r.id });
@@ -350,6 +370,20 @@ export class Plumber {
       if (full !== undefined) return full;
     }
     return rec.mode === r.mode ? { ...r, ...rec } : rec;
+  }
+
+  /**
+   * An earlier attach of this interface that did not finish: still under way (here, or
+   * within the grace period) → CONFLICT; crashed → removed, so this attach starts afresh.
+   */
+  private async replaceUnfinished(r: AttachmentRecord, since: number, guestRtnl: Rtnl): Promise<undefined> {
+    const busy = unfinishedVerdict(r.id, since, { now: Date.now(), graceMs: (this.opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS) * 1000, inFlight: this.#attaching });
+    if (busy) {
+      throw new NetplumbError(ErrorCode.CONFLICT, `an earlier attach of ${r.ifname} to that guest has not finished (${busy.detail}); retry once it is done or, if it was killed, run "netplumb gc --grace 0" first`, { field: 'ifname' });
+    }
+    this.#log?.info({ attachment: r.id, since: new Date(since).toISOString() }, 'replacing an attach that did not finish');
+    await this.removeAttachment(r, guestRtnl);
+    return undefined;
   }
 
   /** Detach one interface of a guest, or all of them. Succeeds when there is nothing to do. */
@@ -427,7 +461,9 @@ export class Plumber {
     const ovsPorts = records.filter((r) => r.mode === 'ovs').map((r) => r.hostIfname);
     const links = records.filter((r) => r.mode === 'ovs' || r.mode === 'bridge').map((r) => r.hostIfname);
     // Equivalent to: ovs-vsctl --if-exists del-port P… (one transaction) ; ip link del group G (one bulk delete)
-    const outcomes = await Promise.allSettled([...ovsPorts.map((n) => this.#ports.del(n)), ...links.map((n) => this.#linkDels.submit(n))]);
+    let index = 0;
+    const done = (step: string) => async () => this.opts.detachStepHook?.(step, index++);
+    const outcomes = await Promise.allSettled([...ovsPorts.map((n) => this.#ports.del(n).then(done(`ovs port ${n}`))), ...links.map((n) => this.#linkDels.submit(n).then(done(`host link ${n}`)))]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -438,15 +474,13 @@ export class Plumber {
     return nsId !== undefined ? r.guestId === nsId : matchesGuest(r, guest);
   }
 
-  /**
-   * Remove what netplumb owns and nobody uses: attachments whose guest is gone (OVS port
-   * left without its veth) or whose OVS interface is in error. Never touches ports or
-   * links without netplumb's record.
-   */
-  async gc(opts: { dryRun?: boolean } = {}): Promise<{ removed: AttachmentRecord[] }> {
-    const dead = (await this.list()).filter((a) => a.orphaned || a.ovsError !== undefined).map((a) => a.record);
-    if (!opts.dryRun && dead.length > 0) await this.removeMany(dead);
-    return { removed: dead };
+  /** Remove what netplumb owns and nobody uses (see gc.ts for the rules); dryRun: only say what and why. */
+  gc(opts: GcOptions = {}): Promise<GcResult> {
+    const graceSeconds = opts.graceSeconds ?? this.opts.graceSeconds;
+    return collectGarbage(
+      { host: this.#host, vswitch: () => this.vswitch(), inFlight: this.#attaching, ...(this.#log ? { log: this.#log } : {}) },
+      { ...opts, ...(graceSeconds !== undefined ? { graceSeconds } : {}) },
+    );
   }
 
   /**
@@ -478,8 +512,8 @@ export class Plumber {
     const links = (await this.#host.link.list()).filter((l) => l.alias?.startsWith(ALIAS_PREFIX));
     const byHostIf = new Map<string, Attachment>();
     for (const l of links) {
-      const record = decodeRecord(l.alias);
-      if (record) byHostIf.set(record.hostIfname, { record, hostLinkPresent: true, hostLinkUp: l.flags.up, orphaned: false });
+      const d = decodeAlias(l.alias);
+      if (d) byHostIf.set(d.record.hostIfname, { record: d.record, hostLinkPresent: true, hostLinkUp: l.flags.up, orphaned: false, ...(d.attachingSince !== undefined ? { attachingSince: new Date(d.attachingSince).toISOString() } : {}) });
     }
     let ports: PortRow[] = [];
     if (this.#vswitch !== undefined || links.some((l) => decodeRecord(l.alias)?.mode === 'ovs') || (await ovsReachable(this))) {
@@ -494,6 +528,7 @@ export class Plumber {
           record,
           hostLinkPresent: have !== undefined,
           hostLinkUp: have?.hostLinkUp ?? false,
+          ...(have?.attachingSince !== undefined ? { attachingSince: have.attachingSince } : {}),
           ...(iface?.ofport !== undefined ? { ofport: iface.ofport } : {}),
           ...(iface?.error ? { ovsError: iface.error } : {}),
           orphaned: have === undefined,

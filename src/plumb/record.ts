@@ -72,27 +72,61 @@ export function encodeRecord(r: AttachmentRecord): string {
 }
 
 export function decodeRecord(text: string | undefined): AttachmentRecord | undefined {
+  return decodeAlias(text)?.record;
+}
+
+/** A record read back from a link alias or external_ids, and whether its attach was still under way. */
+export interface DecodedRecord {
+  record: AttachmentRecord;
+  /** Set while the attach that wrote it had not finished: when it began (ms since the epoch). */
+  attachingSince?: number;
+}
+
+/** Decode a record; the `since` stamp of an unfinished attach is returned apart, not as part of the record. */
+export function decodeAlias(text: string | undefined): DecodedRecord | undefined {
   if (text === undefined) return undefined;
   const body = text.startsWith(ALIAS_PREFIX) ? text.slice(ALIAS_PREFIX.length) : text;
+  let v: Partial<AttachmentRecord> & { since?: unknown };
   try {
-    const v = JSON.parse(body) as Partial<AttachmentRecord>;
-    if (typeof v.id !== 'string' || typeof v.guestId !== 'string' || typeof v.ifname !== 'string' || typeof v.hostIfname !== 'string') return undefined;
-    return v as AttachmentRecord;
+    v = JSON.parse(body) as Partial<AttachmentRecord> & { since?: unknown };
   } catch {
     return undefined;
   }
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (typeof v.id !== 'string' || typeof v.guestId !== 'string' || typeof v.ifname !== 'string' || typeof v.hostIfname !== 'string') return undefined;
+  const { since, ...record } = v;
+  return typeof since === 'number' && Number.isFinite(since) ? { record: record as AttachmentRecord, attachingSince: since * 1000 } : { record: record as AttachmentRecord };
 }
 
-/** The kernel alias (≤ 255 bytes): enough to find and clean up, and a digest of the settings. */
-export function aliasFor(r: AttachmentRecord): string {
-  return `${ALIAS_PREFIX}${JSON.stringify({ id: r.id, guestId: r.guestId, ifname: r.ifname, hostIfname: r.hostIfname, mode: r.mode, host: r.host, digest: settingsDigest(r) })}`.slice(0, 255);
+/**
+ * The kernel alias (≤ 255 bytes): enough to find and clean up, and a digest of the settings.
+ * `attachingSince` (ms) marks an attach under way: the host veth is created with it and the
+ * attach's last step rewrites the alias without it, so an alias that still carries it after
+ * a crash tells `gc` (and a re-run) that the attachment is half-done, and since when.
+ * Stored in whole seconds: the longest alias (64-hex container id, 15-byte names) stays
+ * within the kernel's 255 bytes. Records written before the stamp existed read as finished.
+ */
+export function aliasFor(r: AttachmentRecord, attachingSince?: number): string {
+  const since = attachingSince === undefined ? {} : { since: Math.floor(attachingSince / 1000) };
+  return `${ALIAS_PREFIX}${JSON.stringify({ id: r.id, guestId: r.guestId, ifname: r.ifname, hostIfname: r.hostIfname, mode: r.mode, host: r.host, digest: settingsDigest(r), ...since })}`.slice(0, 255);
+}
+
+/** OVS Port external_id: when the attach that wrote the port began (ISO 8601); absent on older ports. */
+export const CREATED_KEY = 'netplumb.created';
+
+/** The creation time of an OVS port we wrote (ms since the epoch), if it carries one. */
+export function portCreated(externalIds: Readonly<Record<string, string>>): number | undefined {
+  const text = externalIds[CREATED_KEY];
+  const t = text === undefined ? NaN : Date.parse(text);
+  return Number.isFinite(t) ? t : undefined;
 }
 
 /** OVS external_ids for the Port and Interface rows: ours plus pipework's keys (PR #212). */
-export function externalIdsFor(r: AttachmentRecord, metadata: Record<string, string> = {}): { port: Record<string, string>; iface: Record<string, string> } {
+export function externalIdsFor(r: AttachmentRecord, metadata: Record<string, string> = {}, created = Date.now()): { port: Record<string, string>; iface: Record<string, string> } {
   const port: Record<string, string> = {
     ...metadata,
     'netplumb.owner': OWNER,
+    [CREATED_KEY]: new Date(created).toISOString(),
     'netplumb.attachment': r.id,
     'netplumb.guest': r.guestId,
     'netplumb.ifname': r.ifname,

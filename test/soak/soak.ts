@@ -236,7 +236,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         note(e);
       }
     }
-    await direct.gc();
+    await direct.gc({ graceSeconds: 0 }); // no attach is running any more
   } finally {
     await client?.close();
     await daemon?.close();

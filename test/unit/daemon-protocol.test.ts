@@ -108,6 +108,9 @@ test('params: shapes are checked, unknown keys refused, values left to the engin
   assert.deepEqual(listParams({ guest: 'con1' }), { guest: 'con1' });
   assert.deepEqual(gcParams({ dryRun: true }), { dryRun: true });
   throwsCode(() => gcParams({ dryRun: 'yes' }), 'INVALID_ARGUMENT', 'dryRun');
+  assert.deepEqual(gcParams({ dryRun: false, graceSeconds: 0 }), { dryRun: false, graceSeconds: 0 });
+  throwsCode(() => gcParams({ graceSeconds: -5 }), 'INVALID_ARGUMENT', 'graceSeconds');
+  throwsCode(() => gcParams({ graceSeconds: '60' }), 'INVALID_ARGUMENT', 'graceSeconds');
   noParams(undefined);
   noParams({});
   throwsCode(() => noParams({ a: 1 }), 'INVALID_ARGUMENT', 'params');

@@ -187,6 +187,12 @@ test('detach, list, show, gc, serve', () => {
   assert.deepEqual(parse('show --container web1 --ifname eth2'), { command: 'show', guest: { container: 'web1' }, ifname: 'eth2', json: false, connection: {} });
   assert.deepEqual(parse('gc --dry-run --ovs-db tcp:127.0.0.1:6640'), { command: 'gc', dryRun: true, json: false, connection: { ovsDb: 'tcp:127.0.0.1:6640' } });
   assert.deepEqual(parse('serve --socket /run/netplumb/api.sock --group netplumb'), { command: 'serve', socketPath: '/run/netplumb/api.sock', group: 'netplumb', connection: {} });
+  assert.deepEqual(parse('gc --grace 0 --json'), { command: 'gc', dryRun: false, graceSeconds: 0, json: true, connection: {} });
+  rejects(['gc', '--grace', '-1'], 'grace');
+  rejects(['gc', '--grace', '1.5'], 'grace');
+  assert.deepEqual(parse('serve --gc-interval 300 --gc-grace 120'), { command: 'serve', gcIntervalSeconds: 300, gcGraceSeconds: 120, connection: {} });
+  assert.deepEqual(parse('serve --gc-interval 0'), { command: 'serve', connection: {} });
+  rejects(['serve', '--gc-grace', '10'], 'gc-grace', /needs --gc-interval/);
   rejects(['serve', '--socket', 'relative.sock'], 'socket');
   rejects(['serve', '--group', 'Bad Group'], 'group');
   rejects(['list', '--ovs-db', 'ssl:1.2.3.4:6640'], 'remote');

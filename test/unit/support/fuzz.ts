@@ -9,7 +9,7 @@
  *
  * NETPLUMB_FUZZ_SEED replays a run (fast-check prints the seed of a failure).
  * With NETPLUMB_FUZZ_STATS naming a file, one JSON line per property is appended to it
- * (`FuzzStat`), which `test/fuzz/run.ts` sums up.
+ * (`FuzzStat`), which `long/fuzz.ts` sums up.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';

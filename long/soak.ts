@@ -2,9 +2,10 @@
  * `npm run soak`: the long soak (10,000 cycles by default; NETPLUMB_SOAK_CYCLES,
  * NETPLUMB_SOAK_MINUTES, NETPLUMB_SOAK_SEED). Progress on stderr; the last stdout line is
  * the report as one JSON object. Exit 1 when anything leaked or an error was untyped.
+ * It lives outside test/ so that `node --test dist/test/` never runs it.
  */
-import { runSoak } from './soak.js';
-import { soakVerdict } from './verdict.js';
+import { runSoak } from '../test/soak/soak.js';
+import { soakVerdict } from '../test/soak/verdict.js';
 
 async function main(): Promise<void> {
   const report = await runSoak({

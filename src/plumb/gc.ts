@@ -1,0 +1,243 @@
+/**
+ * gc: remove what netplumb owns and nobody uses, and nothing else.
+ *
+ * What is ours: OVS ports whose external_ids carry `netplumb.owner=netplumb`, and host
+ * links whose alias carries netplumb's record. Ports and links of other tools are never
+ * looked at beyond that mark. The objects of one attachment (its port, its host veth) are
+ * judged together, by attachment id, and removed together, so an attachment is left
+ * whole or not at all:
+ *
+ *  - nothing wrong (port and veth present, interface up or not yet configured) → kept;
+ *  - something wrong, checked in this order:
+ *      the attach never finished (the host veth still carries its `since` stamp) → "unfinished";
+ *      an OVS port but no host veth: the guest's namespace died and took the veth along → "guest-gone";
+ *      the port's interface in error, ofport -1, or no Interface row → "interface-error";
+ *      a host veth of an OVS attachment without its port → "port-gone";
+ *    is removed, unless the attachment is in flight in this process (an attach of this
+ *    Plumber, or of the daemon holding it) or began less than the grace period ago (the
+ *    veth's `since` stamp, the port's `netplumb.created`): another process may still be
+ *    attaching it. A veth lives exactly as long as its guest's namespace (the kernel
+ *    deletes both ends with it), so "guest dead" shows as "guest-gone" on OVS.
+ *
+ * Reads only the kernel (one link dump) and the OVSDB monitor cache; no subprocesses.
+ * Removal is one OVSDB transaction naming the exact Port rows judged (a port recreated
+ * since under the same name is a new row and stays) and one bulk link delete by ifindex.
+ */
+import type { Logger } from 'pino';
+import type { Vswitch } from '../ovsdb/index.js';
+import type { Rtnl } from '../rtnl/index.js';
+import { ALIAS_PREFIX, OWNER, decodeAlias, decodeRecord, portCreated, type AttachmentRecord } from './record.js';
+import { stopDhcp } from './dhcp.js';
+
+/** Default grace period: objects of an attach begun less than this long ago are never collected. */
+export const DEFAULT_GC_GRACE_SECONDS = 60;
+
+export interface GcOptions {
+  /** Report what would be removed; remove nothing. */
+  dryRun?: boolean;
+  /** Grace period in seconds (default 60); 0 collects unfinished attaches at once. */
+  graceSeconds?: number;
+}
+
+/** Why an attachment was removed, or kept. */
+export type GcReason =
+  | 'unfinished' | 'guest-gone' | 'port-gone' | 'interface-error'
+  | 'in-flight' | 'attaching' | 'in-use';
+
+export interface GcEntry {
+  /** Attachment id (`netplumb.attachment`). */
+  attachment: string;
+  /** The recorded attachment, when a record could be read. */
+  record?: AttachmentRecord;
+  /** Its OVS port(s), by name. */
+  ports: string[];
+  /** Its host-side link, when present. */
+  link?: string;
+  reason: GcReason;
+  /** The reason in words (`host veth gone: its container or namespace died`). */
+  detail: string;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  graceSeconds: number;
+  /** Removed (or, with dryRun, to be removed). */
+  removed: GcEntry[];
+  /** Ours and left alone, with why. */
+  kept: GcEntry[];
+}
+
+/** Attachments being attached right now in this process (counted: two attaches of one id may overlap). */
+export class InFlight {
+  readonly #count = new Map<string, number>();
+
+  has(id: string): boolean {
+    return this.#count.has(id);
+  }
+
+  /** Mark `id` in flight while `body` runs. */
+  async track<T>(id: string, body: () => Promise<T>): Promise<T> {
+    this.#count.set(id, (this.#count.get(id) ?? 0) + 1);
+    try {
+      return await body();
+    } finally {
+      const n = (this.#count.get(id) ?? 1) - 1;
+      if (n === 0) this.#count.delete(id);
+      else this.#count.set(id, n);
+    }
+  }
+}
+
+/** A host link carrying our record. */
+export interface LinkView {
+  index: number;
+  name: string;
+  record: AttachmentRecord;
+  /** The attach had not finished: when it began (ms). */
+  attachingSince?: number;
+}
+
+/** An OVS port carrying our owner mark, with its interface's state. */
+export interface PortView {
+  uuid: string;
+  name: string;
+  attachment: string;
+  record?: AttachmentRecord;
+  /** `netplumb.created` (ms); absent on ports written before it existed. */
+  created?: number;
+  /** Interface.ofport: unset until ovs-vswitchd configured it, -1 when that failed. */
+  ofport?: number;
+  error?: string;
+  /** No Interface row of that name at all. */
+  interfaceMissing?: boolean;
+}
+
+export interface Judged {
+  entry: GcEntry;
+  remove: boolean;
+  link?: LinkView;
+  ports: PortView[];
+}
+
+export interface JudgeContext {
+  now: number;
+  graceMs: number;
+  inFlight: { has(id: string): boolean };
+}
+
+/** When an unfinished attach began, or why it must not be touched: shared by gc and a re-run of attach. */
+export function unfinishedVerdict(id: string, began: number | undefined, ctx: JudgeContext): { reason: 'in-flight' | 'attaching'; detail: string } | undefined {
+  if (ctx.inFlight.has(id)) return { reason: 'in-flight', detail: 'being attached by this process right now' };
+  if (began !== undefined && ctx.now - began < ctx.graceMs) {
+    return { reason: 'attaching', detail: `attach began ${Math.max(0, Math.round((ctx.now - began) / 1000))} s ago, within the ${ctx.graceMs / 1000} s grace period` };
+  }
+  return undefined;
+}
+
+/** Pure: decide, for each attachment found, whether to remove it and why. */
+export function judge(links: readonly LinkView[], ports: readonly PortView[], ctx: JudgeContext): Judged[] {
+  const ids = new Set<string>([...links.map((l) => l.record.id), ...ports.map((p) => p.attachment)]);
+  const out: Judged[] = [];
+  for (const id of [...ids].sort()) {
+    const link = links.find((l) => l.record.id === id);
+    const mine = ports.filter((p) => p.attachment === id);
+    const record = link?.record ?? mine.find((p) => p.record !== undefined)?.record;
+    const began = [link?.attachingSince, ...mine.map((p) => p.created)].filter((t): t is number => t !== undefined);
+    const verdict = (remove: boolean, reason: GcReason, detail: string): Judged => ({
+      remove,
+      entry: { attachment: id, ...(record ? { record } : {}), ports: mine.map((p) => p.name), ...(link ? { link: link.name } : {}), reason, detail },
+      ...(link ? { link } : {}),
+      ports: mine,
+    });
+    const problem = diagnose(link, mine);
+    const wait = problem && unfinishedVerdict(id, began.length > 0 ? Math.max(...began) : undefined, ctx);
+    if (problem === undefined) out.push(verdict(false, 'in-use', 'attached'));
+    else if (wait) out.push(verdict(false, wait.reason, `${wait.detail} (${problem.detail})`));
+    else out.push(verdict(true, problem.reason, problem.detail));
+  }
+  return out;
+}
+
+/** What is wrong with an attachment, if anything. */
+function diagnose(link: LinkView | undefined, ports: readonly PortView[]): { reason: GcReason; detail: string } | undefined {
+  if (link?.attachingSince !== undefined) return { reason: 'unfinished', detail: `attach begun ${new Date(link.attachingSince).toISOString()} has not finished` };
+  if (ports.length > 0 && link === undefined) return { reason: 'guest-gone', detail: 'host veth gone: its container or namespace died' };
+  const broken = ports.find((p) => p.interfaceMissing === true || p.error !== undefined || p.ofport === -1);
+  if (broken) return { reason: 'interface-error', detail: `OVS interface "${broken.name}": ${broken.error ?? (broken.interfaceMissing === true ? 'no Interface row' : 'ofport -1')}` };
+  if (link !== undefined && link.record.mode === 'ovs' && ports.length === 0) return { reason: 'port-gone', detail: `no OVS port on ${link.record.host} for host veth "${link.name}"` };
+  return undefined;
+}
+
+export interface GcDeps {
+  /** Netlink in the namespace the host-side links live in. */
+  host: Rtnl;
+  /** OVSDB, connected on demand. */
+  vswitch: () => Promise<Vswitch>;
+  inFlight: InFlight;
+  log?: Logger;
+  /** Clock (ms), for tests. */
+  now?: () => number;
+}
+
+/** Our host links: those whose alias carries a readable netplumb record. Equivalent to: ip -d link show (alias "netplumb {…}") */
+async function ourLinks(host: Rtnl): Promise<LinkView[]> {
+  const views: LinkView[] = [];
+  for (const l of await host.link.list()) {
+    if (!l.alias?.startsWith(ALIAS_PREFIX)) continue;
+    const d = decodeAlias(l.alias);
+    if (d) views.push({ index: l.index, name: l.name, record: d.record, ...(d.attachingSince !== undefined ? { attachingSince: d.attachingSince } : {}) });
+  }
+  return views;
+}
+
+/** Our OVS ports and their interfaces. Equivalent to: ovs-vsctl find Port external_ids:netplumb.owner=netplumb ; ovs-vsctl list Interface NAME */
+async function ourPorts(vs: Vswitch): Promise<PortView[]> {
+  const views: PortView[] = [];
+  for (const p of await vs.findPortsByExternalIds({ 'netplumb.owner': OWNER })) {
+    const iface = await vs.getInterface(p.name);
+    const record = decodeRecord(p.externalIds['netplumb.record']);
+    const created = portCreated(p.externalIds);
+    views.push({
+      uuid: p.uuid, name: p.name, attachment: p.externalIds['netplumb.attachment'] ?? record?.id ?? `port:${p.name}`,
+      ...(record ? { record } : {}), ...(created !== undefined ? { created } : {}),
+      ...(iface?.ofport !== undefined ? { ofport: iface.ofport } : {}),
+      ...(iface?.error !== undefined ? { error: iface.error } : {}),
+      ...(iface === undefined ? { interfaceMissing: true } : {}),
+    });
+  }
+  return views;
+}
+
+/**
+ * Collect: judge every attachment of ours, then (unless dryRun) remove the dead ones.
+ * OVSDB unreachable: only host links are judged, unless one of them is an OVS attachment
+ * (then it cannot be judged, and the connection error is thrown).
+ */
+export async function collectGarbage(deps: GcDeps, opts: GcOptions = {}): Promise<GcResult> {
+  const graceSeconds = opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS;
+  const dryRun = opts.dryRun === true;
+  const links = await ourLinks(deps.host);
+  let ports: PortView[] = [];
+  let vs: Vswitch | undefined;
+  try {
+    vs = await deps.vswitch();
+  } catch (e) {
+    if (links.some((l) => l.record.mode === 'ovs')) throw e;
+  }
+  if (vs) ports = await ourPorts(vs);
+  const judged = judge(links, ports, { now: (deps.now ?? Date.now)(), graceMs: graceSeconds * 1000, inFlight: deps.inFlight });
+  const doomed = judged.filter((j) => j.remove);
+  if (!dryRun && doomed.length > 0) await remove(deps, vs, doomed);
+  for (const j of doomed) deps.log?.info({ attachment: j.entry.attachment, ports: j.entry.ports, link: j.entry.link, reason: j.entry.reason, detail: j.entry.detail, dryRun }, dryRun ? 'gc: would remove' : 'gc: removed');
+  return { dryRun, graceSeconds, removed: doomed.map((j) => j.entry), kept: judged.filter((j) => !j.remove).map((j) => j.entry) };
+}
+
+/** Equivalent to: ovs-vsctl --if-exists del-port P… (one transaction) ; ip link del L… (one bulk delete) */
+async function remove(deps: GcDeps, vs: Vswitch | undefined, doomed: readonly Judged[]): Promise<void> {
+  for (const j of doomed) stopDhcp(j.entry.attachment);
+  const uuids = doomed.flatMap((j) => j.ports.map((p) => p.uuid));
+  const indexes = doomed.flatMap((j) => (j.link ? [j.link.index] : []));
+  // The port first: a veth deleted first would leave a port in error for a moment.
+  if (vs && uuids.length > 0) await vs.delPortRows(uuids);
+  if (indexes.length > 0) await deps.host.link.delMany(indexes, { missingOk: true });
+}

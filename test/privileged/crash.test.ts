@@ -1,0 +1,227 @@
+/**
+ * Crash consistency (faults.md C9): the real `netplumb` command is SIGKILLed right after
+ * each step k of an attach, and of a detach (the NETPLUMB_TEST_KILL_AT test hook), and
+ * the daemon is SIGKILLed in the middle of 50 concurrent attaches. After `gc --grace 0`
+ * every attachment is whole or absent, none is duplicated, nothing of ours is half-done,
+ * and another tool's port and veth are untouched. Checked with ovs-vsctl and ip -json.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
+import { DaemonClient } from '../../src/daemon/client.js';
+import type { AttachSpec } from '../../src/plumb/spec.js';
+import { useSharedOvs, waitForExit } from '../helpers/ovs.js';
+import { TestNetns } from '../helpers/netns.js';
+import { must } from '../helpers/exec.js';
+import { useLeakCheck } from '../helpers/leak.js';
+import { ourLinks, ourPorts, ovsPorts, hostLinks } from '../helpers/ours.js';
+
+const sharedOvs = useSharedOvs();
+useLeakCheck();
+
+const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
+const options = (extra: Partial<PlumberOptions> = {}): PlumberOptions => ({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, ...extra });
+const address = (n: number) => `10.62.${n >> 8}.${(n & 255) + 1}`;
+const spec = (g: TestNetns, n = 0): AttachSpec => ({ host: 'ovs0', guest: { netns: g.name }, ip: { kind: 'static', address: `${address(n)}/16`, gateway: '10.62.255.254' }, vlan: 62 });
+const attachArgs = (g: TestNetns) => ['attach', '--bridge', 'ovs0', '--container', `netns:${g.name}`, '--ip', `${address(0)}/16`, '--gateway', '10.62.255.254', '--vlan', '62'];
+
+/** `ip netns exec OVSNS netplumb ARGS --no-daemon` with extra env: its exit code or the signal that ended it. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn('ip', ['netns', 'exec', sharedOvs().netns, process.execPath, NETPLUMB, ...args, '--no-daemon'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NETPLUMB_SOCKET: '/nonexistent/netplumb.sock', NETPLUMB_LOG: '', OVS_DB: sharedOvs().remote, ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+}
+
+/** Another tool's port (in error) and veth (with an alias): must survive everything. */
+async function addForeign(): Promise<string> {
+  const ovs = sharedOvs();
+  await ovs.vsctl(['add-port', 'ovs0', 'frgn0', '--', 'set', 'Port', 'frgn0', 'external_ids:owner=other-tool']);
+  await must(['ip', '-n', ovs.netns, 'link', 'add', 'frgnv0', 'type', 'veth', 'peer', 'name', 'frgnv1']);
+  await must(['ip', '-n', ovs.netns, 'link', 'set', 'frgnv0', 'alias', 'other-tool']);
+  return foreign();
+}
+
+async function foreign(): Promise<string> {
+  const ports = (await ovsPorts(sharedOvs())).filter((p) => p.externalIds['netplumb.owner'] === undefined).map((p) => [p.name, p.externalIds]);
+  const links = (await hostLinks(sharedOvs())).filter((l) => l.ifname.startsWith('frgn')).map((l) => [l.ifname, l.ifalias]);
+  return JSON.stringify({ ports, links });
+}
+
+async function removeForeign(): Promise<void> {
+  await sharedOvs().vsctl(['--if-exists', 'del-port', 'frgn0']);
+  await must(['ip', '-n', sharedOvs().netns, 'link', 'del', 'frgnv0']).catch(() => undefined);
+}
+
+/**
+ * The oracle's verdict on one guest's attachment: 'whole' (host veth with a finished
+ * record, one healthy OVS port of ours, eth1 up with its address and default route),
+ * 'absent' (none of it), or a description of what is half there.
+ */
+async function verdict(g: TestNetns, n: number, ports: Awaited<ReturnType<typeof ourPorts>>, links: Awaited<ReturnType<typeof ourLinks>>): Promise<string> {
+  // One `ip addr` gives the link, its flags and its addresses.
+  const eth1 = (await g.ip<{ ifname: string; flags: string[]; addr_info?: { local: string }[] }>('addr', 'show')).find((l) => l.ifname === 'eth1');
+  const st = statSync(g.path);
+  const guestId = `netns:${st.dev}:${st.ino}`;
+  const mine = ports.filter((p) => p.externalIds['netplumb.guest'] === guestId);
+  const link = links.filter((l) => l.ifalias?.includes(`"guestId":"${guestId}"`));
+  if (eth1 === undefined && mine.length === 0 && link.length === 0) return 'absent';
+  const addrs = eth1?.addr_info?.map((a) => a.local) ?? [];
+  const routes = (await g.ip<{ dst: string; gateway?: string }>('route', 'show', 'default')).map((r) => r.gateway);
+  const whole = eth1 !== undefined && eth1.flags.includes('UP') && addrs.includes(address(n)) && routes.includes('10.62.255.254')
+    && mine.length === 1 && (mine[0]?.ofport ?? 0) > 0 && mine[0]?.error === ''
+    && link.length === 1 && !link[0]?.ifalias?.includes('"since"');
+  return whole ? 'whole' : `half: eth1 ${eth1 ? 'present' : 'absent'}, addrs ${addrs.join(',')}, routes ${routes.join(',')}, ports ${JSON.stringify(mine)}, links ${JSON.stringify(link)}`;
+}
+
+/** Every attachment of ours is whole (a healthy port per host veth and back) and every guest whole or absent. */
+async function assertConsistent(guests: TestNetns[], foreignBefore: string): Promise<string[]> {
+  const ports = await ourPorts(sharedOvs());
+  const links = await ourLinks(sharedOvs());
+  assert.deepEqual(ports.map((p) => p.name).sort(), links.map((l) => l.ifname).sort(), 'each port of ours has its host veth and each veth its port');
+  assert.equal(new Set(ports.map((p) => p.externalIds['netplumb.attachment'])).size, ports.length, 'no attachment has two ports');
+  const verdicts = await Promise.all(guests.map((g, n) => verdict(g, n, ports, links)));
+  for (const [n, v] of verdicts.entries()) assert.ok(v === 'whole' || v === 'absent', `guest ${n}: ${v}`);
+  assert.equal(await foreign(), foreignBefore, 'another tool\'s port and veth untouched');
+  return verdicts;
+}
+
+/** The steps an attach and a detach of this spec go through, learned from one run. */
+async function learnSteps(g: TestNetns): Promise<{ attach: string[]; detach: string[] }> {
+  const attach: string[] = [];
+  const detach: string[] = [];
+  const p = Plumber.open(options({ stepHook: (s) => void attach.push(s), detachStepHook: (s) => void detach.push(s) }));
+  try {
+    await p.attach(spec(g));
+    await p.detach({ guest: { netns: g.name } });
+  } finally {
+    await p.close();
+  }
+  return { attach, detach };
+}
+
+test('C9: netplumb attach / detach SIGKILLed after each step k, then gc --grace 0: whole or absent, never half', async () => {
+  const g = await TestNetns.create('k');
+  // gc, re-runs and clean-ups in this process: a fresh engine, with nothing in flight.
+  const p = Plumber.open(options());
+  try {
+    const foreignBefore = await addForeign();
+    const steps = await learnSteps(g);
+    assert.ok(steps.attach.length >= 5 && steps.attach.at(-1) === 'complete', `attach steps: ${steps.attach.join(', ')}`);
+    assert.equal(steps.detach.length, 2, `detach steps: ${steps.detach.join(', ')}`);
+    for (let k = 0; k < steps.attach.length; k++) {
+      const killed = await cli(attachArgs(g), { NETPLUMB_TEST_KILL_AT: `attach:${k}` });
+      assert.equal(killed.signal, 'SIGKILL', `attach killed after step ${k} (${steps.attach[k]}): ${killed.stderr}`);
+      await p.gc({ graceSeconds: 0 });
+      const [v] = await assertConsistent([g], foreignBefore);
+      // Only the last step makes it whole: until then the host veth carries its "since" stamp.
+      assert.equal(v, k === steps.attach.length - 1 ? 'whole' : 'absent', `after a kill at attach step ${k} (${steps.attach[k]})`);
+      // A re-run completes it (or finds it done), without duplicating anything.
+      await p.attach(spec(g));
+      assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
+      if (k < steps.detach.length) {
+        // Now kill a detach of it after step k.
+        const dead = await cli(['detach', '--container', `netns:${g.name}`], { NETPLUMB_TEST_KILL_AT: `detach:${k}` });
+        assert.equal(dead.signal, 'SIGKILL', `detach killed after step ${k} (${steps.detach[k]}): ${dead.stderr}`);
+        await p.gc({ graceSeconds: 0 });
+      } else {
+        await p.detach({ guest: { netns: g.name } });
+      }
+      assert.deepEqual(await assertConsistent([g], foreignBefore), ['absent'], `after a kill at detach step ${k}`);
+    }
+  } finally {
+    await p.close();
+    await removeForeign();
+    await g.destroy();
+  }
+});
+
+test('C9: a re-run after a killed attach replaces it once the grace period is over, and is refused within it', async () => {
+  const g = await TestNetns.create('r');
+  try {
+    const foreignBefore = await foreign();
+    const killed = await cli(attachArgs(g), { NETPLUMB_TEST_KILL_AT: 'attach:2' });
+    assert.equal(killed.signal, 'SIGKILL');
+    const refused = await cli(attachArgs(g));
+    assert.equal(refused.code, 9, refused.stderr); // CONFLICT
+    assert.match(refused.stderr, /within the 60 s grace period.*netplumb gc --grace 0/);
+    const p = Plumber.open(options({ graceSeconds: 0 }));
+    try {
+      assert.equal((await p.attach(spec(g))).changed, true);
+      assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
+      await p.detach({ guest: { netns: g.name } });
+    } finally {
+      await p.close();
+    }
+  } finally {
+    await g.destroy();
+  }
+});
+
+interface Served {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** `ip netns exec OVSNS netplumb serve --socket SOCK --ovs-db R`, once its socket is there. */
+async function serve(sock: string): Promise<Served> {
+  const child = spawn('ip', ['netns', 'exec', sharedOvs().netns, process.execPath, NETPLUMB, 'serve', '--socket', sock, '--ovs-db', sharedOvs().remote], { stdio: 'ignore', env: { ...process.env, NETPLUMB_LOG: '' } });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const since = lstatSync(sock, { throwIfNoEntry: false })?.ctimeMs;
+  for (let i = 0; i < 400 && child.exitCode === null; i++) {
+    const st = lstatSync(sock, { throwIfNoEntry: false });
+    if (st?.isSocket() && st.ctimeMs !== since) return { child, exited };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  child.kill('SIGKILL');
+  throw new Error('netplumb serve did not come up');
+}
+
+test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches, restarted, gc: whole or absent, and every acknowledged attach whole', async () => {
+  const top = mkdtempSync('/tmp/np-crash-');
+  chmodSync(top, 0o755);
+  const sock = join(top, 'run', 'netplumb.sock');
+  const guests: TestNetns[] = [];
+  let daemon: Served | undefined;
+  try {
+    const foreignBefore = await foreign();
+    guests.push(...await Promise.all(Array.from({ length: 50 }, () => TestNetns.create('d'))));
+    daemon = await serve(sock);
+    const client = await DaemonClient.connect(sock);
+    const acked = new Set<number>();
+    const settled = guests.map((g, n) => client.attach(spec(g, n)).then(() => void acked.add(n), () => undefined));
+    // Kill once some attaches are acknowledged and the rest are still on their way.
+    for (let i = 0; i < 400 && acked.size < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    await Promise.all(settled);
+    await client.close();
+    assert.ok(acked.size >= 5 && acked.size < guests.length, `${acked.size} attaches acknowledged before the kill`);
+
+    daemon = await serve(sock);
+    const again = await DaemonClient.connect(sock);
+    try {
+      const r = await again.gc({ graceSeconds: 0 });
+      assert.ok(r.removed.every((e) => e.reason === 'unfinished' || e.reason === 'port-gone' || e.reason === 'guest-gone'), JSON.stringify(r.removed.map((e) => e.reason)));
+      const verdicts = await assertConsistent(guests, foreignBefore);
+      for (const n of acked) assert.equal(verdicts[n], 'whole', `guest ${n}: acknowledged, so whole`);
+      await Promise.all(guests.map((g) => again.detach({ guest: { netns: g.name } })));
+      assert.deepEqual(await ourPorts(sharedOvs()), []);
+      assert.deepEqual(await ourLinks(sharedOvs()), []);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    daemon?.child.kill('SIGTERM');
+    await daemon?.exited;
+    if (daemon?.child.pid !== undefined) await waitForExit(daemon.child.pid);
+    await Promise.all(guests.map((g) => g.destroy()));
+    rmSync(top, { recursive: true, force: true });
+  }
+});
