@@ -28,6 +28,7 @@ import { cpSync, symlinkSync, mkdtempSync, readFileSync, readlinkSync, rmSync, e
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
+import { startDaemon, stopDaemon, type DaemonProcess } from './lib/daemon.js';
 import { nowMs, percentile, printTable, round } from './lib/stats.js';
 import { rng } from '../test/helpers/rng.js';
 
@@ -127,30 +128,6 @@ function snapshot(dir: string): string {
   return pkg;
 }
 
-/** `netplumb serve` in the background; resolves once its socket answers. */
-async function startDaemon(argv: string[], env: NodeJS.ProcessEnv, socket: string): Promise<ChildProcess> {
-  let err = '';
-  const child = spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  for (let i = 0; i < 400; i++) {
-    if (child.exitCode !== null) throw new Error(`netplumb serve exited ${child.exitCode}: ${err}`);
-    if (existsSync(socket)) return child;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`netplumb serve did not listen on ${socket} within 4 s: ${err}`);
-}
-
-/** SIGTERM (the daemon finishes in-flight work and exits), SIGKILL after 5 s. */
-async function stopDaemon(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
 async function main(): Promise<void> {
   if (!existsSync(TIME)) throw new Error(`${TIME} is required (Debian package "time")`);
   const tag = `${process.pid}`;
@@ -158,7 +135,7 @@ async function main(): Promise<void> {
   const rssFile = join(dir, 'rss');
   const guests: Guest[] = [];
   let ovs: OvsInstance | undefined;
-  let daemon: ChildProcess | undefined;
+  let daemon: DaemonProcess | undefined;
   const samples: Record<Method, Sample[]> = { ours: [], ours_ca: [], daemon: [], baseline: [], node: [], node_ca: [], version: [], netns_exec: [] };
   const rounds = WARMUP + RUNS;
   try {

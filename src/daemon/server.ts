@@ -72,7 +72,8 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-const DEFAULT_MAX_CONCURRENT = 256;
+/** Requests one daemon runs at once unless told otherwise; more are answered "busy". */
+export const DEFAULT_MAX_CONCURRENT = 256;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 1024;
 /** After the last answer is written, how long a client gets to hang up before it is cut off. */
