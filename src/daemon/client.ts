@@ -186,6 +186,11 @@ export class DaemonClient implements Engine {
   async close(): Promise<void> {
     if (this.#socket.destroyed) return;
     this.#closed ??= new NetplumbError(ErrorCode.UNAVAILABLE, 'the daemon client is closed');
+    if (this.#pending.size === 0) {
+      // Nothing awaited: no need to wait for the daemon's side of a graceful hang-up.
+      this.#socket.destroy();
+      return;
+    }
     await new Promise<void>((resolve) => {
       this.#socket.once('close', () => resolve());
       this.#socket.ref(); // keep the process alive until the hang-up is done

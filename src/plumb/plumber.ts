@@ -176,6 +176,10 @@ export class Plumber {
 
     const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
     const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
+    // The host side is looked up while the guest's sockets are being made.
+    const targetLookup = resolveHostTarget(spec, { rtnl: this.#host, vswitch: () => this.vswitch(), datapathType: this.opts.datapathType ?? defaultDatapathType() });
+    // Handled here, reported where it is awaited (or dropped when the sockets fail first).
+    targetLookup.catch(() => undefined);
     let sockets: GuestSockets;
     try {
       sockets = await openGuestSockets(guest.netns);
@@ -185,7 +189,7 @@ export class Plumber {
     }
     const guestRtnl = new Rtnl(sockets.route);
     try {
-      const target = await resolveHostTarget(spec, { rtnl: this.#host, vswitch: () => this.vswitch(), datapathType: this.opts.datapathType ?? defaultDatapathType() });
+      const target = await targetLookup;
       if (vlan !== undefined && target.mode === 'bridge') throw invalidArgument('vlan', 'VLAN configuration is not supported for a Linux bridge; use an Open vSwitch bridge');
       if (trunks !== undefined && target.mode !== 'ovs') throw invalidArgument('trunks', 'trunk ports need an Open vSwitch bridge');
       const guestId = guest.containerId ?? `netns:${guest.netns.dev}:${guest.netns.ino}`;
@@ -205,7 +209,9 @@ export class Plumber {
         // A moved NIC keeps its own MTU unless one is asked for (0: unchanged).
         mtu: mtuGiven ?? (target.mode === 'phys' ? 0 : target.mtu),
       };
-      const existing = await this.existing(record, guestRtnl);
+      // Our record of this attachment, and any interface of that name in the guest, read together.
+      const [existing, present] = await Promise.all([this.existing(record, guestRtnl), linkExists(guestRtnl, ifname)]);
+      let clash = present;
       if (existing !== undefined) {
         if (sameSettings(existing, record)) {
           log?.info({ attachment: id }, 'already attached with the same settings');
@@ -215,8 +221,9 @@ export class Plumber {
           throw new NetplumbError(ErrorCode.CONFLICT, `${guest.ref} already has ${ifname} attached to ${existing.host} with other settings; detach it first or pass --force to replace it`, { field: 'ifname', existing });
         }
         await this.removeAttachment(existing, guestRtnl);
+        clash = await linkExists(guestRtnl, ifname);
       }
-      if (await linkExists(guestRtnl, ifname)) {
+      if (clash) {
         throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
       }
       const result = await this.#attaching.track(id, () => Rollback.run(async (rb) => {
