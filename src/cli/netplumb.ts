@@ -1,6 +1,6 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
-import { cliLogger, printJson, reportError } from './output.js';
+import { cliLogger, printJson, reportError, writeOut } from './output.js';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
@@ -74,13 +74,13 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
       case 'attach': {
         const r = await engine.attach(cmd.spec);
         if (cmd.json) printJson({ ok: true, ...r });
-        else process.stdout.write(`${describeAttach(r)}\n`);
+        else writeOut(`${describeAttach(r)}\n`);
         return;
       }
       case 'detach': {
         const r = await engine.detach({ guest: cmd.guest, ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}) });
         if (cmd.json) printJson({ ok: true, ...r });
-        else process.stdout.write(r.detached.length === 0 ? 'nothing to detach\n' : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`);
+        else writeOut(r.detached.length === 0 ? 'nothing to detach\n' : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`);
         return;
       }
       case 'list':
@@ -91,13 +91,13 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
           if (rows.length === 0) throw new NetplumbError(ErrorCode.NOT_FOUND, `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`);
         }
         if (cmd.json) printJson({ ok: true, attachments: rows });
-        else process.stdout.write(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
+        else writeOut(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
         return;
       }
       case 'gc': {
         const r = await engine.gc({ dryRun: cmd.dryRun, ...(cmd.graceSeconds !== undefined ? { graceSeconds: cmd.graceSeconds } : {}) });
         if (cmd.json) printJson({ ok: true, ...r });
-        else process.stdout.write(`${describeGc(r)}\n`);
+        else writeOut(`${describeGc(r)}\n`);
         return;
       }
     }
@@ -118,11 +118,11 @@ export function main(argv: string[]): void {
   if (cmd.command === 'help') {
     // The help texts and examples are loaded only for help.
     const { helpText } = require('./netplumb-help.js') as typeof import('./netplumb-help.js');
-    process.stdout.write(`${helpText(cmd.topic)}\n`);
+    writeOut(`${helpText(cmd.topic)}\n`);
     return;
   }
   if (cmd.command === 'version') {
-    process.stdout.write(`netplumb ${VERSION}\n`);
+    writeOut(`netplumb ${VERSION}\n`);
     return;
   }
   let hooks: KillHooks;

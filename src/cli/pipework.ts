@@ -3,14 +3,14 @@
  * (0, or 1 on any failure) and the same success output (none), with better messages.
  */
 import { parsePipeworkArgs, usage, type PipeworkCommand } from './pipework-args.js';
-import { cliLogger, reportError } from './output.js';
+import { cliLogger, reportError, writeErr, writeOut } from './output.js';
 import type { NetplumbError } from '../errors.js';
 
 const WAIT_TIMEOUT_MS = Number(process.env.PIPEWORK_WAIT_TIMEOUT_MS ?? 60_000);
 
 async function run(cmd: PipeworkCommand): Promise<void> {
   if (cmd.kind === 'help') {
-    process.stdout.write(`${usage()}\n`);
+    writeOut(`${usage()}\n`);
     return;
   }
   if (cmd.kind === 'wait') {
@@ -63,7 +63,7 @@ export function main(argv: string[]): void {
     cmd = parsePipeworkArgs(argv);
   } catch (e) {
     process.exitCode = reportError('pipework', e, false, true);
-    if ((e as NetplumbError).details?.['showUsage'] === true) process.stderr.write(`${usage()}\n`);
+    if ((e as NetplumbError).details?.['showUsage'] === true) writeErr(`${usage()}\n`);
     return;
   }
   run(cmd).then(
