@@ -8,7 +8,7 @@
  * Equivalent to what `ip netns exec G …` gives ip, ethtool and arping, without a process.
  */
 import { fromSysError, isSysError } from '../errors.js';
-import { native } from '../native.js';
+import { native, type NetlinkSocketRaw } from '../native.js';
 import { ROUTE_SOCKET_RCVBUF, ROUTE_SOCKET_SPEC, routeTransportOf } from '../netlink/native-transport.js';
 import type { NetlinkTransport } from '../netlink/transport.js';
 import type { Netns } from './handle.js';
@@ -29,13 +29,23 @@ export interface GuestSockets {
   closeExtras(): void;
 }
 
+/** Make the sockets of `specs` (domain, type, protocol triples) in `ns`, off the event loop. */
+async function makeSockets(ns: Netns, specs: readonly number[]): Promise<NetlinkSocketRaw[]> {
+  const made = await native().openSockets(ns.fd, [...specs], ROUTE_SOCKET_RCVBUF);
+  if (isSysError(made)) throw fromSysError(made, `opening sockets in ${ns.label}`);
+  if (made.length * 3 !== specs.length) throw new Error(`the addon made ${made.length} of ${specs.length / 3} sockets`);
+  return made;
+}
+
+/** A NETLINK_ROUTE transport in `ns`, made off the event loop (ip -n NS …). */
+export async function openRouteIn(ns: Netns): Promise<NetlinkTransport> {
+  const [route] = await makeSockets(ns, ROUTE_SOCKET_SPEC);
+  return routeTransportOf(route as NetlinkSocketRaw, ns.label);
+}
+
 /** Open the three sockets in `ns`; the namespace stays held by the caller meanwhile. */
 export async function openGuestSockets(ns: Netns): Promise<GuestSockets> {
-  const specs = [...ROUTE_SOCKET_SPEC, AF_INET, SOCK_DGRAM, 0, AF_PACKET, SOCK_DGRAM, 0];
-  const made = await native().openSockets(ns.fd, specs, ROUTE_SOCKET_RCVBUF);
-  if (isSysError(made)) throw fromSysError(made, `opening sockets in ${ns.label}`);
-  const [route, inet, packet] = made;
-  if (route === undefined || inet === undefined || packet === undefined) throw new Error(`the addon made ${made.length} of 3 sockets`);
+  const [route, inet, packet] = (await makeSockets(ns, [...ROUTE_SOCKET_SPEC, AF_INET, SOCK_DGRAM, 0, AF_PACKET, SOCK_DGRAM, 0])) as [NetlinkSocketRaw, NetlinkSocketRaw, NetlinkSocketRaw];
   let open = true;
   return {
     route: routeTransportOf(route, ns.label),

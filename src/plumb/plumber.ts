@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError, invalidArgument } from '../errors.js';
-import { openNetns, type Netns, type NetnsSelector } from '../netns/index.js';
+import { openNetns, type Netns, type NetnsIdentity, type NetnsSelector } from '../netns/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
 import { Rtnl, type Link } from '../rtnl/index.js';
 import { Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
@@ -22,7 +22,7 @@ import { vlanSubinterfaceName } from './names.js';
 import { announce } from './announce.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { setTxChecksum } from '../ethtool.js';
-import { openGuestSockets, type GuestSockets } from '../netns/sockets.js';
+import { openGuestSockets, openRouteIn, type GuestSockets } from '../netns/sockets.js';
 import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import { Batcher, type Settled } from './batcher.js';
@@ -192,7 +192,7 @@ export class Plumber {
       const target = await targetLookup;
       if (vlan !== undefined && target.mode === 'bridge') throw invalidArgument('vlan', 'VLAN configuration is not supported for a Linux bridge; use an Open vSwitch bridge');
       if (trunks !== undefined && target.mode !== 'ovs') throw invalidArgument('trunks', 'trunk ports need an Open vSwitch bridge');
-      const guestId = guest.containerId ?? `netns:${guest.netns.dev}:${guest.netns.ino}`;
+      const guestId = guestIdOf(guest);
       const id = attachmentId({ guestId, ifname });
       const record: AttachmentRecord = {
         id, guestId, ifname, mode: target.mode, host: target.name,
@@ -211,7 +211,8 @@ export class Plumber {
       };
       // Our record of this attachment, and any interface of that name in the guest, read together.
       const [existing, present] = await Promise.all([this.existing(record, guestRtnl), linkExists(guestRtnl, ifname)]);
-      let clash = present;
+      // existing() may have removed a half-done attachment of ours: a name seen before that is read again.
+      let clash = present && existing === undefined ? await linkExists(guestRtnl, ifname) : present;
       if (existing !== undefined) {
         if (sameSettings(existing, record)) {
           log?.info({ attachment: id }, 'already attached with the same settings');
@@ -399,7 +400,7 @@ export class Plumber {
     // A live guest: its attachments are read from inside it (the guest-side link carries the
     // record) and from OVS by guest id — no scan of the whole host.
     const live = await this.withLiveGuest(req.guest, async (guestRtnl, guest) => {
-      const guestId = guest.containerId ?? `netns:${guest.netns.dev}:${guest.netns.ino}`;
+      const guestId = guestIdOf(guest);
       const byId = new Map<string, AttachmentRecord>();
       for (const l of await guestRtnl.link.list()) {
         const r = decodeRecord(l.alias);
@@ -442,7 +443,13 @@ export class Plumber {
       if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))) return undefined;
       throw e;
     }
-    const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
+    let rtnl: Rtnl;
+    try {
+      rtnl = new Rtnl(await openRouteIn(guest.netns));
+    } catch (e) {
+      guest.release();
+      throw e;
+    }
     try {
       return await fn(rtnl, guest);
     } finally {
@@ -553,13 +560,23 @@ function matchesGuest(r: AttachmentRecord, ref: SpecGuestRef | GuestRef): boolea
   return r.guestName === word || r.guestName === `/${word}` || r.guestId === word || (word.length >= 4 && r.guestId.startsWith(word));
 }
 
+/** The guest id recorded for a bare namespace: `netns:DEV:INO`. */
+function netnsGuestId(ns: NetnsIdentity): string {
+  return `netns:${ns.dev}:${ns.ino}`;
+}
+
+/** The guest id an attachment is recorded under: the container id, else the namespace's. */
+function guestIdOf(guest: Guest): string {
+  return guest.containerId ?? netnsGuestId(guest.netns);
+}
+
 /** For a namespace reference (not a container), the guest id it was recorded under, if it still exists. */
 function namespaceGuestId(ref: GuestRef): string | undefined {
   if (typeof ref === 'string' || 'container' in ref) return undefined;
   try {
     const ns = openNetns(ref);
     ns.close();
-    return `netns:${ns.dev}:${ns.ino}`;
+    return netnsGuestId(ns);
   } catch {
     return '';
   }
