@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -316,63 +317,112 @@ Napi::Value OpenNetlink(const Napi::CallbackInfo& info) {
 // openSockets(nsFd, [domain, type, protocol, …], rcvbuf) -> Promise<[{fd, portId}, …] | SysError>
 // The namespace thread runs on the libuv pool's behalf, so the event loop never waits for
 // it. The caller keeps nsFd open until the promise settles.
-class SocketsWorker : public Napi::AsyncWorker {
+// An AsyncWorker that settles a promise. Its result is built with the C API (see Refused):
+// when JS is refused (the environment is ending), Abandon() undoes what JS will never see.
+class PromiseWorker : public Napi::AsyncWorker {
  public:
-  SocketsWorker(Napi::Env env, int nsFd, std::vector<SocketSpec> specs, int rcvbuf)
-      : Napi::AsyncWorker(env, "netplumb:sockets"), state_(env.GetInstanceData<EnvState>()), nsFd_(nsFd), specs_(std::move(specs)), rcvbuf_(rcvbuf) {
+  PromiseWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), state_(env.GetInstanceData<EnvState>()) {
     if (napi_create_promise(env, &deferred_, &promise_) != napi_ok) promise_ = nullptr;
   }
 
-  // Undefined when the promise could not be made (the caller sees a TypeError and no work is queued).
-  napi_value Promise() { return promise_; }
+  // Queue the work and return its promise; undefined (and nothing queued) if none could be made.
+  static Napi::Value Start(Napi::Env env, PromiseWorker* w) {
+    napi_value p = w->promise_;
+    if (p == nullptr) {
+      delete w;
+      return env.Undefined();
+    }
+    w->Queue();
+    return Napi::Value(env, p);
+  }
 
-  void Execute() override { out_ = SocketsInNetns(nsFd_, specs_, rcvbuf_); }
-
-  // At teardown no JS may run: the sockets are closed here instead of handed over.
   void OnWorkComplete(Napi::Env env, napi_status status) override {
     if (state_->tearingDown || status == napi_cancelled) {
-      for (auto& m : out_.made) close(m.first);
+      Abandon();
       Napi::AsyncWorker::OnWorkComplete(env, napi_cancelled);
       return;
     }
     Napi::AsyncWorker::OnWorkComplete(env, status);
   }
 
-  // Built with the C API (see Refused); when JS is refused, the sockets are closed here,
-  // since JS will never see them.
-  void OnOK() override {
+ protected:
+  // Resolve with what `build` makes; false (and Abandon()) when JS refused.
+  bool Settle(const std::function<bool(napi_env, napi_value*)>& build) {
     napi_env env = Env();
     napi_value result = nullptr;
-    bool ok = true;
-    if (out_.err != 0) {
-      ok = RawSysError(env, out_.err, out_.syscall, &result);
-    } else {
-      ok = napi_create_array_with_length(env, out_.made.size(), &result) == napi_ok;
-      for (size_t i = 0; ok && i < out_.made.size(); i++) {
-        napi_value o, fd, port;
-        ok = napi_create_object(env, &o) == napi_ok && napi_create_int32(env, out_.made[i].first, &fd) == napi_ok &&
-             napi_create_double(env, out_.made[i].second, &port) == napi_ok && napi_set_named_property(env, o, "fd", fd) == napi_ok &&
-             napi_set_named_property(env, o, "portId", port) == napi_ok && napi_set_element(env, result, static_cast<uint32_t>(i), o) == napi_ok;
-      }
-    }
-    if (ok) ok = napi_resolve_deferred(env, deferred_, result) == napi_ok || Refused(env);
+    bool ok = build(env, &result) && napi_resolve_deferred(env, deferred_, result) == napi_ok;
     if (!ok) {
-      for (auto& m : out_.made) close(m.first);
-      return;
+      Refused(env);
+      Abandon();
     }
-    // JS owns the sockets now: closed at teardown unless JS closes them or a Poller adopts one
-    // first (a worker may end between this resolution and the code that would take them).
-    for (auto& m : out_.made) state_->openFds.insert(m.first);
+    return ok;
   }
+
+  virtual void Abandon() {}
+
+  EnvState* state_;
 
  private:
   napi_deferred deferred_ = nullptr;
   napi_value promise_ = nullptr;
-  EnvState* state_;
+};
+
+class SocketsWorker : public PromiseWorker {
+ public:
+  SocketsWorker(Napi::Env env, int nsFd, std::vector<SocketSpec> specs, int rcvbuf)
+      : PromiseWorker(env, "netplumb:sockets"), nsFd_(nsFd), specs_(std::move(specs)), rcvbuf_(rcvbuf) {}
+
+  void Execute() override { out_ = SocketsInNetns(nsFd_, specs_, rcvbuf_); }
+
+  void OnOK() override {
+    bool ok = Settle([this](napi_env env, napi_value* result) {
+      if (out_.err != 0) return RawSysError(env, out_.err, out_.syscall, result);
+      bool made = napi_create_array_with_length(env, out_.made.size(), result) == napi_ok;
+      for (size_t i = 0; made && i < out_.made.size(); i++) {
+        napi_value o, fd, port;
+        made = napi_create_object(env, &o) == napi_ok && napi_create_int32(env, out_.made[i].first, &fd) == napi_ok &&
+               napi_create_double(env, out_.made[i].second, &port) == napi_ok && napi_set_named_property(env, o, "fd", fd) == napi_ok &&
+               napi_set_named_property(env, o, "portId", port) == napi_ok && napi_set_element(env, *result, static_cast<uint32_t>(i), o) == napi_ok;
+      }
+      return made;
+    });
+    // JS owns the sockets now: closed at teardown unless JS closes them or a Poller adopts one
+    // first (a worker may end between this resolution and the code that would take them).
+    if (ok) for (auto& m : out_.made) state_->openFds.insert(m.first);
+  }
+
+ private:
+  // At teardown, or when JS refused the result: the sockets are closed here.
+  void Abandon() override {
+    for (auto& m : out_.made) close(m.first);
+    out_.made.clear();
+  }
+
   int nsFd_;
   std::vector<SocketSpec> specs_;
   int rcvbuf_;
   SocketsOutcome out_;
+};
+
+// A blocking syscall on the libuv pool (it may wait for the RTNL lock or an RCU grace
+// period): resolves with null or a SysError.
+class SyscallWorker : public PromiseWorker {
+ public:
+  SyscallWorker(Napi::Env env, std::function<int()> call, const char* syscall)
+      : PromiseWorker(env, "netplumb:syscall"), call_(std::move(call)), syscall_(syscall) {}
+
+  void Execute() override { err_ = call_(); }
+
+  void OnOK() override {
+    Settle([this](napi_env env, napi_value* result) {
+      return err_ != 0 ? RawSysError(env, err_, syscall_, result) : napi_get_null(env, result) == napi_ok;
+    });
+  }
+
+ private:
+  std::function<int()> call_;
+  const char* syscall_;
+  int err_ = 0;
 };
 
 Napi::Value OpenSockets(const Napi::CallbackInfo& info) {
@@ -384,14 +434,7 @@ Napi::Value OpenSockets(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i + 2 < flat.Length(); i += 3) {
     specs.push_back({flat.Get(i).As<Napi::Number>().Int32Value(), flat.Get(i + 1).As<Napi::Number>().Int32Value(), flat.Get(i + 2).As<Napi::Number>().Int32Value()});
   }
-  auto* worker = new SocketsWorker(env, nsFd, std::move(specs), rcvbuf);
-  napi_value p = worker->Promise();
-  if (p == nullptr) {
-    delete worker;
-    return env.Undefined();
-  }
-  worker->Queue();
-  return Napi::Value(env, p);
+  return PromiseWorker::Start(env, new SocketsWorker(env, nsFd, std::move(specs), rcvbuf));
 }
 
 // packetSend(fd, ifindex, ethertype, dstMac, payload)
@@ -426,15 +469,23 @@ int EthtoolTxChecksum(int fd, const std::string& name, bool on) {
   return ioctl(fd, SIOCETHTOOL, &ifr) != 0 ? errno : 0;
 }
 
-// ethtoolTxChecksum(fd, ifname, on): the same on an inet socket the caller made in the namespace.
+// ethtoolTxChecksum(fd, ifname, on) -> Promise<null | SysError>: on an inet socket the caller
+// made in the namespace, on the pool (the ioctl takes the RTNL lock).
 Napi::Value EthtoolTxChecksumOn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   std::string name = info[1].As<Napi::String>().Utf8Value();
   bool on = info[2].As<Napi::Boolean>().Value();
-  int e = EthtoolTxChecksum(fd, name, on);
-  if (e != 0) return SysError(env, e, "ioctl(SIOCETHTOOL, ETHTOOL_STXCSUM)");
-  return env.Null();
+  return PromiseWorker::Start(env, new SyscallWorker(env, [fd, name, on]() { return EthtoolTxChecksum(fd, name, on); }, "ioctl(SIOCETHTOOL, ETHTOOL_STXCSUM)"));
+}
+
+// closeAsync(fd) -> Promise<null | SysError>: close on the pool (closing a packet socket
+// waits for an RCU grace period).
+Napi::Value CloseAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  env.GetInstanceData<EnvState>()->openFds.erase(fd);
+  return PromiseWorker::Start(env, new SyscallWorker(env, [fd]() { return close(fd) != 0 ? errno : 0; }, "close"));
 }
 
 // peerCredentials(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix socket.
@@ -692,6 +743,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
   exports.Set("ethtoolTxChecksum", Napi::Function::New(env, EthtoolTxChecksumOn));
+  exports.Set("closeAsync", Napi::Function::New(env, CloseAsync));
   exports.Set("openSockets", Napi::Function::New(env, OpenSockets));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("Poller", Poller::Define(env));

@@ -13,9 +13,9 @@ import { ifName } from './validate.js';
 
 /**
  * Equivalent to: ip netns exec G ethtool -K IF tx on|off — through an inet socket made in
- * the namespace (see netns/sockets.ts), on this thread.
+ * the namespace (see netns/sockets.ts), off the event loop.
  */
-export function setTxChecksum(sockets: { inetFd: number; label: string }, ifname: string, on: boolean): void {
-  const err = native().ethtoolTxChecksum(sockets.inetFd, ifName('ifname', ifname), on);
+export async function setTxChecksum(sockets: { inetFd: number; label: string }, ifname: string, on: boolean): Promise<void> {
+  const err = await native().ethtoolTxChecksum(sockets.inetFd, ifName('ifname', ifname), on);
   if (err) throw fromSysError(err, `ethtool -K ${ifname} tx ${on ? 'on' : 'off'} in ${sockets.label}`, { field: 'ifname' });
 }

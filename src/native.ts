@@ -74,8 +74,13 @@ export interface NativeBinding {
   openSockets(nsFd: number, specs: number[], rcvbuf: number): Promise<NetlinkSocketRaw[] | SysError>;
   /** sendto() on a packet socket: one frame payload to a link-layer destination. */
   packetSend(fd: number, ifindex: number, ethertype: number, dstMac: Buffer, payload: Buffer): SysError | null;
-  /** Turn a link's TX checksum offload on or off (ETHTOOL_STXCSUM) with an inet socket of its namespace. */
-  ethtoolTxChecksum(fd: number, ifname: string, on: boolean): SysError | null;
+  /**
+   * Turn a link's TX checksum offload on or off (ETHTOOL_STXCSUM) with an inet socket of its
+   * namespace, on the libuv pool (the ioctl waits for the RTNL lock).
+   */
+  ethtoolTxChecksum(fd: number, ifname: string, on: boolean): Promise<SysError | null>;
+  /** Close an fd the addon returned, on the libuv pool (a packet socket's close waits for RCU). */
+  closeAsync(fd: number): Promise<SysError | null>;
   /** SO_PEERCRED of a connected unix socket: who is on the other end. */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number } | SysError;
   Poller: NativePollerConstructor;

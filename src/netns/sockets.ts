@@ -25,7 +25,7 @@ export interface GuestSockets {
   packetFd: number;
   /** Where the sockets act, for messages. */
   label: string;
-  /** Close the inet and packet sockets (the route transport is closed by its owner). */
+  /** Close the inet and packet sockets, off the event loop (the route transport is closed by its owner). */
   closeExtras(): void;
 }
 
@@ -55,8 +55,9 @@ export async function openGuestSockets(ns: Netns): Promise<GuestSockets> {
     closeExtras: () => {
       if (!open) return;
       open = false;
-      native().close(inet.fd);
-      native().close(packet.fd);
+      // Errors of close() are not actionable here; the fds are gone either way.
+      void native().closeAsync(inet.fd);
+      void native().closeAsync(packet.fd);
     },
   };
 }

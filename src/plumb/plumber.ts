@@ -293,7 +293,7 @@ export class Plumber {
     if (target.datapathType === 'netdev') {
       // The userspace datapath forwards frames as they are: the guest must fill in its own
       // TCP/UDP checksums, or TCP between guests fails (see src/ethtool.ts).
-      setTxChecksum(sockets, r.ifname, false);
+      await setTxChecksum(sockets, r.ifname, false);
     }
     let ofport: number | undefined;
     const hostSide = async () => {
