@@ -299,7 +299,20 @@ SocketsOutcome SocketsInNetns(int nsFd, const std::vector<SocketSpec>& specs, in
   return out;
 }
 
-// openNetlink(nsFd, protocol, rcvbuf) -> {fd, portId}
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+// The network namespace's cookie (SO_NETNS_COOKIE, Linux 5.14+): unique for the boot and never
+// reused, unlike the namespace's inode. Decimal text; empty where the kernel has none.
+std::string NetnsCookie(int fd) {
+  uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 || len != sizeof cookie) return "";
+  return std::to_string(cookie);
+}
+
+// openNetlink(nsFd, protocol, rcvbuf) -> {fd, portId, netnsCookie}
 Napi::Value OpenNetlink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int nsFd = info[0].As<Napi::Number>().Int32Value();
@@ -311,6 +324,7 @@ Napi::Value OpenNetlink(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("fd", out.made[0].first);
   o.Set("portId", static_cast<double>(out.made[0].second));
+  o.Set("netnsCookie", NetnsCookie(out.made[0].first));
   return Owned(env, o, out.made[0].first);
 }
 
@@ -372,16 +386,21 @@ class SocketsWorker : public PromiseWorker {
   SocketsWorker(Napi::Env env, int nsFd, std::vector<SocketSpec> specs, int rcvbuf)
       : PromiseWorker(env, "netplumb:sockets"), nsFd_(nsFd), specs_(std::move(specs)), rcvbuf_(rcvbuf) {}
 
-  void Execute() override { out_ = SocketsInNetns(nsFd_, specs_, rcvbuf_); }
+  void Execute() override {
+    out_ = SocketsInNetns(nsFd_, specs_, rcvbuf_);
+    if (!out_.made.empty()) cookie_ = NetnsCookie(out_.made[0].first);
+  }
 
   void OnOK() override {
     bool ok = Settle([this](napi_env env, napi_value* result) {
       if (out_.err != 0) return RawSysError(env, out_.err, out_.syscall, result);
       bool made = napi_create_array_with_length(env, out_.made.size(), result) == napi_ok;
       for (size_t i = 0; made && i < out_.made.size(); i++) {
-        napi_value o, fd, port;
+        napi_value o, fd, port, cookie;
         made = napi_create_object(env, &o) == napi_ok && napi_create_int32(env, out_.made[i].first, &fd) == napi_ok &&
                napi_create_double(env, out_.made[i].second, &port) == napi_ok && napi_set_named_property(env, o, "fd", fd) == napi_ok &&
+               napi_create_string_utf8(env, cookie_.c_str(), cookie_.size(), &cookie) == napi_ok &&
+               napi_set_named_property(env, o, "netnsCookie", cookie) == napi_ok &&
                napi_set_named_property(env, o, "portId", port) == napi_ok && napi_set_element(env, *result, static_cast<uint32_t>(i), o) == napi_ok;
       }
       return made;
@@ -402,6 +421,7 @@ class SocketsWorker : public PromiseWorker {
   std::vector<SocketSpec> specs_;
   int rcvbuf_;
   SocketsOutcome out_;
+  std::string cookie_;
 };
 
 // A blocking syscall on the libuv pool (it may wait for the RTNL lock or an RCU grace

@@ -24,6 +24,8 @@ export interface PidNsRaw extends NsHandleRaw {
 export interface NetlinkSocketRaw {
   fd: number;
   portId: number;
+  /** SO_NETNS_COOKIE of the socket's namespace, decimal ('' where the kernel has none). */
+  netnsCookie: string;
 }
 
 /** A non-blocking socket driven by the event loop; owns its fd. */

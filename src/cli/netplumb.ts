@@ -3,6 +3,7 @@ import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { cliLogger, printJson, reportError, writeOut } from './output.js';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
+import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
 import type { KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../daemon/engine.js';
@@ -17,19 +18,24 @@ function describeAttach(r: AttachResult): string {
   return `${r.changed ? 'attached' : 'already attached'}: ${x.guestName ?? x.guestId} ${x.ifname}${addr} → ${x.host}${where} (${x.mode}, host side ${x.mode === 'macvlan' || x.mode === 'dummy' ? '-' : x.hostIfname}${port})`;
 }
 
+/** How a guest is shown: its container name, a container id shortened as docker does, or a namespace id whole. */
+function guestLabel(r: AttachmentRecord): string {
+  return r.guestName ?? (r.guestId.startsWith('netns:') ? r.guestId : r.guestId.slice(0, 12));
+}
+
 function table(rows: Attachment[]): string {
   const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
     const state = a.orphaned ? 'orphaned (guest gone)' : a.attachingSince !== undefined ? `attaching since ${a.attachingSince}` : a.ovsError ? `error: ${a.ovsError}` : a.hostLinkUp ? 'up' : 'down';
-    return [r.guestName ?? r.guestId.slice(0, 12), r.ifname, r.mode, r.host, r.vlan !== undefined ? String(r.vlan) : r.trunks?.join(',') ?? '-', r.addresses.join(',') || r.dhcp || '-', r.hostIfname, a.ofport !== undefined ? String(a.ofport) : '-', state];
+    return [guestLabel(r), r.ifname, r.mode, r.host, r.vlan !== undefined ? String(r.vlan) : r.trunks?.join(',') ?? '-', r.addresses.join(',') || r.dhcp || '-', r.hostIfname, a.ofport !== undefined ? String(a.ofport) : '-', state];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   return [head, ...body].map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
 function describeGcEntry(e: GcEntry): string {
-  const who = e.record ? `${e.record.guestName ?? e.record.guestId.slice(0, 12)} ${e.record.ifname}` : `attachment ${e.attachment}`;
+  const who = e.record ? `${guestLabel(e.record)} ${e.record.ifname}` : `attachment ${e.attachment}`;
   const objects = [...e.ports.map((p) => `OVS port ${p}`), ...(e.link !== undefined ? [`veth ${e.link}`] : [])];
   return `  ${who} (${objects.join(', ')}): ${e.reason}: ${e.detail}`;
 }

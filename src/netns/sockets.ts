@@ -25,6 +25,8 @@ export interface GuestSockets {
   packetFd: number;
   /** Where the sockets act, for messages. */
   label: string;
+  /** The namespace's cookie (never reused within a boot, unlike its inode); '' if unknown. */
+  netnsCookie: string;
   /** Close the inet and packet sockets, off the event loop (the route transport is closed by its owner). */
   closeExtras(): void;
 }
@@ -37,10 +39,10 @@ async function makeSockets(ns: Netns, specs: readonly number[]): Promise<Netlink
   return made;
 }
 
-/** A NETLINK_ROUTE transport in `ns`, made off the event loop (ip -n NS …). */
-export async function openRouteIn(ns: Netns): Promise<NetlinkTransport> {
-  const [route] = await makeSockets(ns, ROUTE_SOCKET_SPEC);
-  return routeTransportOf(route as NetlinkSocketRaw, ns.label);
+/** A NETLINK_ROUTE transport in `ns`, made off the event loop (ip -n NS …), and the namespace's cookie. */
+export async function openRouteIn(ns: Netns): Promise<{ route: NetlinkTransport; netnsCookie: string }> {
+  const [route] = (await makeSockets(ns, ROUTE_SOCKET_SPEC)) as [NetlinkSocketRaw];
+  return { route: routeTransportOf(route, ns.label), netnsCookie: route.netnsCookie };
 }
 
 /** Open the three sockets in `ns`; the namespace stays held by the caller meanwhile. */
@@ -52,6 +54,7 @@ export async function openGuestSockets(ns: Netns): Promise<GuestSockets> {
     inetFd: inet.fd,
     packetFd: packet.fd,
     label: ns.label,
+    netnsCookie: route.netnsCookie,
     closeExtras: () => {
       if (!open) return;
       open = false;
@@ -60,4 +63,15 @@ export async function openGuestSockets(ns: Netns): Promise<GuestSockets> {
       void native().closeAsync(packet.fd);
     },
   };
+}
+
+/**
+ * The namespace's cookie, read synchronously from a socket made in it for the purpose
+ * (one namespace-thread trip): for the rare paths that have no socket there yet. '' if unknown.
+ */
+export function netnsCookieOf(ns: Netns): string {
+  const raw = native().openNetlink(ns.fd, ROUTE_SOCKET_SPEC[2], 0);
+  if (isSysError(raw)) return '';
+  native().close(raw.fd);
+  return raw.netnsCookie;
 }

@@ -22,7 +22,7 @@ import { vlanSubinterfaceName } from './names.js';
 import { announce } from './announce.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { setTxChecksum } from '../ethtool.js';
-import { openGuestSockets, openRouteIn, type GuestSockets } from '../netns/sockets.js';
+import { netnsCookieOf, openGuestSockets, openRouteIn, type GuestSockets } from '../netns/sockets.js';
 import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import { Batcher, type Settled } from './batcher.js';
@@ -98,8 +98,11 @@ export interface Attachment {
 }
 
 const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
-/** The guest id recorded for a namespace guest (`netns:DEV:INO`): a detach may name a guest by it. */
-const RECORDED_NETNS_ID = /^netns:\d+:\d+$/;
+/**
+ * The guest id recorded for a namespace guest: `netns:cookie:N` (`netns:DEV:INO` in older
+ * records). A detach may name a guest by it; it is never a valid namespace name.
+ */
+const RECORDED_NETNS_ID = /^netns:(?:cookie:\d+|\d+:\d+)$/;
 /** Modes whose whole attachment lives in the guest (no host-side link): recorded on the guest link. */
 const GUEST_SIDE_MODES: ReadonlySet<string> = new Set(['macvlan', 'dummy', 'phys']);
 
@@ -192,7 +195,7 @@ export class Plumber {
       const target = await targetLookup;
       if (vlan !== undefined && target.mode === 'bridge') throw invalidArgument('vlan', 'VLAN configuration is not supported for a Linux bridge; use an Open vSwitch bridge');
       if (trunks !== undefined && target.mode !== 'ovs') throw invalidArgument('trunks', 'trunk ports need an Open vSwitch bridge');
-      const guestId = guestIdOf(guest);
+      const guestId = guestIdOf(guest, sockets.netnsCookie);
       const id = attachmentId({ guestId, ifname });
       const record: AttachmentRecord = {
         id, guestId, ifname, mode: target.mode, host: target.name,
@@ -399,8 +402,7 @@ export class Plumber {
     const wantIf = (r: AttachmentRecord) => req.ifname === undefined || r.ifname === req.ifname;
     // A live guest: its attachments are read from inside it (the guest-side link carries the
     // record) and from OVS by guest id — no scan of the whole host.
-    const live = await this.withLiveGuest(req.guest, async (guestRtnl, guest) => {
-      const guestId = guestIdOf(guest);
+    const live = await this.withLiveGuest(req.guest, async (guestRtnl, _guest, guestId) => {
       const byId = new Map<string, AttachmentRecord>();
       for (const l of await guestRtnl.link.list()) {
         const r = decodeRecord(l.alias);
@@ -432,7 +434,7 @@ export class Plumber {
   }
 
   /** Run `fn` with a socket in the guest's namespace, or return undefined when the guest is gone. */
-  private async withLiveGuest<T>(ref: SpecGuestRef | GuestRef, fn: (rtnl: Rtnl, guest: Guest) => Promise<T>): Promise<T | undefined> {
+  private async withLiveGuest<T>(ref: SpecGuestRef | GuestRef, fn: (rtnl: Rtnl, guest: Guest, guestId: string) => Promise<T>): Promise<T | undefined> {
     let guest: Guest;
     try {
       guest = await this.resolve(toGuestRef(ref), false);
@@ -444,14 +446,17 @@ export class Plumber {
       throw e;
     }
     let rtnl: Rtnl;
+    let guestId: string;
     try {
-      rtnl = new Rtnl(await openRouteIn(guest.netns));
+      const opened = await openRouteIn(guest.netns);
+      rtnl = new Rtnl(opened.route);
+      guestId = guestIdOf(guest, opened.netnsCookie);
     } catch (e) {
       guest.release();
       throw e;
     }
     try {
-      return await fn(rtnl, guest);
+      return await fn(rtnl, guest, guestId);
     } finally {
       rtnl.close();
       guest.release();
@@ -560,14 +565,19 @@ function matchesGuest(r: AttachmentRecord, ref: SpecGuestRef | GuestRef): boolea
   return r.guestName === word || r.guestName === `/${word}` || r.guestId === word || (word.length >= 4 && r.guestId.startsWith(word));
 }
 
-/** The guest id recorded for a bare namespace: `netns:DEV:INO`. */
-function netnsGuestId(ns: NetnsIdentity): string {
-  return `netns:${ns.dev}:${ns.ino}`;
+/**
+ * The guest id recorded for a bare namespace: its cookie (`netns:cookie:N`), which the kernel
+ * never gives to another namespace within a boot, so a stale detach of a namespace that was
+ * replaced cannot reach its successor (faults.md E3); the inode (`netns:DEV:INO`), which the
+ * kernel reuses quickly, only where the kernel has no cookie.
+ */
+function netnsGuestId(ns: NetnsIdentity, cookie: string): string {
+  return cookie !== '' ? `netns:cookie:${cookie}` : `netns:${ns.dev}:${ns.ino}`;
 }
 
 /** The guest id an attachment is recorded under: the container id, else the namespace's. */
-function guestIdOf(guest: Guest): string {
-  return guest.containerId ?? netnsGuestId(guest.netns);
+function guestIdOf(guest: Guest, netnsCookie: string): string {
+  return guest.containerId ?? netnsGuestId(guest.netns, netnsCookie);
 }
 
 /** For a namespace reference (not a container), the guest id it was recorded under, if it still exists. */
@@ -575,8 +585,11 @@ function namespaceGuestId(ref: GuestRef): string | undefined {
   if (typeof ref === 'string' || 'container' in ref) return undefined;
   try {
     const ns = openNetns(ref);
-    ns.close();
-    return netnsGuestId(ns);
+    try {
+      return netnsGuestId(ns, netnsCookieOf(ns));
+    } finally {
+      ns.close();
+    }
   } catch {
     return '';
   }

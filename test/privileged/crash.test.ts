@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { DaemonClient } from '../../src/daemon/client.js';
@@ -60,6 +60,15 @@ async function removeForeign(): Promise<void> {
 }
 
 /**
+ * The guest id netplumb records for a namespace, computed without it: the namespace's
+ * SO_NETNS_COOKIE (socket option 71), read by python inside the namespace.
+ */
+async function netnsGuestIdOracle(g: TestNetns): Promise<string> {
+  const cookie = (await g.exec(['python3', '-c', 'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'])).trim();
+  return `netns:cookie:${cookie}`;
+}
+
+/**
  * The oracle's verdict on one guest's attachment: 'whole' (host veth with a finished
  * record, one healthy OVS port of ours, eth1 up with its address and default route),
  * 'absent' (none of it), or a description of what is half there.
@@ -67,8 +76,7 @@ async function removeForeign(): Promise<void> {
 async function verdict(g: TestNetns, n: number, ports: Awaited<ReturnType<typeof ourPorts>>, links: Awaited<ReturnType<typeof ourLinks>>): Promise<string> {
   // One `ip addr` gives the link, its flags and its addresses.
   const eth1 = (await g.ip<{ ifname: string; flags: string[]; addr_info?: { local: string }[] }>('addr', 'show')).find((l) => l.ifname === 'eth1');
-  const st = statSync(g.path);
-  const guestId = `netns:${st.dev}:${st.ino}`;
+  const guestId = await netnsGuestIdOracle(g);
   const mine = ports.filter((p) => p.externalIds['netplumb.guest'] === guestId);
   const link = links.filter((l) => l.ifalias?.includes(`"guestId":"${guestId}"`));
   if (eth1 === undefined && mine.length === 0 && link.length === 0) return 'absent';

@@ -128,7 +128,7 @@ test('D2, dry run: the guest dies; gc --dry-run lists the port with its reason a
     const parsed = JSON.parse(json.stdout) as { ok: boolean; dryRun: boolean; removed: { ports: string[]; reason: string; detail: string }[]; kept: unknown[] };
     assert.deepEqual({ ok: parsed.ok, dryRun: parsed.dryRun, removed: parsed.removed.map((e) => [e.ports, e.reason]), kept: parsed.kept }, { ok: true, dryRun: true, removed: [[[name], 'guest-gone']], kept: [] });
     const text = await cli(['--dry-run', '--grace', '0']);
-    assert.match(text.stdout, new RegExp(`^would remove 1:\n  netns:\\d+:\\d+ eth1 \\(OVS port ${name}\\): guest-gone: host veth gone: its container or namespace died\n`));
+    assert.match(text.stdout, new RegExp(`^would remove 1:\n  netns:cookie:\\d+ eth1 \\(OVS port ${name}\\): guest-gone: host veth gone: its container or namespace died\n`));
     assert.match((await cli(['--dry-run'])).stdout, /^nothing to collect\nleft alone \(under way or within the 60 s grace period\) 1:/, 'the default grace period keeps a fresh one');
     assert.deepEqual((await ovsPorts(ovs)).map((x) => x.name), [name], 'dry run: still there');
     assert.deepEqual(summary(await p.gc({ graceSeconds: 0 })), { removed: [`${name} guest-gone`], kept: [] });

@@ -201,6 +201,35 @@ async function portsOf(attachment: string): Promise<number> {
   return (await ovs().vsctl(['--columns=_uuid', 'find', 'Port', `external_ids:netplumb.attachment=${attachment}`])).split('\n').filter(Boolean).length;
 }
 
+test('E3: a namespace replaced under the same name is a new guest: a stale detach by the old one\'s recorded id reaches nothing of the new one', async () => {
+  const a = await TestNetns.create('e3r');
+  let readded = false;
+  try {
+    await withPlumber(ovs(), async (p) => {
+      const v1 = await p.attach(ovsSpec(a));
+      // The recorded id is the namespace's cookie, which the kernel never reuses (an inode it does).
+      const cookie = (await a.exec(['python3', '-c', 'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'])).trim();
+      assert.equal(v1.record.guestId, `netns:cookie:${cookie}`);
+      await must(['ip', 'netns', 'del', a.name]); // the container dies: its veth with it, its port stays
+      await must(['ip', 'netns', 'add', a.name]); // a new one takes the name
+      readded = true;
+      const v2 = await p.attach(ovsSpec(a));
+      assert.notEqual(v2.record.guestId, v1.record.guestId);
+      assert.notEqual(v2.record.hostIfname, v1.record.hostIfname);
+      const before = await identity(a, v2.record.hostIfname);
+      // The late detach of the old container removes its orphan port and nothing of the new one.
+      assert.deepEqual((await p.detach({ guest: v1.record.guestId })).detached.map((r) => r.id), [v1.record.id]);
+      assert.equal(await portsOf(v1.record.id), 0);
+      assert.equal(await identity(a, v2.record.hostIfname), before, 'v2 untouched');
+      assert.equal(await portsOf(v2.record.id), 1);
+      await p.detach({ guest: { netns: a.name } });
+    });
+  } finally {
+    if (readded) await must(['ip', 'netns', 'del', a.name]).catch(() => undefined);
+    await a.destroy().catch(() => undefined);
+  }
+});
+
 test('E2: two concurrent attaches of the same key (one engine, and two engines): one port, one veth; the other is idempotent or a conflict', async () => {
   await withGuest(async (g) => {
     const o = ovs();
