@@ -40,7 +40,9 @@ export class DirectEngine implements Engine {
   async list(filter: ListFilter = {}): Promise<Attachment[]> {
     const rows = await this.plumber.list();
     const guest = filter.guest;
-    return guest === undefined ? rows : rows.filter((a) => this.plumber.matches(a.record, guest));
+    if (guest === undefined) return rows;
+    const ofGuest = this.plumber.matcher(guest);
+    return rows.filter((a) => ofGuest(a.record));
   }
 
   gc(opts: GcOptions = {}): Promise<GcResult> {

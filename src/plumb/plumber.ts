@@ -214,8 +214,6 @@ export class Plumber {
       };
       // Our record of this attachment, and any interface of that name in the guest, read together.
       const [existing, present] = await Promise.all([this.existing(record, guestRtnl), linkExists(guestRtnl, ifname)]);
-      // existing() may have removed a half-done attachment of ours: a name seen before that is read again.
-      let clash = present && existing === undefined ? await linkExists(guestRtnl, ifname) : present;
       if (existing !== undefined) {
         if (sameSettings(existing, record)) {
           log?.info({ attachment: id }, 'already attached with the same settings');
@@ -225,9 +223,9 @@ export class Plumber {
           throw new NetplumbError(ErrorCode.CONFLICT, `${guest.ref} already has ${ifname} attached to ${existing.host} with other settings; detach it first or pass --force to replace it`, { field: 'ifname', existing });
         }
         await this.removeAttachment(existing, guestRtnl);
-        clash = await linkExists(guestRtnl, ifname);
       }
-      if (clash) {
+      // A name seen in the guest is read again: existing() or the replace above may have just removed ours.
+      if ((present || existing !== undefined) && (await linkExists(guestRtnl, ifname))) {
         throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
       }
       const result = await this.#attaching.track(id, () => Rollback.run(async (rb) => {
@@ -427,7 +425,8 @@ export class Plumber {
       return { detached: live };
     }
     // The guest is gone: find what it left on the host by its recorded name or id.
-    const found = (await this.list()).map((a) => a.record).filter((r) => this.matches(r, req.guest) && wantIf(r));
+    const ofGuest = this.matcher(req.guest);
+    const found = (await this.list()).map((a) => a.record).filter((r) => ofGuest(r) && wantIf(r));
     if (found.length > 0) await this.removeMany(found);
     this.#log?.info({ count: found.length }, 'detached (guest gone)');
     return { detached: found };
@@ -439,7 +438,7 @@ export class Plumber {
     try {
       guest = await this.resolve(toGuestRef(ref), false);
     } catch (e) {
-      // Gone, unknown, or a recorded id (`netns:DEV:INO`) rather than a live reference: nothing to look at.
+      // Gone, unknown, or a recorded id (`netns:cookie:N`, `netns:DEV:INO`) rather than a live reference: nothing to look at.
       // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
       const recordedId = typeof ref === 'string' && RECORDED_NETNS_ID.test(ref);
       if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))) return undefined;
@@ -487,10 +486,13 @@ export class Plumber {
     if (failed) throw failed.reason;
   }
 
-  /** Does a record belong to the guest the user named (container name/id/prefix, or a namespace)? */
-  matches(r: AttachmentRecord, guest: SpecGuestRef | GuestRef): boolean {
+  /**
+   * Which records belong to the guest the user named (container name/id/prefix, or a
+   * namespace)? The namespace's id is read once, here, not once per record.
+   */
+  matcher(guest: SpecGuestRef | GuestRef): (r: AttachmentRecord) => boolean {
     const nsId = namespaceGuestId(toGuestRef(guest));
-    return nsId !== undefined ? r.guestId === nsId : matchesGuest(r, guest);
+    return nsId !== undefined ? (r) => r.guestId === nsId : (r) => matchesGuest(r, guest);
   }
 
   /** Remove what netplumb owns and nobody uses (see gc.ts for the rules); dryRun: only say what and why. */
