@@ -2,7 +2,8 @@
  * `npm run bench -- netlink`: veth pairs with the peer in a namespace, side by side in one run.
  *
  *   ours (pipelined RTM_NEWLINK, peer created in the target namespace)
- *   vs `ip -batch` doing the same, vs one `ip` process per pair;
+ *   vs `ip -batch` doing the same (alternating rounds, NETPLUMB_BENCH_ROUNDS, medians),
+ *   vs one `ip` process per pair;
  *   bulk delete (fresh link group + one RTM_DELLINK) vs one-at-a-time delete;
  *   peer-in-namespace creation vs create-then-move.
  *
@@ -16,9 +17,10 @@ import { execFileSync } from 'node:child_process';
 import { openNetns } from '../src/netns/index.js';
 import { openRouteTransport } from '../src/netlink/native-transport.js';
 import { Rtnl } from '../src/rtnl/index.js';
-import { countSpawns, nowMs, printTable, round } from './lib/stats.js';
+import { countSpawns, nowMs, percentile, printTable, round } from './lib/stats.js';
 
 const N = Number(process.env.NETPLUMB_BENCH_PAIRS ?? 500);
+const ROUNDS = Math.max(1, Number(process.env.NETPLUMB_BENCH_ROUNDS ?? 6));
 const MOVE_N = Math.min(N, Number(process.env.NETPLUMB_BENCH_MOVE_PAIRS ?? 100));
 
 function ip(...args: string[]): void {
@@ -45,8 +47,20 @@ async function main(): Promise<void> {
   try {
     const names = (p: string) => Array.from({ length: N }, (_, i) => `${p}${i}`);
 
-    // ours: every RTM_NEWLINK issued at once; the engine hands the burst to the kernel in one pool job.
-    const ours = await countSpawns(async () => {
+    // ours and `ip -batch` in alternating rounds (each goes first in half of them), so the
+    // kernel's background work after a delete and the machine's noise hit both alike.
+    const batch = join(dir, 'batch');
+    const ipBatchRound = (): number => {
+      writeFileSync(batch, names('b').map((n, i) => `link add ${n} type veth peer name d${i} netns ${C}\n`).join(''));
+      const t0 = nowMs();
+      ip('-n', H, '-batch', batch);
+      const ms = nowMs() - t0;
+      writeFileSync(batch, names('b').map((n) => `link del ${n}\n`).join(''));
+      ip('-n', H, '-batch', batch);
+      return ms;
+    };
+    const oursRound = async (): Promise<{ create: number; bulkDelete: number }> => {
+      // every RTM_NEWLINK issued at once; the engine hands the burst to the kernel in one pool job.
       const t0 = nowMs();
       await Promise.all(names('h').map((n, i) => rtnl.link.add({ name: n, kind: 'veth', peer: { name: `c${i}`, netnsFd: contNs.fd } })));
       const create = nowMs() - t0;
@@ -54,22 +68,26 @@ async function main(): Promise<void> {
       const t1 = nowMs();
       await rtnl.link.delMany(names('h'));
       const bulkDelete = nowMs() - t1;
+      if (countLinks(H) !== baseLinks) throw new Error('bulk delete left links behind');
       return { create, bulkDelete };
-    });
-    if (countLinks(H) !== baseLinks) throw new Error('bulk delete left links behind');
-    figures.child_processes_ours = ours.spawns;
-
-    // ip -batch: the same pairs, one process.
-    const batch = join(dir, 'batch');
-    writeFileSync(batch, names('b').map((n, i) => `link add ${n} type veth peer name d${i} netns ${C}\n`).join(''));
-    let t0 = nowMs();
-    ip('-n', H, '-batch', batch);
-    const ipBatch = nowMs() - t0;
-    writeFileSync(batch, names('b').map((n) => `link del ${n}\n`).join(''));
-    ip('-n', H, '-batch', batch);
+    };
+    const oursCreate: number[] = [];
+    const oursDelete: number[] = [];
+    const batchCreate: number[] = [];
+    let oursSpawns = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2 === 1) batchCreate.push(ipBatchRound());
+      const o = await countSpawns(oursRound);
+      oursSpawns += o.spawns;
+      oursCreate.push(o.result.create);
+      oursDelete.push(o.result.bulkDelete);
+      if (r % 2 === 0) batchCreate.push(ipBatchRound());
+    }
+    figures.child_processes_ours = oursSpawns;
+    const perRound = oursCreate.map((o, i) => (batchCreate[i] as number) / o);
 
     // one `ip` per pair.
-    t0 = nowMs();
+    let t0 = nowMs();
     for (let i = 0; i < N; i++) ip('-n', H, 'link', 'add', `p${i}`, 'type', 'veth', 'peer', 'name', `q${i}`, 'netns', C);
     const ipEach = nowMs() - t0;
 
@@ -91,28 +109,33 @@ async function main(): Promise<void> {
     const inNsEach = (nowMs() - t0) / MOVE_N;
     await rtnl.link.delMany(Array.from({ length: MOVE_N }, (_, i) => `m${i}`));
 
+    const create = percentile(oursCreate, 50);
+    const ipBatch = percentile(batchCreate, 50);
+    const bulkDelete = percentile(oursDelete, 50);
     const perSec = (ms: number) => (N * 1000) / ms;
-    rows.push(['create: ours (pipelined)', ours.result.create, round(perSec(ours.result.create), 0)]);
-    rows.push(['create: ip -batch', ipBatch, round(perSec(ipBatch), 0)]);
+    rows.push([`create: ours (pipelined), median of ${ROUNDS}`, create, round(perSec(create), 0)]);
+    rows.push([`create: ip -batch, median of ${ROUNDS}`, ipBatch, round(perSec(ipBatch), 0)]);
     rows.push(['create: one ip per pair', ipEach, round(perSec(ipEach), 0)]);
-    rows.push(['delete: ours bulk (group)', ours.result.bulkDelete, round(perSec(ours.result.bulkDelete), 0)]);
+    rows.push([`delete: ours bulk (group), median of ${ROUNDS}`, bulkDelete, round(perSec(bulkDelete), 0)]);
     rows.push(['delete: ours one at a time', delEach, round(perSec(delEach), 0)]);
     printTable([`${N} veth pairs, peer in a namespace`, 'total ms', 'pairs/s'], rows);
-    process.stdout.write('\n');
+    process.stdout.write(`\nours vs ip -batch, per round (ip -batch ms / ours ms): ${perRound.map((x) => round(x, 2)).join(', ')}\n\n`);
     printTable([`${MOVE_N} pairs, sequential`, 'ms per pair'], [
       ['peer created in the namespace', inNsEach],
       ['created, then moved', moveEach],
     ]);
 
     Object.assign(figures, {
-      create_ours_ms: round(ours.result.create),
+      rounds: ROUNDS,
+      create_ours_ms: round(create),
       create_ip_batch_ms: round(ipBatch),
       create_ip_each_ms: round(ipEach),
-      create_vs_ip_batch: round(ipBatch / ours.result.create),
-      create_vs_ip_each: round(ipEach / ours.result.create),
-      delete_bulk_ms: round(ours.result.bulkDelete),
+      create_vs_ip_batch: round(ipBatch / create),
+      create_vs_ip_batch_per_round: perRound.map((x) => round(x)),
+      create_vs_ip_each: round(ipEach / create),
+      delete_bulk_ms: round(bulkDelete),
       delete_each_ms: round(delEach),
-      delete_bulk_vs_each: round(delEach / ours.result.bulkDelete),
+      delete_bulk_vs_each: round(delEach / bulkDelete),
       peer_in_ns_ms_per_pair: round(inNsEach),
       create_then_move_ms_per_pair: round(moveEach),
       move_vs_in_ns: round(moveEach / inNsEach),
