@@ -50,28 +50,75 @@ function pairs(v: Value | undefined): [Atom, Atom][] {
   return v[1] as [Atom, Atom][];
 }
 
-const keyOf = (a: Atom): string => (typeof a === 'string' ? `s${a}` : JSON.stringify(a));
+/** Atoms equal by type and value. */
+function sameAtom(a: Atom, b: Atom): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object') return a === b;
+  return a[0] === b[0] && a[1] === b[1];
+}
 
-/** Apply an update2 `modify` diff to one column (RFC 7047bis / ovsdb-server(7)). */
+/** A string that identifies an atom by type and value. */
+function keyOf(a: Atom): string {
+  return typeof a === 'object' ? `${a[0] === 'uuid' ? 'u' : 'w'}${a[1]}` : `${typeof a}:${String(a)}`;
+}
+
+/**
+ * Where each element of `diff` sits in `old` (-1: absent). A diff is usually a few
+ * elements against a large set (a bridge's ports): those are compared in place, with
+ * nothing of the old value copied; a large diff is indexed by key instead.
+ */
+function locate<E>(old: readonly E[], diff: readonly E[], atomOf: (e: E) => Atom): number[] {
+  const at = diff.map(() => -1);
+  if (diff.length > 8) {
+    const index = new Map(diff.map((e, j) => [keyOf(atomOf(e)), j]));
+    old.forEach((e, i) => {
+      const j = index.get(keyOf(atomOf(e)));
+      if (j !== undefined) at[j] = i;
+    });
+    return at;
+  }
+  let left = diff.length;
+  for (let i = 0; i < old.length && left > 0; i++) {
+    const a = atomOf(old[i]!);
+    for (let j = 0; j < diff.length; j++) {
+      if (at[j] === -1 && sameAtom(a, atomOf(diff[j]!))) {
+        at[j] = i;
+        left--;
+        break;
+      }
+    }
+  }
+  return at;
+}
+
+const self = (a: Atom): Atom => a;
+const keyAtom = (p: [Atom, Atom]): Atom => p[0];
+
+/** Apply an update2 `modify` diff to one column (RFC 7047bis / ovsdb-server(7)); the old order is kept. */
 export function applyColumnDiff(kind: ColumnKind, old: Value | undefined, diff: Value): Value {
   if (kind === 'scalar') return diff;
   if (kind === 'set') {
-    const out = new Map<string, Atom>(elements(old).map((a) => [keyOf(a), a]));
-    for (const a of elements(diff)) {
-      const k = keyOf(a);
-      if (out.has(k)) out.delete(k);
-      else out.set(k, a);
-    }
-    return ['set', [...out.values()]];
+    // each diff element toggles: present in the old set → removed, absent → added.
+    const before = elements(old);
+    const toggles = elements(diff);
+    const at = locate(before, toggles, self);
+    const removed = new Set(at.filter((i) => i >= 0));
+    const out = removed.size === 0 ? [...before] : before.filter((_, i) => !removed.has(i));
+    toggles.forEach((a, j) => { if (at[j] === -1) out.push(a); });
+    return ['set', out];
   }
-  const out = new Map<string, [Atom, Atom]>(pairs(old).map((p) => [keyOf(p[0]), p]));
-  for (const [k, v] of pairs(diff)) {
-    const key = keyOf(k);
-    const cur = out.get(key);
-    if (cur && keyOf(cur[1]) === keyOf(v)) out.delete(key);
-    else out.set(key, [k, v]);
-  }
-  return ['map', [...out.values()]];
+  // a diff pair with the old value removes the key, with another value replaces it, or adds it.
+  const before = pairs(old);
+  const changes = pairs(diff);
+  const at = locate(before, changes, keyAtom);
+  const out = [...before];
+  const gone = new Set<number>();
+  changes.forEach((p, j) => {
+    const i = at[j]!;
+    if (i === -1) out.push(p);
+    else if (sameAtom(before[i]![1], p[1])) gone.add(i);
+    else out[i] = p;
+  });
+  return ['map', gone.size === 0 ? out : out.filter((_, i) => !gone.has(i))];
 }
 
 export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<CacheEvents<M>> {

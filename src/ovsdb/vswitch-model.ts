@@ -69,11 +69,29 @@ export const VSWITCH_MONITOR_COLUMNS: { [T in keyof VswitchTables]: readonly str
 const str = (v: Row[string] | undefined): string => (typeof v === 'string' ? v : '');
 const int = (v: Row[string] | undefined): number => (typeof v === 'number' ? v : 0);
 
+/**
+ * `row` with `key` added as an enumerable property decoded on its first read and kept.
+ * A bridge's port set changes with every port added or deleted, and the cache decodes a
+ * row on every change; most of those rows are never asked for their ports.
+ */
+function decodedOnRead<R extends object, K extends string, V>(row: R, key: K, decode: () => V): R & Record<K, V> {
+  return Object.defineProperty(row, key, {
+    enumerable: true,
+    configurable: true,
+    get(this: R) {
+      const value = decode();
+      Object.defineProperty(this, key, { value, enumerable: true, writable: false });
+      return value;
+    },
+  }) as R & Record<K, V>;
+}
+
 export const VSWITCH_DECODERS: RowDecoders<VswitchTables> = {
   Open_vSwitch: (uuid, r) => ({ uuid, bridges: decodeStringSet(r.bridges), nextCfg: int(r.next_cfg), curCfg: int(r.cur_cfg) }),
-  Bridge: (uuid, r) => ({
-    uuid, name: str(r.name), ports: decodeStringSet(r.ports), datapathType: str(r.datapath_type), externalIds: decodeStringMap(r.external_ids),
-  }),
+  Bridge: (uuid, r) => decodedOnRead(
+    { uuid, name: str(r.name), datapathType: str(r.datapath_type), externalIds: decodeStringMap(r.external_ids) },
+    'ports', () => decodeStringSet(r.ports),
+  ),
   Port: (uuid, r) => ({
     uuid,
     name: str(r.name),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { OvsdbCache, applyColumnDiff } from '../../src/ovsdb/cache.js';
-import { namedUuid, set } from '../../src/ovsdb/notation.js';
+import { namedUuid, set, type Atom } from '../../src/ovsdb/notation.js';
 import * as ops from '../../src/ovsdb/ops.js';
 import { parseRemote, resolveRemote } from '../../src/ovsdb/remote.js';
 import { parseSchema, verifyColumns } from '../../src/ovsdb/schema.js';
@@ -111,6 +111,39 @@ describe('cache', () => {
     assert.deepEqual(applyColumnDiff('set', 100, ['set', [100, 200]]), ['set', [200]]);
     assert.deepEqual(applyColumnDiff('map', ['map', [['a', '1'], ['b', '2']]], ['map', [['a', '1'], ['b', '3'], ['c', '4']]]), ['map', [['b', '3'], ['c', '4']]]);
     assert.equal(applyColumnDiff('scalar', 'x', 'y'), 'y');
+  });
+
+  it('applies small and large diffs alike: against a reference, over random sets and maps of every atom type', () => {
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const atoms: Atom[] = [1, 2, '1', '2', true, false, ['uuid', '0000000a-0000-0000-0000-000000000000'], ['uuid', '0000000b-0000-0000-0000-000000000000'], ['named-uuid', 'x']];
+    for (let i = 0; i < 60; i++) atoms.push(['uuid', `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`], `s${i}`, 100 + i);
+    const pick = (n: number): Atom[] => {
+      const out: Atom[] = [];
+      for (let k = 0; k < n; k++) {
+        const a = atoms[rand(atoms.length)]!;
+        if (!out.some((b) => JSON.stringify(b) === JSON.stringify(a))) out.push(a);
+      }
+      return out;
+    };
+    const has = (list: Atom[], a: Atom): boolean => list.some((b) => JSON.stringify(b) === JSON.stringify(a));
+    for (let round = 0; round < 400; round++) {
+      const old = pick(rand(80));
+      const diff = pick(1 + rand(round % 2 === 0 ? 8 : 40));
+      const expected = [...old.filter((a) => !has(diff, a)), ...diff.filter((a) => !has(old, a))];
+      assert.deepEqual(applyColumnDiff('set', ['set', old], ['set', diff]), ['set', expected], `set round ${round}`);
+      const values = ['v1', 'v2'];
+      const oldMap = old.map((k): [Atom, Atom] => [k, values[rand(2)]!]);
+      const diffMap = diff.map((k): [Atom, Atom] => [k, values[rand(2)]!]);
+      const expectedMap: [Atom, Atom][] = [];
+      for (const [k, v] of oldMap) {
+        const d = diffMap.find(([dk]) => JSON.stringify(dk) === JSON.stringify(k));
+        if (!d) expectedMap.push([k, v]);
+        else if (d[1] !== v) expectedMap.push(d);
+      }
+      for (const d of diffMap) if (!has(old, d[0])) expectedMap.push(d);
+      assert.deepEqual(applyColumnDiff('map', ['map', oldMap], ['map', diffMap]), ['map', expectedMap], `map round ${round}`);
+    }
   });
 
   it('emits add/update/delete from monitor v1 and v2 updates', () => {
