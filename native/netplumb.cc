@@ -19,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -219,6 +220,31 @@ Napi::Value SelfNetns(const Napi::CallbackInfo& info) {
   o.Set("dev", static_cast<double>(st.st_dev));
   o.Set("ino", static_cast<double>(st.st_ino));
   return o;
+}
+
+// trimMemory(): give the allocator's free pages back to the kernel (glibc malloc_trim).
+// A long-lived process calls it when a burst is over; returns whether memory was released.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+}
+
+// reexec(argv: string[]): replace this process's image with argv (execve, same pid, same
+// environment, fds without O_CLOEXEC kept). Returns only on failure, with the error.
+Napi::Value Reexec(const Napi::CallbackInfo& info) {
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<std::string> args;
+  for (uint32_t i = 0; i < arr.Length(); i++) args.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
+  if (args.empty()) return SysError(info.Env(), EINVAL, "execve");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Standard input, output and error are the new image's too, whatever Node set on them.
+  for (int fd = 0; fd <= 2; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) != 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  execve(argv[0], argv.data(), environ);
+  return SysError(info.Env(), errno, "execve");
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -760,6 +786,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openNetnsPid", Napi::Function::New(env, OpenNetnsPid));
   exports.Set("selfNetns", Napi::Function::New(env, SelfNetns));
   exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemory));
+  exports.Set("reexec", Napi::Function::New(env, Reexec));
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
   exports.Set("ethtoolTxChecksum", Napi::Function::New(env, EthtoolTxChecksumOn));

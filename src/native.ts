@@ -59,6 +59,10 @@ export interface NativeBinding {
   selfNetns(): NsHandleRaw | SysError;
   /** Close an fd the addon returned. */
   close(fd: number): SysError | null;
+  /** malloc_trim(0): return the allocator's free pages to the kernel; true if any were. */
+  trimMemory(): boolean;
+  /** execve(argv[0], argv, environ): the same process (pid) runs argv instead; returns only on failure. */
+  reexec(argv: string[]): SysError;
   /**
    * Create a NETLINK socket inside the namespace `nsFd` (-1: the caller's own) on a
    * throwaway thread, bound, non-blocking, close-on-exec, with extended ACKs.

@@ -5,6 +5,7 @@
  * Log level: $NETPLUMB_LOG when set, else info with --foreground, else warn.
  */
 import type { PlumberOptions } from '../plumb/plumber.js';
+import { DAEMON_V8_FLAGS, reexecWithDaemonFlags } from './memory.js';
 import { startDaemon } from './server.js';
 
 export interface ServeCommand {
@@ -18,10 +19,13 @@ export interface ServeCommand {
 }
 
 export async function runServe(cmd: ServeCommand): Promise<void> {
+  // Returns only when the process did not replace itself with the daemon's heap settings.
+  const notTuned = reexecWithDaemonFlags();
   const pino = require('pino') as typeof import('pino');
   const env = process.env.NETPLUMB_LOG;
   const level = env !== undefined && env !== '' ? env : cmd.foreground === true ? 'info' : 'warn';
   const logger = pino.default({ name: 'netplumb', level }, pino.destination({ fd: 2, sync: true }));
+  if (notTuned !== undefined) logger.info({ reason: notTuned, flags: DAEMON_V8_FLAGS }, 'serving without the daemon heap settings');
   const plumberOptions: PlumberOptions = {
     logger,
     ...(cmd.connection.ovsDb ? { ovsDb: cmd.connection.ovsDb } : {}),

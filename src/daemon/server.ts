@@ -38,6 +38,7 @@ import {
 } from './protocol.js';
 import { SOCKET_MODE, claimSocketPath, prepareSocketDir, socketDir } from './socket-path.js';
 import { lookupGroup } from './users.js';
+import { startIdleTrim } from './memory.js';
 
 export interface DaemonOptions {
   /** Default /run/netplumb/netplumb.sock. */
@@ -136,9 +137,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   let draining = false;
   let idleWaiters: (() => void)[] = [];
 
+  const trim = startIdleTrim(log);
   const finished = () => {
     inFlight--;
     if (inFlight === 0) {
+      trim.idle();
       const w = idleWaiters;
       idleWaiters = [];
       for (const f of w) f();
@@ -277,6 +280,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         return;
       }
       inFlight++;
+      trim.busy();
       pending++;
       const peerInfo = peer as Peer;
       dispatch(method, params, peerInfo).then(
@@ -337,6 +341,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         log?.info({ inFlight }, 'shutting down: finishing requests in flight');
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         await periodicGc?.stop();
+        trim.stop();
         if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
         for (const s of connections) s.end();
         const cutOff = setTimeout(() => {

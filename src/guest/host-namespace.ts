@@ -9,16 +9,23 @@ import { hostNetnsIdentity, type NetnsIdentity } from '../netns/index.js';
 
 const INIT_NETNS = '/proc/1/ns/net';
 
-/** The namespaces that count as "the host": this process's and init's (when readable). */
+let known: NetnsIdentity[] | undefined;
+
+/**
+ * The namespaces that count as "the host": this process's and init's (when readable).
+ * Read once: neither changes while the process runs (netplumb never moves its own threads).
+ */
 export function hostNamespaces(): NetnsIdentity[] {
+  if (known) return known;
   const own = hostNetnsIdentity();
   try {
     const st = statSync(INIT_NETNS);
-    return [own, { dev: st.dev, ino: st.ino }];
+    known = [own, { dev: st.dev, ino: st.ino }];
   } catch {
-    // Not readable (no privilege, hidepid): this process's namespace is still checked.
-    return [own];
+    // Not readable (no privilege, hidepid, a protected init): this process's namespace is still checked.
+    known = [own];
   }
+  return known;
 }
 
 /** Throws HOST_NAMESPACE_REFUSED when `id` is a host namespace. */

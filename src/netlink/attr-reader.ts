@@ -74,7 +74,7 @@ export function splitAttrs(buf: Buffer, what = 'attributes'): RawAttr[] {
       const rawType = buf.readUInt16LE(off + 2);
       if (len < NLA_HDRLEN) throw parseError(what, `nla_len ${len} is shorter than the header`, { offset: off, attrType: rawType & NLA_F.NLA_TYPE_MASK });
       if (off + len > buf.length) throw parseError(what, `attribute ${rawType & NLA_F.NLA_TYPE_MASK}: nla_len ${len} runs past the end (${buf.length - off} bytes left)`, { offset: off, attrType: rawType & NLA_F.NLA_TYPE_MASK });
-      out.push({ type: rawType & NLA_F.NLA_TYPE_MASK, nested: (rawType & NLA_F.NLA_F_NESTED) !== 0, data: Buffer.from(buf.subarray(off + NLA_HDRLEN, off + len)) });
+      out.push({ type: rawType & NLA_F.NLA_TYPE_MASK, nested: (rawType & NLA_F.NLA_F_NESTED) !== 0, data: buf.subarray(off + NLA_HDRLEN, off + len) });
       off += align4(len);
     }
     return out;
@@ -106,13 +106,14 @@ export function parseAttrs<S extends AttrSpecs>(buf: Buffer, table: AttrTable<S>
 }
 
 function decodeAttr(table: AttrTable, spec: AttrSpec, a: RawAttr): unknown {
-  const what = `${table.name} attribute ${spec.name} (${a.type})`;
   try {
-    return guardParse(what, () => spec.decode(a.data));
+    return spec.decode(a.data);
   } catch (e) {
-    // Name the attribute (and keep the innermost reason) so a nested failure says where it was.
-    const reason = e instanceof NetplumbError ? e.message.replace(/^malformed netlink /, '') : String(e);
-    throw parseError(what, reason, { attrType: a.type }); 
+    // Name the attribute (and keep the innermost reason) so a nested failure says where it was;
+    // anything not already a parse error (RangeError, TypeError, TextDecoder) becomes one.
+    const what = `${table.name} attribute ${spec.name} (${a.type})`;
+    const reason = e instanceof NetplumbError ? e.message.replace(/^malformed netlink /, '') : `${what}: ${e instanceof Error ? e.message : String(e)}`;
+    throw parseError(what, reason, { attrType: a.type });
   }
 }
 
@@ -125,6 +126,9 @@ const len1 = exact(1, 'u8');
 const len2 = exact(2, 'u16');
 const len4 = exact(4, 'u32');
 const len8 = exact(8, 'u64');
+
+/** Stateless between calls (no `stream` option): one serves every string attribute. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decoders for the common attribute payloads. Scalars must have their exact size. */
 export const dec = {
@@ -140,7 +144,7 @@ export const dec = {
   /** Up to the first NUL (or the whole payload when unterminated). Must be valid UTF-8. */
   string: (d: Buffer): string => {
     const nul = d.indexOf(0);
-    return new TextDecoder('utf-8', { fatal: true }).decode(nul < 0 ? d : d.subarray(0, nul));
+    return UTF8.decode(nul < 0 ? d : d.subarray(0, nul));
   },
   bytes: (d: Buffer): Buffer => d,
   flag: (d: Buffer): true => {

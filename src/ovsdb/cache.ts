@@ -29,10 +29,23 @@ interface Entry<R> {
   row: R;
 }
 
-/** A unique secondary index: key → uuid, maintained on every change (e.g. Port by name). */
-interface UniqueIndex<R> {
+/** A secondary index: key → the uuids of the rows with that key, in the order they were written. */
+interface Index<R> {
   key: (row: R) => string | undefined;
-  map: Map<string, string>;
+  map: Map<string, Set<string>>;
+}
+
+function indexAdd<R>(idx: Index<R>, key: string | undefined, uuid: string): void {
+  if (key === undefined) return;
+  const uuids = idx.map.get(key);
+  if (uuids) uuids.add(uuid);
+  else idx.map.set(key, new Set([uuid]));
+}
+
+function indexDrop<R>(idx: Index<R>, key: string | undefined, uuid: string): void {
+  if (key === undefined) return;
+  const uuids = idx.map.get(key);
+  if (uuids?.delete(uuid) && uuids.size === 0) idx.map.delete(key);
 }
 
 function bad(what: string): NetplumbError {
@@ -123,7 +136,7 @@ export function applyColumnDiff(kind: ColumnKind, old: Value | undefined, diff: 
 
 export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<CacheEvents<M>> {
   private readonly tables = new Map<keyof M & string, Map<string, Entry<M[keyof M]>>>();
-  private readonly indexes = new Map<keyof M & string, Map<string, UniqueIndex<M[keyof M]>>>();
+  private readonly indexes = new Map<keyof M & string, Map<string, Index<M[keyof M]>>>();
 
   constructor(private readonly decoders: RowDecoders<M>, private schema?: DatabaseSchema) {
     super();
@@ -139,30 +152,34 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
   }
 
   /**
-   * Keep a unique index `name` on `table` (e.g. Port by its name: the schema's own unique
-   * index), so that `lookup` is O(1) instead of a scan of every cached row. Rows already
+   * Keep an index `name` on `table` (e.g. Port by its name, or by one external_ids key), so
+   * that `lookup` / `lookupAll` are O(1) instead of a scan of every cached row. Rows already
    * cached are indexed now. While a notification is applied two rows may briefly share a
-   * key (a delete listed after the insert that reuses the name); the index keeps the
-   * row written last and never drops a key that points at another row.
+   * unique key (a delete listed after the insert that reuses the name): `lookup` returns
+   * the row written last.
    */
   defineIndex<T extends keyof M & string>(table: T, name: string, key: (row: M[T]) => string | undefined): void {
     let byName = this.indexes.get(table);
     if (!byName) this.indexes.set(table, (byName = new Map()));
-    const idx: UniqueIndex<M[keyof M]> = { key: key as (row: M[keyof M]) => string | undefined, map: new Map() };
+    const idx: Index<M[keyof M]> = { key: key as (row: M[keyof M]) => string | undefined, map: new Map() };
     byName.set(name, idx);
-    for (const [uuid, e] of this.tables.get(table) ?? []) {
-      const k = idx.key(e.row);
-      if (k !== undefined) idx.map.set(k, uuid);
-    }
+    for (const [uuid, e] of this.tables.get(table) ?? []) indexAdd(idx, idx.key(e.row), uuid);
   }
 
-  /** The row whose index `name` key is `key` (see defineIndex). */
+  hasIndex(table: keyof M & string, name: string): boolean {
+    return this.indexes.get(table)?.has(name) ?? false;
+  }
+
+  /** The row whose index `name` key is `key`, the one written last if several (see defineIndex). */
   lookup<T extends keyof M & string>(table: T, name: string, key: string): M[T] | undefined {
+    return this.lookupAll(table, name, key).at(-1);
+  }
+
+  /** Every row whose index `name` key is `key`, in the order they were written. */
+  lookupAll<T extends keyof M & string>(table: T, name: string, key: string): M[T][] {
     const idx = this.indexes.get(table)?.get(name);
     if (!idx) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `no index "${name}" on cached table ${table}`, { table, index: name });
-    const uuid = idx.map.get(key);
-    const row = uuid === undefined ? undefined : this.get(table, uuid);
-    return row !== undefined && idx.key(row) === key ? row : undefined;
+    return [...idx.map.get(key) ?? []].map((uuid) => this.get(table, uuid)!);
   }
 
   /** The rows of a table, without copying them into an array. */
@@ -253,15 +270,12 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     const old = rows.get(uuid);
     const row = this.decoders[table](uuid, raw);
     rows.set(uuid, { raw, row });
-    const indexes = this.indexes.get(table);
-    if (indexes) {
-      for (const idx of indexes.values()) {
-        const before = old ? idx.key(old.row) : undefined;
-        const after = idx.key(row);
-        if (before === after) continue;
-        if (before !== undefined && idx.map.get(before) === uuid) idx.map.delete(before);
-        if (after !== undefined) idx.map.set(after, uuid);
-      }
+    for (const idx of this.indexes.get(table)?.values() ?? []) {
+      const before = old ? idx.key(old.row) : undefined;
+      const after = idx.key(row);
+      if (before === after) continue;
+      indexDrop(idx, before, uuid);
+      indexAdd(idx, after, uuid);
     }
     if (old) this.emit('update', table, uuid, row, old.row);
     else this.emit('add', table, uuid, row);
@@ -272,10 +286,7 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     const old = rows.get(uuid);
     if (!old) return;
     rows.delete(uuid);
-    for (const idx of this.indexes.get(table)?.values() ?? []) {
-      const k = idx.key(old.row);
-      if (k !== undefined && idx.map.get(k) === uuid) idx.map.delete(k);
-    }
+    for (const idx of this.indexes.get(table)?.values() ?? []) indexDrop(idx, idx.key(old.row), uuid);
     this.emit('delete', table, uuid, old.row);
   }
 }

@@ -144,7 +144,13 @@ export class Vswitch {
   async findPortsByExternalIds(match: Record<string, string>): Promise<PortRow[]> {
     await this.client.synced();
     const want = Object.entries(match);
-    return this.client.cache.rows('Port').filter((p) => want.every(([k, v]) => p.externalIds[k] === v));
+    if (want.length === 0) return this.client.cache.rows('Port');
+    // The first key is looked up in an index (made on first use, then kept): a scan of every
+    // port per call made each detach cost as much as the bridge is large.
+    const [key, value] = want[0]!;
+    const index = `external_ids:${key}`;
+    if (!this.client.cache.hasIndex('Port', index)) this.client.cache.defineIndex('Port', index, (r) => r.externalIds[key]);
+    return this.client.cache.lookupAll('Port', index, value).filter((p) => want.every(([k, v]) => p.externalIds[k] === v));
   }
 
   // ------------------------------------------------------------ bridges

@@ -11,7 +11,7 @@
  * pid recorded in /run/netplumb/dhcp/<attachment>.pid so detach can stop it.
  */
 import type * as ChildProcess from 'node:child_process';
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Netns } from '../netns/index.js';
 import type { IpConfig } from './spec.js';
@@ -69,6 +69,8 @@ export async function runDhcp(cfg: DhcpConfig, ns: Netns, ifname: string, attach
 /** Stop a renewing client started for this attachment, if any. */
 export function stopDhcp(attachmentId: string): void {
   const pidfile = `${DHCP_RUN_DIR}/${attachmentId}.pid`;
+  // Most attachments have none: one access(2), not a failed read whose error is built and thrown.
+  if (!existsSync(pidfile)) return;
   let pid: number;
   try {
     pid = Number(readFileSync(pidfile, 'utf8').trim());

@@ -25,7 +25,8 @@ export interface HostTargetDeps {
   rtnl: Rtnl;
   /** Connect to OVSDB on demand (only when the target may be an OVS bridge). */
   vswitch: () => Promise<Vswitch>;
-  datapathType: string;
+  /** The datapath of a bridge this call creates (read only then). */
+  datapathType: () => string;
 }
 
 /** `netdev` (userspace) when the kernel has no Open vSwitch datapath module. */
@@ -71,9 +72,10 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
       if (bridge !== undefined) return { mode: 'ovs', name, ...(link ? { link } : {}), mtu: mtuOf(link), created: false, datapathType: bridge.datapathType };
       if (link === undefined && spec.createBridge === true) {
         // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
-        await vs.addBridge(name, { mayExist: true, datapathType: deps.datapathType, wait: true });
+        const datapathType = deps.datapathType();
+        await vs.addBridge(name, { mayExist: true, datapathType, wait: true });
         const created = await rtnl.link.find(name);
-        return { mode: 'ovs', name, ...(created ? { link: created } : {}), mtu: mtuOf(created), created: true, datapathType: deps.datapathType };
+        return { mode: 'ovs', name, ...(created ? { link: created } : {}), mtu: mtuOf(created), created: true, datapathType };
       }
       if (explicit === 'ovs') throw bridgeNotFound(name, 'Open vSwitch bridge', vs.remote);
     }

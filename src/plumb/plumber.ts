@@ -180,7 +180,7 @@ export class Plumber {
     const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
     const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
     // The host side is looked up while the guest's sockets are being made.
-    const targetLookup = resolveHostTarget(spec, { rtnl: this.#host, vswitch: () => this.vswitch(), datapathType: this.opts.datapathType ?? defaultDatapathType() });
+    const targetLookup = resolveHostTarget(spec, { rtnl: this.#host, vswitch: () => this.vswitch(), datapathType: () => this.opts.datapathType ?? defaultDatapathType() });
     // Handled here, reported where it is awaited (or dropped when the sockets fail first).
     targetLookup.catch(() => undefined);
     let sockets: GuestSockets;

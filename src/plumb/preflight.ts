@@ -15,8 +15,13 @@ export function effectiveCapabilities(status = readFileSync('/proc/self/status',
   return m ? BigInt(`0x${m[1]}`) : 0n;
 }
 
+/** Set once this process was seen to hold both: every attach checks, and reading /proc per attach stalled bursts. */
+let confirmed = false;
+
 /** Equivalent to: capsh --print | grep cap_net_admin,cap_sys_admin */
-export function requireNetworkPrivileges(caps = effectiveCapabilities()): void {
+export function requireNetworkPrivileges(given?: bigint): void {
+  if (given === undefined && confirmed) return;
+  const caps = given ?? effectiveCapabilities();
   const missing = [
     ...((caps >> BigInt(CAP_NET_ADMIN)) & 1n ? [] : ['CAP_NET_ADMIN (to change links, addresses and routes)']),
     ...((caps >> BigInt(CAP_SYS_ADMIN)) & 1n ? [] : ['CAP_SYS_ADMIN (to enter network namespaces)']),
@@ -24,4 +29,5 @@ export function requireNetworkPrivileges(caps = effectiveCapabilities()): void {
   if (missing.length > 0) {
     throw new NetplumbError(ErrorCode.PRIVILEGE, `netplumb needs ${missing.join(' and ')}; run it as root (sudo) or grant the capabilities. Nothing was changed`, { missing });
   }
+  if (given === undefined) confirmed = true;
 }

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../helpers/exec.js';
 import { startOvs, waitForExit, type OvsInstance } from '../helpers/ovs.js';
@@ -37,13 +37,13 @@ interface Served {
 }
 
 /** `ip netns exec OVSNS node bin/netplumb serve --socket … --ovs-db … --foreground`, once its socket answers. */
-async function serve(): Promise<Served> {
+async function serve(env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const top = mkdtempSync('/tmp/np-daemon-cli-');
   chmodSync(top, 0o755);
   const sock = join(top, 'run', 'netplumb.sock');
   const child = spawn('ip', ['netns', 'exec', ovs.netns, process.execPath, NETPLUMB, 'serve', '--socket', sock, '--ovs-db', ovs.remote, '--foreground'], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NETPLUMB_LOG: '' },
+    env: { ...process.env, NETPLUMB_LOG: '', ...env },
   });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
@@ -140,6 +140,30 @@ test('netplumb attach/list/show/detach/gc: the same output through the daemon as
     await s.stop('SIGKILL');
     await g.destroy();
     for (const p of (await ovs.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean)) await ovs.vsctl(['--if-exists', 'del-port', p]);
+    s.cleanup();
+  }
+});
+
+test('netplumb serve runs with the daemon heap settings under its own pid, and trims memory once idle', async () => {
+  const s = await serve({ NETPLUMB_LOG: 'debug' });
+  try {
+    // `ip netns exec` execs node: the child's pid is the daemon's, replaced in place with the flags.
+    const cmdline = readFileSync(`/proc/${s.child.pid}/cmdline`, 'utf8').split('\0');
+    for (const flag of ['--max-semi-space-size=4', '--expose-gc']) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`);
+    const script = cmdline.indexOf(NETPLUMB);
+    assert.deepEqual(cmdline.slice(script, -1), [NETPLUMB, 'serve', '--socket', s.sock, '--ovs-db', ovs.remote, '--foreground'], 'the same command after the node flags');
+    const r = await netplumb(['list'], s.sock, true);
+    assert.equal(r.code, 0, r.stderr);
+    let trimmed: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && trimmed === undefined; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      trimmed = s.log().find((l) => l.msg === 'idle: memory trimmed');
+    }
+    assert.ok(trimmed, `no trim logged: ${s.stderr().slice(-2000)}`);
+    const vmRssMb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${s.child.pid}/status`, 'utf8'))![1]) / 1024;
+    assert.ok(vmRssMb <= (trimmed.rssBeforeMb as number) + 2, `VmRSS ${vmRssMb} MB after the trim, ${trimmed.rssBeforeMb} MB before`);
+  } finally {
+    await s.stop('SIGKILL');
     s.cleanup();
   }
 });

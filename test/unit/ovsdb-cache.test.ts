@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { rng } from '../helpers/rng.js';
 import { NetplumbError } from '../../src/errors.js';
 import { OvsdbCache } from '../../src/ovsdb/cache.js';
 import { parseSchema } from '../../src/ovsdb/schema.js';
@@ -65,5 +66,45 @@ describe('cache name index', () => {
     cache.applyUpdate2({ Port: { a: { initial: { name: 'x' } }, b: { initial: { name: 'y' } } } });
     assert.equal(cache.first('Port')!.name, 'x');
     assert.deepEqual([...cache.values('Port')].map((r) => r.name), ['x', 'y']);
+  });
+});
+
+describe('cache index with several rows per key', () => {
+  it('lookupAll matches a scan of the table through random inserts, changes, deletes and clears', () => {
+    const cache = new OvsdbCache<VswitchTables>(VSWITCH_DECODERS, schema);
+    const byTag = (r: { tag: number | undefined }): string | undefined => (r.tag === undefined ? undefined : String(r.tag));
+    cache.applyUpdate2({ Port: { u0: { initial: { name: 'p0', tag: 1 } } } });
+    cache.defineIndex('Port', 'tag', byTag);
+    const next = rng(11);
+    const rand = (n: number): number => Math.floor(next() * n);
+    const live = new Set(['u0']);
+    for (let step = 0; step < 2000; step++) {
+      const update: Record<string, unknown> = {};
+      for (let k = 1 + rand(3); k > 0; k--) {
+        const uuid = `u${rand(12)}`;
+        if (uuid in update) continue;
+        const tag = rand(5) === 0 ? ['set', []] : rand(4);
+        if (!live.has(uuid)) {
+          update[uuid] = { insert: { name: uuid, tag } };
+          live.add(uuid);
+        } else if (rand(3) === 0) {
+          update[uuid] = { delete: null };
+          live.delete(uuid);
+        } else {
+          // an update2 diff of an optional column: a value sets it, the current value clears it.
+          const current = cache.get('Port', uuid)!.tag;
+          update[uuid] = { modify: { tag: current === undefined ? rand(4) : current } };
+        }
+      }
+      cache.applyUpdate2({ Port: update });
+      if (step % 500 === 499) {
+        cache.clear();
+        live.clear();
+      }
+      for (const t of ['0', '1', '2', '3']) {
+        const scan = cache.rows('Port').filter((r) => byTag(r) === t).map((r) => r.uuid).sort();
+        assert.deepEqual(cache.lookupAll('Port', 'tag', t).map((r) => r.uuid).sort(), scan, `step ${step}, tag ${t}`);
+      }
+    }
   });
 });

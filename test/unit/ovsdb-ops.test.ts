@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { rng } from '../helpers/rng.js';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { OvsdbCache, applyColumnDiff } from '../../src/ovsdb/cache.js';
 import { namedUuid, set, type Atom } from '../../src/ovsdb/notation.js';
@@ -114,8 +115,8 @@ describe('cache', () => {
   });
 
   it('applies small and large diffs alike: against a reference, over random sets and maps of every atom type', () => {
-    let seed = 7;
-    const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const next = rng(7);
+    const rand = (n: number): number => Math.floor(next() * n);
     const atoms: Atom[] = [1, 2, '1', '2', true, false, ['uuid', '0000000a-0000-0000-0000-000000000000'], ['uuid', '0000000b-0000-0000-0000-000000000000'], ['named-uuid', 'x']];
     for (let i = 0; i < 60; i++) atoms.push(['uuid', `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`], `s${i}`, 100 + i);
     const pick = (n: number): Atom[] => {
