@@ -49,14 +49,15 @@ async function main(): Promise<void> {
 
     // ours and `ip -batch` in alternating rounds (each goes first in half of them), so the
     // kernel's background work after a delete and the machine's noise hit both alike.
-    const batch = join(dir, 'batch');
+    const addBatch = join(dir, 'add');
+    const delBatch = join(dir, 'del');
+    writeFileSync(addBatch, names('b').map((n, i) => `link add ${n} type veth peer name d${i} netns ${C}\n`).join(''));
+    writeFileSync(delBatch, names('b').map((n) => `link del ${n}\n`).join(''));
     const ipBatchRound = (): number => {
-      writeFileSync(batch, names('b').map((n, i) => `link add ${n} type veth peer name d${i} netns ${C}\n`).join(''));
       const t0 = nowMs();
-      ip('-n', H, '-batch', batch);
+      ip('-n', H, '-batch', addBatch);
       const ms = nowMs() - t0;
-      writeFileSync(batch, names('b').map((n) => `link del ${n}\n`).join(''));
-      ip('-n', H, '-batch', batch);
+      ip('-n', H, '-batch', delBatch);
       return ms;
     };
     const oursRound = async (): Promise<{ create: number; bulkDelete: number }> => {

@@ -9,10 +9,9 @@
  *   });
  *   const { kind, data, unknown } = parseAttrs(buf, LINKINFO);
  */
-import { NetplumbError } from '../errors.js';
 import { NLA_F, NLA_HDRLEN, align4 } from './constants.js';
 import { formatHwAddr, formatIpv4, formatIpv6 } from './inet.js';
-import { guardParse, parseError } from './parse-error.js';
+import { asParseError, guardParse, parseError } from './parse-error.js';
 
 /** One attribute as found on the wire. `data` is a copy, independent of the datagram. */
 export interface RawAttr {
@@ -109,11 +108,10 @@ function decodeAttr(table: AttrTable, spec: AttrSpec, a: RawAttr): unknown {
   try {
     return spec.decode(a.data);
   } catch (e) {
-    // Name the attribute (and keep the innermost reason) so a nested failure says where it was;
-    // anything not already a parse error (RangeError, TypeError, TextDecoder) becomes one.
+    // Name the attribute (and keep the innermost reason) so a nested failure says where it was.
+    // The name is built only here: decoding is on every reply's path, failing is not.
     const what = `${table.name} attribute ${spec.name} (${a.type})`;
-    const reason = e instanceof NetplumbError ? e.message.replace(/^malformed netlink /, '') : `${what}: ${e instanceof Error ? e.message : String(e)}`;
-    throw parseError(what, reason, { attrType: a.type });
+    throw parseError(what, asParseError(what, e).message.replace(/^malformed netlink /, ''), { attrType: a.type });
   }
 }
 

@@ -24,7 +24,12 @@ export function guardParse<T>(what: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
-    if (e instanceof NetplumbError) throw e;
-    throw new NetplumbError(ErrorCode.PROTOCOL, `malformed netlink ${what}: ${e instanceof Error ? e.message : String(e)}`, { syscall: 'netlink parse', what }, { cause: e });
+    throw asParseError(what, e);
   }
+}
+
+/** `e` as a parse error of `what`: a NetplumbError as it is, anything else wrapped (its cause kept). */
+export function asParseError(what: string, e: unknown): NetplumbError {
+  if (e instanceof NetplumbError) return e;
+  return new NetplumbError(ErrorCode.PROTOCOL, `malformed netlink ${what}: ${e instanceof Error ? e.message : String(e)}`, { syscall: 'netlink parse', what }, { cause: e });
 }

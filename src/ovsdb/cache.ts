@@ -35,6 +35,8 @@ interface Index<R> {
   map: Map<string, Set<string>>;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 function indexAdd<R>(idx: Index<R>, key: string | undefined, uuid: string): void {
   if (key === undefined) return;
   const uuids = idx.map.get(key);
@@ -172,14 +174,20 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
 
   /** The row whose index `name` key is `key`, the one written last if several (see defineIndex). */
   lookup<T extends keyof M & string>(table: T, name: string, key: string): M[T] | undefined {
-    return this.lookupAll(table, name, key).at(-1);
+    let last: string | undefined;
+    for (const uuid of this.indexed(table, name, key)) last = uuid;
+    return last === undefined ? undefined : this.get(table, last);
   }
 
   /** Every row whose index `name` key is `key`, in the order they were written. */
   lookupAll<T extends keyof M & string>(table: T, name: string, key: string): M[T][] {
+    return [...this.indexed(table, name, key)].map((uuid) => this.get(table, uuid)!);
+  }
+
+  private indexed(table: keyof M & string, name: string, key: string): ReadonlySet<string> {
     const idx = this.indexes.get(table)?.get(name);
     if (!idx) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `no index "${name}" on cached table ${table}`, { table, index: name });
-    return [...idx.map.get(key) ?? []].map((uuid) => this.get(table, uuid)!);
+    return idx.map.get(key) ?? NONE;
   }
 
   /** The rows of a table, without copying them into an array. */
