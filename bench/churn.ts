@@ -301,24 +301,39 @@ interface LibraryFigures {
   ovsApplyFloorMs: { ports10: Summary; ports2000: Summary; note: string };
 }
 
-/** Attach latency of `n` guests at concurrency `c` (each detached afterwards, untimed). */
+/**
+ * Attach latency of `n` guests at concurrency `c`, in a steady state: each worker detaches
+ * what it attached (untimed) before its next attach, so the bridge holds at most `c` of ours
+ * besides what was there. (Attaching all `n` first would time a bridge growing by `n` ports,
+ * and ovs-vswitchd's apply cost grows with the ports on the bridge: see the 2000-port figures.)
+ */
 async function attachLatency(engine: ChurnEngine, n: number, c: number): Promise<Summary> {
   const all = slots(n);
-  const lat = await pool(n, c, (k) => attachDone(engine, all[k] as Slot));
-  await pool(n, 64, (k) => engine.detach(all[k] as Slot));
+  const lat: number[] = [];
+  await pool(n, c, async (k) => {
+    const t0 = nowMs();
+    await attachDone(engine, all[k] as Slot);
+    lat.push(nowMs() - t0);
+    await engine.detach(all[k] as Slot);
+  });
   return summary(lat);
 }
 
 /**
  * The "port applied" wait with no netplumb engine around it: one OVSDB transaction adding a
- * ready-made veth, waiting for ovs-vswitchd's ofport, sequentially: the part of every
- * attach that ovs-vswitchd owns.
+ * ready-made veth, waiting for ovs-vswitchd's ofport, sequentially (each port deleted,
+ * untimed, before the next): the part of every attach that ovs-vswitchd owns.
  */
 async function ovsApplyFloor(ovs: OvsInstance, vs: Vswitch): Promise<Summary> {
   const names = Array.from({ length: 50 }, (_, i) => `af${i}`);
   ipBatch(names.map((n, i) => `link add ${n} up type veth peer name ag${i}`), { netns: ovs.netns });
-  const lat = await pool(names.length, 1, (i) => vs.addPort(BRIDGE, { name: names[i] as string, tag: VLAN }, { wait: 60_000 }));
-  await vs.delPort(names);
+  const lat: number[] = [];
+  await pool(names.length, 1, async (i) => {
+    const t0 = nowMs();
+    await vs.addPort(BRIDGE, { name: names[i] as string, tag: VLAN }, { wait: 60_000 });
+    lat.push(nowMs() - t0);
+    await vs.delPort([names[i] as string], { wait: 60_000 });
+  });
   deleteHostLinks(ovs, names, 4243);
   return summary(lat);
 }

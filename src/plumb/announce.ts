@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { isSysError, type SysError } from '../errors.js';
 import { native } from '../native.js';
-import type { Rtnl } from '../rtnl/index.js';
+import type { Link, Rtnl } from '../rtnl/index.js';
 import type { IpPrefix } from '../validate.js';
 import { ETH_BROADCAST, ETH_P_ARP, ETH_P_IPV6, IPV6_ALL_NODES, gratuitousArp, ipv6MulticastMac, unsolicitedNeighborAdvertisementPacket } from './gratuitous.js';
 
@@ -16,11 +16,12 @@ import { ETH_BROADCAST, ETH_P_ARP, ETH_P_IPV6, IPV6_ALL_NODES, gratuitousArp, ip
 /**
  * Best effort: a failure is logged, never fatal (pipework only warned when arping was missing).
  * `packetFd`: a send-only AF_PACKET/SOCK_DGRAM socket made in the guest's namespace.
+ * `known`: the interface as already read (index and MAC), which saves reading it here.
  */
-export async function announce(packetFd: number, rtnl: Rtnl, ifname: string, addresses: IpPrefix[], log?: Logger): Promise<void> {
+export async function announce(packetFd: number, rtnl: Rtnl, ifname: string, addresses: IpPrefix[], log?: Logger, known?: Link): Promise<void> {
   if (addresses.length === 0) return;
   try {
-    const link = await rtnl.link.get(ifname);
+    const link = known ?? (await rtnl.link.get(ifname));
     const mac = link.mac;
     if (mac === undefined) return;
     for (const a of addresses) {

@@ -106,6 +106,12 @@ const RECORDED_NETNS_ID = /^netns:(?:cookie:\d+|\d+:\d+)$/;
 /** Modes whose whole attachment lives in the guest (no host-side link): recorded on the guest link. */
 const GUEST_SIDE_MODES: ReadonlySet<string> = new Set(['macvlan', 'dummy', 'phys']);
 
+/** What the attach's steps produced: the OVS port number, and the guest interface if it was read. */
+interface Applied {
+  ofport?: number;
+  guestLink?: Link;
+}
+
 export class Plumber {
   #vswitch: Promise<Vswitch> | undefined;
   readonly #hostNs: Netns | undefined;
@@ -240,7 +246,7 @@ export class Plumber {
         }
         return applied;
       }, log, this.opts.stepHook));
-      await announce(sockets.packetFd, guestRtnl, ifname, plan.addresses, log);
+      await announce(sockets.packetFd, guestRtnl, ifname, plan.addresses, log, result.guestLink);
       if (spec.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, spec.waitUpMs);
       log?.info({ attachment: id, host: target.name, mode: target.mode }, 'attached');
       return { changed: true, record, ...(result.ofport !== undefined ? { ofport: result.ofport } : {}) };
@@ -261,7 +267,7 @@ export class Plumber {
     return guest;
   }
 
-  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, sockets: GuestSockets, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, metadata?: Record<string, string>): Promise<{ ofport?: number }> {
+  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, sockets: GuestSockets, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, metadata?: Record<string, string>): Promise<Applied> {
     const peer = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
       const parent = r.mode === 'macvlan' && r.vlan !== undefined ? await this.vlanParent(target.name, r.vlan, rb) : target.name;
@@ -285,25 +291,28 @@ export class Plumber {
     }
     if (r.mode !== 'ovs' && r.mode !== 'bridge') throw new NetplumbError(ErrorCode.UNSUPPORTED, `attach mode "${r.mode}" is not supported yet`, { field: 'mode' });
 
-    // Equivalent to: ip link add HOSTIF mtu M type veth peer name IF netns G address MAC mtu M
+    // The host end is made up (and, for a Linux bridge, enslaved) in the same message.
+    // Equivalent to: ip link add HOSTIF mtu M [master BRIDGE] up type veth peer name IF netns G address MAC mtu M
     // (the alias is stamped "attaching since now" until the attach's last step: see aliasFor)
-    await rb.step('veth', () => this.#host.link.add({ name: r.hostIfname, kind: 'veth', mtu: r.mtu, alias: aliasFor(r, Date.now()), peer }), () => ({
+    const master = r.mode === 'bridge' ? { master: r.host } : {};
+    await rb.step('veth', () => this.#host.link.add({ name: r.hostIfname, kind: 'veth', mtu: r.mtu, up: true, ...master, alias: aliasFor(r, Date.now()), peer }), () => ({
       what: `veth "${r.hostIfname}" in the host namespace`,
       run: () => ignoreMissing(this.#host.link.del(r.hostIfname)),
     }));
-    if (target.datapathType === 'netdev') {
-      // The userspace datapath forwards frames as they are: the guest must fill in its own
-      // TCP/UDP checksums, or TCP between guests fails (see src/ethtool.ts).
-      await setTxChecksum(sockets, r.ifname, false);
-    }
     let ofport: number | undefined;
-    const hostSide = async () => {
-      if (r.mode === 'bridge') {
-        // Equivalent to: ip link set HOSTIF master BRIDGE up
-        await rb.step('host link', () => this.#host.link.set(r.hostIfname, { master: r.host, up: true }));
-        return;
+    let guestLink: Link | undefined;
+    const guestSide = async () => {
+      if (target.datapathType === 'netdev') {
+        // The userspace datapath forwards frames as they are: the guest must fill in its own
+        // TCP/UDP checksums, or TCP between guests fails (see src/ethtool.ts).
+        await setTxChecksum(sockets, r.ifname, false);
       }
-      await rb.step('host link up', () => this.#host.link.set(r.hostIfname, { up: true }));
+      await configureGuest(guestRtnl, r.ifname, plan, rb, this.#log, aliasFor(r));
+      // Read for the announcement while ovs-vswitchd applies the port; without it, it is read then.
+      if (plan.addresses.length > 0) guestLink = await guestRtnl.link.get(r.ifname).catch(() => undefined);
+    };
+    const hostSide = async () => {
+      if (r.mode === 'bridge') return;
       const ids = externalIdsFor(r, metadata);
       // The undo goes first: a port committed but not applied by ovs-vswitchd (the wait fails
       // after the commit) must be removed too; one we did not write (a clash) is left alone.
@@ -318,10 +327,10 @@ export class Plumber {
       }));
       ofport = added.ofport;
     };
-    const outcomes = await Promise.allSettled([hostSide(), configureGuest(guestRtnl, r.ifname, plan, rb, this.#log, aliasFor(r))]);
+    const outcomes = await Promise.allSettled([hostSide(), guestSide()]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
-    return ofport === undefined ? {} : { ofport };
+    return { ...(ofport === undefined ? {} : { ofport }), ...(guestLink === undefined ? {} : { guestLink }) };
   }
 
   /** pipework's `@VID` on a NIC: the 802.1Q sub-interface `<nic>.<vid>` (created if absent) carries the macvlan. */
@@ -337,7 +346,7 @@ export class Plumber {
   }
 
   /** The guest-side record (alias), optional MTU/MAC, then the addresses and routes. */
-  private async finishGuestSide(r: AttachmentRecord, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, set: { mtu?: number; mac?: string }): Promise<{ ofport?: number }> {
+  private async finishGuestSide(r: AttachmentRecord, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, set: { mtu?: number; mac?: string }): Promise<Applied> {
     // The kernel ignores an alias on creation: set it where the link now lives. Equivalent to: ip -n G link set IF alias …
     await guestRtnl.link.set(r.ifname, { alias: aliasFor(r), ...set });
     await configureGuest(guestRtnl, r.ifname, plan, rb, this.#log);

@@ -57,7 +57,7 @@ test('C7: the host veth deleted before ovs-vswitchd opens it: DATAPLANE_APPLY_FA
   await withGuest(async (g) => {
     const o = ovs();
     let hostIf = '';
-    const hook = after('host link up', async () => {
+    const hook = after('veth', async () => {
       hostIf = (await hostVeths(o))[0] ?? '';
       await hostIp(o, ['link', 'del', hostIf]);
     });
