@@ -27,8 +27,11 @@
  * Also: attach latency p50/p99/max at concurrency 1, 16, 64 and with 10 vs 2000 ports on the
  * bridge (library direct); event-loop lag during the library churn; child processes started
  * by our hot path (in this process: every spawn counted; the daemon: its children sampled
- * from /proc); the daemon's resident memory with N attachments and with 2000 (two
- * interfaces, eth1 and eth2, in each of 1000 guests).
+ * from /proc); the daemon's resident memory with N attachments (after its churns) and, in a
+ * fresh daemon, with 2000 (two interfaces, eth1 and eth2, in each of 1000 guests), also after
+ * a pause with no request (the daemon trims its memory when idle). Also where the library's
+ * event-loop lag comes from: its GC pauses, and the time its main thread was runnable but
+ * not running (another thread had the CPU; /proc schedstat).
  *
  * Guests are like Docker's IPv4-only containers: each namespace has IPv6 disabled
  * (`net.ipv6.conf.{all,default}.disable_ipv6=1`), for every method alike. With IPv6 on,
@@ -45,7 +48,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { DaemonClient } from '../src/daemon/client.js';
 import { DEFAULT_MAX_CONCURRENT } from '../src/daemon/server.js';
 import { Vswitch } from '../src/ovsdb/index.js';
@@ -55,6 +57,7 @@ import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
 import { procStatusMb, startDaemon, stopDaemon, watchChildren, type DaemonProcess } from './lib/daemon.js';
 import { countSpawns, nowMs, percentile, printTable, round, summary, timeIt } from './lib/stats.js';
 import { barChart, lineChart, svgDocument } from './lib/svg.js';
+import { watchLoop, type LoopFigures } from './lib/loop-watch.js';
 
 const envNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const N = envNumber('NETPLUMB_CHURN_N', 1000);
@@ -236,7 +239,7 @@ interface ChurnOptions {
   /** Wraps each timed phase (the library's is watched for child processes). */
   watch?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Called in the last round with every attachment in place (memory is read there). */
-  atPeak?: () => void;
+  atPeak?: () => void | Promise<void>;
 }
 
 /** Attach every slot, check, detach every slot, check; `rounds` times. */
@@ -248,7 +251,7 @@ async function churn(engine: ChurnEngine, ovs: OvsInstance, o: ChurnOptions): Pr
   for (let r = 0; r < o.rounds; r++) {
     attachMs.push(await timeIt(() => watch(() => pool(n, o.concurrency, (k) => attachDone(engine, o.slots[k] as Slot)))));
     await checkAttached(ovs, o.slots);
-    if (r === o.rounds - 1) o.atPeak?.();
+    if (r === o.rounds - 1) await o.atPeak?.();
     detachMs.push(await timeIt(() => watch(() => pool(n, o.concurrency, (k) => engine.detach(o.slots[k] as Slot)))));
     if ((await portCount(ovs)) !== 0) throw new Error('ports left after detach');
   }
@@ -294,7 +297,7 @@ interface LibraryFigures {
   library: Rates;
   libraryC64: Rates;
   childProcesses: number;
-  eventLoopLag: { p99Ms: number; maxMs: number };
+  eventLoopLag: LoopFigures;
   rssMbAtN: number;
   attachLatencyMs: Record<string, Summary>;
   portsScaling: { ports10: Summary; ports2000: Summary; p99Ratio: number };
@@ -363,11 +366,10 @@ async function measureLibrary(ovs: OvsInstance): Promise<LibraryFigures> {
     let rssMbAtN = NaN;
     await warmUp(engine, ovs);
     step('library direct');
-    const lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 1 });
-    lag.enable();
-    const library = await churn(engine, ovs, { slots: slots(N), concurrency: N, rounds: ROUNDS, watch, atPeak: () => (rssMbAtN = process.memoryUsage().rss / 2 ** 20) });
+    const loop = watchLoop();
+    const library = await churn(engine, ovs, { slots: slots(N), concurrency: N, rounds: ROUNDS, watch, atPeak: () => void (rssMbAtN = process.memoryUsage().rss / 2 ** 20) });
     const libraryC64 = await churn(engine, ovs, { slots: slots(N), concurrency: 64, rounds: ROUNDS, watch });
-    lag.disable();
+    const eventLoopLag = loop.stop();
 
     step('attach latency');
     const attachLatencyMs: Record<string, Summary> = {};
@@ -380,7 +382,7 @@ async function measureLibrary(ovs: OvsInstance): Promise<LibraryFigures> {
       const p2000 = await withPorts(ovs, vs, engine, 2000);
       return {
         library, libraryC64, childProcesses: spawns,
-        eventLoopLag: { p99Ms: round(lag.percentile(99) / 1e6), maxMs: round(lag.max / 1e6) },
+        eventLoopLag,
         rssMbAtN: round(rssMbAtN, 1), attachLatencyMs,
         portsScaling: { ports10: p10.ours, ports2000: p2000.ours, p99Ratio: round(p2000.ours.p99 / p10.ours.p99, 2) },
         ovsApplyFloorMs: { ports10: p10.floor, ports2000: p2000.floor, note: 'one add-port transaction of a ready veth + wait for ofport, sequential: the part of every attach that ovs-vswitchd owns' },
@@ -400,7 +402,7 @@ interface DaemonFigures {
   cli: Rates;
   childProcesses: number;
   rssMbAtN: number;
-  at2000: { attachments: number; guests: number; vmRssMb: number; vmHwmMb: number; attachPerSec: number; detachPerSec: number };
+  at2000: { attachments: number; guests: number; vmRssMb: number; vmHwmMb: number; idleVmRssMb: number; attachPerSec: number; detachPerSec: number };
 }
 
 /** One CLI attach with debug logging, outside the timing: it must say it went through the daemon. */
@@ -451,7 +453,7 @@ async function withClient<T>(socket: string, fn: (c: DaemonClient) => Promise<T>
 }
 
 async function measureDaemon(ovs: OvsInstance, dir: string): Promise<DaemonFigures> {
-  return withDaemon(ovs, dir, async (d) => {
+  const churns = await withDaemon(ovs, dir, async (d) => {
     await checkCliUsesDaemon(ovs, d.env);
     const children = watchChildren(d.pid);
     try {
@@ -461,31 +463,44 @@ async function measureDaemon(ovs: OvsInstance, dir: string): Promise<DaemonFigur
       children.stop();
     }
   });
+  step(`daemon memory with ${2 * RSS_GUESTS} attachments (a fresh daemon)`);
+  return { ...churns, at2000: await withDaemon(ovs, dir, (d) => daemonMemory(ovs, d)) };
 }
 
-/** The daemon's churns: through a client, through the CLI, and 2 × RSS_GUESTS attachments held for its memory. */
-async function daemonChurns(ovs: OvsInstance, d: ServeContext): Promise<Omit<DaemonFigures, 'childProcesses'>> {
+/** The daemon's churns: through a client and through the CLI. */
+async function daemonChurns(ovs: OvsInstance, d: ServeContext): Promise<Omit<DaemonFigures, 'childProcesses' | 'at2000'>> {
   let rssMbAtN = NaN;
   step('library through the daemon');
   const daemonClient = await withClient(d.socket, async (c) => {
     await warmUp(apiEngine(c), ovs);
-    return churn(apiEngine(c), ovs, { slots: slots(N), concurrency: Math.min(N, DEFAULT_MAX_CONCURRENT), rounds: ROUNDS, atPeak: () => (rssMbAtN = procStatusMb(d.pid, 'VmRSS')) });
+    return churn(apiEngine(c), ovs, { slots: slots(N), concurrency: Math.min(N, DEFAULT_MAX_CONCURRENT), rounds: ROUNDS, atPeak: () => void (rssMbAtN = procStatusMb(d.pid, 'VmRSS')) });
   });
   step('CLI through the daemon');
   const cli = await churn(cliEngine(ovs, d.env), ovs, { slots: slots(CLI_N), concurrency: CLI_CONCURRENCY, rounds: ROUNDS });
-  step(`daemon memory with ${2 * RSS_GUESTS} attachments`);
-  const mem = { vmRssMb: NaN, vmHwmMb: NaN };
+  return { daemonClient, cli, rssMbAtN: round(rssMbAtN, 1) };
+}
+
+/** How long the bench holds the attachments with no request, so that the daemon's idle trim (memory.ts) has run. */
+const IDLE_PAUSE_MS = 3000;
+
+/**
+ * A daemon that did nothing else holds 2 × RSS_GUESTS attachments: its resident memory once
+ * they are all attached (and its peak), then again after a pause with no request.
+ */
+async function daemonMemory(ovs: OvsInstance, d: ServeContext): Promise<DaemonFigures['at2000']> {
+  const mem = { vmRssMb: NaN, vmHwmMb: NaN, idleVmRssMb: NaN };
   const many = twoEach(RSS_GUESTS);
   const held = await withClient(d.socket, (c) => churn(apiEngine(c), ovs, {
     // Memory is the figure here: at concurrency 64, so that no one batch of ports keeps ovs-vswitchd
     // reconfiguring past the engine's apply timeout on a loaded machine (seen at 256 with 2000 veths).
     slots: many, concurrency: 64, rounds: 1,
-    atPeak: () => Object.assign(mem, { vmRssMb: round(procStatusMb(d.pid, 'VmRSS'), 1), vmHwmMb: round(procStatusMb(d.pid, 'VmHWM'), 1) }),
+    atPeak: async () => {
+      Object.assign(mem, { vmRssMb: round(procStatusMb(d.pid, 'VmRSS'), 1), vmHwmMb: round(procStatusMb(d.pid, 'VmHWM'), 1) });
+      await new Promise((r) => setTimeout(r, IDLE_PAUSE_MS));
+      mem.idleVmRssMb = round(procStatusMb(d.pid, 'VmRSS'), 1);
+    },
   }));
-  return {
-    daemonClient, cli, rssMbAtN: round(rssMbAtN, 1),
-    at2000: { attachments: many.length, guests: RSS_GUESTS, ...mem, attachPerSec: held.attachPerSec, detachPerSec: held.detachPerSec },
-  };
+  return { attachments: many.length, guests: RSS_GUESTS, ...mem, attachPerSec: held.attachPerSec, detachPerSec: held.detachPerSec };
 }
 
 // ---------------------------------------------------------------- the floors
@@ -629,10 +644,10 @@ function printTables(f: { lib: LibraryFigures; daemon: DaemonFigures; floor: Flo
   ]);
   const d = f.daemon.at2000;
   process.stdout.write(`\nguests: ${GUESTS}\n`
-    + `event-loop lag during the library churn: p99 ${f.lib.eventLoopLag.p99Ms} ms, max ${f.lib.eventLoopLag.maxMs} ms\n`
+    + `event-loop lag during the library churn: p99 ${f.lib.eventLoopLag.p99Ms} ms, max ${f.lib.eventLoopLag.maxMs} ms; of ${f.lib.eventLoopLag.wallMs} ms, the main thread ran ${f.lib.eventLoopLag.runMs} ms, waited for a CPU ${f.lib.eventLoopLag.cpuWaitMs} ms, and paused for GC ${f.lib.eventLoopLag.gcPauseMs} ms (longest ${f.lib.eventLoopLag.gcMaxMs} ms)\n`
     + `child processes: ${f.lib.childProcesses} started by the library, ${f.daemon.childProcesses} by the daemon\n`
     + `RSS with ${N} attachments: library process ${f.lib.rssMbAtN} MB, daemon ${f.daemon.rssMbAtN} MB\n`
-    + `daemon with ${d.attachments} attachments (${d.guests} guests × eth1, eth2): VmRSS ${d.vmRssMb} MB (peak ${d.vmHwmMb} MB); ${d.attachPerSec} attaches/s, ${d.detachPerSec} detaches/s\n`);
+    + `a fresh daemon with ${d.attachments} attachments (${d.guests} guests × eth1, eth2): VmRSS ${d.vmRssMb} MB (peak ${d.vmHwmMb} MB), ${d.idleVmRssMb} MB after ${IDLE_PAUSE_MS / 1000} s idle; ${d.attachPerSec} attaches/s, ${d.detachPerSec} detaches/s\n`);
 }
 
 function chart(f: { lib: LibraryFigures; daemon: DaemonFigures; floor: FloorRates; floorLive: FloorRates; pipework: Throughput }): string {

@@ -31,7 +31,7 @@ export type NetplumbCommand =
   | ({ command: 'list'; guest?: GuestRef } & Common)
   | ({ command: 'show'; guest: GuestRef; ifname: string } & Common)
   | ({ command: 'gc'; dryRun: boolean; graceSeconds?: number } & Common)
-  | { command: 'serve'; socketPath?: string; group?: string; foreground?: true; gcIntervalSeconds?: number; gcGraceSeconds?: number; connection: ConnectionOptions }
+  | { command: 'serve'; socketPath?: string; group?: string; foreground?: true; gcIntervalSeconds?: number; gcGraceSeconds?: number; maxConcurrent?: number; connection: ConnectionOptions }
   | { command: 'help'; topic?: Subcommand }
   | { command: 'version' };
 
@@ -189,6 +189,8 @@ function parseGc(o: ParsedOptions<typeof GC_OPTIONS>): NetplumbCommand {
 }
 
 const GROUP_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** Each request in flight holds a few descriptors (the guest's namespace and sockets). */
+const MAX_CONCURRENT_LIMIT = 16384;
 
 function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
   const socket = o.socket;
@@ -199,8 +201,10 @@ function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
   const interval = o['gc-interval'] === undefined ? 0 : integer('gc-interval', o['gc-interval'], 0, GC_MAX_SECONDS);
   if (o['gc-grace'] !== undefined && interval === 0) throw invalidArgument('gc-grace', '--gc-grace needs --gc-interval');
   const grace = o['gc-grace'] === undefined ? undefined : integer('gc-grace', o['gc-grace'], 0, GC_MAX_SECONDS);
+  const maxConcurrent = o['max-concurrent'] === undefined ? undefined : integer('max-concurrent', o['max-concurrent'], 1, MAX_CONCURRENT_LIMIT);
   return {
     command: 'serve',
+    ...(maxConcurrent !== undefined ? { maxConcurrent } : {}),
     ...(interval > 0 ? { gcIntervalSeconds: interval } : {}),
     ...(grace !== undefined ? { gcGraceSeconds: grace } : {}),
     ...(socket !== undefined ? { socketPath: socket } : {}),

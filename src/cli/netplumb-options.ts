@@ -76,6 +76,7 @@ export const SERVE_OPTIONS = {
   foreground: { kind: 'flag', summary: 'log requests (info level) to stderr; default: warnings only ($NETPLUMB_LOG overrides)' },
   'gc-interval': { kind: 'value', metavar: 'SECONDS', summary: 'run gc every SECONDS and log what it removed (default 0: never)' },
   'gc-grace': { kind: 'value', metavar: 'SECONDS', summary: 'grace period of those runs, as gc --grace (default 60)' },
+  'max-concurrent': { kind: 'value', metavar: 'N', summary: 'requests handled at once; more are answered "busy" (default 1024)' },
   help: output.help,
   ...connection,
 } as const satisfies OptionTable;

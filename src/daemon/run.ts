@@ -15,6 +15,8 @@ export interface ServeCommand {
   /** `--gc-interval`, `--gc-grace` */
   gcIntervalSeconds?: number;
   gcGraceSeconds?: number;
+  /** `--max-concurrent` */
+  maxConcurrent?: number;
   connection: { ovsDb?: string; dockerSocketPath?: string };
 }
 
@@ -36,6 +38,7 @@ export async function runServe(cmd: ServeCommand): Promise<void> {
     ...(cmd.group !== undefined ? { group: cmd.group } : {}),
     ...(cmd.gcIntervalSeconds !== undefined ? { gcIntervalSeconds: cmd.gcIntervalSeconds } : {}),
     ...(cmd.gcGraceSeconds !== undefined ? { gcGraceSeconds: cmd.gcGraceSeconds } : {}),
+    ...(cmd.maxConcurrent !== undefined ? { maxConcurrent: cmd.maxConcurrent } : {}),
     plumberOptions,
     logger,
   });

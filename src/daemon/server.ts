@@ -50,7 +50,7 @@ export interface DaemonOptions {
   plumberOptions?: PlumberOptions;
   /** Longest request message in bytes (default 1 MiB). */
   maxRequestBytes?: number;
-  /** Requests handled at once, over all connections (default 256); beyond: UNAVAILABLE "busy". */
+  /** Requests handled at once, over all connections (default 1024); beyond: UNAVAILABLE "busy". */
   maxConcurrent?: number;
   /** A connection with nothing in flight that sends nothing, or leaves a message unfinished, this long is closed (default 30 s). */
   idleTimeoutMs?: number;
@@ -74,7 +74,7 @@ export interface Daemon {
 }
 
 /** Requests one daemon runs at once unless told otherwise; more are answered "busy". */
-export const DEFAULT_MAX_CONCURRENT = 256;
+export const DEFAULT_MAX_CONCURRENT = 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 1024;
 /** After the last answer is written, how long a client gets to hang up before it is cut off. */
