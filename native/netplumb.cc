@@ -620,6 +620,13 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (sock_->closeRequested) return;
     sock_->closeRequested = true;
     if (state_ != nullptr) state_->live.erase(this);
+    // The callbacks are strong references to closures that hold this Poller's own wrapper
+    // (through the transport that owns it): kept, they would keep every closed socket's
+    // transport, engine and buffers alive for ever. Nothing is delivered once closed.
+    if (state_ != nullptr && !state_->tearingDown) {
+      onData_.Reset();
+      onError_.Reset();
+    }
     if (handle_ != nullptr) {
       uv_poll_stop(handle_);
       uv_close(reinterpret_cast<uv_handle_t*>(handle_), reinterpret_cast<uv_close_cb>(free));
