@@ -199,7 +199,6 @@ function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
   }
   if (o.group !== undefined && !GROUP_NAME.test(o.group)) throw invalidArgument('group', `${JSON.stringify(o.group)} is not a group name`);
   const interval = o['gc-interval'] === undefined ? 0 : integer('gc-interval', o['gc-interval'], 0, GC_MAX_SECONDS);
-  if (o['gc-grace'] !== undefined && interval === 0) throw invalidArgument('gc-grace', '--gc-grace needs --gc-interval');
   const grace = o['gc-grace'] === undefined ? undefined : integer('gc-grace', o['gc-grace'], 0, GC_MAX_SECONDS);
   const maxConcurrent = o['max-concurrent'] === undefined ? undefined : integer('max-concurrent', o['max-concurrent'], 1, MAX_CONCURRENT_LIMIT);
   return {

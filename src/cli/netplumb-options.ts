@@ -75,7 +75,7 @@ export const SERVE_OPTIONS = {
   group: { kind: 'value', metavar: 'NAME', summary: 'group allowed to use the socket (mode 0660)' },
   foreground: { kind: 'flag', summary: 'log requests (info level) to stderr; default: warnings only ($NETPLUMB_LOG overrides)' },
   'gc-interval': { kind: 'value', metavar: 'SECONDS', summary: 'run gc every SECONDS and log what it removed (default 0: never)' },
-  'gc-grace': { kind: 'value', metavar: 'SECONDS', summary: 'grace period of those runs, as gc --grace (default 60)' },
+  'gc-grace': { kind: 'value', metavar: 'SECONDS', summary: 'grace period of the daemon\'s gc runs (at start, to reconcile, and those of --gc-interval), as gc --grace (default 60)' },
   'max-concurrent': { kind: 'value', metavar: 'N', summary: 'requests handled at once; more are answered "busy" (default 1024)' },
   help: output.help,
   ...connection,

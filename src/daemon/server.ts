@@ -30,7 +30,7 @@ import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveRemote } from '../ovsdb/remote.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
 import { DirectEngine, type Engine } from './engine.js';
-import { startPeriodicGc } from './gc-timer.js';
+import { startGcSchedule } from './gc-timer.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from './params.js';
 import {
   DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SOCKET_PATH, type DaemonIdentity, LineSplitter, MAX_DEPTH, METHODS, NETPLUMB_VERSION, PROTOCOL_VERSION,
@@ -61,7 +61,7 @@ export interface DaemonOptions {
   engine?: Engine;
   /** Run gc every this many seconds (0 or absent: never), logging what it removed. */
   gcIntervalSeconds?: number;
-  /** Grace period of those runs (default: gc's, 60 s). */
+  /** Grace period of the daemon's gc runs: the reconcile at start, and the periodic ones (default: gc's, 60 s). */
   gcGraceSeconds?: number;
 }
 
@@ -325,9 +325,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   }
   server.on('error', (e) => log?.error({ err: e }, 'server error'));
   log?.info({ socket: socketPath, group: group.name, allowUids: opts.allowUids, gcIntervalSeconds: opts.gcIntervalSeconds }, 'serving');
-  const periodicGc = opts.gcIntervalSeconds
-    ? startPeriodicGc(engine, { intervalSeconds: opts.gcIntervalSeconds, ...(opts.gcGraceSeconds !== undefined ? { graceSeconds: opts.gcGraceSeconds } : {}), ...(log ? { log } : {}) })
-    : undefined;
+  // Reconcile what a killed predecessor left half done, then collect periodically if asked to.
+  const gcRuns = startGcSchedule(engine, {
+    ...(opts.gcIntervalSeconds !== undefined ? { intervalSeconds: opts.gcIntervalSeconds } : {}),
+    ...(opts.gcGraceSeconds !== undefined ? { graceSeconds: opts.gcGraceSeconds } : {}),
+    ...(log ? { log } : {}),
+  });
 
   let closed: Promise<void> | undefined;
   return {
@@ -340,7 +343,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         draining = true;
         log?.info({ inFlight }, 'shutting down: finishing requests in flight');
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await periodicGc?.stop();
+        await gcRuns.stop();
         trim.stop();
         if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
         for (const s of connections) s.end();

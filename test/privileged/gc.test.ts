@@ -150,6 +150,8 @@ test('the daemon\'s periodic gc (serve --gc-interval) removes a dead guest\'s po
   const d = await startDaemon({ socketPath: join(top, 'run', 'netplumb.sock'), plumberOptions: options(), logger, gcIntervalSeconds: 1, gcGraceSeconds: 0 });
   const p = Plumber.open(options());
   try {
+    // Both reconcile runs (at start, and after the grace period) are over: only the periodic one is left.
+    await eventually('the reconcile runs', async () => lines.filter((l) => l.msg === 'reconcile done').length === 2, 5000);
     const name = (await p.attach(spec(g, 7))).record.hostIfname;
     await killGuest(g, name);
     await eventually(`the periodic gc to remove ${name}`, async () => (await ovsPorts(ovs)).length === 0, 5000);
