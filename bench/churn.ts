@@ -45,7 +45,7 @@
  * removed at the end, also on failure.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonClient } from '../src/daemon/client.js';
@@ -98,6 +98,15 @@ interface Rates {
   detachPerSec: number;
   attachMs: number[];
   detachMs: number[];
+  /** CPU time ovs-vswitchd used per attach and per detach (median round), ms: its share of the work. */
+  vswitchdCpuMsPerAttach: number;
+  vswitchdCpuMsPerDetach: number;
+}
+
+/** One timed phase: its wall time and the CPU time ovs-vswitchd used meanwhile, ms. */
+interface Phase {
+  ms: number;
+  vswitchdCpuMs: number;
 }
 
 type Order = 'kernelFirst' | 'ovsFirst';
@@ -180,10 +189,29 @@ async function pool(n: number, c: number, fn: (i: number) => Promise<unknown>): 
 }
 
 /** Rates from timed rounds of `n` attaches and `n` detaches. */
-function rates(n: number, concurrency: number, attachMs: number[], detachMs: number[]): Rates {
-  const perSec = (ms: number[]) => round((n * 1000) / percentile(ms, 50), 1);
-  const r1 = (ms: number[]) => ms.map((x) => round(x, 1));
-  return { containers: n, concurrency, attachPerSec: perSec(attachMs), detachPerSec: perSec(detachMs), attachMs: r1(attachMs), detachMs: r1(detachMs) };
+function rates(n: number, concurrency: number, attach: Phase[], detach: Phase[]): Rates {
+  const ms = (ps: Phase[]) => ps.map((p) => round(p.ms, 1));
+  const perSec = (ps: Phase[]) => round((n * 1000) / percentile(ps.map((p) => p.ms), 50), 1);
+  const cpuPerOp = (ps: Phase[]) => round(percentile(ps.map((p) => p.vswitchdCpuMs), 50) / n, 2);
+  return {
+    containers: n, concurrency, attachPerSec: perSec(attach), detachPerSec: perSec(detach), attachMs: ms(attach), detachMs: ms(detach),
+    vswitchdCpuMsPerAttach: cpuPerOp(attach), vswitchdCpuMsPerDetach: cpuPerOp(detach),
+  };
+}
+
+/** CPU time (user + system) ovs-vswitchd has used so far, ms: /proc/PID/stat, in clock ticks of 10 ms. */
+function vswitchdCpuMs(ovs: OvsInstance): number {
+  const pid = readFileSync(join(ovs.dir, 'vswitchd.pid'), 'utf8').trim();
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Time `fn`, and count ovs-vswitchd's CPU meanwhile. */
+async function phase(ovs: OvsInstance, fn: () => Promise<unknown> | void): Promise<Phase> {
+  const cpu0 = vswitchdCpuMs(ovs);
+  const t0 = nowMs();
+  await fn();
+  return { ms: nowMs() - t0, vswitchdCpuMs: vswitchdCpuMs(ovs) - cpu0 };
 }
 
 // ---------------------------------------------------------------- the done-criterion
@@ -246,16 +274,16 @@ interface ChurnOptions {
 async function churn(engine: ChurnEngine, ovs: OvsInstance, o: ChurnOptions): Promise<Rates> {
   const watch = o.watch ?? (<T>(fn: () => Promise<T>) => fn());
   const n = o.slots.length;
-  const attachMs: number[] = [];
-  const detachMs: number[] = [];
+  const attach: Phase[] = [];
+  const detach: Phase[] = [];
   for (let r = 0; r < o.rounds; r++) {
-    attachMs.push(await timeIt(() => watch(() => pool(n, o.concurrency, (k) => attachDone(engine, o.slots[k] as Slot)))));
+    attach.push(await phase(ovs, () => watch(() => pool(n, o.concurrency, (k) => attachDone(engine, o.slots[k] as Slot)))));
     await checkAttached(ovs, o.slots);
     if (r === o.rounds - 1) await o.atPeak?.();
-    detachMs.push(await timeIt(() => watch(() => pool(n, o.concurrency, (k) => engine.detach(o.slots[k] as Slot)))));
+    detach.push(await phase(ovs, () => watch(() => pool(n, o.concurrency, (k) => engine.detach(o.slots[k] as Slot)))));
     if ((await portCount(ovs)) !== 0) throw new Error('ports left after detach');
   }
-  return rates(n, o.concurrency, attachMs, detachMs);
+  return rates(n, o.concurrency, attach, detach);
 }
 
 /** One small untimed churn first, so that no method's figures include its start (connections, caches, compilation). */
@@ -511,22 +539,23 @@ async function daemonMemory(ovs: OvsInstance, d: ServeContext): Promise<DaemonFi
  * one ovs-vsctl transaction adding every port, in `order`, until every port has an ofport;
  * then one transaction deleting every port and one batch deleting every veth.
  */
-async function floorOnce(ovs: OvsInstance, n: number, order: Order, liveFiles: string[] | undefined): Promise<{ attachMs: number; detachMs: number }> {
+async function floorOnce(ovs: OvsInstance, n: number, order: Order, liveFiles: string[] | undefined): Promise<{ attach: Phase; detach: Phase }> {
   const names = Array.from({ length: n }, (_, i) => `f${i}`);
   const veths = () => ipBatch([
     ...names.map((f, i) => `link add ${f} up type veth peer name eth1 netns ${guestName(i)}`),
     ...(liveFiles ?? []).map((file, i) => `netns exec ${guestName(i)} ip -batch ${file}`),
   ], { netns: ovs.netns });
   const ports = () => vsctl(ovs, perPort(names, 'add-port', () => [`tag=${VLAN}`]));
-  let t0 = nowMs();
-  if (order === 'kernelFirst') { veths(); ports(); } else { ports(); veths(); }
-  waitOfports(ovs, n);
-  const attachMs = nowMs() - t0;
+  const attach = await phase(ovs, () => {
+    if (order === 'kernelFirst') { veths(); ports(); } else { ports(); veths(); }
+    waitOfports(ovs, n);
+  });
   if (liveFiles) await checkGuests(slots(n));
-  t0 = nowMs();
-  vsctl(ovs, perPort(names, 'del-port'));
-  deleteHostLinks(ovs, names, 4242);
-  return { attachMs, detachMs: nowMs() - t0 };
+  const detach = await phase(ovs, () => {
+    vsctl(ovs, perPort(names, 'del-port'));
+    deleteHostLinks(ovs, names, 4242);
+  });
+  return { attach, detach };
 }
 
 /** Both orders, ROUNDS rounds each; `live` gives each guest end its address and brings it up. */
@@ -537,9 +566,9 @@ async function measureFloor(ovs: OvsInstance, dir: string, live: boolean): Promi
     return file;
   }) : undefined;
   const byOrder = async (order: Order): Promise<Rates> => {
-    const runs: { attachMs: number; detachMs: number }[] = [];
+    const runs: { attach: Phase; detach: Phase }[] = [];
     for (let r = 0; r < ROUNDS; r++) runs.push(await floorOnce(ovs, N, order, liveFiles));
-    return rates(N, N, runs.map((r) => r.attachMs), runs.map((r) => r.detachMs));
+    return rates(N, N, runs.map((r) => r.attach), runs.map((r) => r.detach));
   };
   const kernelFirst = await byOrder('kernelFirst');
   const ovsFirst = await byOrder('ovsFirst');
@@ -618,11 +647,12 @@ function targets(lib: LibraryFigures, daemon: DaemonFigures, q: Record<'library'
 }
 
 function printTables(f: { lib: LibraryFigures; daemon: DaemonFigures; floor: FloorRates; floorLive: FloorRates; pipework: Throughput & { containers: number }; q: Record<string, Ratios> }): void {
-  const row = (label: string, r: Throughput & { containers: number; concurrency?: number }, q?: Ratios): (string | number)[] => [
+  const row = (label: string, r: Throughput & { containers: number; concurrency?: number; vswitchdCpuMsPerAttach?: number; vswitchdCpuMsPerDetach?: number }, q?: Ratios): (string | number)[] => [
     label, r.containers, r.concurrency ?? 1, r.attachPerSec, r.detachPerSec,
+    r.vswitchdCpuMsPerAttach !== undefined ? `${r.vswitchdCpuMsPerAttach} / ${r.vswitchdCpuMsPerDetach}` : '',
     q ? `${q.attachVsFloor} / ${q.detachVsFloor}` : '', q ? `${q.attachVsFloorLive} / ${q.detachVsFloorLive}` : '', q ? `${q.attachVsPipework} / ${q.detachVsPipework}` : '',
   ];
-  printTable(['method', 'containers', 'concurrency', 'attach/s', 'detach/s', '× floor (a / d)', '× floor live (a / d)', '× pipework (a / d)'], [
+  printTable(['method', 'containers', 'concurrency', 'attach/s', 'detach/s', 'vswitchd CPU ms (a / d)', '× floor (a / d)', '× floor live (a / d)', '× pipework (a / d)'], [
     row('netplumb library, direct', f.lib.library, f.q.library),
     row('netplumb library, direct', f.lib.libraryC64, f.q.libraryC64),
     row('netplumb library through the daemon', f.daemon.daemonClient, f.q.daemonClient),
