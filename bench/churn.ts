@@ -340,12 +340,17 @@ interface LibraryFigures {
  */
 async function attachLatency(engine: ChurnEngine, n: number, c: number): Promise<Summary> {
   const all = slots(n);
+  return steadyLatency(n, c, (k) => attachDone(engine, all[k] as Slot), (k) => engine.detach(all[k] as Slot));
+}
+
+/** Latency of `timed(i)` for i in [0, n), `c` at once, each undone (`undo(i)`, untimed) before its worker's next call. */
+async function steadyLatency(n: number, c: number, timed: (i: number) => Promise<unknown>, undo: (i: number) => Promise<unknown>): Promise<Summary> {
   const lat: number[] = [];
-  await pool(n, c, async (k) => {
+  await pool(n, c, async (i) => {
     const t0 = nowMs();
-    await attachDone(engine, all[k] as Slot);
+    await timed(i);
     lat.push(nowMs() - t0);
-    await engine.detach(all[k] as Slot);
+    await undo(i);
   });
   return summary(lat);
 }
@@ -358,15 +363,11 @@ async function attachLatency(engine: ChurnEngine, n: number, c: number): Promise
 async function ovsApplyFloor(ovs: OvsInstance, vs: Vswitch): Promise<Summary> {
   const names = Array.from({ length: 50 }, (_, i) => `af${i}`);
   ipBatch(names.map((n, i) => `link add ${n} up type veth peer name ag${i}`), { netns: ovs.netns });
-  const lat: number[] = [];
-  await pool(names.length, 1, async (i) => {
-    const t0 = nowMs();
-    await vs.addPort(BRIDGE, { name: names[i] as string, tag: VLAN }, { wait: 60_000 });
-    lat.push(nowMs() - t0);
-    await vs.delPort([names[i] as string], { wait: 60_000 });
-  });
+  const lat = await steadyLatency(names.length, 1,
+    (i) => vs.addPort(BRIDGE, { name: names[i] as string, tag: VLAN }, { wait: 60_000 }),
+    (i) => vs.delPort([names[i] as string], { wait: 60_000 }));
   deleteHostLinks(ovs, names, 4243);
-  return summary(lat);
+  return lat;
 }
 
 /** Attach latency (and the OVS apply floor) with `k` other ports on the bridge. */

@@ -30,6 +30,14 @@ export class TestNetns {
     return must(['ip', 'netns', 'exec', this.name, ...argv], timeoutMs === undefined ? {} : { timeoutMs });
   }
 
+  /**
+   * The namespace's SO_NETNS_COOKIE (socket option 71), read by python inside it: the
+   * oracle for the guest id netplumb records (`netns:cookie:N`), computed without netplumb.
+   */
+  async cookie(): Promise<string> {
+    return (await this.exec(['python3', '-c', 'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'])).trim();
+  }
+
   /** Run a command inside the namespace and return its exit code. */
   async status(argv: string[], timeoutMs?: number): Promise<number> {
     return (await run(['ip', 'netns', 'exec', this.name, ...argv], timeoutMs === undefined ? {} : { timeoutMs })).code;

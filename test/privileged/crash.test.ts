@@ -64,8 +64,7 @@ async function removeForeign(): Promise<void> {
  * SO_NETNS_COOKIE (socket option 71), read by python inside the namespace.
  */
 async function netnsGuestIdOracle(g: TestNetns): Promise<string> {
-  const cookie = (await g.exec(['python3', '-c', 'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'])).trim();
-  return `netns:cookie:${cookie}`;
+  return `netns:cookie:${await g.cookie()}`;
 }
 
 /**

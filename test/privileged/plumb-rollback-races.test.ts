@@ -208,8 +208,7 @@ test('E3: a namespace replaced under the same name is a new guest: a stale detac
     await withPlumber(ovs(), async (p) => {
       const v1 = await p.attach(ovsSpec(a));
       // The recorded id is the namespace's cookie, which the kernel never reuses (an inode it does).
-      const cookie = (await a.exec(['python3', '-c', 'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'])).trim();
-      assert.equal(v1.record.guestId, `netns:cookie:${cookie}`);
+      assert.equal(v1.record.guestId, `netns:cookie:${await a.cookie()}`);
       await must(['ip', 'netns', 'del', a.name]); // the container dies: its veth with it, its port stays
       await must(['ip', 'netns', 'add', a.name]); // a new one takes the name
       readded = true;
