@@ -40,10 +40,14 @@ for (const [where, entry] of Object.entries(lock.packages)) {
   }
   if (!allows(entry.os, process.platform) || !allows(entry.cpu, process.arch)) continue;
   const file = path.join(store, tarballName(name, entry.version));
-  if (!fs.existsSync(file)) throw new Error(`offline install: ${name}@${entry.version} is not in ${store}; run npm ci with the registry reachable`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `offline install: ${name}@${entry.version} is not in ${store}; run npm ci with the registry reachable`,
+    );
   const [algorithm, expected] = entry.integrity.split('-');
   const actual = createHash(algorithm).update(fs.readFileSync(file)).digest('base64');
-  if (actual !== expected) throw new Error(`offline install: ${file} does not match the integrity in package-lock.json`);
+  if (actual !== expected)
+    throw new Error(`offline install: ${file} does not match the integrity in package-lock.json`);
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(dest, { recursive: true });
   execFileSync('tar', ['-xzf', file, '-C', dest, '--strip-components=1', '--no-same-owner']);
@@ -61,4 +65,6 @@ for (const [name, bin] of bins) {
     fs.chmodSync(path.join(root, 'node_modules', name, target), 0o755);
   }
 }
-console.log(`offline install: ${Object.keys(lock.packages).length - 1} lockfile entries considered, node_modules ready`);
+console.log(
+  `offline install: ${Object.keys(lock.packages).length - 1} lockfile entries considered, node_modules ready`,
+);

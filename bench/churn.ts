@@ -123,7 +123,13 @@ function address(s: Slot): string {
   return `${a}.${b + (h >> 16)}.${(h >> 8) & 255}.${h & 255}/${len}`;
 }
 
-const spec = (s: Slot): AttachSpec => ({ host: BRIDGE, guest: { netns: guestName(s.guest) }, ifname: s.ifname, vlan: VLAN, ip: { kind: 'static', address: address(s) } });
+const spec = (s: Slot): AttachSpec => ({
+  host: BRIDGE,
+  guest: { netns: guestName(s.guest) },
+  ifname: s.ifname,
+  vlan: VLAN,
+  ip: { kind: 'static', address: address(s) },
+});
 const detachRequest = (s: Slot): DetachRequest => ({ guest: { netns: guestName(s.guest) }, ifname: s.ifname });
 
 /** eth1 in guests 0 … n-1. */
@@ -139,12 +145,19 @@ function step(what: string): void {
 
 /** Run argv to completion; its stdout. Its stderr is kept out of the report (a failure's error carries it). */
 function sh(argv: string[], input?: string): string {
-  return execFileSync(argv[0] as string, argv.slice(1), { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).toString();
+  return execFileSync(argv[0] as string, argv.slice(1), {
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  }).toString();
 }
 
 /** `ip [-n NETNS] [-force] -batch -` with `lines` on stdin. */
 function ipBatch(lines: string[], opts: { netns?: string; force?: boolean } = {}): void {
-  sh(['ip', ...(opts.netns ? ['-n', opts.netns] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'], `${lines.join('\n')}\n`);
+  sh(
+    ['ip', ...(opts.netns ? ['-n', opts.netns] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'],
+    `${lines.join('\n')}\n`,
+  );
 }
 
 function vsctl(ovs: OvsInstance, args: string[]): string {
@@ -152,8 +165,11 @@ function vsctl(ovs: OvsInstance, args: string[]): string {
 }
 
 /** `-- VERB ovs0 NAME …` for every name, for one ovs-vsctl transaction. */
-const perPort = (names: string[], verb: 'add-port' | 'del-port', extra: (name: string) => string[] = () => []): string[] =>
-  names.flatMap((n) => ['--', verb, BRIDGE, n, ...extra(n)]);
+const perPort = (
+  names: string[],
+  verb: 'add-port' | 'del-port',
+  extra: (name: string) => string[] = () => [],
+): string[] => names.flatMap((n) => ['--', verb, BRIDGE, n, ...extra(n)]);
 
 /** Delete host-side links in one batch: put them in a link group, delete the group. */
 function deleteHostLinks(ovs: OvsInstance, names: string[], group: number): void {
@@ -163,12 +179,17 @@ function deleteHostLinks(ovs: OvsInstance, names: string[], group: number): void
 /** Guest namespaces 0 … n-1, each with IPv6 disabled, in one `ip -batch`. */
 function createGuests(n: number): void {
   const sysctl = 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1';
-  ipBatch(Array.from({ length: n }, (_, i) => [`netns add ${guestName(i)}`, `netns exec ${guestName(i)} ${sysctl}`]).flat());
+  ipBatch(
+    Array.from({ length: n }, (_, i) => [`netns add ${guestName(i)}`, `netns exec ${guestName(i)} ${sysctl}`]).flat(),
+  );
 }
 
 function deleteGuests(n: number): void {
   try {
-    ipBatch(Array.from({ length: n }, (_, i) => `netns del ${guestName(i)}`), { force: true });
+    ipBatch(
+      Array.from({ length: n }, (_, i) => `netns del ${guestName(i)}`),
+      { force: true },
+    );
   } catch {
     /* the ones that were never created */
   }
@@ -178,24 +199,47 @@ function deleteGuests(n: number): void {
 async function pool(n: number, c: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
   const lat: number[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(c, n) }, async () => {
-    for (let i = next++; i < n; i = next++) {
-      const t0 = nowMs();
-      await fn(i);
-      lat[i] = nowMs() - t0;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(c, n) }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t0 = nowMs();
+        await fn(i);
+        lat[i] = nowMs() - t0;
+      }
+    }),
+  );
   return lat;
 }
 
 /** Rates from timed rounds of `n` attaches and `n` detaches. */
 function rates(n: number, concurrency: number, attach: Phase[], detach: Phase[]): Rates {
   const ms = (ps: Phase[]) => ps.map((p) => round(p.ms, 1));
-  const perSec = (ps: Phase[]) => round((n * 1000) / percentile(ps.map((p) => p.ms), 50), 1);
-  const cpuPerOp = (ps: Phase[]) => round(percentile(ps.map((p) => p.vswitchdCpuMs), 50) / n, 2);
+  const perSec = (ps: Phase[]) =>
+    round(
+      (n * 1000) /
+        percentile(
+          ps.map((p) => p.ms),
+          50,
+        ),
+      1,
+    );
+  const cpuPerOp = (ps: Phase[]) =>
+    round(
+      percentile(
+        ps.map((p) => p.vswitchdCpuMs),
+        50,
+      ) / n,
+      2,
+    );
   return {
-    containers: n, concurrency, attachPerSec: perSec(attach), detachPerSec: perSec(detach), attachMs: ms(attach), detachMs: ms(detach),
-    vswitchdCpuMsPerAttach: cpuPerOp(attach), vswitchdCpuMsPerDetach: cpuPerOp(detach),
+    containers: n,
+    concurrency,
+    attachPerSec: perSec(attach),
+    detachPerSec: perSec(detach),
+    attachMs: ms(attach),
+    detachMs: ms(detach),
+    vswitchdCpuMsPerAttach: cpuPerOp(attach),
+    vswitchdCpuMsPerDetach: cpuPerOp(detach),
   };
 }
 
@@ -219,15 +263,23 @@ async function phase(ovs: OvsInstance, fn: () => Promise<unknown> | void): Promi
 /** An attach of ours is done only with the port's ofport (the guest side is checked by checkAttached). */
 async function attachDone(engine: ChurnEngine, s: Slot): Promise<void> {
   const r = await engine.attach(s);
-  if (!(typeof r.ofport === 'number' && r.ofport > 0)) throw new Error(`attach of ${s.ifname} in ${guestName(s.guest)} returned without an ofport: ${JSON.stringify(r)}`);
+  if (!(typeof r.ofport === 'number' && r.ofport > 0))
+    throw new Error(`attach of ${s.ifname} in ${guestName(s.guest)} returned without an ofport: ${JSON.stringify(r)}`);
 }
 
 /** The guest's interface is up with its address (asynchronous: the library's event loop is being watched). */
 async function checkGuest(s: Slot): Promise<void> {
   const { stdout } = await run(['ip', '-json', '-n', guestName(s.guest), 'addr', 'show', 'dev', s.ifname], process.env);
-  const links = JSON.parse(stdout) as { flags: string[]; addr_info: { family: string; local: string; prefixlen: number }[] }[];
+  const links = JSON.parse(stdout) as {
+    flags: string[];
+    addr_info: { family: string; local: string; prefixlen: number }[];
+  }[];
   const l = links[0];
-  if (!l || !l.flags.includes('UP') || !l.addr_info.some((a) => a.family === 'inet' && `${a.local}/${a.prefixlen}` === address(s))) {
+  if (
+    !l ||
+    !l.flags.includes('UP') ||
+    !l.addr_info.some((a) => a.family === 'inet' && `${a.local}/${a.prefixlen}` === address(s))
+  ) {
     throw new Error(`${s.ifname} in ${guestName(s.guest)} is not up with ${address(s)}: ${stdout}`);
   }
 }
@@ -253,7 +305,10 @@ async function checkAttached(ovs: OvsInstance, all: Slot[]): Promise<void> {
 /** Every port without a type (a veth) has an ofport: ovs-vswitchd opened them all. */
 function waitOfports(ovs: OvsInstance, n: number): void {
   for (;;) {
-    const ofports = vsctl(ovs, ['--bare', '--columns=ofport', 'find', 'interface', 'type=""']).split('\n').filter(Boolean).map(Number);
+    const ofports = vsctl(ovs, ['--bare', '--columns=ofport', 'find', 'interface', 'type=""'])
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     if (ofports.length >= n && ofports.every((o) => o > 0)) return;
   }
 }
@@ -277,7 +332,9 @@ async function churn(engine: ChurnEngine, ovs: OvsInstance, o: ChurnOptions): Pr
   const attach: Phase[] = [];
   const detach: Phase[] = [];
   for (let r = 0; r < o.rounds; r++) {
-    attach.push(await phase(ovs, () => watch(() => pool(n, o.concurrency, (k) => attachDone(engine, o.slots[k] as Slot)))));
+    attach.push(
+      await phase(ovs, () => watch(() => pool(n, o.concurrency, (k) => attachDone(engine, o.slots[k] as Slot)))),
+    );
     await checkAttached(ovs, o.slots);
     if (r === o.rounds - 1) await o.atPeak?.();
     detach.push(await phase(ovs, () => watch(() => pool(n, o.concurrency, (k) => engine.detach(o.slots[k] as Slot)))));
@@ -292,7 +349,10 @@ async function warmUp(engine: ChurnEngine, ovs: OvsInstance): Promise<void> {
 }
 
 /** The library direct, or through the daemon: both take an AttachSpec and a DetachRequest. */
-function apiEngine(api: { attach(spec: AttachSpec): Promise<{ ofport?: number }>; detach(req: DetachRequest): Promise<unknown> }): ChurnEngine {
+function apiEngine(api: {
+  attach(spec: AttachSpec): Promise<{ ofport?: number }>;
+  detach(req: DetachRequest): Promise<unknown>;
+}): ChurnEngine {
   return { attach: (s) => api.attach(spec(s)), detach: (s) => api.detach(detachRequest(s)) };
 }
 
@@ -305,13 +365,20 @@ function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`${argv.join(' ')} exited ${code}: ${stdout}${stderr}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve({ stdout, stderr })
+        : reject(new Error(`${argv.join(' ')} exited ${code}: ${stdout}${stderr}`)),
+    );
   });
 }
 
 /** `netplumb attach|detach --json` as a cold process on the emulated host; `env` points it at the daemon. */
 function cliEngine(ovs: OvsInstance, env: NodeJS.ProcessEnv): ChurnEngine {
-  const netplumb = async (args: string[]) => JSON.parse((await run(['ip', 'netns', 'exec', ovs.netns, NETPLUMB, ...args, '--json'], env)).stdout) as { ofport?: number };
+  const netplumb = async (args: string[]) =>
+    JSON.parse((await run(['ip', 'netns', 'exec', ovs.netns, NETPLUMB, ...args, '--json'], env)).stdout) as {
+      ofport?: number;
+    };
   const target = (s: Slot) => ['--container', `netns:${guestName(s.guest)}`, '--ifname', s.ifname];
   return {
     attach: (s) => netplumb(['attach', '--bridge', BRIDGE, ...target(s), '--ip', address(s), '--vlan', String(VLAN)]),
@@ -340,11 +407,21 @@ interface LibraryFigures {
  */
 async function attachLatency(engine: ChurnEngine, n: number, c: number): Promise<Summary> {
   const all = slots(n);
-  return steadyLatency(n, c, (k) => attachDone(engine, all[k] as Slot), (k) => engine.detach(all[k] as Slot));
+  return steadyLatency(
+    n,
+    c,
+    (k) => attachDone(engine, all[k] as Slot),
+    (k) => engine.detach(all[k] as Slot),
+  );
 }
 
 /** Latency of `timed(i)` for i in [0, n), `c` at once, each undone (`undo(i)`, untimed) before its worker's next call. */
-async function steadyLatency(n: number, c: number, timed: (i: number) => Promise<unknown>, undo: (i: number) => Promise<unknown>): Promise<Summary> {
+async function steadyLatency(
+  n: number,
+  c: number,
+  timed: (i: number) => Promise<unknown>,
+  undo: (i: number) => Promise<unknown>,
+): Promise<Summary> {
   const lat: number[] = [];
   await pool(n, c, async (i) => {
     const t0 = nowMs();
@@ -362,18 +439,32 @@ async function steadyLatency(n: number, c: number, timed: (i: number) => Promise
  */
 async function ovsApplyFloor(ovs: OvsInstance, vs: Vswitch): Promise<Summary> {
   const names = Array.from({ length: 50 }, (_, i) => `af${i}`);
-  ipBatch(names.map((n, i) => `link add ${n} up type veth peer name ag${i}`), { netns: ovs.netns });
-  const lat = await steadyLatency(names.length, 1,
+  ipBatch(
+    names.map((n, i) => `link add ${n} up type veth peer name ag${i}`),
+    { netns: ovs.netns },
+  );
+  const lat = await steadyLatency(
+    names.length,
+    1,
     (i) => vs.addPort(BRIDGE, { name: names[i] as string, tag: VLAN }, { wait: 60_000 }),
-    (i) => vs.delPort([names[i] as string], { wait: 60_000 }));
+    (i) => vs.delPort([names[i] as string], { wait: 60_000 }),
+  );
   deleteHostLinks(ovs, names, 4243);
   return lat;
 }
 
 /** Attach latency (and the OVS apply floor) with `k` other ports on the bridge. */
-async function withPorts(ovs: OvsInstance, vs: Vswitch, engine: ChurnEngine, k: number): Promise<{ ours: Summary; floor: Summary }> {
+async function withPorts(
+  ovs: OvsInstance,
+  vs: Vswitch,
+  engine: ChurnEngine,
+  k: number,
+): Promise<{ ours: Summary; floor: Summary }> {
   const fill = Array.from({ length: k }, (_, i) => `fill${i}`);
-  vsctl(ovs, perPort(fill, 'add-port', (n) => ['--', 'set', 'interface', n, 'type=internal']));
+  vsctl(
+    ovs,
+    perPort(fill, 'add-port', (n) => ['--', 'set', 'interface', n, 'type=internal']),
+  );
   try {
     const floor = await ovsApplyFloor(ovs, vs);
     return { ours: await attachLatency(engine, Math.min(N, LATENCY_N), 1), floor };
@@ -396,13 +487,20 @@ async function measureLibrary(ovs: OvsInstance): Promise<LibraryFigures> {
     await warmUp(engine, ovs);
     step('library direct');
     const loop = watchLoop();
-    const library = await churn(engine, ovs, { slots: slots(N), concurrency: N, rounds: ROUNDS, watch, atPeak: () => void (rssMbAtN = process.memoryUsage().rss / 2 ** 20) });
+    const library = await churn(engine, ovs, {
+      slots: slots(N),
+      concurrency: N,
+      rounds: ROUNDS,
+      watch,
+      atPeak: () => void (rssMbAtN = process.memoryUsage().rss / 2 ** 20),
+    });
     const libraryC64 = await churn(engine, ovs, { slots: slots(N), concurrency: 64, rounds: ROUNDS, watch });
     const eventLoopLag = loop.stop();
 
     step('attach latency');
     const attachLatencyMs: Record<string, Summary> = {};
-    for (const c of CONCURRENCY) attachLatencyMs[`c${c}`] = await attachLatency(engine, Math.min(N, c === 1 ? LATENCY_N : c * 10), c);
+    for (const c of CONCURRENCY)
+      attachLatencyMs[`c${c}`] = await attachLatency(engine, Math.min(N, c === 1 ? LATENCY_N : c * 10), c);
 
     step('10 vs 2000 ports');
     const vs = await Vswitch.connect({ remote: ovs.remote });
@@ -410,11 +508,18 @@ async function measureLibrary(ovs: OvsInstance): Promise<LibraryFigures> {
       const p10 = await withPorts(ovs, vs, engine, 10);
       const p2000 = await withPorts(ovs, vs, engine, 2000);
       return {
-        library, libraryC64, childProcesses: spawns,
+        library,
+        libraryC64,
+        childProcesses: spawns,
         eventLoopLag,
-        rssMbAtN: round(rssMbAtN, 1), attachLatencyMs,
+        rssMbAtN: round(rssMbAtN, 1),
+        attachLatencyMs,
         portsScaling: { ports10: p10.ours, ports2000: p2000.ours, p99Ratio: round(p2000.ours.p99 / p10.ours.p99, 2) },
-        ovsApplyFloorMs: { ports10: p10.floor, ports2000: p2000.floor, note: 'one add-port transaction of a ready veth + wait for ofport, sequential: the part of every attach that ovs-vswitchd owns' },
+        ovsApplyFloorMs: {
+          ports10: p10.floor,
+          ports2000: p2000.floor,
+          note: 'one add-port transaction of a ready veth + wait for ofport, sequential: the part of every attach that ovs-vswitchd owns',
+        },
       };
     } finally {
       await vs.close();
@@ -431,13 +536,39 @@ interface DaemonFigures {
   cli: Rates;
   childProcesses: number;
   rssMbAtN: number;
-  at2000: { attachments: number; guests: number; vmRssMb: number; vmHwmMb: number; idleVmRssMb: number; attachPerSec: number; detachPerSec: number };
+  at2000: {
+    attachments: number;
+    guests: number;
+    vmRssMb: number;
+    vmHwmMb: number;
+    idleVmRssMb: number;
+    attachPerSec: number;
+    detachPerSec: number;
+  };
 }
 
 /** One CLI attach with debug logging, outside the timing: it must say it went through the daemon. */
 async function checkCliUsesDaemon(ovs: OvsInstance, env: NodeJS.ProcessEnv): Promise<void> {
   const s: Slot = { guest: 0, ifname: 'eth1' };
-  const { stderr } = await run(['ip', 'netns', 'exec', ovs.netns, NETPLUMB, 'attach', '--bridge', BRIDGE, '--container', `netns:${guestName(0)}`, '--ip', address(s), '--vlan', String(VLAN)], { ...env, NETPLUMB_LOG: 'debug' });
+  const { stderr } = await run(
+    [
+      'ip',
+      'netns',
+      'exec',
+      ovs.netns,
+      NETPLUMB,
+      'attach',
+      '--bridge',
+      BRIDGE,
+      '--container',
+      `netns:${guestName(0)}`,
+      '--ip',
+      address(s),
+      '--vlan',
+      String(VLAN),
+    ],
+    { ...env, NETPLUMB_LOG: 'debug' },
+  );
   await run(['ip', 'netns', 'exec', ovs.netns, NETPLUMB, 'detach', '--container', `netns:${guestName(0)}`], env);
   if (!stderr.includes('"via":"daemon"')) throw new Error(`netplumb attach did not use the daemon: ${stderr}`);
 }
@@ -465,7 +596,9 @@ async function withDaemon<T>(ovs: OvsInstance, dir: string, fn: (d: ServeContext
     return await fn({ socket, pid, env: { ...env, NETPLUMB_SOCKET: socket } });
   } catch (e) {
     const c = daemon?.child;
-    throw c && (c.exitCode !== null || c.signalCode !== null) ? new Error(`netplumb serve ended (${c.exitCode ?? c.signalCode}): ${daemon?.stderr()}`, { cause: e }) : e;
+    throw c && (c.exitCode !== null || c.signalCode !== null)
+      ? new Error(`netplumb serve ended (${c.exitCode ?? c.signalCode}): ${daemon?.stderr()}`, { cause: e })
+      : e;
   } finally {
     await stopDaemon(daemon);
   }
@@ -497,15 +630,27 @@ async function measureDaemon(ovs: OvsInstance, dir: string): Promise<DaemonFigur
 }
 
 /** The daemon's churns: through a client and through the CLI. */
-async function daemonChurns(ovs: OvsInstance, d: ServeContext): Promise<Omit<DaemonFigures, 'childProcesses' | 'at2000'>> {
+async function daemonChurns(
+  ovs: OvsInstance,
+  d: ServeContext,
+): Promise<Omit<DaemonFigures, 'childProcesses' | 'at2000'>> {
   let rssMbAtN = NaN;
   step('library through the daemon');
   const daemonClient = await withClient(d.socket, async (c) => {
     await warmUp(apiEngine(c), ovs);
-    return churn(apiEngine(c), ovs, { slots: slots(N), concurrency: Math.min(N, DEFAULT_MAX_CONCURRENT), rounds: ROUNDS, atPeak: () => void (rssMbAtN = procStatusMb(d.pid, 'VmRSS')) });
+    return churn(apiEngine(c), ovs, {
+      slots: slots(N),
+      concurrency: Math.min(N, DEFAULT_MAX_CONCURRENT),
+      rounds: ROUNDS,
+      atPeak: () => void (rssMbAtN = procStatusMb(d.pid, 'VmRSS')),
+    });
   });
   step('CLI through the daemon');
-  const cli = await churn(cliEngine(ovs, d.env), ovs, { slots: slots(CLI_N), concurrency: CLI_CONCURRENCY, rounds: ROUNDS });
+  const cli = await churn(cliEngine(ovs, d.env), ovs, {
+    slots: slots(CLI_N),
+    concurrency: CLI_CONCURRENCY,
+    rounds: ROUNDS,
+  });
   return { daemonClient, cli, rssMbAtN: round(rssMbAtN, 1) };
 }
 
@@ -519,17 +664,30 @@ const IDLE_PAUSE_MS = 3000;
 async function daemonMemory(ovs: OvsInstance, d: ServeContext): Promise<DaemonFigures['at2000']> {
   const mem = { vmRssMb: NaN, vmHwmMb: NaN, idleVmRssMb: NaN };
   const many = twoEach(RSS_GUESTS);
-  const held = await withClient(d.socket, (c) => churn(apiEngine(c), ovs, {
-    // Memory is the figure here: at concurrency 64, so that no one batch of ports keeps ovs-vswitchd
-    // reconfiguring past the engine's apply timeout on a loaded machine (seen at 256 with 2000 veths).
-    slots: many, concurrency: 64, rounds: 1,
-    atPeak: async () => {
-      Object.assign(mem, { vmRssMb: round(procStatusMb(d.pid, 'VmRSS'), 1), vmHwmMb: round(procStatusMb(d.pid, 'VmHWM'), 1) });
-      await new Promise((r) => setTimeout(r, IDLE_PAUSE_MS));
-      mem.idleVmRssMb = round(procStatusMb(d.pid, 'VmRSS'), 1);
-    },
-  }));
-  return { attachments: many.length, guests: RSS_GUESTS, ...mem, attachPerSec: held.attachPerSec, detachPerSec: held.detachPerSec };
+  const held = await withClient(d.socket, (c) =>
+    churn(apiEngine(c), ovs, {
+      // Memory is the figure here: at concurrency 64, so that no one batch of ports keeps ovs-vswitchd
+      // reconfiguring past the engine's apply timeout on a loaded machine (seen at 256 with 2000 veths).
+      slots: many,
+      concurrency: 64,
+      rounds: 1,
+      atPeak: async () => {
+        Object.assign(mem, {
+          vmRssMb: round(procStatusMb(d.pid, 'VmRSS'), 1),
+          vmHwmMb: round(procStatusMb(d.pid, 'VmHWM'), 1),
+        });
+        await new Promise((r) => setTimeout(r, IDLE_PAUSE_MS));
+        mem.idleVmRssMb = round(procStatusMb(d.pid, 'VmRSS'), 1);
+      },
+    }),
+  );
+  return {
+    attachments: many.length,
+    guests: RSS_GUESTS,
+    ...mem,
+    attachPerSec: held.attachPerSec,
+    detachPerSec: held.detachPerSec,
+  };
 }
 
 // ---------------------------------------------------------------- the floors
@@ -540,15 +698,34 @@ async function daemonMemory(ovs: OvsInstance, d: ServeContext): Promise<DaemonFi
  * one ovs-vsctl transaction adding every port, in `order`, until every port has an ofport;
  * then one transaction deleting every port and one batch deleting every veth.
  */
-async function floorOnce(ovs: OvsInstance, n: number, order: Order, liveFiles: string[] | undefined): Promise<{ attach: Phase; detach: Phase }> {
+async function floorOnce(
+  ovs: OvsInstance,
+  n: number,
+  order: Order,
+  liveFiles: string[] | undefined,
+): Promise<{ attach: Phase; detach: Phase }> {
   const names = Array.from({ length: n }, (_, i) => `f${i}`);
-  const veths = () => ipBatch([
-    ...names.map((f, i) => `link add ${f} up type veth peer name eth1 netns ${guestName(i)}`),
-    ...(liveFiles ?? []).map((file, i) => `netns exec ${guestName(i)} ip -batch ${file}`),
-  ], { netns: ovs.netns });
-  const ports = () => vsctl(ovs, perPort(names, 'add-port', () => [`tag=${VLAN}`]));
+  const veths = () =>
+    ipBatch(
+      [
+        ...names.map((f, i) => `link add ${f} up type veth peer name eth1 netns ${guestName(i)}`),
+        ...(liveFiles ?? []).map((file, i) => `netns exec ${guestName(i)} ip -batch ${file}`),
+      ],
+      { netns: ovs.netns },
+    );
+  const ports = () =>
+    vsctl(
+      ovs,
+      perPort(names, 'add-port', () => [`tag=${VLAN}`]),
+    );
   const attach = await phase(ovs, () => {
-    if (order === 'kernelFirst') { veths(); ports(); } else { ports(); veths(); }
+    if (order === 'kernelFirst') {
+      veths();
+      ports();
+    } else {
+      ports();
+      veths();
+    }
     waitOfports(ovs, n);
   });
   if (liveFiles) await checkGuests(slots(n));
@@ -561,19 +738,29 @@ async function floorOnce(ovs: OvsInstance, n: number, order: Order, liveFiles: s
 
 /** Both orders, ROUNDS rounds each; `live` gives each guest end its address and brings it up. */
 async function measureFloor(ovs: OvsInstance, dir: string, live: boolean): Promise<FloorRates> {
-  const liveFiles = live ? slots(N).map((s) => {
-    const file = join(dir, `live-${s.guest}`);
-    writeFileSync(file, `addr add ${address(s)} dev eth1\nlink set eth1 up\n`);
-    return file;
-  }) : undefined;
+  const liveFiles = live
+    ? slots(N).map((s) => {
+        const file = join(dir, `live-${s.guest}`);
+        writeFileSync(file, `addr add ${address(s)} dev eth1\nlink set eth1 up\n`);
+        return file;
+      })
+    : undefined;
   const byOrder = async (order: Order): Promise<Rates> => {
     const runs: { attach: Phase; detach: Phase }[] = [];
     for (let r = 0; r < ROUNDS; r++) runs.push(await floorOnce(ovs, N, order, liveFiles));
-    return rates(N, N, runs.map((r) => r.attach), runs.map((r) => r.detach));
+    return rates(
+      N,
+      N,
+      runs.map((r) => r.attach),
+      runs.map((r) => r.detach),
+    );
   };
   const kernelFirst = await byOrder('kernelFirst');
   const ovsFirst = await byOrder('ovsFirst');
-  const best = { attachPerSec: Math.max(kernelFirst.attachPerSec, ovsFirst.attachPerSec), detachPerSec: Math.max(kernelFirst.detachPerSec, ovsFirst.detachPerSec) };
+  const best = {
+    attachPerSec: Math.max(kernelFirst.attachPerSec, ovsFirst.attachPerSec),
+    detachPerSec: Math.max(kernelFirst.detachPerSec, ovsFirst.detachPerSec),
+  };
   return { kernelFirst, ovsFirst, best };
 }
 
@@ -581,26 +768,49 @@ async function measureFloor(ovs: OvsInstance, dir: string, live: boolean): Promi
 
 /** A process in each of the first `n` guests: pipework finds a container's namespace by such a pid. */
 async function holders(n: number): Promise<ChildProcess[]> {
-  const ps = Array.from({ length: n }, (_, i) => spawn('ip', ['netns', 'exec', guestName(i), 'sleep', '600'], { stdio: 'ignore' }));
+  const ps = Array.from({ length: n }, (_, i) =>
+    spawn('ip', ['netns', 'exec', guestName(i), 'sleep', '600'], { stdio: 'ignore' }),
+  );
   await new Promise((r) => setTimeout(r, 300));
   return ps;
 }
 
-async function measurePipework(ovs: OvsInstance): Promise<{ containers: number; attachPerSec: number; detachPerSec: number }> {
+async function measurePipework(
+  ovs: OvsInstance,
+): Promise<{ containers: number; attachPerSec: number; detachPerSec: number }> {
   const script = join(ROOT, 'bench', 'baseline', 'pipework-ovs.sh');
   const sleepers = await holders(BASELINE_N);
   try {
     const attachMs = await timeIt(async () => {
-      for (const [i, p] of sleepers.entries()) sh(['ip', 'netns', 'exec', ovs.netns, 'sh', script, BRIDGE, String(p.pid), address({ guest: i, ifname: 'eth1' }), String(VLAN), ovs.remote]);
+      for (const [i, p] of sleepers.entries())
+        sh([
+          'ip',
+          'netns',
+          'exec',
+          ovs.netns,
+          'sh',
+          script,
+          BRIDGE,
+          String(p.pid),
+          address({ guest: i, ifname: 'eth1' }),
+          String(VLAN),
+          ovs.remote,
+        ]);
     });
-    const hostVeths = (JSON.parse(sh(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'type', 'veth'])) as { ifname: string }[]).map((l) => l.ifname);
+    const hostVeths = (
+      JSON.parse(sh(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'type', 'veth'])) as { ifname: string }[]
+    ).map((l) => l.ifname);
     const detachMs = await timeIt(async () => {
       for (const name of hostVeths) {
         sh(['ovs-vsctl', `--db=${ovs.remote}`, 'del-port', BRIDGE, name]);
         sh(['ip', '-n', ovs.netns, 'link', 'del', name]);
       }
     });
-    return { containers: BASELINE_N, attachPerSec: round((BASELINE_N * 1000) / attachMs, 2), detachPerSec: round((BASELINE_N * 1000) / detachMs, 2) };
+    return {
+      containers: BASELINE_N,
+      attachPerSec: round((BASELINE_N * 1000) / attachMs, 2),
+      detachPerSec: round((BASELINE_N * 1000) / detachMs, 2),
+    };
   } finally {
     for (const p of sleepers) p.kill('SIGKILL');
     // pipework's own netns links (/var/run/netns/<NSPID>), should a failed run have left any.
@@ -619,17 +829,22 @@ interface Throughput {
 function ratios(r: Throughput, floor: FloorRates, floorLive: FloorRates, pipework: Throughput) {
   const x = (a: number, b: number, digits = 2) => round(a / b, digits);
   return {
-    attachVsFloor: x(r.attachPerSec, floor.best.attachPerSec), detachVsFloor: x(r.detachPerSec, floor.best.detachPerSec),
-    attachVsFloorLive: x(r.attachPerSec, floorLive.best.attachPerSec), detachVsFloorLive: x(r.detachPerSec, floorLive.best.detachPerSec),
-    attachVsPipework: x(r.attachPerSec, pipework.attachPerSec, 1), detachVsPipework: x(r.detachPerSec, pipework.detachPerSec, 1),
+    attachVsFloor: x(r.attachPerSec, floor.best.attachPerSec),
+    detachVsFloor: x(r.detachPerSec, floor.best.detachPerSec),
+    attachVsFloorLive: x(r.attachPerSec, floorLive.best.attachPerSec),
+    detachVsFloorLive: x(r.detachPerSec, floorLive.best.detachPerSec),
+    attachVsPipework: x(r.attachPerSec, pipework.attachPerSec, 1),
+    detachVsPipework: x(r.detachPerSec, pipework.detachPerSec, 1),
   };
 }
 type Ratios = ReturnType<typeof ratios>;
 
 /** The issue's throughput targets: ≥ 0.5× the floor and ≥ 25× pipework, attach and detach separately. */
 const throughputMet = (q: Ratios) => ({
-  attachVsFloor: q.attachVsFloor >= 0.5, detachVsFloor: q.detachVsFloor >= 0.5,
-  attachVsPipework: q.attachVsPipework >= 25, detachVsPipework: q.detachVsPipework >= 25,
+  attachVsFloor: q.attachVsFloor >= 0.5,
+  detachVsFloor: q.detachVsFloor >= 0.5,
+  attachVsPipework: q.attachVsPipework >= 25,
+  detachVsPipework: q.detachVsPipework >= 25,
 });
 
 function targets(lib: LibraryFigures, daemon: DaemonFigures, q: Record<'library' | 'daemonClient', Ratios>) {
@@ -647,51 +862,109 @@ function targets(lib: LibraryFigures, daemon: DaemonFigures, q: Record<'library'
   };
 }
 
-function printTables(f: { lib: LibraryFigures; daemon: DaemonFigures; floor: FloorRates; floorLive: FloorRates; pipework: Throughput & { containers: number }; q: Record<string, Ratios> }): void {
-  const row = (label: string, r: Throughput & { containers: number; concurrency?: number; vswitchdCpuMsPerAttach?: number; vswitchdCpuMsPerDetach?: number }, q?: Ratios): (string | number)[] => [
-    label, r.containers, r.concurrency ?? 1, r.attachPerSec, r.detachPerSec,
+function printTables(f: {
+  lib: LibraryFigures;
+  daemon: DaemonFigures;
+  floor: FloorRates;
+  floorLive: FloorRates;
+  pipework: Throughput & { containers: number };
+  q: Record<string, Ratios>;
+}): void {
+  const row = (
+    label: string,
+    r: Throughput & {
+      containers: number;
+      concurrency?: number;
+      vswitchdCpuMsPerAttach?: number;
+      vswitchdCpuMsPerDetach?: number;
+    },
+    q?: Ratios,
+  ): (string | number)[] => [
+    label,
+    r.containers,
+    r.concurrency ?? 1,
+    r.attachPerSec,
+    r.detachPerSec,
     r.vswitchdCpuMsPerAttach !== undefined ? `${r.vswitchdCpuMsPerAttach} / ${r.vswitchdCpuMsPerDetach}` : '',
-    q ? `${q.attachVsFloor} / ${q.detachVsFloor}` : '', q ? `${q.attachVsFloorLive} / ${q.detachVsFloorLive}` : '', q ? `${q.attachVsPipework} / ${q.detachVsPipework}` : '',
+    q ? `${q.attachVsFloor} / ${q.detachVsFloor}` : '',
+    q ? `${q.attachVsFloorLive} / ${q.detachVsFloorLive}` : '',
+    q ? `${q.attachVsPipework} / ${q.detachVsPipework}` : '',
   ];
-  printTable(['method', 'containers', 'concurrency', 'attach/s', 'detach/s', 'vswitchd CPU ms (a / d)', '× floor (a / d)', '× floor live (a / d)', '× pipework (a / d)'], [
-    row('netplumb library, direct', f.lib.library, f.q.library),
-    row('netplumb library, direct', f.lib.libraryC64, f.q.libraryC64),
-    row('netplumb library through the daemon', f.daemon.daemonClient, f.q.daemonClient),
-    row('netplumb CLI through the daemon', f.daemon.cli, f.q.cli),
-    row('floor: ip -batch + 1 ovs-vsctl (kernel first)', f.floor.kernelFirst),
-    row('floor: 1 ovs-vsctl + ip -batch (ovs first)', f.floor.ovsFirst),
-    row('floor live: guest ends addressed + up (kernel first)', f.floorLive.kernelFirst),
-    row('floor live: guest ends addressed + up (ovs first)', f.floorLive.ovsFirst),
-    row('pipework sequence per container', f.pipework),
-  ]);
+  printTable(
+    [
+      'method',
+      'containers',
+      'concurrency',
+      'attach/s',
+      'detach/s',
+      'vswitchd CPU ms (a / d)',
+      '× floor (a / d)',
+      '× floor live (a / d)',
+      '× pipework (a / d)',
+    ],
+    [
+      row('netplumb library, direct', f.lib.library, f.q.library),
+      row('netplumb library, direct', f.lib.libraryC64, f.q.libraryC64),
+      row('netplumb library through the daemon', f.daemon.daemonClient, f.q.daemonClient),
+      row('netplumb CLI through the daemon', f.daemon.cli, f.q.cli),
+      row('floor: ip -batch + 1 ovs-vsctl (kernel first)', f.floor.kernelFirst),
+      row('floor: 1 ovs-vsctl + ip -batch (ovs first)', f.floor.ovsFirst),
+      row('floor live: guest ends addressed + up (kernel first)', f.floorLive.kernelFirst),
+      row('floor live: guest ends addressed + up (ovs first)', f.floorLive.ovsFirst),
+      row('pipework sequence per container', f.pipework),
+    ],
+  );
   process.stdout.write('\n');
   const lat = (label: string, s: Summary): (string | number)[] => [label, s.p50, s.p99, s.max];
-  printTable(['attach latency, library direct (ms)', 'p50', 'p99', 'max'], [
-    ...CONCURRENCY.map((c) => lat(`concurrency ${c}`, f.lib.attachLatencyMs[`c${c}`] as Summary)),
-    lat('10 ports on the bridge', f.lib.portsScaling.ports10),
-    lat('2000 ports on the bridge', f.lib.portsScaling.ports2000),
-    lat('floor: port applied by ovs-vswitchd, 10 ports', f.lib.ovsApplyFloorMs.ports10),
-    lat('floor: port applied by ovs-vswitchd, 2000 ports', f.lib.ovsApplyFloorMs.ports2000),
-  ]);
+  printTable(
+    ['attach latency, library direct (ms)', 'p50', 'p99', 'max'],
+    [
+      ...CONCURRENCY.map((c) => lat(`concurrency ${c}`, f.lib.attachLatencyMs[`c${c}`] as Summary)),
+      lat('10 ports on the bridge', f.lib.portsScaling.ports10),
+      lat('2000 ports on the bridge', f.lib.portsScaling.ports2000),
+      lat('floor: port applied by ovs-vswitchd, 10 ports', f.lib.ovsApplyFloorMs.ports10),
+      lat('floor: port applied by ovs-vswitchd, 2000 ports', f.lib.ovsApplyFloorMs.ports2000),
+    ],
+  );
   const d = f.daemon.at2000;
-  process.stdout.write(`\nguests: ${GUESTS}\n`
-    + `event-loop lag during the library churn: p99 ${f.lib.eventLoopLag.p99Ms} ms, max ${f.lib.eventLoopLag.maxMs} ms; of ${f.lib.eventLoopLag.wallMs} ms, the main thread ran ${f.lib.eventLoopLag.runMs} ms, waited for a CPU ${f.lib.eventLoopLag.cpuWaitMs} ms, and paused for GC ${f.lib.eventLoopLag.gcPauseMs} ms (longest ${f.lib.eventLoopLag.gcMaxMs} ms)\n`
-    + `child processes: ${f.lib.childProcesses} started by the library, ${f.daemon.childProcesses} by the daemon\n`
-    + `RSS with ${N} attachments: library process ${f.lib.rssMbAtN} MB, daemon ${f.daemon.rssMbAtN} MB\n`
-    + `a fresh daemon with ${d.attachments} attachments (${d.guests} guests × eth1, eth2): VmRSS ${d.vmRssMb} MB (peak ${d.vmHwmMb} MB), ${d.idleVmRssMb} MB after ${IDLE_PAUSE_MS / 1000} s idle; ${d.attachPerSec} attaches/s, ${d.detachPerSec} detaches/s\n`);
+  process.stdout.write(
+    `\nguests: ${GUESTS}\n` +
+      `event-loop lag during the library churn: p99 ${f.lib.eventLoopLag.p99Ms} ms, max ${f.lib.eventLoopLag.maxMs} ms; of ${f.lib.eventLoopLag.wallMs} ms, the main thread ran ${f.lib.eventLoopLag.runMs} ms, waited for a CPU ${f.lib.eventLoopLag.cpuWaitMs} ms, and paused for GC ${f.lib.eventLoopLag.gcPauseMs} ms (longest ${f.lib.eventLoopLag.gcMaxMs} ms)\n` +
+      `child processes: ${f.lib.childProcesses} started by the library, ${f.daemon.childProcesses} by the daemon\n` +
+      `RSS with ${N} attachments: library process ${f.lib.rssMbAtN} MB, daemon ${f.daemon.rssMbAtN} MB\n` +
+      `a fresh daemon with ${d.attachments} attachments (${d.guests} guests × eth1, eth2): VmRSS ${d.vmRssMb} MB (peak ${d.vmHwmMb} MB), ${d.idleVmRssMb} MB after ${IDLE_PAUSE_MS / 1000} s idle; ${d.attachPerSec} attaches/s, ${d.detachPerSec} detaches/s\n`,
+  );
 }
 
-function chart(f: { lib: LibraryFigures; daemon: DaemonFigures; floor: FloorRates; floorLive: FloorRates; pipework: Throughput }): string {
+function chart(f: {
+  lib: LibraryFigures;
+  daemon: DaemonFigures;
+  floor: FloorRates;
+  floorLive: FloorRates;
+  pipework: Throughput;
+}): string {
   const bars = (k: keyof Throughput) => [
-    { label: 'library', value: f.lib.library[k] }, { label: 'library c=64', value: f.lib.libraryC64[k] },
-    { label: 'daemon', value: f.daemon.daemonClient[k] }, { label: 'CLI', value: f.daemon.cli[k] },
-    { label: 'floor', value: f.floor.best[k] }, { label: 'floor live', value: f.floorLive.best[k] }, { label: 'pipework', value: f.pipework[k] },
+    { label: 'library', value: f.lib.library[k] },
+    { label: 'library c=64', value: f.lib.libraryC64[k] },
+    { label: 'daemon', value: f.daemon.daemonClient[k] },
+    { label: 'CLI', value: f.daemon.cli[k] },
+    { label: 'floor', value: f.floor.best[k] },
+    { label: 'floor live', value: f.floorLive.best[k] },
+    { label: 'pipework', value: f.pipework[k] },
   ];
-  const lat = (q: 'p50' | 'p99' | 'max') => ({ name: q, values: CONCURRENCY.map((c) => (f.lib.attachLatencyMs[`c${c}`] as Summary)[q]) });
+  const lat = (q: 'p50' | 'p99' | 'max') => ({
+    name: q,
+    values: CONCURRENCY.map((c) => (f.lib.attachLatencyMs[`c${c}`] as Summary)[q]),
+  });
   return svgDocument([
     barChart(`attach throughput, ${N} containers`, 'attaches per second', bars('attachPerSec')),
     barChart(`detach throughput, ${N} containers`, 'detaches per second', bars('detachPerSec')),
-    lineChart('attach latency vs concurrency (library direct)', 'ms', CONCURRENCY.map((c) => `c=${c}`), [lat('p50'), lat('p99'), lat('max')]),
+    lineChart(
+      'attach latency vs concurrency (library direct)',
+      'ms',
+      CONCURRENCY.map((c) => `c=${c}`),
+      [lat('p50'), lat('p99'), lat('max')],
+    ),
   ]);
 }
 
@@ -716,8 +989,10 @@ async function main(): Promise<void> {
     const pipework = await measurePipework(ovs);
     step('done');
     const q = {
-      library: ratios(lib.library, floor, floorLive, pipework), libraryC64: ratios(lib.libraryC64, floor, floorLive, pipework),
-      daemonClient: ratios(daemon.daemonClient, floor, floorLive, pipework), cli: ratios(daemon.cli, floor, floorLive, pipework),
+      library: ratios(lib.library, floor, floorLive, pipework),
+      libraryC64: ratios(lib.libraryC64, floor, floorLive, pipework),
+      daemonClient: ratios(daemon.daemonClient, floor, floorLive, pipework),
+      cli: ratios(daemon.cli, floor, floorLive, pipework),
     };
     const met = targets(lib, daemon, q);
     printTables({ lib, daemon, floor, floorLive, pipework, q });
@@ -725,12 +1000,26 @@ async function main(): Promise<void> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const files = { json: `bench/results/churn-${stamp}.json`, svg: `bench/results/churn-${stamp}.svg` };
     figures = {
-      bench: 'churn', containers: N, rounds: ROUNDS, guests: GUESTS,
-      methods: { library: lib.library, libraryC64: lib.libraryC64, daemonClient: daemon.daemonClient, cliViaDaemon: daemon.cli },
+      bench: 'churn',
+      containers: N,
+      rounds: ROUNDS,
+      guests: GUESTS,
+      methods: {
+        library: lib.library,
+        libraryC64: lib.libraryC64,
+        daemonClient: daemon.daemonClient,
+        cliViaDaemon: daemon.cli,
+      },
       floor: { ...floor, note: 'veths (peer in its namespace, down, no address) + ports: a floor below the real work' },
-      floorLive: { ...floorLive, note: 'the floor plus each guest end addressed and up (one ip -batch per guest, inside it): the same done-criterion as ours' },
-      baselinePipework: pipework, ratios: q,
-      attachLatencyMs: lib.attachLatencyMs, portsScaling: lib.portsScaling, ovsApplyFloorMs: lib.ovsApplyFloorMs,
+      floorLive: {
+        ...floorLive,
+        note: 'the floor plus each guest end addressed and up (one ip -batch per guest, inside it): the same done-criterion as ours',
+      },
+      baselinePipework: pipework,
+      ratios: q,
+      attachLatencyMs: lib.attachLatencyMs,
+      portsScaling: lib.portsScaling,
+      ovsApplyFloorMs: lib.ovsApplyFloorMs,
       eventLoopLagMs: lib.eventLoopLag,
       childProcesses: { library: lib.childProcesses, daemon: daemon.childProcesses },
       rssMb: { libraryAtN: lib.rssMbAtN, daemonAtN: daemon.rssMbAtN, daemonAt2000: daemon.at2000 },

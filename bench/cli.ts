@@ -24,7 +24,17 @@
  * the end, also on failure.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, symlinkSync, mkdtempSync, readFileSync, readlinkSync, rmSync, existsSync, unlinkSync, lstatSync } from 'node:fs';
+import {
+  cpSync,
+  symlinkSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  existsSync,
+  unlinkSync,
+  lstatSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
@@ -80,7 +90,11 @@ function shuffled<T>(xs: T[], rand: () => number): T[] {
 }
 
 /** Run argv under /usr/bin/time; wall time from spawn to exit, measured here. */
-function timed(argv: string[], env: NodeJS.ProcessEnv, rssFile: string): Promise<Sample & { code: number | null; out: string }> {
+function timed(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  rssFile: string,
+): Promise<Sample & { code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     const t0 = nowMs();
@@ -107,7 +121,8 @@ async function startGuest(name: string): Promise<Guest> {
   for (let i = 0; i < 500; i++) {
     try {
       // Entered once its namespace differs from ours (the bench runs in the root namespace).
-      if (readlinkSync(`/proc/${pid}/ns/net`) !== target && readlinkSync(`/proc/${pid}/exe`).endsWith('sleep')) return { ns: name, holder, pid };
+      if (readlinkSync(`/proc/${pid}/ns/net`) !== target && readlinkSync(`/proc/${pid}/exe`).endsWith('sleep'))
+        return { ns: name, holder, pid };
     } catch {
       /* not there yet */
     }
@@ -123,7 +138,14 @@ async function startGuest(name: string): Promise<Guest> {
  */
 function snapshot(dir: string): string {
   const pkg = join(dir, 'pkg');
-  for (const p of ['package.json', 'bin', join('dist', 'src'), join('dist', 'bundle'), join('build', 'Release', 'netplumb.node')]) cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
+  for (const p of [
+    'package.json',
+    'bin',
+    join('dist', 'src'),
+    join('dist', 'bundle'),
+    join('build', 'Release', 'netplumb.node'),
+  ])
+    cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
   return pkg;
 }
@@ -136,7 +158,16 @@ async function main(): Promise<void> {
   const guests: Guest[] = [];
   let ovs: OvsInstance | undefined;
   let daemon: DaemonProcess | undefined;
-  const samples: Record<Method, Sample[]> = { ours: [], ours_ca: [], daemon: [], baseline: [], node: [], node_ca: [], version: [], netns_exec: [] };
+  const samples: Record<Method, Sample[]> = {
+    ours: [],
+    ours_ca: [],
+    daemon: [],
+    baseline: [],
+    node: [],
+    node_ca: [],
+    version: [],
+    netns_exec: [],
+  };
   const rounds = WARMUP + RUNS;
   try {
     ovs = await startOvs({ withVswitchd: true });
@@ -165,21 +196,38 @@ async function main(): Promise<void> {
 
     const command = (m: Method, g: Guest, addr: string): { argv: string[]; env: NodeJS.ProcessEnv } => {
       switch (m) {
-        case 'ours': return { argv: inHost([pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: direct };
-        case 'ours_ca': return { argv: inHost([process.execPath, pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: direct };
-        case 'daemon': return { argv: inHost([pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: viaDaemon };
-        case 'baseline': return { argv: inHost([script, 'ovs0', String(g.pid), addr, String(VLAN), remote]), env: base };
-        case 'node': return { argv: inHost([process.execPath, '-e', '0']), env: noCa };
-        case 'node_ca': return { argv: inHost([process.execPath, '-e', '0']), env: withCa };
-        case 'version': return { argv: inHost([netplumb, '--version']), env: withCa };
-        case 'netns_exec': return { argv: inHost(['true']), env: base };
+        case 'ours':
+          return { argv: inHost([pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: direct };
+        case 'ours_ca':
+          return { argv: inHost([process.execPath, pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: direct };
+        case 'daemon':
+          return { argv: inHost([pipework, 'ovs0', `netns:${g.ns}`, addr, `@${VLAN}`]), env: viaDaemon };
+        case 'baseline':
+          return { argv: inHost([script, 'ovs0', String(g.pid), addr, String(VLAN), remote]), env: base };
+        case 'node':
+          return { argv: inHost([process.execPath, '-e', '0']), env: noCa };
+        case 'node_ca':
+          return { argv: inHost([process.execPath, '-e', '0']), env: withCa };
+        case 'version':
+          return { argv: inHost([netplumb, '--version']), env: withCa };
+        case 'netns_exec':
+          return { argv: inHost(['true']), env: base };
       }
     };
 
     const check = async (m: Method, g: Guest, addr: string): Promise<void> => {
-      const links = JSON.parse(ip('-json', '-n', g.ns, 'addr', 'show', 'dev', 'eth1')) as { operstate: string; flags: string[]; addr_info: { family: string; local: string; prefixlen: number }[] }[];
+      const links = JSON.parse(ip('-json', '-n', g.ns, 'addr', 'show', 'dev', 'eth1')) as {
+        operstate: string;
+        flags: string[];
+        addr_info: { family: string; local: string; prefixlen: number }[];
+      }[];
       const l = links[0];
-      if (!l || !l.flags.includes('UP') || !l.addr_info.some((a) => a.family === 'inet' && `${a.local}/${a.prefixlen}` === addr)) throw new Error(`${m}: eth1 in ${g.ns} is not up with ${addr}: ${JSON.stringify(links)}`);
+      if (
+        !l ||
+        !l.flags.includes('UP') ||
+        !l.addr_info.some((a) => a.family === 'inet' && `${a.local}/${a.prefixlen}` === addr)
+      )
+        throw new Error(`${m}: eth1 in ${g.ns} is not up with ${addr}: ${JSON.stringify(links)}`);
       const ports = (await ovs!.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean);
       if (ports.length !== 1) throw new Error(`${m}: expected one port on ovs0, found ${ports.join(', ') || 'none'}`);
       const tagOf = (await ovs!.vsctl(['get', 'port', ports[0] as string, 'tag'])).trim();
@@ -212,14 +260,22 @@ async function main(): Promise<void> {
           await check(m, g, addr);
           await undo(g);
         }
-        if (m === 'version' && s.out.trim() !== 'netplumb 0.1.0') throw new Error(`--version printed ${JSON.stringify(s.out)}`);
+        if (m === 'version' && s.out.trim() !== 'netplumb 0.1.0')
+          throw new Error(`--version printed ${JSON.stringify(s.out)}`);
         if (r >= WARMUP) samples[m].push({ ms: s.ms, rssKb: s.rssKb, cpuMs: s.cpuMs });
       }
     }
   } finally {
     await stopDaemon(daemon);
     for (const g of guests) g.holder.kill('SIGKILL');
-    await Promise.all(guests.map((g) => new Promise((res) => (g.holder.exitCode !== null || g.holder.signalCode !== null ? res(undefined) : g.holder.once('exit', res)))));
+    await Promise.all(
+      guests.map(
+        (g) =>
+          new Promise((res) =>
+            g.holder.exitCode !== null || g.holder.signalCode !== null ? res(undefined) : g.holder.once('exit', res),
+          ),
+      ),
+    );
     for (const g of guests) {
       try {
         ip('netns', 'del', g.ns);
@@ -248,8 +304,26 @@ async function main(): Promise<void> {
   // Paired per round: the CLI start minus the bare Node start of the same round.
   const paired = (a: Method, b: Method) => samples[a].map((s, i) => s.ms - (samples[b][i] as Sample).ms);
 
-  printTable([`${RUNS} runs each (after ${WARMUP} warm-up rounds), cold process, on the emulated host`, 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'CPU ms (mean)', 'peak RSS MB (p50 / max)'],
-    METHODS.map((m) => [LABEL[m], p(m, 50), p(m, 99), mean(ms(m)), Math.max(...ms(m)), round(cpu(m), 1), `${round(percentile(rss(m), 50), 1)} / ${round(Math.max(...rss(m)), 1)}`]));
+  printTable(
+    [
+      `${RUNS} runs each (after ${WARMUP} warm-up rounds), cold process, on the emulated host`,
+      'p50 ms',
+      'p99 ms',
+      'mean ms',
+      'max ms',
+      'CPU ms (mean)',
+      'peak RSS MB (p50 / max)',
+    ],
+    METHODS.map((m) => [
+      LABEL[m],
+      p(m, 50),
+      p(m, 99),
+      mean(ms(m)),
+      Math.max(...ms(m)),
+      round(cpu(m), 1),
+      `${round(percentile(rss(m), 50), 1)} / ${round(Math.max(...rss(m)), 1)}`,
+    ]),
+  );
 
   const ratioP50 = p('baseline', 50) / p('ours', 50);
   const ratioDaemonP50 = p('baseline', 50) / p('daemon', 50);
@@ -258,19 +332,22 @@ async function main(): Promise<void> {
   const startAbovePaired = percentile(paired('version', 'node'), 50);
   const peakRss = Math.max(...rss('ours'));
   process.stdout.write('\n');
-  printTable(['figure', 'value', 'target'], [
-    ['attach: baseline p50 / ours p50', `${round(ratioP50, 2)}×`, '≥ 1.5×'],
-    ['attach: baseline p50 / ours through the daemon p50', `${round(ratioDaemonP50, 2)}×`, '≥ 1.5×'],
-    ['attach: baseline p99 / ours p99', `${round(ratioP99, 2)}×`, ''],
-    ['attach: baseline CPU / ours CPU (means)', `${round(cpu('baseline') / cpu('ours'), 2)}×`, ''],
-    ['CLI start above node -e 0 (p50 --version − p50 node)', `${round(startAbove, 1)} ms`, '≤ 15 ms'],
-    ['  same, median of per-round differences', `${round(startAbovePaired, 1)} ms`, ''],
-    ['attach above node -e 0 (p50 ours − p50 node)', `${round(p('ours', 50) - p('node', 50), 1)} ms`, ''],
-    ['peak RSS of bin/pipework attach (max)', `${round(peakRss, 1)} MB`, '≤ 80 MB'],
-    ['NODE_EXTRA_CA_CERTS: node -e 0 with − without (p50)', `${round(p('node_ca', 50) - p('node', 50), 1)} ms`, ''],
-    ['NODE_EXTRA_CA_CERTS: attach with − as installed (p50)', `${round(p('ours_ca', 50) - p('ours', 50), 1)} ms`, ''],
-    ['ip netns exec HOST true (in every row above)', `${round(p('netns_exec', 50), 1)} ms`, ''],
-  ]);
+  printTable(
+    ['figure', 'value', 'target'],
+    [
+      ['attach: baseline p50 / ours p50', `${round(ratioP50, 2)}×`, '≥ 1.5×'],
+      ['attach: baseline p50 / ours through the daemon p50', `${round(ratioDaemonP50, 2)}×`, '≥ 1.5×'],
+      ['attach: baseline p99 / ours p99', `${round(ratioP99, 2)}×`, ''],
+      ['attach: baseline CPU / ours CPU (means)', `${round(cpu('baseline') / cpu('ours'), 2)}×`, ''],
+      ['CLI start above node -e 0 (p50 --version − p50 node)', `${round(startAbove, 1)} ms`, '≤ 15 ms'],
+      ['  same, median of per-round differences', `${round(startAbovePaired, 1)} ms`, ''],
+      ['attach above node -e 0 (p50 ours − p50 node)', `${round(p('ours', 50) - p('node', 50), 1)} ms`, ''],
+      ['peak RSS of bin/pipework attach (max)', `${round(peakRss, 1)} MB`, '≤ 80 MB'],
+      ['NODE_EXTRA_CA_CERTS: node -e 0 with − without (p50)', `${round(p('node_ca', 50) - p('node', 50), 1)} ms`, ''],
+      ['NODE_EXTRA_CA_CERTS: attach with − as installed (p50)', `${round(p('ours_ca', 50) - p('ours', 50), 1)} ms`, ''],
+      ['ip netns exec HOST true (in every row above)', `${round(p('netns_exec', 50), 1)} ms`, ''],
+    ],
+  );
 
   const fig: Record<string, unknown> = { bench: 'cli', runs: RUNS, warmup: WARMUP };
   for (const m of METHODS) {
@@ -291,7 +368,12 @@ async function main(): Promise<void> {
     ca_cost_attach_ms: round(p('ours_ca', 50) - p('ours', 50), 2),
     peak_rss_mb: round(peakRss, 1),
     netns_exec_ms: round(p('netns_exec', 50), 2),
-    targets_met: { ratio_1_5x: ratioP50 >= 1.5, ratio_1_5x_daemon: ratioDaemonP50 >= 1.5, start_15ms: startAbove <= 15, rss_80mb: peakRss <= 80 },
+    targets_met: {
+      ratio_1_5x: ratioP50 >= 1.5,
+      ratio_1_5x_daemon: ratioDaemonP50 >= 1.5,
+      start_15ms: startAbove <= 15,
+      rss_80mb: peakRss <= 80,
+    },
   });
   process.stdout.write(`${JSON.stringify(fig)}\n`);
 }

@@ -51,8 +51,18 @@ async function main(): Promise<void> {
     // kernel's background work after a delete and the machine's noise hit both alike.
     const addBatch = join(dir, 'add');
     const delBatch = join(dir, 'del');
-    writeFileSync(addBatch, names('b').map((n, i) => `link add ${n} type veth peer name d${i} netns ${C}\n`).join(''));
-    writeFileSync(delBatch, names('b').map((n) => `link del ${n}\n`).join(''));
+    writeFileSync(
+      addBatch,
+      names('b')
+        .map((n, i) => `link add ${n} type veth peer name d${i} netns ${C}\n`)
+        .join(''),
+    );
+    writeFileSync(
+      delBatch,
+      names('b')
+        .map((n) => `link del ${n}\n`)
+        .join(''),
+    );
     const ipBatchRound = (): number => {
       const t0 = nowMs();
       ip('-n', H, '-batch', addBatch);
@@ -63,7 +73,9 @@ async function main(): Promise<void> {
     const oursRound = async (): Promise<{ create: number; bulkDelete: number }> => {
       // every RTM_NEWLINK issued at once; the engine hands the burst to the kernel in one pool job.
       const t0 = nowMs();
-      await Promise.all(names('h').map((n, i) => rtnl.link.add({ name: n, kind: 'veth', peer: { name: `c${i}`, netnsFd: contNs.fd } })));
+      await Promise.all(
+        names('h').map((n, i) => rtnl.link.add({ name: n, kind: 'veth', peer: { name: `c${i}`, netnsFd: contNs.fd } })),
+      );
       const create = nowMs() - t0;
       if (countLinks(H) !== baseLinks + N) throw new Error('ours: not all veths were created');
       const t1 = nowMs();
@@ -89,7 +101,8 @@ async function main(): Promise<void> {
 
     // one `ip` per pair.
     let t0 = nowMs();
-    for (let i = 0; i < N; i++) ip('-n', H, 'link', 'add', `p${i}`, 'type', 'veth', 'peer', 'name', `q${i}`, 'netns', C);
+    for (let i = 0; i < N; i++)
+      ip('-n', H, 'link', 'add', `p${i}`, 'type', 'veth', 'peer', 'name', `q${i}`, 'netns', C);
     const ipEach = nowMs() - t0;
 
     // one-at-a-time delete of those pairs with our library (one RCU grace period each).
@@ -106,7 +119,8 @@ async function main(): Promise<void> {
     const moveEach = (nowMs() - t0) / MOVE_N;
     await rtnl.link.delMany(Array.from({ length: MOVE_N }, (_, i) => `m${i}`));
     t0 = nowMs();
-    for (let i = 0; i < MOVE_N; i++) await rtnl.link.add({ name: `m${i}`, kind: 'veth', peer: { name: `n${i}`, netnsFd: contNs.fd } });
+    for (let i = 0; i < MOVE_N; i++)
+      await rtnl.link.add({ name: `m${i}`, kind: 'veth', peer: { name: `n${i}`, netnsFd: contNs.fd } });
     const inNsEach = (nowMs() - t0) / MOVE_N;
     await rtnl.link.delMany(Array.from({ length: MOVE_N }, (_, i) => `m${i}`));
 
@@ -120,11 +134,16 @@ async function main(): Promise<void> {
     rows.push([`delete: ours bulk (group), median of ${ROUNDS}`, bulkDelete, round(perSec(bulkDelete), 0)]);
     rows.push(['delete: ours one at a time', delEach, round(perSec(delEach), 0)]);
     printTable([`${N} veth pairs, peer in a namespace`, 'total ms', 'pairs/s'], rows);
-    process.stdout.write(`\nours vs ip -batch, per round (ip -batch ms / ours ms): ${perRound.map((x) => round(x, 2)).join(', ')}\n\n`);
-    printTable([`${MOVE_N} pairs, sequential`, 'ms per pair'], [
-      ['peer created in the namespace', inNsEach],
-      ['created, then moved', moveEach],
-    ]);
+    process.stdout.write(
+      `\nours vs ip -batch, per round (ip -batch ms / ours ms): ${perRound.map((x) => round(x, 2)).join(', ')}\n\n`,
+    );
+    printTable(
+      [`${MOVE_N} pairs, sequential`, 'ms per pair'],
+      [
+        ['peer created in the namespace', inNsEach],
+        ['created, then moved', moveEach],
+      ],
+    );
 
     Object.assign(figures, {
       rounds: ROUNDS,

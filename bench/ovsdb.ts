@@ -56,7 +56,9 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 
 function ipBatch(netns: string, lines: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = execFile('ip', ['-n', netns, '-batch', '-'], (err, _out, stderr) => (err ? reject(new Error(`ip -batch: ${stderr || err.message}`)) : resolve()));
+    const child = execFile('ip', ['-n', netns, '-batch', '-'], (err, _out, stderr) =>
+      err ? reject(new Error(`ip -batch: ${stderr || err.message}`)) : resolve(),
+    );
     child.stdin!.end(`${lines.join('\n')}\n`);
   });
 }
@@ -66,26 +68,47 @@ function ipBatch(netns: string, lines: string[]): Promise<void> {
 type PortKind = 'internal' | 'veth';
 const WAIT_MS = 120_000;
 const typeOf = (kind: PortKind): string => (kind === 'internal' ? 'internal' : '');
-const vsctlAdd = (name: string, kind: PortKind): string[] => ['add-port', 'ovs0', name, ...(kind === 'internal' ? ['--', 'set', 'Interface', name, 'type=internal'] : [])];
+const vsctlAdd = (name: string, kind: PortKind): string[] => [
+  'add-port',
+  'ovs0',
+  name,
+  ...(kind === 'internal' ? ['--', 'set', 'Interface', name, 'type=internal'] : []),
+];
 
 /** Oracle (not timed): through ovs-vsctl, every port in `ports` has an ofport ≥ 1, or none is left. */
 async function verify(ovs: OvsInstance, ports: string[], present: boolean): Promise<void> {
-  const out = JSON.parse(await ovs.vsctl(['--format=json', '--columns=name,ofport', 'list', 'Interface'])) as { data: [string, unknown][] };
+  const out = JSON.parse(await ovs.vsctl(['--format=json', '--columns=name,ofport', 'list', 'Interface'])) as {
+    data: [string, unknown][];
+  };
   const ofports = new Map(out.data.map(([name, ofport]) => [name, ofport]));
-  const bad = ports.filter((p) => (present ? !(typeof ofports.get(p) === 'number' && (ofports.get(p) as number) >= 1) : ofports.has(p)));
-  if (bad.length > 0) throw new Error(`bench check failed: ${bad.length} ports ${present ? 'without an ofport' : 'still present'} (${bad.slice(0, 5).join(', ')}…)`);
+  const bad = ports.filter((p) =>
+    present ? !(typeof ofports.get(p) === 'number' && (ofports.get(p) as number) >= 1) : ofports.has(p),
+  );
+  if (bad.length > 0)
+    throw new Error(
+      `bench check failed: ${bad.length} ports ${present ? 'without an ofport' : 'still present'} (${bad.slice(0, 5).join(', ')}…)`,
+    );
 }
 
 /** Ours, pipelined: every add in flight (bounded by `concurrency`), each with its own wait; then every delete. */
 async function pipelined(ovs: OvsInstance, vs: Vswitch, ports: string[], kind: PortKind, concurrency: number) {
-  const add = await timed(() => pool(ports, concurrency, async (name) => {
-    const r = await vs.addPort('ovs0', { name, type: typeOf(kind) }, { wait: WAIT_MS });
-    if (!(r.ofport !== undefined && r.ofport >= 1)) throw new Error(`port ${name} has no ofport after the wait`);
-  }));
+  const add = await timed(() =>
+    pool(ports, concurrency, async (name) => {
+      const r = await vs.addPort('ovs0', { name, type: typeOf(kind) }, { wait: WAIT_MS });
+      if (!(r.ofport !== undefined && r.ofport >= 1)) throw new Error(`port ${name} has no ofport after the wait`);
+    }),
+  );
   await verify(ovs, ports, true);
   const del = await timed(() => pool(ports, concurrency, (name) => vs.delPort(name, { wait: WAIT_MS })));
   await verify(ovs, ports, false);
-  return { kind, ports: ports.length, concurrency, addMsPerPort: round(add / ports.length), delMsPerPort: round(del / ports.length), msPerPort: round((add + del) / ports.length) };
+  return {
+    kind,
+    ports: ports.length,
+    concurrency,
+    addMsPerPort: round(add / ports.length),
+    delMsPerPort: round(del / ports.length),
+    msPerPort: round((add + del) / ports.length),
+  };
 }
 
 /** Ours, one transaction after the other. */
@@ -125,7 +148,10 @@ async function oneTransactionPerPort(ovs: OvsInstance, vs: Vswitch, n: number) {
   // veth-backed ports: n pairs live in the OVS namespace through all veth variants, so that
   // ours and ovs-vsctl run with the same devices around (ovs-vswitchd's pass grows with them).
   const veths = names('ve', n);
-  await ipBatch(ovs.netns, veths.map((v) => `link add ${v} type veth peer name ${v}p`));
+  await ipBatch(
+    ovs.netns,
+    veths.map((v) => `link add ${v} type veth peer name ${v}p`),
+  );
   const seqSample = veths.slice(0, Math.min(n, 100));
   const veth = {
     pipelinedAll: await pipelined(ovs, vs, veths, 'veth', n),
@@ -134,7 +160,10 @@ async function oneTransactionPerPort(ovs: OvsInstance, vs: Vswitch, n: number) {
     sequentialNoWait: await sequential(ovs, vs, seqSample, 'veth', false),
     vsctlWait: await vsctlOneByOne(ovs, seqSample, 'veth', true),
   };
-  await ipBatch(ovs.netns, veths.map((v) => `link del ${v}`));
+  await ipBatch(
+    ovs.netns,
+    veths.map((v) => `link del ${v}`),
+  );
   return { internal, veth };
 }
 
@@ -142,15 +171,40 @@ async function oneTransactionPerPort(ovs: OvsInstance, vs: Vswitch, n: number) {
 
 async function batched(ovs: OvsInstance, vs: Vswitch, n: number) {
   const ourNames = names('b', n);
-  const oursAdd = await timed(() => vs.addPorts('ovs0', ourNames.map((name) => ({ name, type: 'internal' })), { wait: WAIT_MS }));
+  const oursAdd = await timed(() =>
+    vs.addPorts(
+      'ovs0',
+      ourNames.map((name) => ({ name, type: 'internal' })),
+      { wait: WAIT_MS },
+    ),
+  );
   const oursDel = await timed(() => vs.delPort(ourNames, { wait: WAIT_MS }));
   const theirNames = names('w', n);
-  const vsctlAdd = await timed(() => ovs.vsctl(['--timeout=120', ...theirNames.flatMap((name) => ['--', 'add-port', 'ovs0', name, '--', 'set', 'Interface', name, 'type=internal'])]));
-  const vsctlDel = await timed(() => ovs.vsctl(['--timeout=120', ...theirNames.flatMap((name) => ['--', 'del-port', 'ovs0', name])]));
+  const vsctlAdd = await timed(() =>
+    ovs.vsctl([
+      '--timeout=120',
+      ...theirNames.flatMap((name) => [
+        '--',
+        'add-port',
+        'ovs0',
+        name,
+        '--',
+        'set',
+        'Interface',
+        name,
+        'type=internal',
+      ]),
+    ]),
+  );
+  const vsctlDel = await timed(() =>
+    ovs.vsctl(['--timeout=120', ...theirNames.flatMap((name) => ['--', 'del-port', 'ovs0', name])]),
+  );
   return {
     ports: n,
-    oursAddMsPerPort: round(oursAdd / n), vsctlAddMsPerPort: round(vsctlAdd / n),
-    oursDelMsPerPort: round(oursDel / n), vsctlDelMsPerPort: round(vsctlDel / n),
+    oursAddMsPerPort: round(oursAdd / n),
+    vsctlAddMsPerPort: round(vsctlAdd / n),
+    oursDelMsPerPort: round(oursDel / n),
+    vsctlDelMsPerPort: round(vsctlDel / n),
   };
 }
 
@@ -190,7 +244,13 @@ class RawSession {
 
   private onData(text: string): void {
     this.buf += text;
-    let msg: { id: unknown; method?: string; params?: unknown; result?: { count?: number; error?: string }[]; error?: unknown };
+    let msg: {
+      id: unknown;
+      method?: string;
+      params?: unknown;
+      result?: { count?: number; error?: string }[];
+      error?: unknown;
+    };
     try {
       msg = JSON.parse(this.buf);
     } catch {
@@ -203,7 +263,8 @@ class RawSession {
     }
     const w = this.waiting;
     this.waiting = null;
-    if (msg.error !== null || msg.result?.[0]?.count !== 1) w?.reject(new Error(`raw transact failed: ${JSON.stringify(msg).slice(0, 200)}`));
+    if (msg.error !== null || msg.result?.[0]?.count !== 1)
+      w?.reject(new Error(`raw transact failed: ${JSON.stringify(msg).slice(0, 200)}`));
     else w?.resolve();
   }
 }
@@ -257,10 +318,16 @@ interface Target {
 async function target(label: string, ovs: OvsInstance, vs: Vswitch): Promise<Target> {
   const port = await vs.getPort('rt0');
   if (!port) throw new Error(`bench: port rt0 missing on ${label}`);
-  const ops = (i: number): Operation[] => [mutate('Port', [eq('_uuid', uuid(port.uuid)), eq('name', 'rt0')], [
-    ['external_ids', 'delete', set(['bench.seq'])],
-    ['external_ids', 'insert', map({ 'bench.seq': String(i) })],
-  ])];
+  const ops = (i: number): Operation[] => [
+    mutate(
+      'Port',
+      [eq('_uuid', uuid(port.uuid)), eq('name', 'rt0')],
+      [
+        ['external_ids', 'delete', set(['bench.seq'])],
+        ['external_ids', 'insert', map({ 'bench.seq': String(i) })],
+      ],
+    ),
+  ];
   const vswitchdPid = (): number | undefined => {
     try {
       const pid = Number(readFileSync(join(ovs.dir, 'vswitchd.pid'), 'utf8').trim());
@@ -277,9 +344,12 @@ const LAYERS: Layer[] = ['verb', 'transact', 'raw'];
 
 function call(t: Target, layer: Layer, i: number, wait = false): Promise<unknown> {
   switch (layer) {
-    case 'verb': return t.vs.setPortExternalIds('rt0', { 'bench.seq': String(i) }, { wait });
-    case 'transact': return t.vs.client.transact(t.ops(i));
-    case 'raw': return t.raw.transact('Open_vSwitch', t.ops(i));
+    case 'verb':
+      return t.vs.setPortExternalIds('rt0', { 'bench.seq': String(i) }, { wait });
+    case 'transact':
+      return t.vs.client.transact(t.ops(i));
+    case 'raw':
+      return t.raw.transact('Open_vSwitch', t.ops(i));
   }
 }
 
@@ -304,12 +374,25 @@ class Series {
   summary(gcs: [number, number][]) {
     const d = this.samples.map((s) => s[1]).sort((a, b) => a - b);
     const overlapsGc = (s: [number, number]): boolean => gcs.some(([g0, g1]) => g0 < s[0] + s[1] && g1 > s[0]);
-    const noGc = this.samples.filter((s) => !overlapsGc(s)).map((s) => s[1]).sort((a, b) => a - b);
+    const noGc = this.samples
+      .filter((s) => !overlapsGc(s))
+      .map((s) => s[1])
+      .sort((a, b) => a - b);
     const perTxn = (ms: number): number => round((ms * 1000) / d.length, 1);
     return {
-      n: d.length, p50: round(percentile(d, 50)), p90: round(percentile(d, 90)), p99: round(percentile(d, 99)), p999: round(percentile(d, 99.9)), max: round(d.at(-1)!),
-      gcOverlapped: d.length - noGc.length, p99WithoutGc: round(percentile(noGc, 99)),
-      cpuUsPerTxn: { client: perTxn(this.cpu.client), ovsdbServer: perTxn(this.cpu.db), ovsVswitchd: perTxn(this.cpu.vswitchd) },
+      n: d.length,
+      p50: round(percentile(d, 50)),
+      p90: round(percentile(d, 90)),
+      p99: round(percentile(d, 99)),
+      p999: round(percentile(d, 99.9)),
+      max: round(d.at(-1)!),
+      gcOverlapped: d.length - noGc.length,
+      p99WithoutGc: round(percentile(noGc, 99)),
+      cpuUsPerTxn: {
+        client: perTxn(this.cpu.client),
+        ovsdbServer: perTxn(this.cpu.db),
+        ovsVswitchd: perTxn(this.cpu.vswitchd),
+      },
     };
   }
 }
@@ -330,7 +413,8 @@ async function interleaved(targets: Target[], layers: Layer[], blocks: number, b
   for (let b = 0; b < blocks; b++) {
     const order = b % 2 === 0 ? pairs : [...pairs].reverse();
     const k = Math.floor(b / 2) % order.length;
-    for (const [t, l] of [...order.slice(k), ...order.slice(0, k)]) await series.get(`${t.label}/${l}`)!.run(t, block, () => call(t, l, seq++));
+    for (const [t, l] of [...order.slice(k), ...order.slice(0, k)])
+      await series.get(`${t.label}/${l}`)!.run(t, block, () => call(t, l, seq++));
   }
   return series;
 }
@@ -372,19 +456,31 @@ async function settle(vs: Vswitch, quietMs = 1000, maxMs = 30_000): Promise<void
 /** The same change through one ovs-vsctl process each time (reference: it reads the tables it needs on every run). */
 async function vsctlSet(t: Target, iterations: number, wait: boolean) {
   const d: number[] = [];
-  for (let i = 0; i < iterations; i++) d.push(await timed(() => t.ovs.vsctl([...(wait ? [] : ['--no-wait']), 'set', 'Port', 'rt0', `external_ids:bench.seq=vsctl${i}`])));
+  for (let i = 0; i < iterations; i++)
+    d.push(
+      await timed(() =>
+        t.ovs.vsctl([...(wait ? [] : ['--no-wait']), 'set', 'Port', 'rt0', `external_ids:bench.seq=vsctl${i}`]),
+      ),
+    );
   d.sort((x, y) => x - y);
   return { n: d.length, p50: round(percentile(d, 50)), max: round(d.at(-1)!) };
 }
 
-async function roundTrips(small: Target, big: Target, opts: { blocks: number; block: number; warmup: number; waitIterations: [number, number]; vsctlIterations: number }) {
+async function roundTrips(
+  small: Target,
+  big: Target,
+  opts: { blocks: number; block: number; warmup: number; waitIterations: [number, number]; vsctlIterations: number },
+) {
   await settle(small.vs);
   await settle(big.vs);
   const gc = collectGcs();
   const targets = [small, big];
   const noWait = await interleaved(targets, LAYERS, opts.blocks, opts.block, opts.warmup);
   const wait = new Map<string, Series>();
-  for (const [t, n] of [[small, opts.waitIterations[0]], [big, opts.waitIterations[1]]] as const) {
+  for (const [t, n] of [
+    [small, opts.waitIterations[0]],
+    [big, opts.waitIterations[1]],
+  ] as const) {
     for (let i = 0; i < 20; i++) await call(t, 'verb', i, true);
     const s = new Series();
     await s.run(t, n, (i) => call(t, 'verb', i, true));
@@ -400,7 +496,17 @@ async function roundTrips(small: Target, big: Target, opts: { blocks: number; bl
   const isolated = await interleaved(targets, LAYERS, opts.blocks, opts.block, opts.warmup);
   const gcs = await gc.stop();
   const sum = (m: Map<string, Series>) => Object.fromEntries([...m].map(([k, s]) => [k, s.summary(gcs)]));
-  return { noWait: sum(noWait), wait: sum(wait), noWaitVswitchdStopped: sum(isolated), vsctlSet: vsctl as Record<string, Awaited<ReturnType<typeof vsctlSet>>>, gcCount: gcs.length, gcMs: round(gcs.reduce((a, [s, e]) => a + e - s, 0), 1) };
+  return {
+    noWait: sum(noWait),
+    wait: sum(wait),
+    noWaitVswitchdStopped: sum(isolated),
+    vsctlSet: vsctl as Record<string, Awaited<ReturnType<typeof vsctlSet>>>,
+    gcCount: gcs.length,
+    gcMs: round(
+      gcs.reduce((a, [s, e]) => a + e - s, 0),
+      1,
+    ),
+  };
 }
 
 // ------------------------------------------------------------------ main
@@ -421,16 +527,30 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Reco
     const b = sections.includes('b') ? await batched(ovs, vs, n) : undefined;
 
     // (c) the same OVS grown to 2000 ports, and a second private OVS with 10.
-    await vs.addPorts('ovs0', names('rt', 2000).map((name) => ({ name, type: 'internal' })), { wait: 300_000 });
+    await vs.addPorts(
+      'ovs0',
+      names('rt', 2000).map((name) => ({ name, type: 'internal' })),
+      { wait: 300_000 },
+    );
     small = await startOvs({ withVswitchd: true });
     await small.addBridge('ovs0');
     const vsSmall = await Vswitch.connect({ remote: small.remote, requestTimeoutMs: 60_000 });
     clients.push(vsSmall);
-    await vsSmall.addPorts('ovs0', names('rt', 10).map((name) => ({ name, type: 'internal' })), { wait: 60_000 });
+    await vsSmall.addPorts(
+      'ovs0',
+      names('rt', 10).map((name) => ({ name, type: 'internal' })),
+      { wait: 60_000 },
+    );
     const t10 = await target('10', small, vsSmall);
     const t2000 = await target('2000', ovs, vs);
     raws.push(t10.raw, t2000.raw);
-    const c = await roundTrips(t10, t2000, { blocks: 50, block: 100, warmup: 300, waitIterations: [300, 60], vsctlIterations: 20 });
+    const c = await roundTrips(t10, t2000, {
+      blocks: 50,
+      block: 100,
+      warmup: 300,
+      waitIterations: [300, 60],
+      vsctlIterations: 20,
+    });
     for (const r of raws.splice(0)) r.close();
     for (const cl of clients.splice(0)) await cl.close();
 
@@ -441,10 +561,22 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Reco
     clients.push(vsMem);
     (globalThis as { gc?: () => void }).gc?.();
     const mem = process.memoryUsage();
-    const d = { ports: vsMem.client.cache.size('Port'), rssMB: round(mem.rss / 2 ** 20, 1), rssDeltaMB: round((mem.rss - rssBefore) / 2 ** 20, 1), heapUsedMB: round(mem.heapUsed / 2 ** 20, 1) };
+    const d = {
+      ports: vsMem.client.cache.size('Port'),
+      rssMB: round(mem.rss / 2 ** 20, 1),
+      rssDeltaMB: round((mem.rss - rssBefore) / 2 ** 20, 1),
+      heapUsedMB: round(mem.heapUsed / 2 ** 20, 1),
+    };
 
     report(n, a, b, c, d, round((performance.now() - started) / 1000, 1));
-    const figures = { bench: 'ovsdb', oneTransactionPerPort: a, batched: b, roundTrip: c, memory: d, seconds: round((performance.now() - started) / 1000, 1) };
+    const figures = {
+      bench: 'ovsdb',
+      oneTransactionPerPort: a,
+      batched: b,
+      roundTrip: c,
+      memory: d,
+      seconds: round((performance.now() - started) / 1000, 1),
+    };
     console.log(JSON.stringify(figures));
     return figures;
   } finally {
@@ -467,22 +599,64 @@ function report(n: number, a: A | undefined, b: B | undefined, c: C, d: Record<s
     const r = a[kind];
     const base = r.vsctlWait.msPerPort;
     const vs = `ovs-vsctl/port ${base} ms${r.vsctlWait.ports !== n ? ` (${r.vsctlWait.ports} ports)` : ''}`;
-    rows.push([`(a) ${kind}: ${n} pipelined, all in flight, wait`, `${r.pipelinedAll.msPerPort} ms/port (add ${r.pipelinedAll.addMsPerPort} + del ${r.pipelinedAll.delMsPerPort})`, `${x(base, r.pipelinedAll.msPerPort)} vs ${vs}`]);
-    rows.push([`(a) ${kind}: ${n} pipelined, 64 in flight, wait`, `${r.pipelined64.msPerPort} ms/port (add ${r.pipelined64.addMsPerPort} + del ${r.pipelined64.delMsPerPort})`, `${x(base, r.pipelined64.msPerPort)} vs ${vs}`]);
-    rows.push([`(a) ${kind}: ${r.sequentialWait.ports} sequential, wait`, `${r.sequentialWait.msPerPort} ms/port`, `${x(base, r.sequentialWait.msPerPort)} vs ${vs}`]);
-    rows.push([`(a) ${kind}: ${r.sequentialNoWait.ports} sequential, no wait`, `${r.sequentialNoWait.msPerPort} ms/port`, `${x(base, r.sequentialNoWait.msPerPort)} vs ${vs}`]);
+    rows.push([
+      `(a) ${kind}: ${n} pipelined, all in flight, wait`,
+      `${r.pipelinedAll.msPerPort} ms/port (add ${r.pipelinedAll.addMsPerPort} + del ${r.pipelinedAll.delMsPerPort})`,
+      `${x(base, r.pipelinedAll.msPerPort)} vs ${vs}`,
+    ]);
+    rows.push([
+      `(a) ${kind}: ${n} pipelined, 64 in flight, wait`,
+      `${r.pipelined64.msPerPort} ms/port (add ${r.pipelined64.addMsPerPort} + del ${r.pipelined64.delMsPerPort})`,
+      `${x(base, r.pipelined64.msPerPort)} vs ${vs}`,
+    ]);
+    rows.push([
+      `(a) ${kind}: ${r.sequentialWait.ports} sequential, wait`,
+      `${r.sequentialWait.msPerPort} ms/port`,
+      `${x(base, r.sequentialWait.msPerPort)} vs ${vs}`,
+    ]);
+    rows.push([
+      `(a) ${kind}: ${r.sequentialNoWait.ports} sequential, no wait`,
+      `${r.sequentialNoWait.msPerPort} ms/port`,
+      `${x(base, r.sequentialNoWait.msPerPort)} vs ${vs}`,
+    ]);
   }
-  if (a) rows.push([`(a) internal: ovs-vsctl --no-wait, ${a.internal.vsctlNoWait.ports}`, `—`, `${a.internal.vsctlNoWait.msPerPort} ms/port; ours no wait ${x(a.internal.vsctlNoWait.msPerPort, a.internal.sequentialNoWait.msPerPort)} faster`]);
-  if (b) rows.push([`(b) ${n} ports in 1 txn: add`, `${b.oursAddMsPerPort} ms/port`, `ovs-vsctl ${b.vsctlAddMsPerPort} ms/port`]);
-  if (b) rows.push([`(b) ${n} ports in 1 txn: del`, `${b.oursDelMsPerPort} ms/port`, `ovs-vsctl ${b.vsctlDelMsPerPort} ms/port`]);
-  const lat = (s: C['noWait'][string] | undefined): string => (s ? `p50 ${s.p50} / p99 ${s.p99} ms (n=${s.n}, gc ${s.gcOverlapped})` : '');
-  const cpu = (s: C['noWait'][string] | undefined): string => (s ? `cpu µs/txn: us ${s.cpuUsPerTxn.client}, db ${s.cpuUsPerTxn.ovsdbServer}, vswitchd ${s.cpuUsPerTxn.ovsVswitchd}` : '');
-  for (const [mode, m] of [['no wait', c.noWait], ['no wait, vswitchd stopped', c.noWaitVswitchdStopped]] as const) {
+  if (a)
+    rows.push([
+      `(a) internal: ovs-vsctl --no-wait, ${a.internal.vsctlNoWait.ports}`,
+      `—`,
+      `${a.internal.vsctlNoWait.msPerPort} ms/port; ours no wait ${x(a.internal.vsctlNoWait.msPerPort, a.internal.sequentialNoWait.msPerPort)} faster`,
+    ]);
+  if (b)
+    rows.push([
+      `(b) ${n} ports in 1 txn: add`,
+      `${b.oursAddMsPerPort} ms/port`,
+      `ovs-vsctl ${b.vsctlAddMsPerPort} ms/port`,
+    ]);
+  if (b)
+    rows.push([
+      `(b) ${n} ports in 1 txn: del`,
+      `${b.oursDelMsPerPort} ms/port`,
+      `ovs-vsctl ${b.vsctlDelMsPerPort} ms/port`,
+    ]);
+  const lat = (s: C['noWait'][string] | undefined): string =>
+    s ? `p50 ${s.p50} / p99 ${s.p99} ms (n=${s.n}, gc ${s.gcOverlapped})` : '';
+  const cpu = (s: C['noWait'][string] | undefined): string =>
+    s
+      ? `cpu µs/txn: us ${s.cpuUsPerTxn.client}, db ${s.cpuUsPerTxn.ovsdbServer}, vswitchd ${s.cpuUsPerTxn.ovsVswitchd}`
+      : '';
+  for (const [mode, m] of [
+    ['no wait', c.noWait],
+    ['no wait, vswitchd stopped', c.noWaitVswitchdStopped],
+  ] as const) {
     for (const layer of LAYERS) {
       const s10 = m[`10/${layer}`];
       const s2000 = m[`2000/${layer}`];
       rows.push([`(c) ${layer}, ${mode}, 10 ports`, lat(s10), cpu(s10)]);
-      rows.push([`(c) ${layer}, ${mode}, 2000 ports`, lat(s2000), `p99 ratio ${round(s2000!.p99 / s10!.p99, 2)}; p50 ratio ${round(s2000!.p50 / s10!.p50, 2)}; ${cpu(s2000)}`]);
+      rows.push([
+        `(c) ${layer}, ${mode}, 2000 ports`,
+        lat(s2000),
+        `p99 ratio ${round(s2000!.p99 / s10!.p99, 2)}; p50 ratio ${round(s2000!.p50 / s10!.p50, 2)}; ${cpu(s2000)}`,
+      ]);
     }
   }
   rows.push(['(c) verb, wait, 10 ports', lat(c.wait['10/verb']), cpu(c.wait['10/verb'])]);
@@ -490,9 +664,17 @@ function report(n: number, a: A | undefined, b: B | undefined, c: C, d: Record<s
   for (const mode of ['noWait', 'wait'] as const) {
     const v10 = c.vsctlSet[`10/${mode}`]!;
     const v2000 = c.vsctlSet[`2000/${mode}`]!;
-    rows.push([`(c) ovs-vsctl ${mode === 'wait' ? '' : '--no-wait '}set Port, 10 → 2000 ports`, '—', `p50 ${v10.p50} → ${v2000.p50} ms (n=${v10.n}; one process each)`]);
+    rows.push([
+      `(c) ovs-vsctl ${mode === 'wait' ? '' : '--no-wait '}set Port, 10 → 2000 ports`,
+      '—',
+      `p50 ${v10.p50} → ${v2000.p50} ms (n=${v10.n}; one process each)`,
+    ]);
   }
-  rows.push(['(d) client RSS, 2000-port cache', `${d.rssMB} MB (client +${d.rssDeltaMB} MB)`, `heap ${d.heapUsedMB} MB`]);
+  rows.push([
+    '(d) client RSS, 2000-port cache',
+    `${d.rssMB} MB (client +${d.rssDeltaMB} MB)`,
+    `heap ${d.heapUsedMB} MB`,
+  ]);
   rows.push(['run', `${seconds} s`, `${c.gcCount} GCs during (c), ${c.gcMs} ms`]);
   const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   console.log(['benchmark'.padEnd(w[0]!), 'netplumb'.padEnd(w[1]!), 'ovs-vsctl / note'].join(' | '));

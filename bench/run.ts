@@ -26,7 +26,10 @@ function main(argv: string[]): number {
     const file = path.join(here, `${name}.js`);
     if (!existsSync(file)) continue;
     process.stdout.write(`\n== ${name} ==\n`);
-    const r = spawnSync(process.execPath, ['--expose-gc', file], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024 });
+    const r = spawnSync(process.execPath, ['--expose-gc', file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
     const out = r.stdout.toString();
     process.stdout.write(out);
     const last = out.trim().split('\n').pop() ?? '';

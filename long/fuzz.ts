@@ -31,7 +31,10 @@ function main(argv: string[]): number {
     return 2;
   }
   const unitDir = path.join(__dirname, '..', 'test', 'unit');
-  const files = readdirSync(unitDir).filter((f) => /^fuzz-.*\.test\.js$/.test(f)).sort().map((f) => path.join(unitDir, f));
+  const files = readdirSync(unitDir)
+    .filter((f) => /^fuzz-.*\.test\.js$/.test(f))
+    .sort()
+    .map((f) => path.join(unitDir, f));
   const dir = mkdtempSync(path.join(tmpdir(), 'netplumb-fuzz-'));
   const statsFile = path.join(dir, 'stats.jsonl');
   const started = Date.now();
@@ -44,7 +47,11 @@ function main(argv: string[]): number {
   const durationMs = Date.now() - started;
   let stats: FuzzStat[] = [];
   try {
-    stats = readFileSync(statsFile, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as FuzzStat);
+    stats = readFileSync(statsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as FuzzStat);
   } catch {
     // No property finished: the summary says so (0 cases) and the exit status fails.
   }

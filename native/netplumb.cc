@@ -56,15 +56,17 @@ namespace {
 
 const char* ErrnoName(int e) {
   switch (e) {
-#define E(x) case x: return #x;
-    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(EBADF) E(EAGAIN)
-    E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(ENODEV) E(ENOTDIR) E(EISDIR)
-    E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ENOSPC) E(ERANGE) E(ENAMETOOLONG)
-    E(ELOOP) E(ENOSYS) E(ENOBUFS) E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP)
-    E(EAFNOSUPPORT) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETDOWN) E(ENETUNREACH)
-    E(ECONNREFUSED) E(EXDEV) E(ESTALE) E(ENOTSOCK) E(EPIPE) E(ECONNRESET)
+#define E(x) \
+  case x:    \
+    return #x;
+    E(EPERM)
+    E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY)
+        E(EEXIST) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ENOSPC) E(ERANGE)
+            E(ENAMETOOLONG) E(ELOOP) E(ENOSYS) E(ENOBUFS) E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP) E(EAFNOSUPPORT)
+                E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETDOWN) E(ENETUNREACH) E(ECONNREFUSED) E(EXDEV) E(ESTALE) E(ENOTSOCK)
+                    E(EPIPE) E(ECONNRESET)
 #undef E
-    default: return "EUNKNOWN";
+                        default : return "EUNKNOWN";
   }
 }
 
@@ -90,8 +92,10 @@ bool RawSysError(napi_env env, int err, const char* syscall, napi_value* out) {
   napi_value no, code, sc;
   bool ok = napi_create_object(env, out) == napi_ok && napi_create_int32(env, err, &no) == napi_ok &&
             napi_create_string_utf8(env, ErrnoName(err), NAPI_AUTO_LENGTH, &code) == napi_ok &&
-            napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc) == napi_ok && napi_set_named_property(env, *out, "errno", no) == napi_ok &&
-            napi_set_named_property(env, *out, "code", code) == napi_ok && napi_set_named_property(env, *out, "syscall", sc) == napi_ok;
+            napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc) == napi_ok &&
+            napi_set_named_property(env, *out, "errno", no) == napi_ok &&
+            napi_set_named_property(env, *out, "code", code) == napi_ok &&
+            napi_set_named_property(env, *out, "syscall", sc) == napi_ok;
   return ok || Refused(env);
 }
 
@@ -100,7 +104,10 @@ struct Outcome {
   int value = -1;
   int err = 0;
   const char* syscall = nullptr;
-  void Fail(const char* sc) { err = errno; syscall = sc; }
+  void Fail(const char* sc) {
+    err = errno;
+    syscall = sc;
+  }
 };
 
 Napi::Object NsIdentity(Napi::Env env, int fd) {
@@ -167,21 +174,35 @@ Napi::Value OpenNetnsPath(const Napi::CallbackInfo& info) {
 // Field 22 of /proc/PID/stat: the process start time in clock ticks since boot.
 bool ReadStartTime(int dirfd, double* start, Outcome* out) {
   int fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) { out->Fail("openat(stat)"); return false; }
+  if (fd < 0) {
+    out->Fail("openat(stat)");
+    return false;
+  }
   char buf[1024];
   ssize_t n = read(fd, buf, sizeof buf - 1);
   int saved = errno;
   close(fd);
-  if (n <= 0) { errno = n < 0 ? saved : ESRCH; out->Fail("read(stat)"); return false; }
+  if (n <= 0) {
+    errno = n < 0 ? saved : ESRCH;
+    out->Fail("read(stat)");
+    return false;
+  }
   buf[n] = 0;
   char* p = strrchr(buf, ')');
-  if (p == nullptr) { errno = EIO; out->Fail("read(stat)"); return false; }
+  if (p == nullptr) {
+    errno = EIO;
+    out->Fail("read(stat)");
+    return false;
+  }
   // After ") " come fields 3.. ; start time is field 22, i.e. the 20th after ')'.
   int field = 2;
   for (char* q = p + 1; *q != 0; q++) {
     if (*q == ' ') {
       field++;
-      if (field == 22) { *start = strtod(q + 1, nullptr); return true; }
+      if (field == 22) {
+        *start = strtod(q + 1, nullptr);
+        return true;
+      }
     }
   }
   errno = EIO;
@@ -200,7 +221,10 @@ Napi::Value OpenNetnsPid(const Napi::CallbackInfo& info) {
   if (dirfd < 0) return SysError(env, errno, "open(/proc/PID)");
   Outcome out;
   double start = 0;
-  if (!ReadStartTime(dirfd, &start, &out)) { close(dirfd); return SysError(env, out.err, out.syscall); }
+  if (!ReadStartTime(dirfd, &start, &out)) {
+    close(dirfd);
+    return SysError(env, out.err, out.syscall);
+  }
   int fd = openat(dirfd, "ns/net", O_RDONLY | O_CLOEXEC);
   int saved = errno;
   close(dirfd);
@@ -279,9 +303,11 @@ const char* SetupNetlink(int fd, int rcvbuf, uint32_t* portId) {
   int one = 1;
   if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) != 0) return "setsockopt(NETLINK_EXT_ACK)";
   if (setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) != 0) return "setsockopt(NETLINK_CAP_ACK)";
-  if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one) != 0) return "setsockopt(NETLINK_GET_STRICT_CHK)";
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one) != 0)
+    return "setsockopt(NETLINK_GET_STRICT_CHK)";
   if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0 &&
-      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) return "setsockopt(SO_RCVBUF)";
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0)
+    return "setsockopt(SO_RCVBUF)";
   struct sockaddr_nl sa;
   memset(&sa, 0, sizeof sa);
   sa.nl_family = AF_NETLINK;
@@ -361,7 +387,8 @@ Napi::Value OpenNetlink(const Napi::CallbackInfo& info) {
 // when JS is refused (the environment is ending), Abandon() undoes what JS will never see.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  PromiseWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), state_(env.GetInstanceData<EnvState>()) {
+  PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), state_(env.GetInstanceData<EnvState>()) {
     if (napi_create_promise(env, &deferred_, &promise_) != napi_ok) promise_ = nullptr;
   }
 
@@ -424,16 +451,19 @@ class SocketsWorker : public PromiseWorker {
       for (size_t i = 0; made && i < out_.made.size(); i++) {
         napi_value o, fd, port, cookie;
         made = napi_create_object(env, &o) == napi_ok && napi_create_int32(env, out_.made[i].first, &fd) == napi_ok &&
-               napi_create_double(env, out_.made[i].second, &port) == napi_ok && napi_set_named_property(env, o, "fd", fd) == napi_ok &&
+               napi_create_double(env, out_.made[i].second, &port) == napi_ok &&
+               napi_set_named_property(env, o, "fd", fd) == napi_ok &&
                napi_create_string_utf8(env, cookie_.c_str(), cookie_.size(), &cookie) == napi_ok &&
                napi_set_named_property(env, o, "netnsCookie", cookie) == napi_ok &&
-               napi_set_named_property(env, o, "portId", port) == napi_ok && napi_set_element(env, *result, static_cast<uint32_t>(i), o) == napi_ok;
+               napi_set_named_property(env, o, "portId", port) == napi_ok &&
+               napi_set_element(env, *result, static_cast<uint32_t>(i), o) == napi_ok;
       }
       return made;
     });
     // JS owns the sockets now: closed at teardown unless JS closes them or a Poller adopts one
     // first (a worker may end between this resolution and the code that would take them).
-    if (ok) for (auto& m : out_.made) state_->openFds.insert(m.first);
+    if (ok)
+      for (auto& m : out_.made) state_->openFds.insert(m.first);
   }
 
  private:
@@ -478,7 +508,8 @@ Napi::Value OpenSockets(const Napi::CallbackInfo& info) {
   int rcvbuf = info[2].As<Napi::Number>().Int32Value();
   std::vector<SocketSpec> specs;
   for (uint32_t i = 0; i + 2 < flat.Length(); i += 3) {
-    specs.push_back({flat.Get(i).As<Napi::Number>().Int32Value(), flat.Get(i + 1).As<Napi::Number>().Int32Value(), flat.Get(i + 2).As<Napi::Number>().Int32Value()});
+    specs.push_back({flat.Get(i).As<Napi::Number>().Int32Value(), flat.Get(i + 1).As<Napi::Number>().Int32Value(),
+                     flat.Get(i + 2).As<Napi::Number>().Int32Value()});
   }
   return PromiseWorker::Start(env, new SocketsWorker(env, nsFd, std::move(specs), rcvbuf));
 }
@@ -522,7 +553,9 @@ Napi::Value EthtoolTxChecksumOn(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   std::string name = info[1].As<Napi::String>().Utf8Value();
   bool on = info[2].As<Napi::Boolean>().Value();
-  return PromiseWorker::Start(env, new SyscallWorker(env, [fd, name, on]() { return EthtoolTxChecksum(fd, name, on); }, "ioctl(SIOCETHTOOL, ETHTOOL_STXCSUM)"));
+  return PromiseWorker::Start(env, new SyscallWorker(
+                                       env, [fd, name, on]() { return EthtoolTxChecksum(fd, name, on); },
+                                       "ioctl(SIOCETHTOOL, ETHTOOL_STXCSUM)"));
 }
 
 // closeAsync(fd) -> Promise<null | SysError>: close on the pool (closing a packet socket
@@ -531,7 +564,8 @@ Napi::Value CloseAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
   env.GetInstanceData<EnvState>()->openFds.erase(fd);
-  return PromiseWorker::Start(env, new SyscallWorker(env, [fd]() { return close(fd) != 0 ? errno : 0; }, "close"));
+  return PromiseWorker::Start(env, new SyscallWorker(
+                                       env, [fd]() { return close(fd) != 0 ? errno : 0; }, "close"));
 }
 
 // peerCredentials(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix socket.
@@ -561,7 +595,6 @@ void CallIgnoringTermination(Napi::Env env, napi_value recv, napi_value fn, std:
   }
 }
 
-
 // The fd and who still uses it: the Poller and every send in flight on a pool thread.
 // Only the loop thread changes it; the fd is closed when the last user is done.
 struct SocketState {
@@ -582,12 +615,13 @@ struct SocketState {
 class Poller : public Napi::ObjectWrap<Poller> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Poller", {
-      InstanceMethod("send", &Poller::SendMethod),
-      InstanceMethod("close", &Poller::CloseMethod),
-      InstanceMethod("ref", &Poller::RefMethod),
-      InstanceMethod("unref", &Poller::UnrefMethod),
-    });
+    return DefineClass(env, "Poller",
+                       {
+                           InstanceMethod("send", &Poller::SendMethod),
+                           InstanceMethod("close", &Poller::CloseMethod),
+                           InstanceMethod("ref", &Poller::RefMethod),
+                           InstanceMethod("unref", &Poller::UnrefMethod),
+                       });
   }
 
   Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
@@ -636,9 +670,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
  private:
-  static void OnReadable(uv_poll_t* h, int status, int /*events*/) {
-    static_cast<Poller*>(h->data)->Drain(status);
-  }
+  static void OnReadable(uv_poll_t* h, int status, int /*events*/) { static_cast<Poller*>(h->data)->Drain(status); }
 
   // Read every pending datagram and deliver them in one callback.
   // Built with the C API (see Refused): a refusal drops the batch, as the worker is going away.
@@ -712,8 +744,13 @@ class Poller : public Napi::ObjectWrap<Poller> {
     void Execute() override {
       for (auto& d : datagrams_) {
         ssize_t n;
-        do { n = send(sock_->fd, d.first, d.second, 0); } while (n < 0 && errno == EINTR);
-        if (n < 0) { err_ = errno; return; }
+        do {
+          n = send(sock_->fd, d.first, d.second, 0);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+          err_ = errno;
+          return;
+        }
         sent_++;
       }
     }
@@ -736,7 +773,8 @@ class Poller : public Napi::ObjectWrap<Poller> {
       Napi::Env env = Env();
       napi_value err = env.Null();
       napi_value sent;
-      if ((err_ == 0 || RawSysError(env, err_, "sendmsg", &err)) && napi_create_double(env, static_cast<double>(sent_), &sent) == napi_ok) {
+      if ((err_ == 0 || RawSysError(env, err_, "sendmsg", &err)) &&
+          napi_create_double(env, static_cast<double>(sent_), &sent) == napi_ok) {
         CallIgnoringTermination(env, env.Global(), Callback().Value(), {err, sent});
       }
       self_->Unref();

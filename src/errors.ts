@@ -91,7 +91,12 @@ export interface SysError {
 }
 
 export function isSysError(v: unknown): v is SysError {
-  return typeof v === 'object' && v !== null && typeof (v as SysError).errno === 'number' && typeof (v as SysError).syscall === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as SysError).errno === 'number' &&
+    typeof (v as SysError).syscall === 'string'
+  );
 }
 
 /** Map an errno to the taxonomy: permissions, absence, existence, the rest. */

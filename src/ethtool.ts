@@ -15,7 +15,12 @@ import { ifName } from './validate.js';
  * Equivalent to: ip netns exec G ethtool -K IF tx on|off — through an inet socket made in
  * the namespace (see netns/sockets.ts), off the event loop.
  */
-export async function setTxChecksum(sockets: { inetFd: number; label: string }, ifname: string, on: boolean): Promise<void> {
+export async function setTxChecksum(
+  sockets: { inetFd: number; label: string },
+  ifname: string,
+  on: boolean,
+): Promise<void> {
   const err = await native().ethtoolTxChecksum(sockets.inetFd, ifName('ifname', ifname), on);
-  if (err) throw fromSysError(err, `ethtool -K ${ifname} tx ${on ? 'on' : 'off'} in ${sockets.label}`, { field: 'ifname' });
+  if (err)
+    throw fromSysError(err, `ethtool -K ${ifname} tx ${on ? 'on' : 'off'} in ${sockets.label}`, { field: 'ifname' });
 }

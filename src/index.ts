@@ -4,7 +4,14 @@
  * The library API. Layers: plumb → (rtnl | ovsdb | guest) → (netlink | native).
  */
 export { NetplumbError, ErrorCode, EXIT_CODES } from './errors.js';
-export { Plumber, type PlumberOptions, type AttachResult, type DetachRequest, type DetachResult, type Attachment } from './plumb/plumber.js';
+export {
+  Plumber,
+  type PlumberOptions,
+  type AttachResult,
+  type DetachRequest,
+  type DetachResult,
+  type Attachment,
+} from './plumb/plumber.js';
 export type { AttachSpec, AttachMode, IpConfig, MacvlanMode } from './plumb/spec.js';
 export type { AttachmentRecord } from './plumb/record.js';
 export { Netns, openNetns, hostNetnsIdentity, type NetnsSelector } from './netns/index.js';

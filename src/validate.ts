@@ -19,7 +19,8 @@ export const VLAN_ID_MAX = 4094;
 
 function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === null || v === undefined) return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === null || v === undefined)
+    return String(v);
   return typeof v;
 }
 
@@ -33,7 +34,8 @@ export function integer(field: string, v: unknown, min: number, max: number): nu
     if (!Number.isSafeInteger(v)) throw invalidArgument(field, `${describeValue(v)} is not an integer`);
     n = v;
   } else if (typeof v === 'string') {
-    if (!/^(0|-?[1-9][0-9]{0,15})$/.test(v)) throw invalidArgument(field, `${describeValue(v)} is not a decimal integer`);
+    if (!/^(0|-?[1-9][0-9]{0,15})$/.test(v))
+      throw invalidArgument(field, `${describeValue(v)} is not a decimal integer`);
     n = Number(v);
   } else {
     throw invalidArgument(field, `${describeValue(v)} is not an integer`);
@@ -61,7 +63,8 @@ export function ifName(field: string, v: unknown): string {
   if (typeof v !== 'string') throw invalidArgument(field, `${describeValue(v)} is not a string`);
   if (v.length === 0) throw invalidArgument(field, 'is empty');
   const bytes = Buffer.byteLength(v, 'utf8');
-  if (bytes > IFNAME_MAX_BYTES) throw invalidArgument(field, `${describeValue(v)} exceeds ${IFNAME_MAX_BYTES} bytes (${bytes})`);
+  if (bytes > IFNAME_MAX_BYTES)
+    throw invalidArgument(field, `${describeValue(v)} exceeds ${IFNAME_MAX_BYTES} bytes (${bytes})`);
   if (v === '.' || v === '..') throw invalidArgument(field, `${describeValue(v)} is not a valid interface name`);
   for (const ch of v) {
     const c = ch.codePointAt(0) ?? 0;
@@ -69,7 +72,8 @@ export function ifName(field: string, v: unknown): string {
     if (/\s/u.test(ch)) throw invalidArgument(field, `${describeValue(v)} contains whitespace`);
     if (c < 0x20 || c === 0x7f) throw invalidArgument(field, `${describeValue(v)} contains a control character`);
     if (c > 0x7e) throw invalidArgument(field, `${describeValue(v)} contains a non-ASCII character`);
-    if (ch === '/' || ch === ':' || ch === '%' || SHELL_SPECIAL.includes(ch)) throw invalidArgument(field, `${describeValue(v)} contains "${ch}"`);
+    if (ch === '/' || ch === ':' || ch === '%' || SHELL_SPECIAL.includes(ch))
+      throw invalidArgument(field, `${describeValue(v)} contains "${ch}"`);
   }
   return v;
 }
@@ -81,10 +85,18 @@ export function ifName(field: string, v: unknown): string {
  */
 export function macAddress(field: string, v: unknown): string {
   if (typeof v !== 'string') throw invalidArgument(field, `${describeValue(v)} is not a string`);
-  const m = /^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(v);
-  if (m === null) throw invalidArgument(field, `${describeValue(v)} is not a MAC address (expected six hex octets like 02:42:ac:11:00:02)`);
+  const m =
+    /^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(
+      v,
+    );
+  if (m === null)
+    throw invalidArgument(
+      field,
+      `${describeValue(v)} is not a MAC address (expected six hex octets like 02:42:ac:11:00:02)`,
+    );
   const octets = [m[1], m[3], m[4], m[5], m[6], m[7]].map((o) => parseInt(o ?? '', 16));
-  if (((octets[0] ?? 0) & 1) === 1) throw invalidArgument(field, `${describeValue(v)} is a multicast or broadcast address`);
+  if (((octets[0] ?? 0) & 1) === 1)
+    throw invalidArgument(field, `${describeValue(v)} is a multicast or broadcast address`);
   if (octets.every((o) => o === 0)) throw invalidArgument(field, `${describeValue(v)} is the all-zero address`);
   return octets.map((o) => o.toString(16).padStart(2, '0')).join(':');
 }
@@ -140,7 +152,11 @@ function parseIpv4(field: string, s: string): Buffer | undefined {
   for (let i = 0; i < 4; i++) {
     const p = parts[i] ?? '';
     if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) {
-      if (/^0[0-9]+$/.test(p)) throw invalidArgument(field, `${JSON.stringify(s)} has an octet with a leading zero (${p}): ambiguous (octal in some tools)`);
+      if (/^0[0-9]+$/.test(p))
+        throw invalidArgument(
+          field,
+          `${JSON.stringify(s)} has an octet with a leading zero (${p}): ambiguous (octal in some tools)`,
+        );
       return undefined;
     }
     const n = Number(p);
@@ -151,7 +167,8 @@ function parseIpv4(field: string, s: string): Buffer | undefined {
 }
 
 function parseIpv6(field: string, s: string): Buffer | undefined {
-  if (s.includes('%')) throw invalidArgument(field, `${JSON.stringify(s)} has a zone id (%…): give the address and the device separately`);
+  if (s.includes('%'))
+    throw invalidArgument(field, `${JSON.stringify(s)} has a zone id (%…): give the address and the device separately`);
   if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':')) return undefined;
   const halves = s.split('::');
   if (halves.length > 2) return undefined;
@@ -176,7 +193,7 @@ function parseIpv6(field: string, s: string): Buffer | undefined {
   const tail = halves.length === 2 ? groupsOf(halves[1] ?? '') : [];
   if (head === undefined || tail === undefined) return undefined;
   // An embedded dotted quad may only end the address.
-  if ((halves.length === 2 && (halves[0] ?? '').includes('.'))) return undefined;
+  if (halves.length === 2 && (halves[0] ?? '').includes('.')) return undefined;
   let groups: number[];
   if (halves.length === 2) {
     if (head.length + tail.length > 7) return undefined;
@@ -205,7 +222,11 @@ export function ipAddress(field: string, v: unknown, family?: IpFamily): IpAddre
   }
   const v6 = v.includes(':') || v.includes('%') ? parseIpv6(field, v) : undefined;
   if (v6 === undefined) throw invalidArgument(field, `${JSON.stringify(v)} is not an IP address`);
-  if (isV4Mapped(v6)) throw invalidArgument(field, `${JSON.stringify(v)} is an IPv4-mapped IPv6 address; give the IPv4 address ${formatIpv4(v6.subarray(12))}`);
+  if (isV4Mapped(v6))
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(v)} is an IPv4-mapped IPv6 address; give the IPv4 address ${formatIpv4(v6.subarray(12))}`,
+    );
   if (family === 4) throw invalidArgument(field, `${JSON.stringify(v)} is IPv6; expected IPv4`);
   return { family: 6, address: formatIpv6(v6), bytes: v6 };
 }
@@ -234,17 +255,23 @@ export function ipPrefix(field: string, v: unknown, options: PrefixOptions = {})
   const addr = ipAddress(field, v.slice(0, slash), options.family);
   const lenText = v.slice(slash + 1);
   const max = addr.family === 4 ? 32 : 128;
-  if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText)) throw invalidArgument(field, `${JSON.stringify(v)}: prefix length ${JSON.stringify(lenText)} is not a number 0..${max}`);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText))
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(v)}: prefix length ${JSON.stringify(lenText)} is not a number 0..${max}`,
+    );
   const prefixLen = Number(lenText);
   if (prefixLen > max) throw invalidArgument(field, `${JSON.stringify(v)}: prefix length ${prefixLen} exceeds ${max}`);
-  if (options.network === true && hostBitsSet(addr.bytes, prefixLen)) throw invalidArgument(field, `${JSON.stringify(v)} has host bits set below /${prefixLen}`);
+  if (options.network === true && hostBitsSet(addr.bytes, prefixLen))
+    throw invalidArgument(field, `${JSON.stringify(v)} has host bits set below /${prefixLen}`);
   return { ...addr, prefixLen, cidr: `${addr.address}/${prefixLen}` };
 }
 
 /** A gateway for `address`: same family, and not the address itself. */
 export function gateway(field: string, v: unknown, address?: IpAddress): IpAddress {
   const gw = ipAddress(field, v, address?.family);
-  if (address !== undefined && gw.bytes.equals(address.bytes)) throw invalidArgument(field, `${gw.address} is the interface's own address`);
+  if (address !== undefined && gw.bytes.equals(address.bytes))
+    throw invalidArgument(field, `${gw.address} is the interface's own address`);
   return gw;
 }
 

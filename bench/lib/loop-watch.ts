@@ -47,9 +47,13 @@ export function watchLoop(): { stop(): LoopFigures } {
       observer.disconnect();
       const s1 = mainThreadSchedstat();
       return {
-        p99Ms: round(lag.percentile(99) / 1e6), maxMs: round(lag.max / 1e6), wallMs: round(nowMs() - t0),
-        runMs: round(s1.runMs - s0.runMs), cpuWaitMs: round(s1.waitMs - s0.waitMs),
-        gcPauseMs: round(gc.total), gcMaxMs: round(gc.max),
+        p99Ms: round(lag.percentile(99) / 1e6),
+        maxMs: round(lag.max / 1e6),
+        wallMs: round(nowMs() - t0),
+        runMs: round(s1.runMs - s0.runMs),
+        cpuWaitMs: round(s1.waitMs - s0.waitMs),
+        gcPauseMs: round(gc.total),
+        gcMaxMs: round(gc.max),
       };
     },
   };

@@ -20,7 +20,12 @@ export function percentile(samples: number[], p: number): number {
 }
 
 export function summary(samples: number[]): { p50: number; p99: number; max: number; n: number } {
-  return { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)), max: round(Math.max(...samples)), n: samples.length };
+  return {
+    p50: round(percentile(samples, 50)),
+    p99: round(percentile(samples, 99)),
+    max: round(Math.max(...samples)),
+    n: samples.length,
+  };
 }
 
 export function round(x: number, digits = 3): number {

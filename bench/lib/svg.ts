@@ -13,7 +13,10 @@ function frame(title: string, yLabel: string, body: string, yMax: number): strin
   const ticks = Array.from({ length: 5 }, (_, i) => (yMax * i) / 4);
   const y = (v: number) => H - M.bottom - ((H - M.top - M.bottom) * v) / yMax;
   const grid = ticks
-    .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${t >= 100 ? Math.round(t) : Number(t.toPrecision(3))}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${t >= 100 ? Math.round(t) : Number(t.toPrecision(3))}</text>`,
+    )
     .join('');
   return `<g><text x="${W / 2 - M.right / 2 + M.left / 2}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>${grid}<text transform="translate(16 ${H / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(yLabel)}</text>${body}</g>`;
 }
@@ -33,11 +36,18 @@ export function barChart(title: string, yLabel: string, bars: { label: string; v
 }
 
 /** One line per series over shared x categories (e.g. concurrency 1, 16, 64). */
-export function lineChart(title: string, yLabel: string, xLabels: string[], series: { name: string; values: number[] }[]): string {
+export function lineChart(
+  title: string,
+  yLabel: string,
+  xLabels: string[],
+  series: { name: string; values: number[] }[],
+): string {
   const yMax = Math.max(...series.flatMap((s) => s.values), 1) * 1.1;
   const x = (i: number) => M.left + ((W - M.left - M.right) * (i + 0.5)) / xLabels.length;
   const y = (v: number) => H - M.bottom - ((H - M.top - M.bottom) * v) / yMax;
-  const axis = xLabels.map((l, i) => `<text x="${x(i)}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${esc(l)}</text>`).join('');
+  const axis = xLabels
+    .map((l, i) => `<text x="${x(i)}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${esc(l)}</text>`)
+    .join('');
   const lines = series
     .map((s, k) => {
       const c = COLORS[k % COLORS.length];

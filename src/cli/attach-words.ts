@@ -38,7 +38,10 @@ export function parseGuestWord(field: string, word: string): GuestRef {
     return { path: sel.path };
   }
   if (!CONTAINER_REF.test(word)) {
-    throw invalidArgument(field, `${JSON.stringify(word)} is not a container name or id (letters, digits, "_", ".", "-"; at most 255), nor pid:<pid>, netns:<name> or an absolute namespace path`);
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(word)} is not a container name or id (letters, digits, "_", ".", "-"; at most 255), nor pid:<pid>, netns:<name> or an absolute namespace path`,
+    );
   }
   return { container: word };
 }
@@ -46,7 +49,8 @@ export function parseGuestWord(field: string, word: string): GuestRef {
 /** pipework's DHCP words: `dhcp[:opts]`, `udhcpc[-f][:opts]`, `dhclient[-f][:opts]`, `dhcpcd[-f][:opts]`. */
 const DHCP_WORD = /^(dhcp|udhcpc|dhclient|dhcpcd)(-f)?(?::([\s\S]*))?$/;
 const NO_ADDRESS = new Set(['0/0', '0.0.0.0/0', '::/0']);
-const IP_FORMS = '<ipaddr>/<subnet>[@<gateway>], 0/0, dhcp[:opts], udhcpc[-f][:opts], dhclient[-f][:opts] or dhcpcd[-f][:opts]';
+const IP_FORMS =
+  '<ipaddr>/<subnet>[@<gateway>], 0/0, dhcp[:opts], udhcpc[-f][:opts], dhclient[-f][:opts] or dhcpcd[-f][:opts]';
 
 export interface IpWord {
   ip: IpConfig;
@@ -61,11 +65,16 @@ export interface IpWord {
 function dhcpWord(field: string, m: RegExpExecArray): IpWord {
   const name = m[1] as 'dhcp' | 'udhcpc' | 'dhclient' | 'dhcpcd';
   const optionText = m[3] ?? '';
-  if (/[\u0000-\u0008\u000e-\u001f\u007f]/u.test(optionText)) throw invalidArgument(field, 'DHCP client options contain a control character');
+  if (/[\u0000-\u0008\u000e-\u001f\u007f]/u.test(optionText))
+    throw invalidArgument(field, 'DHCP client options contain a control character');
   // pipework expands the options unquoted: they are split on whitespace.
   const options = optionText.split(/\s+/u).filter((o) => o.length > 0);
   if (name === 'dhcp') {
-    if (m[2] !== undefined) throw invalidArgument(field, `${JSON.stringify(m[0])}: the docker sidecar form is dhcp[:opts]; keep it running with dhcp:-f`);
+    if (m[2] !== undefined)
+      throw invalidArgument(
+        field,
+        `${JSON.stringify(m[0])}: the docker sidecar form is dhcp[:opts]; keep it running with dhcp:-f`,
+      );
     return { ip: { kind: 'dhcp', client: 'udhcpc', foreground: options.includes('-f'), options }, dhcpSidecar: true };
   }
   return { ip: { kind: 'dhcp', client: name, foreground: m[2] !== undefined, options }, dhcpSidecar: false };
@@ -79,9 +88,17 @@ export function parseIpWord(field: string, text: string, family?: IpFamily): IpW
   const dhcp = DHCP_WORD.exec(text);
   if (dhcp !== null) return dhcpWord(field, dhcp);
   const [addressText = '', gatewayText, ...extra] = text.split('@');
-  if (extra.length > 0) throw invalidArgument(field, `${JSON.stringify(text)} has more than one "@"; expected <ipaddr>/<subnet>[@<gateway>]`);
+  if (extra.length > 0)
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(text)} has more than one "@"; expected <ipaddr>/<subnet>[@<gateway>]`,
+    );
   if (NO_ADDRESS.has(addressText)) {
-    if (gatewayText !== undefined) throw invalidArgument('gateway', `${addressText} means "no address": a gateway needs an address on the interface`);
+    if (gatewayText !== undefined)
+      throw invalidArgument(
+        'gateway',
+        `${addressText} means "no address": a gateway needs an address on the interface`,
+      );
     return { ip: { kind: 'none' }, dhcpSidecar: false };
   }
   if (!addressText.includes('/')) {

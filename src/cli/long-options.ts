@@ -30,7 +30,11 @@ export interface ParseResult<T extends OptionTable> {
 /** Short aliases understood everywhere. */
 const SHORT_ALIASES: Readonly<Record<string, string>> = { '-h': '--help' };
 
-export function parseLongOptions<T extends OptionTable>(argv: readonly string[], table: T, context: string): ParseResult<T> {
+export function parseLongOptions<T extends OptionTable>(
+  argv: readonly string[],
+  table: T,
+  context: string,
+): ParseResult<T> {
   const options: Record<string, true | string | string[]> = {};
   const positionals: string[] = [];
   const names = Object.keys(table);
@@ -46,11 +50,19 @@ export function parseLongOptions<T extends OptionTable>(argv: readonly string[],
       positionals.push(word);
       continue;
     }
-    if (!word.startsWith('--')) throw invalidArgument('option', `unknown option ${JSON.stringify(word)} for ${context}${didYouMean(word.replace(/^-+/, ''), names, (n) => `--${n}`)}`);
+    if (!word.startsWith('--'))
+      throw invalidArgument(
+        'option',
+        `unknown option ${JSON.stringify(word)} for ${context}${didYouMean(word.replace(/^-+/, ''), names, (n) => `--${n}`)}`,
+      );
     const eq = word.indexOf('=');
     const name = word.slice(2, eq < 0 ? undefined : eq);
     const def = Object.hasOwn(table, name) ? table[name] : undefined;
-    if (def === undefined) throw invalidArgument('option', `unknown option --${name} for ${context}${didYouMean(name, names, (n) => `--${n}`)}`);
+    if (def === undefined)
+      throw invalidArgument(
+        'option',
+        `unknown option --${name} for ${context}${didYouMean(name, names, (n) => `--${n}`)}`,
+      );
     if (def.kind === 'flag') {
       if (eq >= 0) throw invalidArgument(name, `--${name} takes no value`);
       if (options[name] !== undefined) throw invalidArgument(name, `--${name} given twice`);
@@ -64,7 +76,8 @@ export function parseLongOptions<T extends OptionTable>(argv: readonly string[],
       if (value !== undefined && value.startsWith('--')) value = undefined;
       else i++;
     }
-    if (value === undefined) throw invalidArgument(name, `--${name} needs a value${def.metavar !== undefined ? ` (${def.metavar})` : ''}`);
+    if (value === undefined)
+      throw invalidArgument(name, `--${name} needs a value${def.metavar !== undefined ? ` (${def.metavar})` : ''}`);
     if (def.kind === 'value') {
       if (options[name] !== undefined) throw invalidArgument(name, `--${name} given twice`);
       options[name] = value;
@@ -78,7 +91,9 @@ export function parseLongOptions<T extends OptionTable>(argv: readonly string[],
 
 /** Help lines for a table: `  --bridge NAME      summary`. */
 export function describeOptions(table: OptionTable): string {
-  const rows = Object.entries(table).map(([name, def]) => [`--${name}${def.metavar !== undefined ? ` ${def.metavar}` : ''}`, def.summary] as const);
+  const rows = Object.entries(table).map(
+    ([name, def]) => [`--${name}${def.metavar !== undefined ? ` ${def.metavar}` : ''}`, def.summary] as const,
+  );
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return rows.map(([left, summary]) => `  ${left.padEnd(width)}${summary}`).join('\n');
 }

@@ -8,7 +8,18 @@ import type { AttachMode, AttachSpec, GuestRef, MacvlanMode } from '../plumb/spe
 import { gateway, ifName, integer, ipPrefix, mtu, vlanId } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord, type IpWord } from './attach-words.js';
 import { parseLongOptions, type OptionTable, type ParsedOptions } from './long-options.js';
-import { isSubcommand, SUBCOMMAND_OPTIONS, SUBCOMMANDS, type Subcommand, ATTACH_OPTIONS, DETACH_OPTIONS, LIST_OPTIONS, SHOW_OPTIONS, GC_OPTIONS, SERVE_OPTIONS } from './netplumb-options.js';
+import {
+  isSubcommand,
+  SUBCOMMAND_OPTIONS,
+  SUBCOMMANDS,
+  type Subcommand,
+  ATTACH_OPTIONS,
+  DETACH_OPTIONS,
+  LIST_OPTIONS,
+  SHOW_OPTIONS,
+  GC_OPTIONS,
+  SERVE_OPTIONS,
+} from './netplumb-options.js';
 import { didYouMean } from './suggest.js';
 
 export interface ConnectionOptions {
@@ -26,12 +37,21 @@ interface Common {
 }
 
 export type NetplumbCommand =
-  | ({ command: 'attach'; spec: AttachSpec; /** see `IpWord.dhcpSidecar` */ dhcpSidecar: boolean } & Common)
+  | ({ command: 'attach'; spec: AttachSpec /** see `IpWord.dhcpSidecar` */; dhcpSidecar: boolean } & Common)
   | ({ command: 'detach'; guest: GuestRef; target: { ifname: string } | { all: true } } & Common)
   | ({ command: 'list'; guest?: GuestRef } & Common)
   | ({ command: 'show'; guest: GuestRef; ifname: string } & Common)
   | ({ command: 'gc'; dryRun: boolean; graceSeconds?: number } & Common)
-  | { command: 'serve'; socketPath?: string; group?: string; foreground?: true; gcIntervalSeconds?: number; gcGraceSeconds?: number; maxConcurrent?: number; connection: ConnectionOptions }
+  | {
+      command: 'serve';
+      socketPath?: string;
+      group?: string;
+      foreground?: true;
+      gcIntervalSeconds?: number;
+      gcGraceSeconds?: number;
+      maxConcurrent?: number;
+      connection: ConnectionOptions;
+    }
   | { command: 'help'; topic?: Subcommand }
   | { command: 'version' };
 
@@ -48,7 +68,10 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
   if (word === '--version' || word === '-V') return { command: 'version' };
   if (!isSubcommand(word)) {
     const hint = word.startsWith('-') ? '' : ' (pipework syntax? run it as `pipework …`)';
-    throw invalidArgument('command', `unknown command ${JSON.stringify(word)}${didYouMean(word, SUBCOMMANDS) || hint}; commands: ${SUBCOMMANDS.join(', ')}`);
+    throw invalidArgument(
+      'command',
+      `unknown command ${JSON.stringify(word)}${didYouMean(word, SUBCOMMANDS) || hint}; commands: ${SUBCOMMANDS.join(', ')}`,
+    );
   }
   const { options, positionals } = parseLongOptions(rest, SUBCOMMAND_OPTIONS[word], `netplumb ${word}`);
   if (options.help === true) return { command: 'help', topic: word };
@@ -75,8 +98,13 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
 function parseHelp(positionals: readonly string[]): NetplumbCommand {
   const [topic, ...extra] = positionals;
   if (topic === undefined) return { command: 'help' };
-  if (extra.length > 0) throw invalidArgument('argv', `help takes one command name, got ${JSON.stringify(positionals.join(' '))}`);
-  if (!isSubcommand(topic)) throw invalidArgument('command', `no help for ${JSON.stringify(topic)}${didYouMean(topic, SUBCOMMANDS)}; commands: ${SUBCOMMANDS.join(', ')}`);
+  if (extra.length > 0)
+    throw invalidArgument('argv', `help takes one command name, got ${JSON.stringify(positionals.join(' '))}`);
+  if (!isSubcommand(topic))
+    throw invalidArgument(
+      'command',
+      `no help for ${JSON.stringify(topic)}${didYouMean(topic, SUBCOMMANDS)}; commands: ${SUBCOMMANDS.join(', ')}`,
+    );
   return { command: 'help', topic };
 }
 
@@ -85,7 +113,10 @@ function refusePositionals(word: Subcommand, positionals: readonly string[]): vo
   if (first === undefined) return;
   const optionNames = Object.keys(SUBCOMMAND_OPTIONS[word] as OptionTable);
   const asOption = optionNames.includes(first) ? ` (did you mean --${first}?)` : '';
-  throw invalidArgument('argv', `unexpected argument ${JSON.stringify(first)}: netplumb ${word} takes only --options${asOption}; the pipework syntax is \`pipework …\``);
+  throw invalidArgument(
+    'argv',
+    `unexpected argument ${JSON.stringify(first)}: netplumb ${word} takes only --options${asOption}; the pipework syntax is \`pipework …\``,
+  );
 }
 
 function required(name: string, value: string | undefined): string {
@@ -95,15 +126,24 @@ function required(name: string, value: string | undefined): string {
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
   const found = allowed.find((a) => a === value);
-  if (found === undefined) throw invalidArgument(name, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}${didYouMean(value, allowed)}`);
+  if (found === undefined)
+    throw invalidArgument(
+      name,
+      `${JSON.stringify(value)} is not one of ${allowed.join(', ')}${didYouMean(value, allowed)}`,
+    );
   return found;
 }
 
 /** A DOCKER_HOST-style socket: `unix:///path` or `unix:/path`; returns the path. */
 function dockerSocketPath(text: string): string {
   const m = /^unix:(?:\/\/)?(\/[^\0]*)$/.exec(text);
-  if (m === null || m[1] === undefined) throw invalidArgument('docker-host', `${JSON.stringify(text)}: expected unix:///path/to/socket (the API is only spoken over a unix socket)`);
-  if (Buffer.byteLength(m[1]) > 107) throw invalidArgument('docker-host', `${JSON.stringify(text)}: socket path longer than 107 bytes`);
+  if (m === null || m[1] === undefined)
+    throw invalidArgument(
+      'docker-host',
+      `${JSON.stringify(text)}: expected unix:///path/to/socket (the API is only spoken over a unix socket)`,
+    );
+  if (Buffer.byteLength(m[1]) > 107)
+    throw invalidArgument('docker-host', `${JSON.stringify(text)}: socket path longer than 107 bytes`);
   return m[1];
 }
 
@@ -115,7 +155,11 @@ function connectionOptions(o: { 'ovs-db'?: string; 'docker-host'?: string }): Co
 }
 
 function common(o: { json?: true; 'ovs-db'?: string; 'docker-host'?: string; 'no-daemon'?: true }): Common {
-  return { json: o.json === true, connection: connectionOptions(o), ...(o['no-daemon'] === true ? { noDaemon: true as const } : {}) };
+  return {
+    json: o.json === true,
+    connection: connectionOptions(o),
+    ...(o['no-daemon'] === true ? { noDaemon: true as const } : {}),
+  };
 }
 
 /** `--trunks 100,200`: distinct VLAN ids, returned ascending. */
@@ -130,8 +174,13 @@ function parseTrunks(text: string): number[] {
 function withGateway(ipWord: IpWord, gatewayText: string | undefined): IpWord {
   if (gatewayText === undefined) return ipWord;
   const { ip } = ipWord;
-  if (ip.kind !== 'static') throw invalidArgument('gateway', `--gateway needs a static --ip address (got ${ip.kind === 'dhcp' ? 'DHCP' : 'no address'})`);
-  if (ip.gateway !== undefined) throw invalidArgument('gateway', `given twice: in --ip (@${ip.gateway}) and as --gateway`);
+  if (ip.kind !== 'static')
+    throw invalidArgument(
+      'gateway',
+      `--gateway needs a static --ip address (got ${ip.kind === 'dhcp' ? 'DHCP' : 'no address'})`,
+    );
+  if (ip.gateway !== undefined)
+    throw invalidArgument('gateway', `given twice: in --ip (@${ip.gateway}) and as --gateway`);
   const gw = gateway('gateway', gatewayText, ipPrefix('ip', ip.address));
   return { ...ipWord, ip: { ...ip, gateway: gw.address } };
 }
@@ -140,12 +189,19 @@ function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
   const host = parseHostWord('bridge', required('bridge', o.bridge));
   const guest = parseGuestWord('container', required('container', o.container));
   const mode = o.mode !== undefined ? oneOf('mode', o.mode, MODES) : undefined;
-  const ipWord = withGateway(o.ip !== undefined ? parseIpWord('ip', o.ip) : { ip: { kind: 'none' }, dhcpSidecar: false }, o.gateway);
-  if (o.vlan !== undefined && o.trunks !== undefined) throw invalidArgument('trunks', '--vlan (an access port) and --trunks (a trunk port) exclude each other');
+  const ipWord = withGateway(
+    o.ip !== undefined ? parseIpWord('ip', o.ip) : { ip: { kind: 'none' }, dhcpSidecar: false },
+    o.gateway,
+  );
+  if (o.vlan !== undefined && o.trunks !== undefined)
+    throw invalidArgument('trunks', '--vlan (an access port) and --trunks (a trunk port) exclude each other');
   const trunks = o.trunks !== undefined ? parseTrunks(o.trunks) : undefined;
-  if (trunks !== undefined && mode !== undefined && mode !== 'ovs') throw invalidArgument('trunks', `trunk ports need an OVS bridge, not --mode ${mode}`);
-  const macvlanMode = o['macvlan-mode'] !== undefined ? oneOf('macvlan-mode', o['macvlan-mode'], MACVLAN_MODES) : undefined;
-  if (macvlanMode !== undefined && mode !== undefined && mode !== 'macvlan') throw invalidArgument('macvlan-mode', `only for macvlan attachments, not --mode ${mode}`);
+  if (trunks !== undefined && mode !== undefined && mode !== 'ovs')
+    throw invalidArgument('trunks', `trunk ports need an OVS bridge, not --mode ${mode}`);
+  const macvlanMode =
+    o['macvlan-mode'] !== undefined ? oneOf('macvlan-mode', o['macvlan-mode'], MACVLAN_MODES) : undefined;
+  if (macvlanMode !== undefined && mode !== undefined && mode !== 'macvlan')
+    throw invalidArgument('macvlan-mode', `only for macvlan attachments, not --mode ${mode}`);
   const spec: AttachSpec = {
     host: host.host,
     ...(host.hostMac !== undefined ? { hostMac: host.hostMac } : {}),
@@ -162,7 +218,9 @@ function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
     ...(o['create-bridge'] === true ? { createBridge: true } : {}),
     ...(o.force === true ? { force: true } : {}),
     ...(o['allow-host-netns'] === true ? { allowHostNetns: true } : {}),
-    ...(o['wait-up'] !== undefined ? { waitUpMs: integer('wait-up', o['wait-up'], 0, WAIT_UP_MAX_SECONDS) * 1000 } : {}),
+    ...(o['wait-up'] !== undefined
+      ? { waitUpMs: integer('wait-up', o['wait-up'], 0, WAIT_UP_MAX_SECONDS) * 1000 }
+      : {}),
   };
   return { command: 'attach', spec, dhcpSidecar: ipWord.dhcpSidecar, ...common(o) };
 }
@@ -175,7 +233,11 @@ function parseDetach(o: ParsedOptions<typeof DETACH_OPTIONS>): NetplumbCommand {
 }
 
 function parseList(o: ParsedOptions<typeof LIST_OPTIONS>): NetplumbCommand {
-  return { command: 'list', ...(o.container !== undefined ? { guest: parseGuestWord('container', o.container) } : {}), ...common(o) };
+  return {
+    command: 'list',
+    ...(o.container !== undefined ? { guest: parseGuestWord('container', o.container) } : {}),
+    ...common(o),
+  };
 }
 
 function parseShow(o: ParsedOptions<typeof SHOW_OPTIONS>): NetplumbCommand {
@@ -185,7 +247,12 @@ function parseShow(o: ParsedOptions<typeof SHOW_OPTIONS>): NetplumbCommand {
 
 function parseGc(o: ParsedOptions<typeof GC_OPTIONS>): NetplumbCommand {
   const grace = o.grace === undefined ? undefined : integer('grace', o.grace, 0, GC_MAX_SECONDS);
-  return { command: 'gc', dryRun: o['dry-run'] === true, ...(grace !== undefined ? { graceSeconds: grace } : {}), ...common(o) };
+  return {
+    command: 'gc',
+    dryRun: o['dry-run'] === true,
+    ...(grace !== undefined ? { graceSeconds: grace } : {}),
+    ...common(o),
+  };
 }
 
 const GROUP_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -197,10 +264,14 @@ function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
   if (socket !== undefined && (!socket.startsWith('/') || socket.includes('\0') || Buffer.byteLength(socket) > 107)) {
     throw invalidArgument('socket', `${JSON.stringify(socket)}: expected an absolute path of at most 107 bytes`);
   }
-  if (o.group !== undefined && !GROUP_NAME.test(o.group)) throw invalidArgument('group', `${JSON.stringify(o.group)} is not a group name`);
+  if (o.group !== undefined && !GROUP_NAME.test(o.group))
+    throw invalidArgument('group', `${JSON.stringify(o.group)} is not a group name`);
   const interval = o['gc-interval'] === undefined ? 0 : integer('gc-interval', o['gc-interval'], 0, GC_MAX_SECONDS);
   const grace = o['gc-grace'] === undefined ? undefined : integer('gc-grace', o['gc-grace'], 0, GC_MAX_SECONDS);
-  const maxConcurrent = o['max-concurrent'] === undefined ? undefined : integer('max-concurrent', o['max-concurrent'], 1, MAX_CONCURRENT_LIMIT);
+  const maxConcurrent =
+    o['max-concurrent'] === undefined
+      ? undefined
+      : integer('max-concurrent', o['max-concurrent'], 1, MAX_CONCURRENT_LIMIT);
   return {
     command: 'serve',
     ...(maxConcurrent !== undefined ? { maxConcurrent } : {}),

@@ -25,7 +25,7 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: 'pipework br1 -i eth2 web1 192.168.1.5/24 U:web1-eth2',
     },
     {
-      what: 'macvlan on eth0 with DHCP from the host\'s udhcpc, kept running to renew',
+      what: "macvlan on eth0 with DHCP from the host's udhcpc, kept running to renew",
       netplumb: 'netplumb attach --bridge eth0 --container web1 --ip udhcpc-f',
       pipework: 'pipework eth0 web1 udhcpc-f',
     },
@@ -46,19 +46,59 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       netplumb: 'netplumb detach --container web1 --ifname eth1',
       pipework: '(none: pipework cannot undo; its OVS ports outlive the container)',
     },
-    { what: 'Remove every netplumb interface of web1', netplumb: 'netplumb detach --container web1 --all', pipework: '(none)' },
+    {
+      what: 'Remove every netplumb interface of web1',
+      netplumb: 'netplumb detach --container web1 --all',
+      pipework: '(none)',
+    },
   ],
-  list: [{ what: 'Every attachment, as JSON', netplumb: 'netplumb list --json', pipework: '(none: pipework records nothing it reads back)' }],
-  show: [{ what: 'Host-side name, OVS port and addresses of web1\'s eth1', netplumb: 'netplumb show --container web1 --ifname eth1', pipework: '(none)' }],
+  list: [
+    {
+      what: 'Every attachment, as JSON',
+      netplumb: 'netplumb list --json',
+      pipework: '(none: pipework records nothing it reads back)',
+    },
+  ],
+  show: [
+    {
+      what: "Host-side name, OVS port and addresses of web1's eth1",
+      netplumb: 'netplumb show --container web1 --ifname eth1',
+      pipework: '(none)',
+    },
+  ],
   gc: [
-    { what: 'First see what would go and why (nothing is removed)', netplumb: 'netplumb gc --dry-run', pipework: '(none: pipework leaves OVS ports of dead containers in error)' },
-    { what: 'Then remove it: ports and veths of dead containers, and attaches killed half-way', netplumb: 'netplumb gc', pipework: '(none)' },
-    { what: 'Right after a crash (no attach running anywhere): do not wait out the 60 s grace period', netplumb: 'netplumb gc --grace 0', pipework: '(none)' },
-    { what: 'For scripts: one JSON object, {"ok":true,"removed":[…],"kept":[…]}, each entry with its reason', netplumb: 'netplumb gc --dry-run --json | jq -r \'.removed[] | "\\(.attachment) \\(.reason): \\(.detail)"\'', pipework: '(none)' },
+    {
+      what: 'First see what would go and why (nothing is removed)',
+      netplumb: 'netplumb gc --dry-run',
+      pipework: '(none: pipework leaves OVS ports of dead containers in error)',
+    },
+    {
+      what: 'Then remove it: ports and veths of dead containers, and attaches killed half-way',
+      netplumb: 'netplumb gc',
+      pipework: '(none)',
+    },
+    {
+      what: 'Right after a crash (no attach running anywhere): do not wait out the 60 s grace period',
+      netplumb: 'netplumb gc --grace 0',
+      pipework: '(none)',
+    },
+    {
+      what: 'For scripts: one JSON object, {"ok":true,"removed":[…],"kept":[…]}, each entry with its reason',
+      netplumb: 'netplumb gc --dry-run --json | jq -r \'.removed[] | "\\(.attachment) \\(.reason): \\(.detail)"\'',
+      pipework: '(none)',
+    },
   ],
   serve: [
-    { what: 'Serve the API to members of group netplumb', netplumb: 'netplumb serve --socket /run/netplumb/api.sock --group netplumb', pipework: '(none)' },
-    { what: 'Also collect garbage every 5 minutes, logging each removal', netplumb: 'netplumb serve --foreground --gc-interval 300', pipework: '(none)' },
+    {
+      what: 'Serve the API to members of group netplumb',
+      netplumb: 'netplumb serve --socket /run/netplumb/api.sock --group netplumb',
+      pipework: '(none)',
+    },
+    {
+      what: 'Also collect garbage every 5 minutes, logging each removal',
+      netplumb: 'netplumb serve --foreground --gc-interval 300',
+      pipework: '(none)',
+    },
   ],
 };
 

@@ -2,13 +2,25 @@
 import type { OptionTable } from './long-options.js';
 
 const connection = {
-  'ovs-db': { kind: 'value', metavar: 'REMOTE', summary: 'OVSDB server: unix:/run/openvswitch/db.sock (default) or tcp:HOST:PORT' },
-  'docker-host': { kind: 'value', metavar: 'URL', summary: 'container engine API socket: unix:///run/docker.sock (default) or a podman socket' },
+  'ovs-db': {
+    kind: 'value',
+    metavar: 'REMOTE',
+    summary: 'OVSDB server: unix:/run/openvswitch/db.sock (default) or tcp:HOST:PORT',
+  },
+  'docker-host': {
+    kind: 'value',
+    metavar: 'URL',
+    summary: 'container engine API socket: unix:///run/docker.sock (default) or a podman socket',
+  },
 } as const satisfies OptionTable;
 
 /** Commands the daemon can serve: `--no-daemon` acts in this process even when it runs. */
 const daemon = {
-  'no-daemon': { kind: 'flag', summary: 'act in this process even when netplumb serve runs ($NETPLUMB_SOCKET, default /run/netplumb/netplumb.sock)' },
+  'no-daemon': {
+    kind: 'flag',
+    summary:
+      'act in this process even when netplumb serve runs ($NETPLUMB_SOCKET, default /run/netplumb/netplumb.sock)',
+  },
 } as const satisfies OptionTable;
 
 const output = {
@@ -17,21 +29,49 @@ const output = {
 } as const satisfies OptionTable;
 
 export const ATTACH_OPTIONS = {
-  bridge: { kind: 'value', metavar: 'NAME', summary: 'host side: OVS or Linux bridge, parent NIC, or mac:<hostmac> (required)' },
-  container: { kind: 'value', metavar: 'REF', summary: 'container name or id, pid:<pid>, netns:<name> or a namespace path (required)' },
-  ip: { kind: 'value', metavar: 'ADDR/LEN[@GW]', summary: 'address, or 0/0 (none, the default), dhcp[:opts], udhcpc[-f][:opts], dhclient[-f][:opts], dhcpcd[-f][:opts]' },
-  gateway: { kind: 'value', metavar: 'ADDR', summary: 'replace the container\'s default route (same as @GW in --ip)' },
+  bridge: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'host side: OVS or Linux bridge, parent NIC, or mac:<hostmac> (required)',
+  },
+  container: {
+    kind: 'value',
+    metavar: 'REF',
+    summary: 'container name or id, pid:<pid>, netns:<name> or a namespace path (required)',
+  },
+  ip: {
+    kind: 'value',
+    metavar: 'ADDR/LEN[@GW]',
+    summary:
+      'address, or 0/0 (none, the default), dhcp[:opts], udhcpc[-f][:opts], dhclient[-f][:opts], dhcpcd[-f][:opts]',
+  },
+  gateway: { kind: 'value', metavar: 'ADDR', summary: "replace the container's default route (same as @GW in --ip)" },
   vlan: { kind: 'value', metavar: 'VID', summary: 'access VLAN 1..4094 (OVS tag; 802.1Q subinterface for macvlan)' },
   trunks: { kind: 'value', metavar: 'VID,VID…', summary: 'OVS trunk port carrying these VLANs (instead of --vlan)' },
-  mac: { kind: 'value', metavar: 'MAC', summary: 'container MAC: aa:bb:cc:dd:ee:ff, or U:<seed> for pipework\'s stable MAC' },
+  mac: {
+    kind: 'value',
+    metavar: 'MAC',
+    summary: "container MAC: aa:bb:cc:dd:ee:ff, or U:<seed> for pipework's stable MAC",
+  },
   ifname: { kind: 'value', metavar: 'NAME', summary: 'interface name in the container (default eth1; ib0 on IPoIB)' },
-  'host-ifname': { kind: 'value', metavar: 'NAME', summary: 'host-side interface name (default: generated np…, ≤ 15 bytes)' },
-  mtu: { kind: 'value', metavar: 'N', summary: 'MTU 68..65535 (default: the bridge\'s or NIC\'s)' },
-  mode: { kind: 'value', metavar: 'MODE', summary: 'ovs, bridge, macvlan, dummy, phys or ipoib (default: detect, like pipework)' },
+  'host-ifname': {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'host-side interface name (default: generated np…, ≤ 15 bytes)',
+  },
+  mtu: { kind: 'value', metavar: 'N', summary: "MTU 68..65535 (default: the bridge's or NIC's)" },
+  mode: {
+    kind: 'value',
+    metavar: 'MODE',
+    summary: 'ovs, bridge, macvlan, dummy, phys or ipoib (default: detect, like pipework)',
+  },
   'macvlan-mode': { kind: 'value', metavar: 'MODE', summary: 'bridge (default), vepa, private or passthru' },
-  'create-bridge': { kind: 'flag', summary: 'create the bridge if it does not exist (pipework does so for br* and ovs*)' },
+  'create-bridge': {
+    kind: 'flag',
+    summary: 'create the bridge if it does not exist (pipework does so for br* and ovs*)',
+  },
   force: { kind: 'flag', summary: 'replace an existing attachment of this interface whose settings differ' },
-  'allow-host-netns': { kind: 'flag', summary: 'allow the target to be the host\'s own network namespace' },
+  'allow-host-netns': { kind: 'flag', summary: "allow the target to be the host's own network namespace" },
   'wait-up': { kind: 'value', metavar: 'SECONDS', summary: 'wait until the container interface is up (0..3600)' },
   ...output,
   ...daemon,
@@ -48,7 +88,7 @@ export const DETACH_OPTIONS = {
 } as const satisfies OptionTable;
 
 export const LIST_OPTIONS = {
-  container: { kind: 'value', metavar: 'REF', summary: 'only this container\'s attachments' },
+  container: { kind: 'value', metavar: 'REF', summary: "only this container's attachments" },
   ...output,
   ...daemon,
   ...connection,
@@ -64,7 +104,11 @@ export const SHOW_OPTIONS = {
 
 export const GC_OPTIONS = {
   'dry-run': { kind: 'flag', summary: 'print what would be removed and why, remove nothing' },
-  grace: { kind: 'value', metavar: 'SECONDS', summary: 'leave attaches begun less than this long ago alone: they may still be under way (default 60)' },
+  grace: {
+    kind: 'value',
+    metavar: 'SECONDS',
+    summary: 'leave attaches begun less than this long ago alone: they may still be under way (default 60)',
+  },
   ...output,
   ...daemon,
   ...connection,
@@ -73,10 +117,26 @@ export const GC_OPTIONS = {
 export const SERVE_OPTIONS = {
   socket: { kind: 'value', metavar: 'PATH', summary: 'API socket path (absolute)' },
   group: { kind: 'value', metavar: 'NAME', summary: 'group allowed to use the socket (mode 0660)' },
-  foreground: { kind: 'flag', summary: 'log requests (info level) to stderr; default: warnings only ($NETPLUMB_LOG overrides)' },
-  'gc-interval': { kind: 'value', metavar: 'SECONDS', summary: 'run gc every SECONDS and log what it removed (default 0: never)' },
-  'gc-grace': { kind: 'value', metavar: 'SECONDS', summary: 'grace period of the daemon\'s gc runs (at start, to reconcile, and those of --gc-interval), as gc --grace (default 60)' },
-  'max-concurrent': { kind: 'value', metavar: 'N', summary: 'requests handled at once; more are answered "busy" (default 1024)' },
+  foreground: {
+    kind: 'flag',
+    summary: 'log requests (info level) to stderr; default: warnings only ($NETPLUMB_LOG overrides)',
+  },
+  'gc-interval': {
+    kind: 'value',
+    metavar: 'SECONDS',
+    summary: 'run gc every SECONDS and log what it removed (default 0: never)',
+  },
+  'gc-grace': {
+    kind: 'value',
+    metavar: 'SECONDS',
+    summary:
+      "grace period of the daemon's gc runs (at start, to reconcile, and those of --gc-interval), as gc --grace (default 60)",
+  },
+  'max-concurrent': {
+    kind: 'value',
+    metavar: 'N',
+    summary: 'requests handled at once; more are answered "busy" (default 1024)',
+  },
   help: output.help,
   ...connection,
 } as const satisfies OptionTable;
@@ -104,7 +164,7 @@ export function isSubcommand(word: string): word is Subcommand {
 export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   attach: 'wire a container into a bridge, NIC (macvlan) or dummy interface',
   detach: 'undo attach: remove the interface and its OVS port (routes through it go with it)',
-  list: 'list netplumb attachments (all, or one container\'s)',
+  list: "list netplumb attachments (all, or one container's)",
   show: 'show one attachment in detail',
   gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
   serve: 'run the daemon that serves the API on a unix socket',

@@ -27,11 +27,36 @@ function table(rows: Attachment[]): string {
   const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
-    const state = a.orphaned ? 'orphaned (guest gone)' : a.attachingSince !== undefined ? `attaching since ${a.attachingSince}` : a.ovsError ? `error: ${a.ovsError}` : a.hostLinkUp ? 'up' : 'down';
-    return [guestLabel(r), r.ifname, r.mode, r.host, r.vlan !== undefined ? String(r.vlan) : r.trunks?.join(',') ?? '-', r.addresses.join(',') || r.dhcp || '-', r.hostIfname, a.ofport !== undefined ? String(a.ofport) : '-', state];
+    const state = a.orphaned
+      ? 'orphaned (guest gone)'
+      : a.attachingSince !== undefined
+        ? `attaching since ${a.attachingSince}`
+        : a.ovsError
+          ? `error: ${a.ovsError}`
+          : a.hostLinkUp
+            ? 'up'
+            : 'down';
+    return [
+      guestLabel(r),
+      r.ifname,
+      r.mode,
+      r.host,
+      r.vlan !== undefined ? String(r.vlan) : (r.trunks?.join(',') ?? '-'),
+      r.addresses.join(',') || r.dhcp || '-',
+      r.hostIfname,
+      a.ofport !== undefined ? String(a.ofport) : '-',
+      state,
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  return [head, ...body].map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return [head, ...body]
+    .map((r) =>
+      r
+        .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function describeGcEntry(e: GcEntry): string {
@@ -46,7 +71,11 @@ function describeGc(r: GcResult): string {
   else lines.push(`${r.dryRun ? 'would remove' : 'removed'} ${r.removed.length}:`, ...r.removed.map(describeGcEntry));
   const waiting = r.kept.filter((e) => e.reason !== 'in-use');
   const inUse = r.kept.length - waiting.length;
-  if (waiting.length > 0) lines.push(`left alone (under way or within the ${r.graceSeconds} s grace period) ${waiting.length}:`, ...waiting.map(describeGcEntry));
+  if (waiting.length > 0)
+    lines.push(
+      `left alone (under way or within the ${r.graceSeconds} s grace period) ${waiting.length}:`,
+      ...waiting.map(describeGcEntry),
+    );
   lines.push(`in use: ${inUse}`);
   return lines.join('\n');
 }
@@ -84,9 +113,17 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
         return;
       }
       case 'detach': {
-        const r = await engine.detach({ guest: cmd.guest, ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}) });
+        const r = await engine.detach({
+          guest: cmd.guest,
+          ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}),
+        });
         if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(r.detached.length === 0 ? 'nothing to detach\n' : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`);
+        else
+          writeOut(
+            r.detached.length === 0
+              ? 'nothing to detach\n'
+              : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`,
+          );
         return;
       }
       case 'list':
@@ -94,14 +131,21 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
         let rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
         if (cmd.command === 'show') {
           rows = rows.filter((a) => a.record.ifname === cmd.ifname);
-          if (rows.length === 0) throw new NetplumbError(ErrorCode.NOT_FOUND, `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`);
+          if (rows.length === 0)
+            throw new NetplumbError(
+              ErrorCode.NOT_FOUND,
+              `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`,
+            );
         }
         if (cmd.json) printJson({ ok: true, attachments: rows });
         else writeOut(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
         return;
       }
       case 'gc': {
-        const r = await engine.gc({ dryRun: cmd.dryRun, ...(cmd.graceSeconds !== undefined ? { graceSeconds: cmd.graceSeconds } : {}) });
+        const r = await engine.gc({
+          dryRun: cmd.dryRun,
+          ...(cmd.graceSeconds !== undefined ? { graceSeconds: cmd.graceSeconds } : {}),
+        });
         if (cmd.json) printJson({ ok: true, ...r });
         else writeOut(`${describeGc(r)}\n`);
         return;
@@ -134,7 +178,9 @@ export function main(argv: string[]): void {
   let hooks: KillHooks;
   try {
     // A test hook (kill-hook.ts), read once here; nothing is loaded unless it is set.
-    hooks = process.env.NETPLUMB_TEST_KILL_AT ? (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv() : {};
+    hooks = process.env.NETPLUMB_TEST_KILL_AT
+      ? (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv()
+      : {};
   } catch (e) {
     process.exitCode = reportError('netplumb', e, json);
     return;

@@ -43,7 +43,10 @@ export function cliLogger(name: string): Logger | undefined {
 
 export function asNetplumbError(e: unknown): NetplumbError {
   if (e instanceof NetplumbError) return e;
-  return new NetplumbError(ErrorCode.INTERNAL, `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return new NetplumbError(
+    ErrorCode.INTERNAL,
+    `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+  );
 }
 
 /** Report a failure; returns the exit code (`pipework` exits 1 on any failure, like the original). */

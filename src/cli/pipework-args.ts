@@ -66,9 +66,21 @@ export function parsePipeworkArgs(argv: readonly string[]): PipeworkCommand {
   const directPhys = first === DIRECT_PHYS;
   const rest = directPhys ? argv.slice(1) : argv;
   const host = rest[0];
-  if (host === undefined) throw syntaxError('hostInterface', `${DIRECT_PHYS} needs a host NIC: pipework ${DIRECT_PHYS} <nic> <guest> <ipaddr>/<subnet>`);
-  if (host === WAIT || host === DIRECT_PHYS) throw syntaxError('argv', `${host} must be the first argument, and only one of ${WAIT} and ${DIRECT_PHYS} is allowed`);
-  if (host.startsWith('-')) throw syntaxError('argv', `unknown option ${JSON.stringify(host)}: the first argument is <hostinterface>, ${WAIT} or ${DIRECT_PHYS}`);
+  if (host === undefined)
+    throw syntaxError(
+      'hostInterface',
+      `${DIRECT_PHYS} needs a host NIC: pipework ${DIRECT_PHYS} <nic> <guest> <ipaddr>/<subnet>`,
+    );
+  if (host === WAIT || host === DIRECT_PHYS)
+    throw syntaxError(
+      'argv',
+      `${host} must be the first argument, and only one of ${WAIT} and ${DIRECT_PHYS} is allowed`,
+    );
+  if (host.startsWith('-'))
+    throw syntaxError(
+      'argv',
+      `unknown option ${JSON.stringify(host)}: the first argument is <hostinterface>, ${WAIT} or ${DIRECT_PHYS}`,
+    );
   if (PASSTHROUGH_TOOLS.includes(host)) {
     if (directPhys) throw syntaxError('hostInterface', `${DIRECT_PHYS} needs a host NIC, not "${host}"`);
     return parsePassthrough(host as PassthroughTool, rest.slice(1));
@@ -84,9 +96,11 @@ function parseWait(rest: readonly string[]): PipeworkCommand {
 
 function parsePassthrough(tool: PassthroughTool, rest: readonly string[]): PipeworkCommand {
   const [guestWord, ...args] = rest;
-  if (guestWord === undefined) throw syntaxError('guest', `missing <guest>: pipework ${tool} <guest> <${tool}_command>`);
+  if (guestWord === undefined)
+    throw syntaxError('guest', `missing <guest>: pipework ${tool} <guest> <${tool}_command>`);
   const guest = parseGuestWord('guest', guestWord);
-  if (args.length === 0) throw syntaxError('argv', `missing <${tool}_command>: pipework ${tool} <guest> <${tool}_command>`);
+  if (args.length === 0)
+    throw syntaxError('argv', `missing <${tool}_command>: pipework ${tool} <guest> <${tool}_command>`);
   return { kind: 'passthrough', tool, guest, args };
 }
 
@@ -108,9 +122,15 @@ function readOptions(rest: readonly string[]): { values: Partial<Record<Position
   if (word !== undefined && word.startsWith('-')) {
     if (word === WAIT || word === DIRECT_PHYS) throw syntaxError('argv', `${word} must be the first argument`);
     if ((OPTION_ORDER as readonly string[]).includes(word)) {
-      throw syntaxError('argv', `${word} is out of place: -i, -l and -a come right after <hostinterface>, in that order, each at most once`);
+      throw syntaxError(
+        'argv',
+        `${word} is out of place: -i, -l and -a come right after <hostinterface>, in that order, each at most once`,
+      );
     }
-    throw syntaxError('argv', `unknown option ${JSON.stringify(word)}: pipework takes -i, -l and -a (in that order) after <hostinterface>`);
+    throw syntaxError(
+      'argv',
+      `unknown option ${JSON.stringify(word)}: pipework takes -i, -l and -a (in that order) after <hostinterface>`,
+    );
   }
   return { values, next: i };
 }
@@ -131,7 +151,8 @@ function parseMacArgument(field: string, text: string): string {
 /** The 4th argument, `[macaddr][@vlan]`. */
 function parseMacVlanWord(text: string): { mac?: string; vlan?: number; ipoibPkey?: number } {
   const [macText = '', vlanText, ...extra] = text.split('@');
-  if (extra.length > 0) throw invalidArgument('vlan', `${JSON.stringify(text)} has more than one "@"; expected [macaddr][@vlan]`);
+  if (extra.length > 0)
+    throw invalidArgument('vlan', `${JSON.stringify(text)} has more than one "@"; expected [macaddr][@vlan]`);
   const out: { mac?: string; vlan?: number; ipoibPkey?: number } = {};
   if (macText !== '') out.mac = parseMacArgument('mac', macText);
   if (vlanText !== undefined) {
@@ -150,7 +171,8 @@ function parseAttach(rest: readonly string[], directPhys: boolean): PipeworkComm
   }
   if (guestWord === undefined) throw syntaxError('guest', 'missing <guest>');
   if (ipText === undefined) throw syntaxError('ip', 'missing <ipaddr>/<subnet>[@default_gateway] or dhcp');
-  if (extra.length > 0) throw syntaxError('argv', `unexpected argument(s) after [macaddr][@vlan]: ${JSON.stringify(extra.join(' '))}`);
+  if (extra.length > 0)
+    throw syntaxError('argv', `unexpected argument(s) after [macaddr][@vlan]: ${JSON.stringify(extra.join(' '))}`);
 
   const family = values['-a'] !== undefined ? parseFamily(values['-a']) : undefined;
   const guest = parseGuestWord('guest', guestWord);
@@ -169,5 +191,10 @@ function parseAttach(rest: readonly string[], directPhys: boolean): PipeworkComm
     ...(macVlan.mac !== undefined ? { mac: macVlan.mac } : {}),
     ...(macVlan.vlan !== undefined ? { vlan: macVlan.vlan } : {}),
   };
-  return { kind: 'attach', spec, dhcpSidecar, ...(macVlan.ipoibPkey !== undefined ? { ipoibPkey: macVlan.ipoibPkey } : {}) };
+  return {
+    kind: 'attach',
+    spec,
+    dhcpSidecar,
+    ...(macVlan.ipoibPkey !== undefined ? { ipoibPkey: macVlan.ipoibPkey } : {}),
+  };
 }

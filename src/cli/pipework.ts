@@ -17,7 +17,8 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     // Run inside the container: wait until the interface is up (pipework#243: not merely present).
     const { waitUp } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
     const { Rtnl } = require('../rtnl/index.js') as typeof import('../rtnl/index.js');
-    const { openRouteTransport } = require('../netlink/native-transport.js') as typeof import('../netlink/native-transport.js');
+    const { openRouteTransport } =
+      require('../netlink/native-transport.js') as typeof import('../netlink/native-transport.js');
     const rtnl = new Rtnl(openRouteTransport());
     try {
       await waitUp(rtnl, cmd.ifname, WAIT_TIMEOUT_MS);

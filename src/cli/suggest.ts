@@ -38,7 +38,11 @@ export function closest(word: string, candidates: readonly string[]): string | u
 }
 
 /** ` (did you mean X?)`, or nothing. */
-export function didYouMean(word: string, candidates: readonly string[], render: (c: string) => string = (c) => c): string {
+export function didYouMean(
+  word: string,
+  candidates: readonly string[],
+  render: (c: string) => string = (c) => c,
+): string {
   const c = closest(word, candidates);
   return c === undefined ? '' : ` (did you mean ${render(c)}?)`;
 }

@@ -45,9 +45,17 @@ interface Pending {
 function connectError(path: string, e: NodeJS.ErrnoException): NetplumbError {
   const code = e.code ?? 'error';
   if (code === 'EACCES' || code === 'EPERM') {
-    return new NetplumbError(ErrorCode.PRIVILEGE, `cannot connect to the netplumb daemon at ${path}: permission denied (root or the daemon's group only)`, { errnoCode: code, syscall: 'connect' });
+    return new NetplumbError(
+      ErrorCode.PRIVILEGE,
+      `cannot connect to the netplumb daemon at ${path}: permission denied (root or the daemon's group only)`,
+      { errnoCode: code, syscall: 'connect' },
+    );
   }
-  return new NetplumbError(ErrorCode.UNAVAILABLE, `cannot connect to the netplumb daemon at ${path}: ${code}${code === 'ENOENT' ? ' (is netplumb serve running?)' : ''}`, { errnoCode: code, syscall: 'connect' });
+  return new NetplumbError(
+    ErrorCode.UNAVAILABLE,
+    `cannot connect to the netplumb daemon at ${path}: ${code}${code === 'ENOENT' ? ' (is netplumb serve running?)' : ''}`,
+    { errnoCode: code, syscall: 'connect' },
+  );
 }
 
 /** `/proc/self/ns/net` means the caller: over the socket it must name this process, not the daemon. */
@@ -66,20 +74,41 @@ export class DaemonClient implements Engine {
   #nextId = 1;
   #closed: NetplumbError | undefined;
 
-  private constructor(socket: Socket, readonly socketPath: string, opts: DaemonClientOptions) {
+  private constructor(
+    socket: Socket,
+    readonly socketPath: string,
+    opts: DaemonClientOptions,
+  ) {
     this.#socket = socket;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const splitter = new LineSplitter(MAX_RESPONSE_BYTES);
     socket.on('data', (chunk: Buffer) => {
       const lines = splitter.push(chunk);
       if (lines === 'overflow') {
-        this.#fail(new NetplumbError(ErrorCode.PROTOCOL, `the netplumb daemon sent an answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+        this.#fail(
+          new NetplumbError(
+            ErrorCode.PROTOCOL,
+            `the netplumb daemon sent an answer larger than ${MAX_RESPONSE_BYTES} bytes`,
+          ),
+        );
         return;
       }
       for (const line of lines) this.#onLine(line);
     });
-    socket.on('error', (e: NodeJS.ErrnoException) => this.#fail(new NetplumbError(ErrorCode.UNAVAILABLE, `connection to the netplumb daemon at ${socketPath} failed: ${e.code ?? e.message}`, { errnoCode: e.code })));
-    socket.on('close', () => this.#fail(new NetplumbError(ErrorCode.UNAVAILABLE, `the netplumb daemon at ${socketPath} closed the connection`)));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      this.#fail(
+        new NetplumbError(
+          ErrorCode.UNAVAILABLE,
+          `connection to the netplumb daemon at ${socketPath} failed: ${e.code ?? e.message}`,
+          { errnoCode: e.code },
+        ),
+      ),
+    );
+    socket.on('close', () =>
+      this.#fail(
+        new NetplumbError(ErrorCode.UNAVAILABLE, `the netplumb daemon at ${socketPath} closed the connection`),
+      ),
+    );
     socket.unref();
   }
 
@@ -89,7 +118,9 @@ export class DaemonClient implements Engine {
       const socket = createConnection(socketPath);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new NetplumbError(ErrorCode.UNAVAILABLE, `connecting to the netplumb daemon at ${socketPath} timed out`));
+        reject(
+          new NetplumbError(ErrorCode.UNAVAILABLE, `connecting to the netplumb daemon at ${socketPath} timed out`),
+        );
       }, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
       socket.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
@@ -167,11 +198,17 @@ export class DaemonClient implements Engine {
   }
 
   async list(filter: ListFilter = {}): Promise<Attachment[]> {
-    return (await this.call('list', filter.guest === undefined ? {} : { guest: ownGuest(filter.guest) } as RpcParams)) as Attachment[];
+    return (await this.call(
+      'list',
+      filter.guest === undefined ? {} : ({ guest: ownGuest(filter.guest) } as RpcParams),
+    )) as Attachment[];
   }
 
   async gc(opts: GcOptions = {}): Promise<GcResult> {
-    return (await this.call('gc', { dryRun: opts.dryRun === true, ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}) })) as GcResult;
+    return (await this.call('gc', {
+      dryRun: opts.dryRun === true,
+      ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}),
+    })) as GcResult;
   }
 
   async ping(timeoutMs?: number): Promise<void> {
@@ -201,5 +238,9 @@ export class DaemonClient implements Engine {
 }
 
 function lost(method: Method, why: string): NetplumbError {
-  return new NetplumbError(ErrorCode.OUTCOME_UNKNOWN, `${why}; the ${method} may or may not have been done: check with netplumb list`, { method });
+  return new NetplumbError(
+    ErrorCode.OUTCOME_UNKNOWN,
+    `${why}; the ${method} may or may not have been done: check with netplumb list`,
+    { method },
+  );
 }

@@ -34,7 +34,11 @@ export function startGcSchedule(engine: Engine, opts: GcScheduleOptions): GcSche
   const once = async (what: string): Promise<void> => {
     try {
       const r = await engine.gc({ graceSeconds: grace });
-      for (const e of r.removed) opts.log?.info({ attachment: e.attachment, ports: e.ports, link: e.link, reason: e.reason, detail: e.detail }, `${what} removed an attachment`);
+      for (const e of r.removed)
+        opts.log?.info(
+          { attachment: e.attachment, ports: e.ports, link: e.link, reason: e.reason, detail: e.detail },
+          `${what} removed an attachment`,
+        );
       opts.log?.info({ removed: r.removed.length, kept: r.kept.length }, `${what} done`);
     } catch (e) {
       opts.log?.warn({ err: e }, `${what} failed; retrying at the next run`);

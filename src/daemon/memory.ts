@@ -53,7 +53,14 @@ export function startIdleTrim(log?: Logger): IdleTrim {
         const before = process.memoryUsage.rss();
         gc();
         const released = native().trimMemory();
-        log?.debug({ rssBeforeMb: Math.round(before / 2 ** 20), rssAfterMb: Math.round(process.memoryUsage.rss() / 2 ** 20), released }, 'idle: memory trimmed');
+        log?.debug(
+          {
+            rssBeforeMb: Math.round(before / 2 ** 20),
+            rssAfterMb: Math.round(process.memoryUsage.rss() / 2 ** 20),
+            released,
+          },
+          'idle: memory trimmed',
+        );
       }, IDLE_TRIM_MS);
       timer.unref();
     },

@@ -74,7 +74,11 @@ async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean
   }
   let mismatch: NetplumbError | undefined;
   try {
-    mismatch = servesOther(path, await client.version(opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS), opts.plumberOptions ?? {});
+    mismatch = servesOther(
+      path,
+      await client.version(opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS),
+      opts.plumberOptions ?? {},
+    );
     if (mismatch === undefined) return client;
   } catch (e) {
     await client.close();

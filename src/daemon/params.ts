@@ -14,9 +14,11 @@ type Json = Record<string, unknown>;
 export type Guest = DetachRequest['guest'];
 
 function object(field: string, v: unknown, allowed: readonly string[]): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidArgument(field, `expected an object, got ${describe(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalidArgument(field, `expected an object, got ${describe(v)}`);
   for (const k of Object.keys(v)) {
-    if (!allowed.includes(k)) throw invalidArgument(field, `unknown key ${JSON.stringify(k.slice(0, 64))} (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw invalidArgument(field, `unknown key ${JSON.stringify(k.slice(0, 64))} (known: ${allowed.join(', ')})`);
   }
   return v as Json;
 }
@@ -31,7 +33,8 @@ function str(field: string, v: unknown): string {
 }
 
 function num(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArgument(field, `expected a number, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw invalidArgument(field, `expected a number, got ${describe(v)}`);
   return v;
 }
 
@@ -49,7 +52,11 @@ export function guestParam(field: string, v: unknown): Guest {
   if (typeof v === 'string') return v;
   const o = object(field, v, ['container', 'netns', 'name', 'path', 'pid', 'startTime']);
   const keys = Object.keys(o).filter((k) => k !== 'startTime');
-  if (keys.length !== 1 || (o.startTime !== undefined && keys[0] !== 'pid')) throw invalidArgument(field, 'a guest object has exactly one of container, netns, name, path, pid (startTime only with pid)');
+  if (keys.length !== 1 || (o.startTime !== undefined && keys[0] !== 'pid'))
+    throw invalidArgument(
+      field,
+      'a guest object has exactly one of container, netns, name, path, pid (startTime only with pid)',
+    );
   if (o.pid !== undefined) {
     num(`${field}.pid`, o.pid);
     if (o.startTime !== undefined) num(`${field}.startTime`, o.startTime);
@@ -64,31 +71,70 @@ const IP_KEYS: Record<string, readonly string[]> = {
 };
 
 function ipParam(field: string, v: unknown): AttachSpec['ip'] {
-  const kind = str(`${field}.kind`, object(field, v, ['kind', 'address', 'gateway', 'client', 'foreground', 'options']).kind);
+  const kind = str(
+    `${field}.kind`,
+    object(field, v, ['kind', 'address', 'gateway', 'client', 'foreground', 'options']).kind,
+  );
   const keys = Object.hasOwn(IP_KEYS, kind) ? IP_KEYS[kind] : undefined;
-  if (keys === undefined) throw invalidArgument(`${field}.kind`, `${JSON.stringify(kind.slice(0, 32))} is not one of static, none, dhcp`);
+  if (keys === undefined)
+    throw invalidArgument(`${field}.kind`, `${JSON.stringify(kind.slice(0, 32))} is not one of static, none, dhcp`);
   const o = object(field, v, keys);
   if (kind === 'static') {
-    return { kind: 'static', address: str(`${field}.address`, o.address), ...(o.gateway !== undefined ? { gateway: str(`${field}.gateway`, o.gateway) } : {}) };
+    return {
+      kind: 'static',
+      address: str(`${field}.address`, o.address),
+      ...(o.gateway !== undefined ? { gateway: str(`${field}.gateway`, o.gateway) } : {}),
+    };
   }
   if (kind === 'none') return { kind: 'none' };
   const client = str(`${field}.client`, o.client);
-  if (client !== 'udhcpc' && client !== 'dhclient' && client !== 'dhcpcd') throw invalidArgument(`${field}.client`, 'expected udhcpc, dhclient or dhcpcd');
+  if (client !== 'udhcpc' && client !== 'dhclient' && client !== 'dhcpcd')
+    throw invalidArgument(`${field}.client`, 'expected udhcpc, dhclient or dhcpcd');
   const options = o.options === undefined ? [] : o.options;
-  if (!Array.isArray(options)) throw invalidArgument(`${field}.options`, `expected an array of strings, got ${describe(options)}`);
-  return { kind: 'dhcp', client, foreground: bool(`${field}.foreground`, o.foreground), options: options.map((x, i) => str(`${field}.options[${i}]`, x)) };
+  if (!Array.isArray(options))
+    throw invalidArgument(`${field}.options`, `expected an array of strings, got ${describe(options)}`);
+  return {
+    kind: 'dhcp',
+    client,
+    foreground: bool(`${field}.foreground`, o.foreground),
+    options: options.map((x, i) => str(`${field}.options[${i}]`, x)),
+  };
 }
 
 const ATTACH_KEYS = [
-  'host', 'hostMac', 'mode', 'guest', 'ifname', 'hostIfname', 'family', 'ip', 'mac', 'vlan', 'trunks', 'mtu',
-  'macvlanMode', 'createBridge', 'force', 'allowHostNetns', 'waitUpMs', 'metadata',
+  'host',
+  'hostMac',
+  'mode',
+  'guest',
+  'ifname',
+  'hostIfname',
+  'family',
+  'ip',
+  'mac',
+  'vlan',
+  'trunks',
+  'mtu',
+  'macvlanMode',
+  'createBridge',
+  'force',
+  'allowHostNetns',
+  'waitUpMs',
+  'metadata',
 ] as const;
 
 export function attachParams(v: unknown): AttachSpec {
   const o = object('params', v, ATTACH_KEYS);
   const trunks = o.trunks;
-  if (trunks !== undefined && !Array.isArray(trunks)) throw invalidArgument('trunks', `expected an array of VLAN ids, got ${describe(trunks)}`);
-  const metadata = o.metadata === undefined ? undefined : object('metadata', o.metadata, typeof o.metadata === 'object' && o.metadata !== null ? Object.keys(o.metadata) : []);
+  if (trunks !== undefined && !Array.isArray(trunks))
+    throw invalidArgument('trunks', `expected an array of VLAN ids, got ${describe(trunks)}`);
+  const metadata =
+    o.metadata === undefined
+      ? undefined
+      : object(
+          'metadata',
+          o.metadata,
+          typeof o.metadata === 'object' && o.metadata !== null ? Object.keys(o.metadata) : [],
+        );
   if (metadata) for (const [k, val] of Object.entries(metadata)) str(`metadata.${k.slice(0, 64)}`, val);
   const family = optional(o, 'family', num);
   if (family !== undefined && family !== 4 && family !== 6) throw invalidArgument('family', 'expected 4 or 6');
@@ -100,7 +146,8 @@ export function attachParams(v: unknown): AttachSpec {
     ip: ipParam('ip', o.ip),
   };
   const s = spec as unknown as Json;
-  for (const k of ['hostMac', 'mode', 'ifname', 'hostIfname', 'mac', 'macvlanMode'] as const) if (o[k] !== undefined) s[k] = str(k, o[k]);
+  for (const k of ['hostMac', 'mode', 'ifname', 'hostIfname', 'mac', 'macvlanMode'] as const)
+    if (o[k] !== undefined) s[k] = str(k, o[k]);
   for (const k of ['vlan', 'mtu', 'waitUpMs'] as const) if (o[k] !== undefined) s[k] = num(k, o[k]);
   for (const k of ['createBridge', 'force', 'allowHostNetns'] as const) if (o[k] !== undefined) s[k] = bool(k, o[k]);
   if (family !== undefined) s.family = family;
@@ -111,7 +158,10 @@ export function attachParams(v: unknown): AttachSpec {
 
 export function detachParams(v: unknown): DetachRequest {
   const o = object('params', v, ['guest', 'ifname']);
-  return { guest: guestParam('guest', o.guest), ...(o.ifname !== undefined ? { ifname: str('ifname', o.ifname) } : {}) };
+  return {
+    guest: guestParam('guest', o.guest),
+    ...(o.ifname !== undefined ? { ifname: str('ifname', o.ifname) } : {}),
+  };
 }
 
 export interface ListFilter {
@@ -130,10 +180,14 @@ export function gcParams(v: unknown): GcOptions & { dryRun: boolean } {
   const o = object('params', v, ['dryRun', 'graceSeconds']);
   const grace = optional(o, 'graceSeconds', num);
   if (grace !== undefined && grace < 0) throw invalidArgument('graceSeconds', 'expected a number of seconds ≥ 0');
-  return { dryRun: o.dryRun === undefined ? false : bool('dryRun', o.dryRun), ...(grace !== undefined ? { graceSeconds: grace } : {}) };
+  return {
+    dryRun: o.dryRun === undefined ? false : bool('dryRun', o.dryRun),
+    ...(grace !== undefined ? { graceSeconds: grace } : {}),
+  };
 }
 
 export function noParams(v: unknown): void {
   if (v === undefined) return;
-  if (Array.isArray(v) ? v.length > 0 : typeof v !== 'object' || v === null || Object.keys(v).length > 0) throw invalidArgument('params', 'this method takes no params');
+  if (Array.isArray(v) ? v.length > 0 : typeof v !== 'object' || v === null || Object.keys(v).length > 0)
+    throw invalidArgument('params', 'this method takes no params');
 }

@@ -89,10 +89,14 @@ export function errorFromRpc(err: { code?: unknown; message?: unknown; data?: un
   const data = err.data;
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const { code, message, ...details } = data as Record<string, unknown>;
-    if (isErrorCode(code) && typeof message === 'string') return new NetplumbError(code, message, details as ErrorDetails);
+    if (isErrorCode(code) && typeof message === 'string')
+      return new NetplumbError(code, message, details as ErrorDetails);
   }
   const text = typeof err.message === 'string' ? err.message : 'unknown error';
-  return new NetplumbError(ErrorCode.PROTOCOL, `the netplumb daemon answered with an error netplumb does not know: ${text} (${typeof err.code === 'number' || typeof err.code === 'string' ? err.code : typeof err.code})`);
+  return new NetplumbError(
+    ErrorCode.PROTOCOL,
+    `the netplumb daemon answered with an error netplumb does not know: ${text} (${typeof err.code === 'number' || typeof err.code === 'string' ? err.code : typeof err.code})`,
+  );
 }
 
 /**
@@ -105,7 +109,8 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }

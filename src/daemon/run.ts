@@ -27,7 +27,8 @@ export async function runServe(cmd: ServeCommand): Promise<void> {
   const env = process.env.NETPLUMB_LOG;
   const level = env !== undefined && env !== '' ? env : cmd.foreground === true ? 'info' : 'warn';
   const logger = pino.default({ name: 'netplumb', level }, pino.destination({ fd: 2, sync: true }));
-  if (notTuned !== undefined) logger.info({ reason: notTuned, flags: DAEMON_V8_FLAGS }, 'serving without the daemon heap settings');
+  if (notTuned !== undefined)
+    logger.info({ reason: notTuned, flags: DAEMON_V8_FLAGS }, 'serving without the daemon heap settings');
   const plumberOptions: PlumberOptions = {
     logger,
     ...(cmd.connection.ovsDb ? { ovsDb: cmd.connection.ovsDb } : {}),

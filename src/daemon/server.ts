@@ -33,8 +33,20 @@ import { DirectEngine, type Engine } from './engine.js';
 import { startGcSchedule } from './gc-timer.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from './params.js';
 import {
-  DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SOCKET_PATH, type DaemonIdentity, LineSplitter, MAX_DEPTH, METHODS, NETPLUMB_VERSION, PROTOCOL_VERSION,
-  RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR, jsonDepthExceeds, rpcCodeFor, type Method,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_SOCKET_PATH,
+  type DaemonIdentity,
+  LineSplitter,
+  MAX_DEPTH,
+  METHODS,
+  NETPLUMB_VERSION,
+  PROTOCOL_VERSION,
+  RPC_INVALID_REQUEST,
+  RPC_METHOD_NOT_FOUND,
+  RPC_PARSE_ERROR,
+  jsonDepthExceeds,
+  rpcCodeFor,
+  type Method,
 } from './protocol.js';
 import { SOCKET_MODE, claimSocketPath, prepareSocketDir, socketDir } from './socket-path.js';
 import { lookupGroup } from './users.js';
@@ -101,7 +113,10 @@ function peerOf(s: Socket): Peer | string {
 
 function asNetplumbError(e: unknown): NetplumbError {
   if (e instanceof NetplumbError) return e;
-  return new NetplumbError(ErrorCode.INTERNAL, `internal error in the daemon: ${e instanceof Error ? e.message : String(e)}`);
+  return new NetplumbError(
+    ErrorCode.INTERNAL,
+    `internal error in the daemon: ${e instanceof Error ? e.message : String(e)}`,
+  );
 }
 
 /** A JSON-RPC error object carrying the NetplumbError as data. */
@@ -126,9 +141,19 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   prepareSocketDir(socketDir(socketPath), group.gid);
   await claimSocketPath(socketPath);
 
-  const engine = opts.engine ?? new DirectEngine(Plumber.open({ ...opts.plumberOptions, ...(opts.logger && !opts.plumberOptions?.logger ? { logger: opts.logger } : {}) }));
+  const engine =
+    opts.engine ??
+    new DirectEngine(
+      Plumber.open({
+        ...opts.plumberOptions,
+        ...(opts.logger && !opts.plumberOptions?.logger ? { logger: opts.logger } : {}),
+      }),
+    );
   const identity: DaemonIdentity = {
-    name: 'netplumb', version: NETPLUMB_VERSION, protocol: PROTOCOL_VERSION, pid: process.pid,
+    name: 'netplumb',
+    version: NETPLUMB_VERSION,
+    protocol: PROTOCOL_VERSION,
+    pid: process.pid,
     ovsdb: resolveRemote(opts.plumberOptions?.ovsDb),
     dockerSocket: dockerSocketPath(opts.plumberOptions?.dockerHost),
   };
@@ -184,7 +209,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       log?.warn({ peer }, 'connection refused: peer not allowed');
       const who = typeof peer === 'object' ? `uid ${peer.uid}` : `an unidentified peer (${peer})`;
       socket.on('error', () => undefined);
-      socket.end(errorLine(null, new NetplumbError(ErrorCode.PRIVILEGE, `${who} may not use the netplumb daemon; ask for membership of group "${group.name}" or run as root`)));
+      socket.end(
+        errorLine(
+          null,
+          new NetplumbError(
+            ErrorCode.PRIVILEGE,
+            `${who} may not use the netplumb daemon; ask for membership of group "${group.name}" or run as root`,
+          ),
+        ),
+      );
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
     }
@@ -214,7 +247,17 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         return;
       }
       log?.info({ peer }, 'idle connection closed');
-      hangUp(splitter.pending > 0 ? errorLine(null, new NetplumbError(ErrorCode.UNAVAILABLE, `request not completed within ${idleTimeoutMs} ms; connection closed`)) : undefined);
+      hangUp(
+        splitter.pending > 0
+          ? errorLine(
+              null,
+              new NetplumbError(
+                ErrorCode.UNAVAILABLE,
+                `request not completed within ${idleTimeoutMs} ms; connection closed`,
+              ),
+            )
+          : undefined,
+      );
     });
     socket.on('error', (e) => log?.debug({ peer, err: e.message }, 'connection error'));
     socket.on('close', () => connections.delete(socket));
@@ -223,14 +266,32 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       const lines = splitter.push(chunk);
       if (lines === 'overflow') {
         log?.warn({ peer, limit: maxRequestBytes }, 'request too large; connection closed');
-        hangUp(errorLine(null, new NetplumbError(ErrorCode.INVALID_ARGUMENT, `request larger than ${maxRequestBytes} bytes; connection closed`, { field: 'request', limit: maxRequestBytes }), RPC_INVALID_REQUEST));
+        hangUp(
+          errorLine(
+            null,
+            new NetplumbError(
+              ErrorCode.INVALID_ARGUMENT,
+              `request larger than ${maxRequestBytes} bytes; connection closed`,
+              { field: 'request', limit: maxRequestBytes },
+            ),
+            RPC_INVALID_REQUEST,
+          ),
+        );
         return;
       }
       const now = Date.now();
       if (splitter.pending === 0) partialSince = undefined;
       else if (lines.length > 0 || partialSince === undefined) partialSince = now;
       else if (now - partialSince > idleTimeoutMs) {
-        hangUp(errorLine(null, new NetplumbError(ErrorCode.UNAVAILABLE, `request not completed within ${idleTimeoutMs} ms; connection closed`)));
+        hangUp(
+          errorLine(
+            null,
+            new NetplumbError(
+              ErrorCode.UNAVAILABLE,
+              `request not completed within ${idleTimeoutMs} ms; connection closed`,
+            ),
+          ),
+        );
         return;
       }
       for (const line of lines) handle(line);
@@ -239,18 +300,39 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
 
     function handle(line: string): void {
       if (jsonDepthExceeds(line, MAX_DEPTH)) {
-        send(errorLine(null, new NetplumbError(ErrorCode.INVALID_ARGUMENT, `request nested deeper than ${MAX_DEPTH} levels`, { field: 'request', limit: MAX_DEPTH }), RPC_INVALID_REQUEST));
+        send(
+          errorLine(
+            null,
+            new NetplumbError(ErrorCode.INVALID_ARGUMENT, `request nested deeper than ${MAX_DEPTH} levels`, {
+              field: 'request',
+              limit: MAX_DEPTH,
+            }),
+            RPC_INVALID_REQUEST,
+          ),
+        );
         return;
       }
       let obj: unknown;
       try {
         obj = JSON.parse(line);
       } catch {
-        send(errorLine(null, new NetplumbError(ErrorCode.PROTOCOL, 'request is not valid JSON (one JSON-RPC 2.0 object per line)'), RPC_PARSE_ERROR));
+        send(
+          errorLine(
+            null,
+            new NetplumbError(ErrorCode.PROTOCOL, 'request is not valid JSON (one JSON-RPC 2.0 object per line)'),
+            RPC_PARSE_ERROR,
+          ),
+        );
         return;
       }
       if (Array.isArray(obj)) {
-        send(errorLine(null, new NetplumbError(ErrorCode.UNSUPPORTED, 'JSON-RPC batches are not served; send one request per line'), RPC_INVALID_REQUEST));
+        send(
+          errorLine(
+            null,
+            new NetplumbError(ErrorCode.UNSUPPORTED, 'JSON-RPC batches are not served; send one request per line'),
+            RPC_INVALID_REQUEST,
+          ),
+        );
         return;
       }
       const parsed = parseObject(obj);
@@ -261,41 +343,78 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       }
       if (type !== 'request') {
         const rawId = (obj as { id?: unknown } | null)?.id;
-        const id = typeof rawId === 'string' || (typeof rawId === 'number' && Number.isSafeInteger(rawId)) ? rawId : null;
-        send(errorLine(id, new NetplumbError(ErrorCode.PROTOCOL, 'not a JSON-RPC 2.0 request ({"jsonrpc":"2.0","id":…,"method":…,"params":…})'), RPC_INVALID_REQUEST));
+        const id =
+          typeof rawId === 'string' || (typeof rawId === 'number' && Number.isSafeInteger(rawId)) ? rawId : null;
+        send(
+          errorLine(
+            id,
+            new NetplumbError(
+              ErrorCode.PROTOCOL,
+              'not a JSON-RPC 2.0 request ({"jsonrpc":"2.0","id":…,"method":…,"params":…})',
+            ),
+            RPC_INVALID_REQUEST,
+          ),
+        );
         return;
       }
       const { id, method, params } = parsed.payload as { id: ID; method: string; params?: unknown };
       if (!isMethod(method)) {
-        send(errorLine(id, new NetplumbError(ErrorCode.UNSUPPORTED, `unknown method ${JSON.stringify(method.slice(0, 64))}; methods: ${METHODS.join(', ')}`, { field: 'method' }), RPC_METHOD_NOT_FOUND));
+        send(
+          errorLine(
+            id,
+            new NetplumbError(
+              ErrorCode.UNSUPPORTED,
+              `unknown method ${JSON.stringify(method.slice(0, 64))}; methods: ${METHODS.join(', ')}`,
+              { field: 'method' },
+            ),
+            RPC_METHOD_NOT_FOUND,
+          ),
+        );
         return;
       }
       if (draining) {
-        send(errorLine(id, new NetplumbError(ErrorCode.UNAVAILABLE, 'the netplumb daemon is shutting down; retry (the command acts directly once it is gone)')));
+        send(
+          errorLine(
+            id,
+            new NetplumbError(
+              ErrorCode.UNAVAILABLE,
+              'the netplumb daemon is shutting down; retry (the command acts directly once it is gone)',
+            ),
+          ),
+        );
         return;
       }
       // ping and version do no engine work: they stay answerable when the engine is busy.
       if (inFlight >= maxConcurrent && method !== 'ping' && method !== 'version') {
-        send(errorLine(id, new NetplumbError(ErrorCode.UNAVAILABLE, `busy: ${maxConcurrent} requests in flight; retry`, { limit: maxConcurrent })));
+        send(
+          errorLine(
+            id,
+            new NetplumbError(ErrorCode.UNAVAILABLE, `busy: ${maxConcurrent} requests in flight; retry`, {
+              limit: maxConcurrent,
+            }),
+          ),
+        );
         return;
       }
       inFlight++;
       trim.busy();
       pending++;
       const peerInfo = peer as Peer;
-      dispatch(method, params, peerInfo).then(
-        (result) => send(`${JSON.stringify(rpcSuccess(id, (result ?? null) as object | null))}\n`),
-        (e: unknown) => {
-          const err = asNetplumbError(e);
-          if (err.code === ErrorCode.INTERNAL) log?.error({ peer: peerInfo, method, err: e }, 'request failed');
-          else log?.info({ peer: peerInfo, method, code: err.code, msg: err.message }, 'request failed');
-          send(errorLine(id, err));
-        },
-      ).finally(() => {
-        pending--;
-        finished();
-        if (draining && pending === 0) hangUp();
-      });
+      dispatch(method, params, peerInfo)
+        .then(
+          (result) => send(`${JSON.stringify(rpcSuccess(id, (result ?? null) as object | null))}\n`),
+          (e: unknown) => {
+            const err = asNetplumbError(e);
+            if (err.code === ErrorCode.INTERNAL) log?.error({ peer: peerInfo, method, err: e }, 'request failed');
+            else log?.info({ peer: peerInfo, method, code: err.code, msg: err.message }, 'request failed');
+            send(errorLine(id, err));
+          },
+        )
+        .finally(() => {
+          pending--;
+          finished();
+          if (draining && pending === 0) hangUp();
+        });
     }
   }
 
@@ -324,7 +443,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     throw e;
   }
   server.on('error', (e) => log?.error({ err: e }, 'server error'));
-  log?.info({ socket: socketPath, group: group.name, allowUids: opts.allowUids, gcIntervalSeconds: opts.gcIntervalSeconds }, 'serving');
+  log?.info(
+    { socket: socketPath, group: group.name, allowUids: opts.allowUids, gcIntervalSeconds: opts.gcIntervalSeconds },
+    'serving',
+  );
   // Reconcile what a killed predecessor left half done, then collect periodically if asked to.
   const gcRuns = startGcSchedule(engine, {
     ...(opts.gcIntervalSeconds !== undefined ? { intervalSeconds: opts.gcIntervalSeconds } : {}),

@@ -10,7 +10,17 @@
  * never followed), and a socket that answers (another daemon) is refused too. A socket
  * that refuses connections (ECONNREFUSED: its daemon died) is replaced.
  */
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  unlinkSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { ErrorCode, NetplumbError } from '../errors.js';
@@ -19,11 +29,17 @@ export const SOCKET_MODE = 0o660;
 export const DIR_MODE = 0o750;
 
 function refuse(path: string, why: string, extra: Record<string, unknown> = {}): NetplumbError {
-  return new NetplumbError(ErrorCode.CONFLICT, `refusing to serve on ${path}: ${why}`, { field: 'socket', path, ...extra });
+  return new NetplumbError(ErrorCode.CONFLICT, `refusing to serve on ${path}: ${why}`, {
+    field: 'socket',
+    path,
+    ...extra,
+  });
 }
 
 function errnoOf(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && typeof (e as NodeJS.ErrnoException).code === 'string' ? (e as NodeJS.ErrnoException).code : undefined;
+  return typeof e === 'object' && e !== null && typeof (e as NodeJS.ErrnoException).code === 'string'
+    ? (e as NodeJS.ErrnoException).code
+    : undefined;
 }
 
 /** Create or check the socket's directory and hand it to root:gid, 0750. */
@@ -31,11 +47,20 @@ export function prepareSocketDir(dir: string, gid: number): void {
   try {
     mkdirSync(dir, { mode: DIR_MODE });
   } catch (e) {
-    if (errnoOf(e) === 'ENOENT') throw new NetplumbError(ErrorCode.NOT_FOUND, `cannot create ${dir}: its parent directory does not exist`, { field: 'socket' });
-    if (errnoOf(e) === 'EACCES' || errnoOf(e) === 'EPERM') throw new NetplumbError(ErrorCode.PRIVILEGE, `cannot create ${dir}: permission denied; netplumb serve runs as root`, { field: 'socket' });
+    if (errnoOf(e) === 'ENOENT')
+      throw new NetplumbError(ErrorCode.NOT_FOUND, `cannot create ${dir}: its parent directory does not exist`, {
+        field: 'socket',
+      });
+    if (errnoOf(e) === 'EACCES' || errnoOf(e) === 'EPERM')
+      throw new NetplumbError(
+        ErrorCode.PRIVILEGE,
+        `cannot create ${dir}: permission denied; netplumb serve runs as root`,
+        { field: 'socket' },
+      );
     if (errnoOf(e) !== 'EEXIST') throw e;
   }
-  if (lstatSync(dir).isSymbolicLink()) throw refuse(dir, `${dir} is a symbolic link; expected a directory owned by root, mode 0750`, { found: 'symlink' });
+  if (lstatSync(dir).isSymbolicLink())
+    throw refuse(dir, `${dir} is a symbolic link; expected a directory owned by root, mode 0750`, { found: 'symlink' });
   // Opened without following a symlink, then checked and changed through the fd: no
   // window in which the path could be swapped between the check and the change.
   let fd: number;
@@ -43,14 +68,19 @@ export function prepareSocketDir(dir: string, gid: number): void {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW); // libuv adds O_CLOEXEC
   } catch (e) {
     const code = errnoOf(e);
-    if (code === 'ELOOP' || code === 'ENOTDIR') throw refuse(dir, `${dir} is ${code === 'ELOOP' ? 'a symbolic link' : 'not a directory'}; expected a directory owned by root, mode 0750`);
+    if (code === 'ELOOP' || code === 'ENOTDIR')
+      throw refuse(
+        dir,
+        `${dir} is ${code === 'ELOOP' ? 'a symbolic link' : 'not a directory'}; expected a directory owned by root, mode 0750`,
+      );
     throw e;
   }
   try {
     const st = fstatSync(fd);
     if (st.uid !== 0) throw refuse(dir, `${dir} is owned by uid ${st.uid}, not root`, { owner: st.uid });
     const mode = st.mode & 0o7777;
-    if ((mode & ~DIR_MODE) !== 0) throw refuse(dir, `${dir} has mode ${mode.toString(8).padStart(4, '0')}, looser than 0750`, { mode });
+    if ((mode & ~DIR_MODE) !== 0)
+      throw refuse(dir, `${dir} has mode ${mode.toString(8).padStart(4, '0')}, looser than 0750`, { mode });
     fchownSync(fd, 0, gid);
     fchmodSync(fd, DIR_MODE);
   } finally {
@@ -86,7 +116,11 @@ function answers(path: string, timeoutMs = 1000): Promise<'live' | 'stale' | str
  */
 export async function claimSocketPath(path: string): Promise<void> {
   if (!path.startsWith('/') || path.includes('\0') || Buffer.byteLength(path) > 107) {
-    throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `invalid socket: ${JSON.stringify(path)}: expected an absolute path of at most 107 bytes`, { field: 'socket' });
+    throw new NetplumbError(
+      ErrorCode.INVALID_ARGUMENT,
+      `invalid socket: ${JSON.stringify(path)}: expected an absolute path of at most 107 bytes`,
+      { field: 'socket' },
+    );
   }
   let st;
   try {
@@ -95,11 +129,20 @@ export async function claimSocketPath(path: string): Promise<void> {
     if (errnoOf(e) === 'ENOENT') return;
     throw e;
   }
-  if (st.isSymbolicLink()) throw refuse(path, 'it is a symbolic link; remove it yourself if it is not needed (it is neither followed nor removed)', { found: 'symlink' });
-  if (st.isFile()) throw refuse(path, 'it is a regular file, not a socket; remove it yourself if it is not needed', { found: 'file' });
+  if (st.isSymbolicLink())
+    throw refuse(
+      path,
+      'it is a symbolic link; remove it yourself if it is not needed (it is neither followed nor removed)',
+      { found: 'symlink' },
+    );
+  if (st.isFile())
+    throw refuse(path, 'it is a regular file, not a socket; remove it yourself if it is not needed', { found: 'file' });
   if (!st.isSocket()) throw refuse(path, 'it exists and is not a socket', { found: 'other' });
   const state = await answers(path);
-  if (state === 'live') throw refuse(path, 'another process is serving on it (is netplumb serve already running?)', { found: 'live socket' });
+  if (state === 'live')
+    throw refuse(path, 'another process is serving on it (is netplumb serve already running?)', {
+      found: 'live socket',
+    });
   if (state !== 'stale') throw refuse(path, `the socket there cannot be probed (${state})`, { found: 'socket' });
   // Stale: its server died without removing it. The directory is root's and 0750, so no
   // one else can have swapped it since the check; lstat again to be sure it is a socket.

@@ -21,7 +21,10 @@ function rows(path: string): string[][] {
   } catch (e) {
     throw new NetplumbError(ErrorCode.NOT_FOUND, `cannot read ${path}: ${(e as Error).message}`);
   }
-  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(':'));
+  return text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 /** The group's gid and member uids; NOT_FOUND when there is no such group. */
@@ -29,7 +32,11 @@ export function lookupGroup(name: string, files = { group: '/etc/group', passwd:
   const row = rows(files.group).find((r) => r[0] === name);
   const gid = row === undefined ? NaN : Number(row[2]);
   if (row === undefined || !Number.isSafeInteger(gid)) {
-    throw new NetplumbError(ErrorCode.NOT_FOUND, `group "${name}" does not exist; create it (groupadd ${name}) or leave out --group`, { field: 'group' });
+    throw new NetplumbError(
+      ErrorCode.NOT_FOUND,
+      `group "${name}" does not exist; create it (groupadd ${name}) or leave out --group`,
+      { field: 'group' },
+    );
   }
   const names = new Set((row[3] ?? '').split(',').filter(Boolean));
   const uids = new Set<number>();

@@ -54,7 +54,9 @@ export interface DemoReport {
   bridge: { name: string; datapathType: string };
   attachments: { guest: string; ip: string; vlan: number; hostIfname: string; ofport?: number; ms: number }[];
   matrix?: { ok: boolean; mismatches: number; cells: MatrixCell[] };
-  throughput?: { from: string; to: string; seconds: number; bitsPerSecond: number; retransmits?: number } | { error: string };
+  throughput?:
+    | { from: string; to: string; seconds: number; bitsPerSecond: number; retransmits?: number }
+    | { error: string };
   detach?: { count: number; ms: number; portsLeft: number };
   cleanup: { ok: boolean; errors: string[] };
   /** What the demo created, so that a caller can check nothing of it is left. */
@@ -100,7 +102,10 @@ export function parseArgs(argv: string[]): DemoOptions | 'help' {
     if (a === '--json') opts.json = true;
     else if (a === '--guests' || a.startsWith('--guests=')) {
       const v = a === '--guests' ? argv[++i] : a.slice('--guests='.length);
-      if (v !== 'auto' && v !== 'podman' && v !== 'netns') throw new UsageError(`--guests takes auto, podman or netns, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+      if (v !== 'auto' && v !== 'podman' && v !== 'netns')
+        throw new UsageError(
+          `--guests takes auto, podman or netns, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+        );
       opts.guests = v;
     } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
   }
@@ -192,7 +197,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return 2;
   }
   if (process.getuid?.() !== 0) {
-    process.stderr.write('netplumb demo: run it as root (it creates network namespaces, an Open vSwitch and containers; the root namespace is never changed)\n');
+    process.stderr.write(
+      'netplumb demo: run it as root (it creates network namespaces, an Open vSwitch and containers; the root namespace is never changed)\n',
+    );
     return 2;
   }
 
@@ -229,16 +236,20 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   try {
     out.line("netplumb demo — the seed's scenario 1: four guests on one Open vSwitch bridge, VLANs 100 and 200");
     out.line();
-    const ovs = await out.step('private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath)', async () => {
-      // A stock configuration: netplumb itself makes TCP work over the userspace datapath
-      // (it turns off TX checksum offload on each guest's veth).
-      const o = await startOvs({ netnsName: `np-demo-${process.pid}-host` });
-      cleanup.push('stop the private Open vSwitch', () => o.stop());
-      report.sandbox.ovsDir = o.dir;
-      report.sandbox.ovsNetns = o.netns;
-      report.sandbox.ovsPids = o.alivePids();
-      return o;
-    }, (o) => `ok, in namespace ${o.netns}, pids ${o.alivePids().join(' ')}`);
+    const ovs = await out.step(
+      'private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath)',
+      async () => {
+        // A stock configuration: netplumb itself makes TCP work over the userspace datapath
+        // (it turns off TX checksum offload on each guest's veth).
+        const o = await startOvs({ netnsName: `np-demo-${process.pid}-host` });
+        cleanup.push('stop the private Open vSwitch', () => o.stop());
+        report.sandbox.ovsDir = o.dir;
+        report.sandbox.ovsNetns = o.netns;
+        report.sandbox.ovsPids = o.alivePids();
+        return o;
+      },
+      (o) => `ok, in namespace ${o.netns}, pids ${o.alivePids().join(' ')}`,
+    );
     checkpoint();
 
     const guests = await createGuests(opts, out, cleanup, report, abort.signal);
@@ -262,41 +273,89 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       const vlan = VLANS[i] as number;
       const t = performance.now();
       attached = true;
-      const r = await plumber.attach({ host: BRIDGE, createBridge: true, guest: g.ref, ip: { kind: 'static', address: `${ipOf(i)}/24` }, vlan });
+      const r = await plumber.attach({
+        host: BRIDGE,
+        createBridge: true,
+        guest: g.ref,
+        ip: { kind: 'static', address: `${ipOf(i)}/24` },
+        vlan,
+      });
       const ms = performance.now() - t;
-      report.attachments.push({ guest: g.name, ip: `${ipOf(i)}/24`, vlan, hostIfname: r.record.hostIfname, ...(r.ofport !== undefined ? { ofport: r.ofport } : {}), ms: round(ms) });
-      out.line(`    ${g.name}  ${ipOf(i)}/24  VLAN ${vlan}  → ${BRIDGE} port ${r.record.hostIfname.padEnd(15)} ofport ${String(r.ofport ?? '?').padEnd(3)} ${ms.toFixed(1).padStart(6)} ms${i === 0 ? `  (includes creating ${BRIDGE}, datapath netdev, and the OVSDB connection)` : ''}`);
+      report.attachments.push({
+        guest: g.name,
+        ip: `${ipOf(i)}/24`,
+        vlan,
+        hostIfname: r.record.hostIfname,
+        ...(r.ofport !== undefined ? { ofport: r.ofport } : {}),
+        ms: round(ms),
+      });
+      out.line(
+        `    ${g.name}  ${ipOf(i)}/24  VLAN ${vlan}  → ${BRIDGE} port ${r.record.hostIfname.padEnd(15)} ofport ${String(r.ofport ?? '?').padEnd(3)} ${ms.toFixed(1).padStart(6)} ms${i === 0 ? `  (includes creating ${BRIDGE}, datapath netdev, and the OVSDB connection)` : ''}`,
+      );
     }
-    const later = report.attachments.slice(1).map((a) => a.ms).sort((a, b) => a - b);
-    if (later.length > 0) out.line(`    median of the attaches to the existing bridge: ${(later[Math.floor(later.length / 2)] as number).toFixed(1)} ms`);
+    const later = report.attachments
+      .slice(1)
+      .map((a) => a.ms)
+      .sort((a, b) => a - b);
+    if (later.length > 0)
+      out.line(
+        `    median of the attaches to the existing bridge: ${(later[Math.floor(later.length / 2)] as number).toFixed(1)} ms`,
+      );
     checkpoint();
 
-    report.matrix = await out.step(`connectivity: ping from inside each guest (${guests.kind === 'podman' ? 'podman exec … ping' : 'ip netns exec … ping'})`, () => measureMatrix(guests.list, abort.signal), (m) => `${m.cells.length - m.mismatches}/${m.cells.length} as expected`);
+    report.matrix = await out.step(
+      `connectivity: ping from inside each guest (${guests.kind === 'podman' ? 'podman exec … ping' : 'ip netns exec … ping'})`,
+      () => measureMatrix(guests.list, abort.signal),
+      (m) => `${m.cells.length - m.mismatches}/${m.cells.length} as expected`,
+    );
     printMatrix(out, report.matrix);
     checkpoint();
 
-    report.throughput = await out.step(`throughput con1 → con2 (iperf3 -t ${IPERF_SECONDS}, TCP, VLAN 100, through ovs0)`, () => measureThroughput(guests.list[0] as DemoGuest, guests.list[1] as DemoGuest, cleanup, abort.signal).catch((e: unknown) => {
-      if (abort.signal.aborted) throw e;
-      return { error: message(e) };
-    }), (r) => ('error' in r ? `not measured: ${r.error}` : `${formatRate(r.bitsPerSecond)}${r.retransmits !== undefined ? `, ${r.retransmits} retransmits` : ''}`));
+    report.throughput = await out.step(
+      `throughput con1 → con2 (iperf3 -t ${IPERF_SECONDS}, TCP, VLAN 100, through ovs0)`,
+      () =>
+        measureThroughput(guests.list[0] as DemoGuest, guests.list[1] as DemoGuest, cleanup, abort.signal).catch(
+          (e: unknown) => {
+            if (abort.signal.aborted) throw e;
+            return { error: message(e) };
+          },
+        ),
+      (r) =>
+        'error' in r
+          ? `not measured: ${r.error}`
+          : `${formatRate(r.bitsPerSecond)}${r.retransmits !== undefined ? `, ${r.retransmits} retransmits` : ''}`,
+    );
     checkpoint();
 
-    report.detach = await out.step('detach everything', async () => {
-      const t = performance.now();
-      const count = await detachAll(plumber, guests.list);
-      const ms = performance.now() - t;
-      attached = false;
-      const portsLeft = (await ovs.vsctl(['list-ports', BRIDGE])).split('\n').filter(Boolean).length;
-      return { count, ms: round(ms), portsLeft };
-    }, (d) => `${d.count} attachments removed in ${d.ms.toFixed(1)} ms; ${BRIDGE} has ${d.portsLeft} ports left`);
+    report.detach = await out.step(
+      'detach everything',
+      async () => {
+        const t = performance.now();
+        const count = await detachAll(plumber, guests.list);
+        const ms = performance.now() - t;
+        attached = false;
+        const portsLeft = (await ovs.vsctl(['list-ports', BRIDGE])).split('\n').filter(Boolean).length;
+        return { count, ms: round(ms), portsLeft };
+      },
+      (d) => `${d.count} attachments removed in ${d.ms.toFixed(1)} ms; ${BRIDGE} has ${d.portsLeft} ports left`,
+    );
   } catch (e) {
     report.error = abort.signal.aborted ? `interrupted by ${report.interrupted}` : message(e);
     if (!opts.json) out.line(`error: ${report.error}`);
   }
 
   // Cleanup is never aborted: a second Ctrl-C only prints a note.
-  const made = report.guests?.kind === 'podman' ? 'containers, podman sandbox' : report.guests?.kind === 'netns' ? 'namespaces' : 'what was made';
-  const errors = await out.step(`clean up: ${made}, Open vSwitch, temp dirs`, () => cleanup.run(), (errs) => (errs.length === 0 ? 'nothing left' : `${errs.length} problem(s)`));
+  const made =
+    report.guests?.kind === 'podman'
+      ? 'containers, podman sandbox'
+      : report.guests?.kind === 'netns'
+        ? 'namespaces'
+        : 'what was made';
+  const errors = await out.step(
+    `clean up: ${made}, Open vSwitch, temp dirs`,
+    () => cleanup.run(),
+    (errs) => (errs.length === 0 ? 'nothing left' : `${errs.length} problem(s)`),
+  );
   report.cleanup = { ok: errors.length === 0, errors };
   for (const e of errors) out.line(`    ${e}`);
   process.off('SIGINT', onSignal);
@@ -304,12 +363,40 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   process.off('SIGHUP', onSignal);
 
   report.durationMs = round(performance.now() - t0);
-  const measured = report.throughput !== undefined && !('error' in report.throughput) && report.throughput.bitsPerSecond > 0;
-  const detached = report.detach !== undefined && report.detach.count === GUESTS.length && report.detach.portsLeft === 0;
+  const measured =
+    report.throughput !== undefined && !('error' in report.throughput) && report.throughput.bitsPerSecond > 0;
+  const detached =
+    report.detach !== undefined && report.detach.count === GUESTS.length && report.detach.portsLeft === 0;
   report.ok = report.error === undefined && report.matrix?.ok === true && measured && detached && report.cleanup.ok;
   if (opts.json) {
-    const { ok, guests, bridge, attachments, matrix, throughput, detach, cleanup: cleaned, sandbox, durationMs, error, interrupted } = report;
-    const ordered = { ok, ...(error !== undefined ? { error } : {}), ...(interrupted !== undefined ? { interrupted } : {}), guests, bridge, attachments, matrix, throughput, detach, cleanup: cleaned, sandbox, durationMs };
+    const {
+      ok,
+      guests,
+      bridge,
+      attachments,
+      matrix,
+      throughput,
+      detach,
+      cleanup: cleaned,
+      sandbox,
+      durationMs,
+      error,
+      interrupted,
+    } = report;
+    const ordered = {
+      ok,
+      ...(error !== undefined ? { error } : {}),
+      ...(interrupted !== undefined ? { interrupted } : {}),
+      guests,
+      bridge,
+      attachments,
+      matrix,
+      throughput,
+      detach,
+      cleanup: cleaned,
+      sandbox,
+      durationMs,
+    };
     process.stdout.write(`${JSON.stringify(ordered)}\n`);
   } else {
     out.line();
@@ -328,7 +415,11 @@ function verdict(r: DemoReport, measured: boolean, detached: boolean): string {
     ...(r.error !== undefined ? [r.error] : []),
     ...(r.matrix && !r.matrix.ok ? [`${r.matrix.mismatches} cell(s) of the matrix differ from the expectation`] : []),
     ...(r.error === undefined && !measured ? ['the throughput was not measured'] : []),
-    ...(r.error === undefined && !detached ? [`detach removed ${r.detach?.count ?? 0} of ${GUESTS.length} attachments, ${r.detach?.portsLeft ?? '?'} ports left`] : []),
+    ...(r.error === undefined && !detached
+      ? [
+          `detach removed ${r.detach?.count ?? 0} of ${GUESTS.length} attachments, ${r.detach?.portsLeft ?? '?'} ports left`,
+        ]
+      : []),
     ...(!r.cleanup.ok ? ['the cleanup left something behind'] : []),
   ];
   return `FAIL: ${why.join('; ')}`;
@@ -340,13 +431,22 @@ interface Guests {
   dockerHost?: string;
 }
 
-async function createGuests(opts: DemoOptions, out: Progress, cleanup: Cleanup, report: DemoReport, signal: AbortSignal): Promise<Guests> {
+async function createGuests(
+  opts: DemoOptions,
+  out: Progress,
+  cleanup: Cleanup,
+  report: DemoReport,
+  signal: AbortSignal,
+): Promise<Guests> {
   let kind: GuestKind;
   let why: string;
   if (opts.guests === 'auto') {
     const missing = missingPodmanCommands();
     kind = missing.length === 0 ? 'podman' : 'netns';
-    why = missing.length === 0 ? 'podman and runc are installed' : `${missing.join(', ')} not installed (bash .ci/setup installs them)`;
+    why =
+      missing.length === 0
+        ? 'podman and runc are installed'
+        : `${missing.join(', ')} not installed (bash .ci/setup installs them)`;
   } else {
     kind = opts.guests;
     why = `--guests ${opts.guests}`;
@@ -363,31 +463,43 @@ async function createGuests(opts: DemoOptions, out: Progress, cleanup: Cleanup, 
   return netnsGuests(out, cleanup, report, why);
 }
 
-async function podmanGuests(out: Progress, cleanup: Cleanup, report: DemoReport, why: string, signal: AbortSignal): Promise<Guests> {
+async function podmanGuests(
+  out: Progress,
+  cleanup: Cleanup,
+  report: DemoReport,
+  why: string,
+  signal: AbortSignal,
+): Promise<Guests> {
   out.line(`▸ guests: podman containers, --net none, busybox root directory (${why})`);
   // The sandbox and its containers are one undo: destroy() removes whatever exists.
   const undo = new Cleanup();
-  const sandbox = await out.step('private podman (own containers.conf and storage) and its Docker-compatible API', async () => {
-    const sb = await PodmanSandbox.create();
-    undo.push('remove the podman sandbox', () => sb.destroy());
-    report.sandbox.podmanDir = sb.dir;
-    await sb.startService();
-    report.sandbox.podmanPids = sb.trackedPids();
-    return sb;
-  }).catch(async (e: unknown) => {
-    await undo.run();
-    throw e;
-  });
+  const sandbox = await out
+    .step('private podman (own containers.conf and storage) and its Docker-compatible API', async () => {
+      const sb = await PodmanSandbox.create();
+      undo.push('remove the podman sandbox', () => sb.destroy());
+      report.sandbox.podmanDir = sb.dir;
+      await sb.startService();
+      report.sandbox.podmanPids = sb.trackedPids();
+      return sb;
+    })
+    .catch(async (e: unknown) => {
+      await undo.run();
+      throw e;
+    });
   const pids = new Map<string, number>();
   try {
-    await out.step(`containers ${GUESTS.join(' ')}`, async () => {
-      for (const name of GUESTS) {
-        if (signal.aborted) throw signal.reason;
-        // Equivalent to: podman run -d --name conN --net none --rootfs ROOTFS /bin/sleep 100000
-        pids.set(name, (await sandbox.runContainer(name)).pid);
-        report.sandbox.podmanPids = sandbox.trackedPids();
-      }
-    }, () => `ok, pids ${[...pids.values()].join(' ')}`);
+    await out.step(
+      `containers ${GUESTS.join(' ')}`,
+      async () => {
+        for (const name of GUESTS) {
+          if (signal.aborted) throw signal.reason;
+          // Equivalent to: podman run -d --name conN --net none --rootfs ROOTFS /bin/sleep 100000
+          pids.set(name, (await sandbox.runContainer(name)).pid);
+          report.sandbox.podmanPids = sandbox.trackedPids();
+        }
+      },
+      () => `ok, pids ${[...pids.values()].join(' ')}`,
+    );
   } catch (e) {
     const errs = await undo.run();
     if (errs.length > 0) throw new Error(`${message(e)}; and its cleanup: ${errs.join('; ')}`);
@@ -447,14 +559,16 @@ async function detachAll(plumber: Plumber, guests: DemoGuest[]): Promise<number>
 async function measureMatrix(guests: DemoGuest[], signal: AbortSignal): Promise<NonNullable<DemoReport['matrix']>> {
   const pairs: [number, number][] = [];
   for (let a = 0; a < guests.length; a++) for (let b = 0; b < guests.length; b++) if (a !== b) pairs.push([a, b]);
-  const cells = await Promise.all(pairs.map(async ([a, b]): Promise<MatrixCell> => {
-    const from = guests[a] as DemoGuest;
-    // busybox ping (containers) and iputils ping (namespaces) both take these; exit 0 = a reply came.
-    const r = await from.exec(['ping', '-c', '1', '-W', '2', ipOf(b)], 20_000, signal);
-    const reached = r.code === 0;
-    const expected = VLANS[a] === VLANS[b];
-    return { from: from.name, to: (guests[b] as DemoGuest).name, expected, reached, ok: reached === expected };
-  }));
+  const cells = await Promise.all(
+    pairs.map(async ([a, b]): Promise<MatrixCell> => {
+      const from = guests[a] as DemoGuest;
+      // busybox ping (containers) and iputils ping (namespaces) both take these; exit 0 = a reply came.
+      const r = await from.exec(['ping', '-c', '1', '-W', '2', ipOf(b)], 20_000, signal);
+      const reached = r.code === 0;
+      const expected = VLANS[a] === VLANS[b];
+      return { from: from.name, to: (guests[b] as DemoGuest).name, expected, reached, ok: reached === expected };
+    }),
+  );
   const mismatches = cells.filter((c) => !c.ok).length;
   return { ok: mismatches === 0, mismatches, cells };
 }
@@ -475,7 +589,9 @@ function printMatrix(out: Progress, m: NonNullable<DemoReport['matrix']>): void 
   out.line();
   out.line('    ✓ a reply came back   ✗ no reply   !! differs from the expectation');
   out.line('    expected: same VLAN reaches (con1 ↔ con2 on 100, con3 ↔ con4 on 200), cross VLAN does not');
-  out.line(`    ${m.ok ? 'matrix matches the expectation' : `matrix does NOT match the expectation: ${m.mismatches} cell(s) differ`}`);
+  out.line(
+    `    ${m.ok ? 'matrix matches the expectation' : `matrix does NOT match the expectation: ${m.mismatches} cell(s) differ`}`,
+  );
   out.line();
 }
 
@@ -485,9 +601,24 @@ function printMatrix(out: Progress, m: NonNullable<DemoReport['matrix']>): void 
  *   nsenter --net=/proc/PID2/ns/net iperf3 -s -1 -B 10.0.0.2 &
  *   nsenter --net=/proc/PID1/ns/net iperf3 -c 10.0.0.2 -t 3 -J
  */
-async function measureThroughput(from: DemoGuest, to: DemoGuest, cleanup: Cleanup, signal: AbortSignal): Promise<{ from: string; to: string; seconds: number; bitsPerSecond: number; retransmits?: number }> {
+async function measureThroughput(
+  from: DemoGuest,
+  to: DemoGuest,
+  cleanup: Cleanup,
+  signal: AbortSignal,
+): Promise<{ from: string; to: string; seconds: number; bitsPerSecond: number; retransmits?: number }> {
   const toIp = ipOf(GUESTS.indexOf(to.name));
-  const [cmd, ...args] = [...to.netnsPrefix(), 'iperf3', '-s', '-1', '-B', toIp, '-p', String(IPERF_PORT), '--forceflush'];
+  const [cmd, ...args] = [
+    ...to.netnsPrefix(),
+    'iperf3',
+    '-s',
+    '-1',
+    '-B',
+    toIp,
+    '-p',
+    String(IPERF_PORT),
+    '--forceflush',
+  ];
   const server = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => server.once('close', () => r()));
   let serverOut = '';
@@ -500,7 +631,10 @@ async function measureThroughput(from: DemoGuest, to: DemoGuest, cleanup: Cleanu
   cleanup.push('stop the iperf3 server', stopServer);
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the iperf3 server did not start listening within 5 s: ${serverOut.trim()}`)), 5000);
+      const timer = setTimeout(
+        () => reject(new Error(`the iperf3 server did not start listening within 5 s: ${serverOut.trim()}`)),
+        5000,
+      );
       const onData = (d: Buffer): void => {
         serverOut += String(d);
         if (serverOut.includes('Server listening')) {
@@ -510,12 +644,43 @@ async function measureThroughput(from: DemoGuest, to: DemoGuest, cleanup: Cleanu
       };
       server.stdout.on('data', onData);
       server.stderr.on('data', onData);
-      server.once('error', (e) => { clearTimeout(timer); reject(e); });
-      server.once('close', () => { clearTimeout(timer); reject(new Error(`the iperf3 server exited: ${serverOut.trim()}`)); });
-      signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
+      server.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      server.once('close', () => {
+        clearTimeout(timer);
+        reject(new Error(`the iperf3 server exited: ${serverOut.trim()}`));
+      });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
-    const r = await run([...from.netnsPrefix(), 'iperf3', '-c', toIp, '-p', String(IPERF_PORT), '-t', String(IPERF_SECONDS), '-J', '--connect-timeout', '3000'], { timeoutMs: (IPERF_SECONDS + 12) * 1000, signal });
-    let result: { error?: string; end?: { sum_received?: { bits_per_second?: number; seconds?: number }; sum_sent?: { retransmits?: number } } };
+    const r = await run(
+      [
+        ...from.netnsPrefix(),
+        'iperf3',
+        '-c',
+        toIp,
+        '-p',
+        String(IPERF_PORT),
+        '-t',
+        String(IPERF_SECONDS),
+        '-J',
+        '--connect-timeout',
+        '3000',
+      ],
+      { timeoutMs: (IPERF_SECONDS + 12) * 1000, signal },
+    );
+    let result: {
+      error?: string;
+      end?: { sum_received?: { bits_per_second?: number; seconds?: number }; sum_sent?: { retransmits?: number } };
+    };
     try {
       result = JSON.parse(r.stdout) as typeof result;
     } catch {
@@ -525,7 +690,8 @@ async function measureThroughput(from: DemoGuest, to: DemoGuest, cleanup: Cleanu
     const bps = result.end?.sum_received?.bits_per_second;
     if (r.code !== 0 || bps === undefined) throw new Error(`iperf3 client exited ${r.code} without a result`);
     return {
-      from: from.name, to: to.name,
+      from: from.name,
+      to: to.name,
       seconds: round(result.end?.sum_received?.seconds ?? IPERF_SECONDS),
       bitsPerSecond: Math.round(bps),
       ...(result.end?.sum_sent?.retransmits !== undefined ? { retransmits: result.end.sum_sent.retransmits } : {}),

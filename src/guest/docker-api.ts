@@ -54,11 +54,20 @@ export interface DockerClientOptions {
 export function dockerSocketPath(host: string | undefined = process.env.DOCKER_HOST): string {
   if (host === undefined || host === '') return DEFAULT_DOCKER_SOCKET;
   if (!host.startsWith('unix://')) {
-    throw new NetplumbError(ErrorCode.UNSUPPORTED, `DOCKER_HOST "${host}" is not supported: netplumb talks to the container engine over a local unix socket only; set DOCKER_HOST=unix:///path/to/docker.sock`, { field: 'dockerHost' });
+    throw new NetplumbError(
+      ErrorCode.UNSUPPORTED,
+      `DOCKER_HOST "${host}" is not supported: netplumb talks to the container engine over a local unix socket only; set DOCKER_HOST=unix:///path/to/docker.sock`,
+      { field: 'dockerHost' },
+    );
   }
   const path = host.slice('unix://'.length);
-  if (!path.startsWith('/') || /[\u0000-\u001f]/.test(path)) throw invalidArgument('dockerHost', `"${JSON.stringify(host).slice(1, -1)}" does not name an absolute socket path (unix:///path)`);
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) throw invalidArgument('dockerHost', `socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes`);
+  if (!path.startsWith('/') || /[\u0000-\u001f]/.test(path))
+    throw invalidArgument(
+      'dockerHost',
+      `"${JSON.stringify(host).slice(1, -1)}" does not name an absolute socket path (unix:///path)`,
+    );
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
+    throw invalidArgument('dockerHost', `socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes`);
   return path;
 }
 
@@ -85,11 +94,15 @@ export class DockerClient {
       const state = await this.inspect(ref);
       if (state.running && state.pid > 0) return state;
       if (attempt >= this.#notRunningRetries) {
-        throw new NetplumbError(ErrorCode.NAMESPACE_GONE, `container "${ref}" is not running (status: ${state.status || 'unknown'}); start it first (docker start ${state.name || ref})`, {
-          field: 'container',
-          containerId: state.id,
-          status: state.status,
-        });
+        throw new NetplumbError(
+          ErrorCode.NAMESPACE_GONE,
+          `container "${ref}" is not running (status: ${state.status || 'unknown'}); start it first (docker start ${state.name || ref})`,
+          {
+            field: 'container',
+            containerId: state.id,
+            status: state.status,
+          },
+        );
       }
       await sleep(this.#retryDelayMs);
     }
@@ -107,11 +120,29 @@ export class DockerClient {
     const message = apiMessage(body) ?? `HTTP ${status}`;
     const details = { field: 'container', httpStatus: status, socketPath: this.socketPath };
     if (AMBIGUOUS.test(message)) {
-      return new NetplumbError(ErrorCode.NOT_FOUND, `${what} is ambiguous, the engine at ${this.socketPath} says: ${message}; give more of the ID, or the name`, details);
+      return new NetplumbError(
+        ErrorCode.NOT_FOUND,
+        `${what} is ambiguous, the engine at ${this.socketPath} says: ${message}; give more of the ID, or the name`,
+        details,
+      );
     }
-    if (status === 404) return new NetplumbError(ErrorCode.NOT_FOUND, `${what} not found by the engine at ${this.socketPath}: ${message}`, details);
-    if (status >= 500) return new NetplumbError(ErrorCode.UNAVAILABLE, `the engine at ${this.socketPath} failed to inspect ${what}: ${message}; retry, or check the engine's log`, details);
-    return new NetplumbError(ErrorCode.PROTOCOL, `the engine at ${this.socketPath} refused to inspect ${what}: HTTP ${status}: ${message}`, details);
+    if (status === 404)
+      return new NetplumbError(
+        ErrorCode.NOT_FOUND,
+        `${what} not found by the engine at ${this.socketPath}: ${message}`,
+        details,
+      );
+    if (status >= 500)
+      return new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `the engine at ${this.socketPath} failed to inspect ${what}: ${message}; retry, or check the engine's log`,
+        details,
+      );
+    return new NetplumbError(
+      ErrorCode.PROTOCOL,
+      `the engine at ${this.socketPath} refused to inspect ${what}: HTTP ${status}: ${message}`,
+      details,
+    );
   }
 
   /** GET a JSON document; every failure becomes a NetplumbError naming the socket. */
@@ -130,26 +161,48 @@ export class DockerClient {
           reject(err);
         } else if (value) resolve(value);
       };
-      const req = http.request({ socketPath, path, method: 'GET', agent: false, headers: { Host: 'docker', Accept: 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) finish(new NetplumbError(ErrorCode.PROTOCOL, `the engine at ${socketPath} answered GET ${path} with more than ${MAX_RESPONSE_BYTES} bytes`, { socketPath }));
-          else chunks.push(chunk);
-        });
-        res.on('error', (e: NodeJS.ErrnoException) => finish(connectionError(e, socketPath)));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            finish(null, { status: res.statusCode ?? 0, body: text === '' ? null : (JSON.parse(text) as unknown) });
-          } catch {
-            finish(new NetplumbError(ErrorCode.PROTOCOL, `the engine at ${socketPath} answered GET ${path} (HTTP ${res.statusCode ?? 0}) with something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, { socketPath }));
-          }
-        });
-      });
+      const req = http.request(
+        { socketPath, path, method: 'GET', agent: false, headers: { Host: 'docker', Accept: 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES)
+              finish(
+                new NetplumbError(
+                  ErrorCode.PROTOCOL,
+                  `the engine at ${socketPath} answered GET ${path} with more than ${MAX_RESPONSE_BYTES} bytes`,
+                  { socketPath },
+                ),
+              );
+            else chunks.push(chunk);
+          });
+          res.on('error', (e: NodeJS.ErrnoException) => finish(connectionError(e, socketPath)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              finish(null, { status: res.statusCode ?? 0, body: text === '' ? null : (JSON.parse(text) as unknown) });
+            } catch {
+              finish(
+                new NetplumbError(
+                  ErrorCode.PROTOCOL,
+                  `the engine at ${socketPath} answered GET ${path} (HTTP ${res.statusCode ?? 0}) with something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`,
+                  { socketPath },
+                ),
+              );
+            }
+          });
+        },
+      );
       const timer = setTimeout(() => {
-        finish(new NetplumbError(ErrorCode.UNAVAILABLE, `the container engine at ${socketPath} did not answer GET ${path} within ${timeoutMs} ms; check that it is healthy, or raise the timeout`, { socketPath, timeoutMs }));
+        finish(
+          new NetplumbError(
+            ErrorCode.UNAVAILABLE,
+            `the container engine at ${socketPath} did not answer GET ${path} within ${timeoutMs} ms; check that it is healthy, or raise the timeout`,
+            { socketPath, timeoutMs },
+          ),
+        );
       }, timeoutMs);
       req.on('error', (e: NodeJS.ErrnoException) => finish(connectionError(e, socketPath)));
       req.end();
@@ -164,23 +217,45 @@ async function loadHttp(): Promise<typeof Http> {
   return httpModule;
 }
 
-const START_ENGINE = 'start the container engine (dockerd, or: podman system service --time=0 unix:///run/podman/podman.sock) or point DOCKER_HOST at its socket (DOCKER_HOST=unix:///path/to/socket)';
+const START_ENGINE =
+  'start the container engine (dockerd, or: podman system service --time=0 unix:///run/podman/podman.sock) or point DOCKER_HOST at its socket (DOCKER_HOST=unix:///path/to/socket)';
 
 /** Socket-level failures: absent, refused, forbidden, reset. */
 function connectionError(e: NodeJS.ErrnoException, socketPath: string): NetplumbError {
   const code = e.code ?? 'EIO';
-  const details = { errno: typeof e.errno === 'number' ? e.errno : undefined, errnoCode: code, syscall: e.syscall ?? 'connect', socketPath };
+  const details = {
+    errno: typeof e.errno === 'number' ? e.errno : undefined,
+    errnoCode: code,
+    syscall: e.syscall ?? 'connect',
+    socketPath,
+  };
   switch (code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return new NetplumbError(ErrorCode.UNAVAILABLE, `no container engine API socket at ${socketPath}: ${START_ENGINE}`, details);
+      return new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `no container engine API socket at ${socketPath}: ${START_ENGINE}`,
+        details,
+      );
     case 'ECONNREFUSED':
-      return new NetplumbError(ErrorCode.UNAVAILABLE, `nothing is listening on the container engine API socket ${socketPath} (connection refused): ${START_ENGINE}`, details);
+      return new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `nothing is listening on the container engine API socket ${socketPath} (connection refused): ${START_ENGINE}`,
+        details,
+      );
     case 'EACCES':
     case 'EPERM':
-      return new NetplumbError(ErrorCode.PRIVILEGE, `permission denied connecting to the container engine API socket ${socketPath}: run as root or as a member of the socket's group (docker)`, details);
+      return new NetplumbError(
+        ErrorCode.PRIVILEGE,
+        `permission denied connecting to the container engine API socket ${socketPath}: run as root or as a member of the socket's group (docker)`,
+        details,
+      );
     default:
-      return new NetplumbError(ErrorCode.UNAVAILABLE, `talking to the container engine at ${socketPath} failed: ${code} (${describeErrno(code)}); retry, or check that the engine is healthy`, details);
+      return new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `talking to the container engine at ${socketPath} failed: ${code} (${describeErrno(code)}); retry, or check that the engine is healthy`,
+        details,
+      );
   }
 }
 
@@ -192,8 +267,18 @@ function apiMessage(body: unknown): string | undefined {
 /** Pick the fields netplumb uses out of an inspect document, checking their types. */
 function containerStateFrom(body: unknown, ref: string, socketPath: string): ContainerState {
   const state = isRecord(body) ? body.State : undefined;
-  if (!isRecord(body) || typeof body.Id !== 'string' || !isRecord(state) || typeof state.Pid !== 'number' || typeof state.Running !== 'boolean') {
-    throw new NetplumbError(ErrorCode.PROTOCOL, `the engine at ${socketPath} answered the inspect of container "${ref}" without Id, State.Pid or State.Running; is it a Docker Engine API?`, { socketPath });
+  if (
+    !isRecord(body) ||
+    typeof body.Id !== 'string' ||
+    !isRecord(state) ||
+    typeof state.Pid !== 'number' ||
+    typeof state.Running !== 'boolean'
+  ) {
+    throw new NetplumbError(
+      ErrorCode.PROTOCOL,
+      `the engine at ${socketPath} answered the inspect of container "${ref}" without Id, State.Pid or State.Running; is it a Docker Engine API?`,
+      { socketPath },
+    );
   }
   return {
     id: body.Id,

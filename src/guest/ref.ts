@@ -41,10 +41,15 @@ const CONTAINER_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** A container name, full ID or ID prefix fit to put into an API URL; throws INVALID_ARGUMENT. */
 export function validateContainerRef(ref: string): string {
-  if (typeof ref !== 'string' || ref.length === 0) throw invalidArgument('container', 'a container name or ID must not be empty');
-  if (ref.length > CONTAINER_REF_MAX) throw invalidArgument('container', `"${printable(ref)}" is longer than ${CONTAINER_REF_MAX} characters`);
+  if (typeof ref !== 'string' || ref.length === 0)
+    throw invalidArgument('container', 'a container name or ID must not be empty');
+  if (ref.length > CONTAINER_REF_MAX)
+    throw invalidArgument('container', `"${printable(ref)}" is longer than ${CONTAINER_REF_MAX} characters`);
   if (!CONTAINER_REF.test(ref) || ref.includes('..')) {
-    throw invalidArgument('container', `"${printable(ref)}" is not a container name or ID (letters, digits, "_", "-", "." only, starting with a letter or digit, no ".."); for a namespace use netns:NAME, pid:N or an absolute path`);
+    throw invalidArgument(
+      'container',
+      `"${printable(ref)}" is not a container name or ID (letters, digits, "_", "-", "." only, starting with a letter or digit, no ".."); for a namespace use netns:NAME, pid:N or an absolute path`,
+    );
   }
   return ref;
 }
@@ -56,23 +61,28 @@ const PROC_SELF = /^\/proc\/(?:self|thread-self)\/ns\/net$/;
 /** Parse and validate a guest reference; throws INVALID_ARGUMENT before anything is opened or asked. */
 export function parseGuestRef(ref: GuestRef): ParsedGuestRef {
   if (typeof ref === 'string') return parseGuestWord(ref);
-  if (typeof ref !== 'object' || ref === null) throw invalidArgument('guest', `expected a container name, netns:NAME, pid:N or a path, got ${typeof ref}`);
+  if (typeof ref !== 'object' || ref === null)
+    throw invalidArgument('guest', `expected a container name, netns:NAME, pid:N or a path, got ${typeof ref}`);
   if ('container' in ref) return containerRef(ref.container);
   if ('name' in ref) return parseGuestWord(`netns:${String(ref.name)}`);
   if ('path' in ref) {
-    if (typeof ref.path !== 'string' || !ref.path.startsWith('/')) throw invalidArgument('netnsPath', `"${printable(String(ref.path))}" is not an absolute path`);
+    if (typeof ref.path !== 'string' || !ref.path.startsWith('/'))
+      throw invalidArgument('netnsPath', `"${printable(String(ref.path))}" is not an absolute path`);
     return parseGuestWord(ref.path);
   }
   if ('pid' in ref) {
     const parsed = parseGuestWord(`pid:${String(ref.pid)}`);
     // The optional start time pins the process: a reused PID is refused by the opener.
-    return ref.startTime === undefined ? parsed : { ...parsed, kind: 'pid', selector: { pid: ref.pid, startTime: ref.startTime } };
+    return ref.startTime === undefined
+      ? parsed
+      : { ...parsed, kind: 'pid', selector: { pid: ref.pid, startTime: ref.startTime } };
   }
   throw invalidArgument('guest', 'a guest object needs one of: container, name, path, pid');
 }
 
 function parseGuestWord(word: string): ParsedGuestRef {
-  if (word.startsWith('pid:') && !PID_WORD.test(word)) throw invalidArgument('pid', `"${printable(word)}" is not pid:N with N a decimal process id`);
+  if (word.startsWith('pid:') && !PID_WORD.test(word))
+    throw invalidArgument('pid', `"${printable(word)}" is not pid:N with N a decimal process id`);
   const selector = parseNetnsSelector(PROC_SELF.test(word) ? `/proc/${process.pid}/ns/net` : word);
   if (selector === null) return containerRef(word);
   return { kind: kindOf(selector), selector, label: word };

@@ -62,14 +62,25 @@ export async function resolveGuest(ref: GuestRef, opts: ResolveGuestOptions = {}
   return guestOf(netns, { kind: parsed.kind, ref: parsed.label, pid });
 }
 
-async function resolveContainer(docker: ContainerInspector, ref: string, label: string, allowHost: boolean): Promise<Guest> {
+async function resolveContainer(
+  docker: ContainerInspector,
+  ref: string,
+  label: string,
+  allowHost: boolean,
+): Promise<Guest> {
   const container = await docker.inspectContainer(ref);
   const netns = openContainerNetns(container, label);
   await closeOnFailure(netns, async () => {
     await confirmSameProcess(docker, container, label);
     if (!allowHost) refuseHostNamespace(netns, label);
   });
-  return guestOf(netns, { kind: 'container', ref: label, containerId: container.id, containerName: container.name, pid: container.pid });
+  return guestOf(netns, {
+    kind: 'container',
+    ref: label,
+    containerId: container.id,
+    containerName: container.name,
+    pid: container.pid,
+  });
 }
 
 function openContainerNetns(container: ContainerState, label: string): Netns {
@@ -77,7 +88,12 @@ function openContainerNetns(container: ContainerState, label: string): Netns {
     return openNetns({ pid: container.pid });
   } catch (e) {
     if (e instanceof NetplumbError && e.code === ErrorCode.NAMESPACE_GONE) {
-      throw new NetplumbError(ErrorCode.NAMESPACE_GONE, `${label} (pid ${container.pid}) exited before its network namespace could be opened; nothing was changed`, { ...e.details, containerId: container.id }, { cause: e });
+      throw new NetplumbError(
+        ErrorCode.NAMESPACE_GONE,
+        `${label} (pid ${container.pid}) exited before its network namespace could be opened; nothing was changed`,
+        { ...e.details, containerId: container.id },
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -91,12 +107,21 @@ async function confirmSameProcess(docker: ContainerInspector, before: ContainerS
     now = await docker.inspect(before.id);
   } catch (e) {
     if (e instanceof NetplumbError && e.code === ErrorCode.NOT_FOUND) {
-      throw new NetplumbError(ErrorCode.NAMESPACE_GONE, `${label} was removed while its network namespace was being opened; nothing was changed`, details, { cause: e });
+      throw new NetplumbError(
+        ErrorCode.NAMESPACE_GONE,
+        `${label} was removed while its network namespace was being opened; nothing was changed`,
+        details,
+        { cause: e },
+      );
     }
     throw e;
   }
   if (!now.running || now.pid === 0) {
-    throw new NetplumbError(ErrorCode.NAMESPACE_GONE, `${label} stopped while its network namespace was being opened (status: ${now.status || 'unknown'}); nothing was changed`, details);
+    throw new NetplumbError(
+      ErrorCode.NAMESPACE_GONE,
+      `${label} stopped while its network namespace was being opened (status: ${now.status || 'unknown'}); nothing was changed`,
+      details,
+    );
   }
   if (now.id !== before.id || now.pid !== before.pid || now.startedAt !== before.startedAt) {
     throw new NetplumbError(
@@ -117,7 +142,12 @@ async function closeOnFailure(netns: Netns, check: () => Promise<void>): Promise
 }
 
 function guestOf(netns: Netns, fields: Omit<Guest, 'netns' | 'identity' | 'release'>): Guest {
-  return { ...dropUndefined(fields), netns, identity: { dev: netns.dev, ino: netns.ino }, release: () => netns.close() };
+  return {
+    ...dropUndefined(fields),
+    netns,
+    identity: { dev: netns.dev, ino: netns.ino },
+    release: () => netns.close(),
+  };
 }
 
 function dropUndefined<T extends object>(o: T): T {

@@ -38,7 +38,8 @@ export interface AttrTable<S extends AttrSpecs = AttrSpecs> {
   readonly specs: S;
 }
 
-type ValueOf<P> = P extends AttrSpec<string, infer V, true> ? V[] : P extends AttrSpec<string, infer V, false> ? V : never;
+type ValueOf<P> =
+  P extends AttrSpec<string, infer V, true> ? V[] : P extends AttrSpec<string, infer V, false> ? V : never;
 
 /** What `parseAttrs` returns for a table: each known attribute under its name, plus the unknown ones. */
 export type ParsedAttrs<S extends AttrSpecs> = {
@@ -68,12 +69,26 @@ export function splitAttrs(buf: Buffer, what = 'attributes'): RawAttr[] {
     const out: RawAttr[] = [];
     let off = 0;
     while (off < buf.length) {
-      if (off + NLA_HDRLEN > buf.length) throw parseError(what, `${buf.length - off} trailing bytes, shorter than an attribute header`, { offset: off });
+      if (off + NLA_HDRLEN > buf.length)
+        throw parseError(what, `${buf.length - off} trailing bytes, shorter than an attribute header`, { offset: off });
       const len = buf.readUInt16LE(off);
       const rawType = buf.readUInt16LE(off + 2);
-      if (len < NLA_HDRLEN) throw parseError(what, `nla_len ${len} is shorter than the header`, { offset: off, attrType: rawType & NLA_F.NLA_TYPE_MASK });
-      if (off + len > buf.length) throw parseError(what, `attribute ${rawType & NLA_F.NLA_TYPE_MASK}: nla_len ${len} runs past the end (${buf.length - off} bytes left)`, { offset: off, attrType: rawType & NLA_F.NLA_TYPE_MASK });
-      out.push({ type: rawType & NLA_F.NLA_TYPE_MASK, nested: (rawType & NLA_F.NLA_F_NESTED) !== 0, data: buf.subarray(off + NLA_HDRLEN, off + len) });
+      if (len < NLA_HDRLEN)
+        throw parseError(what, `nla_len ${len} is shorter than the header`, {
+          offset: off,
+          attrType: rawType & NLA_F.NLA_TYPE_MASK,
+        });
+      if (off + len > buf.length)
+        throw parseError(
+          what,
+          `attribute ${rawType & NLA_F.NLA_TYPE_MASK}: nla_len ${len} runs past the end (${buf.length - off} bytes left)`,
+          { offset: off, attrType: rawType & NLA_F.NLA_TYPE_MASK },
+        );
+      out.push({
+        type: rawType & NLA_F.NLA_TYPE_MASK,
+        nested: (rawType & NLA_F.NLA_F_NESTED) !== 0,
+        data: buf.subarray(off + NLA_HDRLEN, off + len),
+      });
       off += align4(len);
     }
     return out;
@@ -86,7 +101,9 @@ export function parseAttrs<S extends AttrSpecs>(buf: Buffer, table: AttrTable<S>
   const out: Record<string, unknown> = {};
   const unknown: RawAttr[] = [];
   for (const a of attrs) {
-    const spec: AttrSpec | undefined = Object.prototype.hasOwnProperty.call(table.specs, a.type) ? table.specs[a.type] : undefined;
+    const spec: AttrSpec | undefined = Object.prototype.hasOwnProperty.call(table.specs, a.type)
+      ? table.specs[a.type]
+      : undefined;
     if (spec === undefined) {
       unknown.push(a);
       continue;

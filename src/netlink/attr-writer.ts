@@ -15,7 +15,9 @@ type Part =
   | { readonly kind: 'raw'; readonly data: Uint8Array };
 
 function encodingError(type: number, reason: string): NetplumbError {
-  return new NetplumbError(ErrorCode.INTERNAL, `cannot encode netlink attribute ${type}: ${reason}`, { attrType: type });
+  return new NetplumbError(ErrorCode.INTERNAL, `cannot encode netlink attribute ${type}: ${reason}`, {
+    attrType: type,
+  });
 }
 
 function checkInt(type: number, v: number, min: number, max: number, what: string): void {
@@ -148,7 +150,12 @@ export class AttrWriter {
   get length(): number {
     let n = 0;
     for (const p of this.parts) {
-      n += p.kind === 'nest' ? NLA_HDRLEN + p.body.length : p.kind === 'attr' ? align4(NLA_HDRLEN + p.data.length) : align4(p.data.length);
+      n +=
+        p.kind === 'nest'
+          ? NLA_HDRLEN + p.body.length
+          : p.kind === 'attr'
+            ? align4(NLA_HDRLEN + p.data.length)
+            : align4(p.data.length);
     }
     return n;
   }

@@ -55,7 +55,12 @@ const DEFAULT_MAX_DUMP_RETRIES = 10;
 
 function asNetplumbError(e: unknown, what: string): NetplumbError {
   if (e instanceof NetplumbError) return e;
-  return new NetplumbError(ErrorCode.INTERNAL, `${what}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+  return new NetplumbError(
+    ErrorCode.INTERNAL,
+    `${what}: ${e instanceof Error ? e.message : String(e)}`,
+    {},
+    { cause: e },
+  );
 }
 
 /** The same error, its message prefixed with what the request was. */
@@ -94,7 +99,13 @@ export class NetlinkEngine {
    * the ACK (none for a change; the object for a GET).
    */
   request(type: number, payload: Uint8Array, options: RequestOptions = {}): Promise<NetlinkMessage[]> {
-    return this.issue(type, payload, NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | (options.flags ?? 0), false, options.describe);
+    return this.issue(
+      type,
+      payload,
+      NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | (options.flags ?? 0),
+      false,
+      options.describe,
+    );
   }
 
   /**
@@ -129,9 +140,28 @@ export class NetlinkEngine {
     this.transport.close();
   }
 
-  private issue(type: number, payload: Uint8Array, flags: number, dump: boolean, describe: string | undefined): Promise<NetlinkMessage[]> {
+  private issue(
+    type: number,
+    payload: Uint8Array,
+    flags: number,
+    dump: boolean,
+    describe: string | undefined,
+  ): Promise<NetlinkMessage[]> {
     return new Promise<NetlinkMessage[]>((resolve, reject) => {
-      const p: Pending = { seq: 0, type, flags, payload, dump, describe, datagram: Buffer.alloc(0), replies: [], interrupted: false, retries: 0, resolve, reject };
+      const p: Pending = {
+        seq: 0,
+        type,
+        flags,
+        payload,
+        dump,
+        describe,
+        datagram: Buffer.alloc(0),
+        replies: [],
+        interrupted: false,
+        retries: 0,
+        resolve,
+        reject,
+      };
       if (this.closedWith !== undefined) {
         reject(inContext(this.closedWith, p));
         return;
@@ -234,7 +264,12 @@ export class NetlinkEngine {
       case NLMSG.NLMSG_NOOP:
         return;
       case NLMSG.NLMSG_OVERRUN:
-        this.settle(p, new NetplumbError(ErrorCode.UNAVAILABLE, 'NLMSG_OVERRUN: the kernel lost messages', { syscall: messageTypeName(p.type) }));
+        this.settle(
+          p,
+          new NetplumbError(ErrorCode.UNAVAILABLE, 'NLMSG_OVERRUN: the kernel lost messages', {
+            syscall: messageTypeName(p.type),
+          }),
+        );
         return;
       case NLMSG.NLMSG_ERROR: {
         const e = decodeNlMsgErr(m);
@@ -245,7 +280,8 @@ export class NetlinkEngine {
       case NLMSG.NLMSG_DONE: {
         if (!p.dump) return;
         const done = decodeDone(m);
-        if (done.error !== 0) this.settle(p, kernelError({ errno: -done.error, type: p.type, extAck: done.extAck, request: p.datagram }));
+        if (done.error !== 0)
+          this.settle(p, kernelError({ errno: -done.error, type: p.type, extAck: done.extAck, request: p.datagram }));
         else this.complete(p);
         return;
       }
@@ -261,7 +297,14 @@ export class NetlinkEngine {
       return;
     }
     if (p.retries >= this.maxDumpRetries) {
-      this.settle(p, new NetplumbError(ErrorCode.UNAVAILABLE, `dump interrupted ${p.retries + 1} times (NLM_F_DUMP_INTR): the table kept changing; retry later`, { syscall: messageTypeName(p.type), retries: p.retries }));
+      this.settle(
+        p,
+        new NetplumbError(
+          ErrorCode.UNAVAILABLE,
+          `dump interrupted ${p.retries + 1} times (NLM_F_DUMP_INTR): the table kept changing; retry later`,
+          { syscall: messageTypeName(p.type), retries: p.retries },
+        ),
+      );
       return;
     }
     // Restart the dump under a new sequence number; the caller's promise is unchanged.

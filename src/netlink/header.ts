@@ -40,7 +40,8 @@ export function encodeMessage(hdr: NlMsgHdr, ...payload: Uint8Array[]): Buffer {
 /** Read only the header at `offset` (no payload check). */
 export function decodeHeader(buf: Uint8Array, offset = 0): NlMsgHdr & { len: number } {
   return guardParse('nlmsghdr', () => {
-    if (offset + NLMSG_HDRLEN > buf.length) throw parseError('nlmsghdr', `truncated: ${buf.length - offset} of ${NLMSG_HDRLEN} bytes`);
+    if (offset + NLMSG_HDRLEN > buf.length)
+      throw parseError('nlmsghdr', `truncated: ${buf.length - offset} of ${NLMSG_HDRLEN} bytes`);
     const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     return {
       len: b.readUInt32LE(offset),
@@ -63,9 +64,19 @@ export function decodeMessages(datagram: Uint8Array): NetlinkMessage[] {
     let off = 0;
     while (off < buf.length) {
       const h = decodeHeader(buf, off);
-      if (h.len < NLMSG_HDRLEN) throw parseError('nlmsghdr', `nlmsg_len ${h.len} is shorter than the header`, { offset: off });
-      if (off + h.len > buf.length) throw parseError('nlmsghdr', `nlmsg_len ${h.len} runs past the datagram (${buf.length - off} bytes left)`, { offset: off });
-      out.push({ type: h.type, flags: h.flags, seq: h.seq, pid: h.pid, payload: buf.subarray(off + NLMSG_HDRLEN, off + h.len) });
+      if (h.len < NLMSG_HDRLEN)
+        throw parseError('nlmsghdr', `nlmsg_len ${h.len} is shorter than the header`, { offset: off });
+      if (off + h.len > buf.length)
+        throw parseError('nlmsghdr', `nlmsg_len ${h.len} runs past the datagram (${buf.length - off} bytes left)`, {
+          offset: off,
+        });
+      out.push({
+        type: h.type,
+        flags: h.flags,
+        seq: h.seq,
+        pid: h.pid,
+        payload: buf.subarray(off + NLMSG_HDRLEN, off + h.len),
+      });
       off += align4(h.len);
     }
     return out;

@@ -1,6 +1,18 @@
 /** The netlink codec and request engine (no rtnetlink semantics here). */
 export { AttrWriter, type NestOptions } from './attr-writer.js';
-export { attr, multiAttr, attrTable, parseAttrs, splitAttrs, dec, type AttrSpec, type AttrTable, type ParsedAttrs, type RawAttr, type Decoder } from './attr-reader.js';
+export {
+  attr,
+  multiAttr,
+  attrTable,
+  parseAttrs,
+  splitAttrs,
+  dec,
+  type AttrSpec,
+  type AttrTable,
+  type ParsedAttrs,
+  type RawAttr,
+  type Decoder,
+} from './attr-reader.js';
 export { NLMSG, NLM_F, NLMSGERR_ATTR, NLA_F, NLMSG_HDRLEN, NLA_HDRLEN, align4 } from './constants.js';
 export { NetlinkEngine, type EngineOptions, type RequestOptions } from './engine.js';
 export { ERRNO_NAMES, errnoName } from './errno.js';

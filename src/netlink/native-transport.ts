@@ -18,7 +18,11 @@ class NativeNetlinkTransport implements NetlinkTransport {
   #poller: NativePoller;
   #closed = false;
 
-  constructor(fd: number, portId: number, private readonly label: string) {
+  constructor(
+    fd: number,
+    portId: number,
+    private readonly label: string,
+  ) {
     this.portId = portId;
     this.#poller = new (native().Poller)(
       fd,

@@ -10,7 +10,13 @@ import { attr, attrTable, dec, parseAttrs, type RawAttr } from './attr-reader.js
 import { decodeHeader, type NetlinkMessage, type NlMsgHdr } from './header.js';
 import { guardParse, parseError } from './parse-error.js';
 
-const { NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLMSGERR_ATTR_COOKIE, NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MISS_NEST } = NLMSGERR_ATTR;
+const {
+  NLMSGERR_ATTR_MSG,
+  NLMSGERR_ATTR_OFFS,
+  NLMSGERR_ATTR_COOKIE,
+  NLMSGERR_ATTR_MISS_TYPE,
+  NLMSGERR_ATTR_MISS_NEST,
+} = NLMSGERR_ATTR;
 
 const EXT_ACK = attrTable('NLMSGERR_ATTR', {
   [NLMSGERR_ATTR_MSG]: attr('msg', dec.string),
@@ -46,13 +52,15 @@ function decodeExtAck(tlvs: Buffer, present: boolean): ExtAck {
 export function decodeNlMsgErr(msg: NetlinkMessage): NlMsgErr {
   return guardParse('NLMSG_ERROR', () => {
     const p = msg.payload;
-    if (p.length < 4 + NLMSG_HDRLEN) throw parseError('NLMSG_ERROR', `payload of ${p.length} bytes is shorter than struct nlmsgerr (20)`);
+    if (p.length < 4 + NLMSG_HDRLEN)
+      throw parseError('NLMSG_ERROR', `payload of ${p.length} bytes is shorter than struct nlmsgerr (20)`);
     const error = p.readInt32LE(0);
     if (error > 0) throw parseError('NLMSG_ERROR', `positive error ${error}`);
     const request = decodeHeader(p, 4);
     let tlvStart = 4 + NLMSG_HDRLEN;
     if ((msg.flags & NLM_F.NLM_F_CAPPED) === 0 && error !== 0) {
-      if (request.len < NLMSG_HDRLEN) throw parseError('NLMSG_ERROR', `echoed request length ${request.len} is shorter than a header`);
+      if (request.len < NLMSG_HDRLEN)
+        throw parseError('NLMSG_ERROR', `echoed request length ${request.len} is shorter than a header`);
       tlvStart = 4 + align4(request.len);
     }
     if (tlvStart > p.length) {

@@ -6,13 +6,21 @@ import { ErrorCode, NetplumbError } from '../errors.js';
 
 /** A typed parse error: `what` names the structure, `reason` what was wrong with it. */
 export function parseError(what: string, reason: string, details: Record<string, unknown> = {}): NetplumbError {
-  return new NetplumbError(ErrorCode.PROTOCOL, `malformed netlink ${what}: ${reason}`, { syscall: 'netlink parse', what, ...details });
+  return new NetplumbError(ErrorCode.PROTOCOL, `malformed netlink ${what}: ${reason}`, {
+    syscall: 'netlink parse',
+    what,
+    ...details,
+  });
 }
 
 /** Throw unless `buf` holds at least `need` bytes from `offset`. */
 export function need(buf: Uint8Array, offset: number, need: number, what: string): void {
   if (offset < 0 || need < 0 || offset + need > buf.length) {
-    throw parseError(what, `needs ${need} bytes at offset ${offset}, only ${Math.max(0, buf.length - offset)} available`, { offset });
+    throw parseError(
+      what,
+      `needs ${need} bytes at offset ${offset}, only ${Math.max(0, buf.length - offset)} available`,
+      { offset },
+    );
   }
 }
 
@@ -31,5 +39,10 @@ export function guardParse<T>(what: string, parse: () => T): T {
 /** `e` as a parse error of `what`: a NetplumbError as it is, anything else wrapped (its cause kept). */
 export function asParseError(what: string, e: unknown): NetplumbError {
   if (e instanceof NetplumbError) return e;
-  return new NetplumbError(ErrorCode.PROTOCOL, `malformed netlink ${what}: ${e instanceof Error ? e.message : String(e)}`, { syscall: 'netlink parse', what }, { cause: e });
+  return new NetplumbError(
+    ErrorCode.PROTOCOL,
+    `malformed netlink ${what}: ${e instanceof Error ? e.message : String(e)}`,
+    { syscall: 'netlink parse', what },
+    { cause: e },
+  );
 }

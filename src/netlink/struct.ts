@@ -47,7 +47,9 @@ export function struct<const F extends readonly Field[]>(name: string, fields: F
         const x = (v as Record<string, number | undefined>)[field] ?? 0;
         const [min, max] = RANGE[type];
         if (!Number.isInteger(x) || x < min || x > max) {
-          throw new NetplumbError(ErrorCode.INTERNAL, `cannot encode ${name}.${field}: ${x} is not a ${type}`, { field });
+          throw new NetplumbError(ErrorCode.INTERNAL, `cannot encode ${name}.${field}: ${x} is not a ${type}`, {
+            field,
+          });
         }
         if (type === 'u8') buf.writeUInt8(x, off);
         else if (type === 'u16') buf.writeUInt16LE(x, off);

@@ -4,7 +4,14 @@
  */
 import { ErrorCode, NetplumbError, fromSysError, isSysError } from '../errors.js';
 import { native, type NsHandleRaw } from '../native.js';
-import { NETNS_RUN_DIR, describeSelector, validateNetnsName, validateNetnsPath, validatePid, type NetnsSelector } from './selector.js';
+import {
+  NETNS_RUN_DIR,
+  describeSelector,
+  validateNetnsName,
+  validateNetnsPath,
+  validatePid,
+  type NetnsSelector,
+} from './selector.js';
 
 export interface NetnsIdentity {
   dev: number;
@@ -59,7 +66,7 @@ export class Netns {
 /** Identity of the caller's own (host) network namespace. */
 export function hostNetnsIdentity(): NetnsIdentity {
   const r = native().selfNetns();
-  if (isSysError(r)) throw fromSysError(r, 'reading this process\'s network namespace');
+  if (isSysError(r)) throw fromSysError(r, "reading this process's network namespace");
   return { dev: r.dev, ino: r.ino };
 }
 
@@ -72,7 +79,11 @@ export function openNetns(sel: NetnsSelector): Netns {
     const ns = new Netns(r, what, r.startTime);
     if (sel.startTime !== undefined && sel.startTime !== r.startTime) {
       ns.close();
-      throw new NetplumbError(ErrorCode.IDENTITY_MISMATCH, `${what}: process start time ${r.startTime} differs from the expected ${sel.startTime}; the process was replaced (PID reused), nothing was changed`, { field: 'pid', pid: sel.pid });
+      throw new NetplumbError(
+        ErrorCode.IDENTITY_MISMATCH,
+        `${what}: process start time ${r.startTime} differs from the expected ${sel.startTime}; the process was replaced (PID reused), nothing was changed`,
+        { field: 'pid', pid: sel.pid },
+      );
     }
     return ns;
   }
@@ -82,7 +93,12 @@ export function openNetns(sel: NetnsSelector): Netns {
   return new Netns(r, what);
 }
 
-function netnsOpenError(code: string, syscall: string, what: string, raw: { errno: number; code: string; syscall: string }): NetplumbError {
+function netnsOpenError(
+  code: string,
+  syscall: string,
+  what: string,
+  raw: { errno: number; code: string; syscall: string },
+): NetplumbError {
   const details = { errno: raw.errno, errnoCode: code, syscall, field: 'netns' };
   if (syscall.startsWith('ioctl')) {
     return new NetplumbError(ErrorCode.INVALID_ARGUMENT, `${what} is not a network namespace`, details);
@@ -90,10 +106,18 @@ function netnsOpenError(code: string, syscall: string, what: string, raw: { errn
   switch (code) {
     case 'ENOENT':
     case 'ESRCH':
-      return new NetplumbError(ErrorCode.NAMESPACE_GONE, `${what} does not exist (the container or namespace is gone)`, details);
+      return new NetplumbError(
+        ErrorCode.NAMESPACE_GONE,
+        `${what} does not exist (the container or namespace is gone)`,
+        details,
+      );
     case 'ELOOP':
     case 'EXDEV':
-      return new NetplumbError(ErrorCode.INVALID_ARGUMENT, `${what} goes through a symbolic link; refusing to follow it`, details);
+      return new NetplumbError(
+        ErrorCode.INVALID_ARGUMENT,
+        `${what} goes through a symbolic link; refusing to follow it`,
+        details,
+      );
     case 'ENOTDIR':
     case 'EISDIR':
       return new NetplumbError(ErrorCode.INVALID_ARGUMENT, `${what} is not a network namespace`, details);

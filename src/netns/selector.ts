@@ -7,10 +7,7 @@
  */
 import { invalidArgument } from '../errors.js';
 
-export type NetnsSelector =
-  | { name: string }
-  | { path: string }
-  | { pid: number; startTime?: number };
+export type NetnsSelector = { name: string } | { path: string } | { pid: number; startTime?: number };
 
 export const NETNS_RUN_DIR = '/run/netns';
 
@@ -18,15 +15,20 @@ export const NETNS_RUN_DIR = '/run/netns';
 const NETNS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
 export function validateNetnsName(name: string): string {
-  if (typeof name !== 'string' || name.length === 0) throw invalidArgument('netns', 'a namespace name must not be empty');
+  if (typeof name !== 'string' || name.length === 0)
+    throw invalidArgument('netns', 'a namespace name must not be empty');
   if (name === '.' || name === '..' || !NETNS_NAME.test(name)) {
-    throw invalidArgument('netns', `"${printable(name)}" is not a namespace name (letters, digits, "_", "-", "." only; at most 255)`);
+    throw invalidArgument(
+      'netns',
+      `"${printable(name)}" is not a namespace name (letters, digits, "_", "-", "." only; at most 255)`,
+    );
   }
   return name;
 }
 
 export function validatePid(pid: number): number {
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 4194304) throw invalidArgument('pid', `"${String(pid)}" is not a process id`);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 4194304)
+    throw invalidArgument('pid', `"${String(pid)}" is not a process id`);
   return pid;
 }
 

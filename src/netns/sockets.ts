@@ -47,7 +47,15 @@ export async function openRouteIn(ns: Netns): Promise<{ route: NetlinkTransport;
 
 /** Open the three sockets in `ns`; the namespace stays held by the caller meanwhile. */
 export async function openGuestSockets(ns: Netns): Promise<GuestSockets> {
-  const [route, inet, packet] = (await makeSockets(ns, [...ROUTE_SOCKET_SPEC, AF_INET, SOCK_DGRAM, 0, AF_PACKET, SOCK_DGRAM, 0])) as [NetlinkSocketRaw, NetlinkSocketRaw, NetlinkSocketRaw];
+  const [route, inet, packet] = (await makeSockets(ns, [
+    ...ROUTE_SOCKET_SPEC,
+    AF_INET,
+    SOCK_DGRAM,
+    0,
+    AF_PACKET,
+    SOCK_DGRAM,
+    0,
+  ])) as [NetlinkSocketRaw, NetlinkSocketRaw, NetlinkSocketRaw];
   let open = true;
   return {
     route: routeTransportOf(route, ns.label),

@@ -14,7 +14,10 @@ export type RowDecoders<M> = { [T in keyof M]: (uuid: string, row: Row) => M[T] 
 /** RFC 7047 <table-updates>: full new row, and the old values of changed columns. */
 export type TableUpdates = Record<string, Record<string, { old?: Row; new?: Row }>>;
 /** <table-updates2> (monitor_cond): `modify` carries diffs. */
-export type TableUpdates2 = Record<string, Record<string, { initial?: Row; insert?: Row; modify?: Row; delete?: null }>>;
+export type TableUpdates2 = Record<
+  string,
+  Record<string, { initial?: Row; insert?: Row; modify?: Row; delete?: null }>
+>;
 
 export interface CacheEvents<M> {
   add: [table: keyof M & string, uuid: string, row: M[keyof M]];
@@ -118,7 +121,9 @@ export function applyColumnDiff(kind: ColumnKind, old: Value | undefined, diff: 
     const at = locate(before, toggles, self);
     const removed = new Set(at.filter((i) => i >= 0));
     const out = removed.size === 0 ? [...before] : before.filter((_, i) => !removed.has(i));
-    toggles.forEach((a, j) => { if (at[j] === -1) out.push(a); });
+    toggles.forEach((a, j) => {
+      if (at[j] === -1) out.push(a);
+    });
     return ['set', out];
   }
   // a diff pair with the old value removes the key, with another value replaces it, or adds it.
@@ -140,7 +145,10 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
   private readonly tables = new Map<keyof M & string, Map<string, Entry<M[keyof M]>>>();
   private readonly indexes = new Map<keyof M & string, Map<string, Index<M[keyof M]>>>();
 
-  constructor(private readonly decoders: RowDecoders<M>, private schema?: DatabaseSchema) {
+  constructor(
+    private readonly decoders: RowDecoders<M>,
+    private schema?: DatabaseSchema,
+  ) {
     super();
     for (const t of Object.keys(decoders)) this.tables.set(t, new Map());
   }
@@ -186,7 +194,11 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
 
   private indexed(table: keyof M & string, name: string, key: string): ReadonlySet<string> {
     const idx = this.indexes.get(table)?.get(name);
-    if (!idx) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `no index "${name}" on cached table ${table}`, { table, index: name });
+    if (!idx)
+      throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `no index "${name}" on cached table ${table}`, {
+        table,
+        index: name,
+      });
     return idx.map.get(key) ?? NONE;
   }
 

@@ -115,7 +115,10 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   async transact(ops: readonly Operation[], opts: TransactOptions = {}): Promise<OpResult[]> {
     const readOnly = ops.every((op) => op.op === 'select' || op.op === 'comment' || op.op === 'wait');
     const params = [this.database, ...ops] as unknown as Json[];
-    const result = await this.connection.request('transact', params, { timeoutMs: opts.timeoutMs, idempotent: readOnly });
+    const result = await this.connection.request('transact', params, {
+      timeoutMs: opts.timeoutMs,
+      idempotent: readOnly,
+    });
     return checkTransactResult(ops, result, this.remote, opts.explain);
   }
 
@@ -168,14 +171,20 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
 
   private async startMonitor(): Promise<void> {
     const requests = this.monitorRequests() as unknown as Json;
-    const asV1 = (): Json => Object.fromEntries(Object.entries(this.monitorRequests()).map(([t, r]) => [t, r[0]!])) as unknown as Json;
+    const asV1 = (): Json =>
+      Object.fromEntries(Object.entries(this.monitorRequests()).map(([t, r]) => [t, r[0]!])) as unknown as Json;
     // Cancel a previous monitor on this session (none after a reconnect: a new session).
     for (;;) {
       try {
         switch (this.monitorMethod) {
           case 'monitor_cond_since': {
-            const reply = await this.connection.request('monitor_cond_since', [this.database, MONITOR_ID, requests, this.lastTxnId], { idempotent: true });
-            if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string') throw this.badReply('monitor_cond_since', reply);
+            const reply = await this.connection.request(
+              'monitor_cond_since',
+              [this.database, MONITOR_ID, requests, this.lastTxnId],
+              { idempotent: true },
+            );
+            if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string')
+              throw this.badReply('monitor_cond_since', reply);
             if (reply[0] !== true) this.cache.clear();
             this.lastTxnId = reply[1];
             this.cache.applyUpdate2(reply[2]);
@@ -183,11 +192,17 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
           }
           case 'monitor_cond':
             this.cache.clear();
-            this.cache.applyUpdate2(await this.connection.request('monitor_cond', [this.database, MONITOR_ID, requests], { idempotent: true }));
+            this.cache.applyUpdate2(
+              await this.connection.request('monitor_cond', [this.database, MONITOR_ID, requests], {
+                idempotent: true,
+              }),
+            );
             return;
           case 'monitor':
             this.cache.clear();
-            this.cache.applyUpdate(await this.connection.request('monitor', [this.database, MONITOR_ID, asV1()], { idempotent: true }));
+            this.cache.applyUpdate(
+              await this.connection.request('monitor', [this.database, MONITOR_ID, asV1()], { idempotent: true }),
+            );
             return;
         }
       } catch (e) {
@@ -199,7 +214,11 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   }
 
   private badReply(method: string, reply: Json): NetplumbError {
-    return new NetplumbError(ErrorCode.PROTOCOL, `invalid ${method} reply from ${this.remote}: ${JSON.stringify(reply).slice(0, 100)}`, { syscall: method });
+    return new NetplumbError(
+      ErrorCode.PROTOCOL,
+      `invalid ${method} reply from ${this.remote}: ${JSON.stringify(reply).slice(0, 100)}`,
+      { syscall: method },
+    );
   }
 
   private onNotification(method: string, params: Json[]): void {
@@ -218,7 +237,8 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
       // A malformed update leaves the cache unknowable: resynchronise from scratch.
       this.lastTxnId = ZERO_TXN;
       this.onSyncError(e as NetplumbError);
-      this.connection.request('monitor_cancel', [MONITOR_ID], { idempotent: true })
+      this.connection
+        .request('monitor_cancel', [MONITOR_ID], { idempotent: true })
         .then(() => this.startMonitor())
         .catch((err: NetplumbError) => this.onSyncError(err));
     }

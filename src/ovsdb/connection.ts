@@ -13,7 +13,15 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError, describeErrno } from '../errors.js';
-import { type Json, type RpcId, type RpcMessage, describeRpcError, encodeRequest, encodeResponse, parseRpcMessage } from './jsonrpc.js';
+import {
+  type Json,
+  type RpcId,
+  type RpcMessage,
+  describeRpcError,
+  encodeRequest,
+  encodeResponse,
+  parseRpcMessage,
+} from './jsonrpc.js';
 import { parseRemote, resolveRemote, type Remote } from './remote.js';
 import { JsonStreamSplitter, type JsonSplitterOptions } from './stream.js';
 
@@ -74,13 +82,29 @@ export function connectError(err: NodeJS.ErrnoException, remote: Remote): Netplu
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return new NetplumbError(ErrorCode.PRIVILEGE, `cannot connect to OVSDB at ${remote.text}: permission denied on ${where}; run as root or as a user allowed to open it`, details);
+      return new NetplumbError(
+        ErrorCode.PRIVILEGE,
+        `cannot connect to OVSDB at ${remote.text}: permission denied on ${where}; run as root or as a user allowed to open it`,
+        details,
+      );
     case 'ENOENT':
-      return new NetplumbError(ErrorCode.UNAVAILABLE, `cannot connect to OVSDB at ${remote.text}: ${where} does not exist; is ovsdb-server running? Set --db, $OVS_DB or $OVS_RUNDIR`, details);
+      return new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `cannot connect to OVSDB at ${remote.text}: ${where} does not exist; is ovsdb-server running? Set --db, $OVS_DB or $OVS_RUNDIR`,
+        details,
+      );
     case 'ECONNREFUSED':
-      return new NetplumbError(ErrorCode.UNAVAILABLE, `cannot connect to OVSDB at ${remote.text}: connection refused; is ovsdb-server listening on ${where}?`, details);
+      return new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `cannot connect to OVSDB at ${remote.text}: connection refused; is ovsdb-server listening on ${where}?`,
+        details,
+      );
     default:
-      return new NetplumbError(ErrorCode.UNAVAILABLE, `cannot connect to OVSDB at ${remote.text}: ${code} (${describeErrno(code)})`, details);
+      return new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `cannot connect to OVSDB at ${remote.text}: ${code} (${describeErrno(code)})`,
+        details,
+      );
   }
 }
 
@@ -141,13 +165,25 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
     const queued = this.state === 'connected' ? 0 : this.countQueued();
     if (queued >= this.maxQueued) {
-      return Promise.reject(new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB ${method} refused: ${queued} requests already wait for ${this.remote.text} to come back`, { syscall: method }));
+      return Promise.reject(
+        new NetplumbError(
+          ErrorCode.UNAVAILABLE,
+          `OVSDB ${method} refused: ${queued} requests already wait for ${this.remote.text} to come back`,
+          { syscall: method },
+        ),
+      );
     }
     const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
     return new Promise<Json>((resolve, reject) => {
       const id = this.nextId++;
       const p: Pending = {
-        id, method, params, idempotent: opts.idempotent ?? false, sent: false, resolve, reject,
+        id,
+        method,
+        params,
+        idempotent: opts.idempotent ?? false,
+        sent: false,
+        resolve,
+        reject,
         timer: setTimeout(() => this.expire(p, timeoutMs), timeoutMs),
       };
       this.pending.set(id, p);
@@ -177,8 +213,14 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
 
   private open(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const socket = this.remote.kind === 'unix' ? net.createConnection({ path: this.remote.path }) : net.createConnection({ host: this.remote.host, port: this.remote.port });
-      const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), this.connectTimeoutMs);
+      const socket =
+        this.remote.kind === 'unix'
+          ? net.createConnection({ path: this.remote.path })
+          : net.createConnection({ host: this.remote.host, port: this.remote.port });
+      const timer = setTimeout(
+        () => socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })),
+        this.connectTimeoutMs,
+      );
       const onError = (err: NodeJS.ErrnoException): void => {
         clearTimeout(timer);
         socket.removeAllListeners();
@@ -211,7 +253,11 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(splitter, chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.dropReason ??= new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB connection to ${this.remote.text} failed: ${err.code ?? err.message}`, { errnoCode: err.code, syscall: 'read' });
+      this.dropReason ??= new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `OVSDB connection to ${this.remote.text} failed: ${err.code ?? err.message}`,
+        { errnoCode: err.code, syscall: 'read' },
+      );
     });
     socket.on('close', () => this.onClose(socket));
     this.startProbe();
@@ -226,7 +272,11 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
     this.socket = null;
     this.clearTimers();
     if (this.state === 'closed') return;
-    const reason = this.dropReason ?? new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB connection to ${this.remote.text} closed by the peer`, { syscall: 'read' });
+    const reason =
+      this.dropReason ??
+      new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB connection to ${this.remote.text} closed by the peer`, {
+        syscall: 'read',
+      });
     this.log?.warn({ err: reason }, 'disconnected');
     this.failAll((p) => this.inFlightError(p, reason), true);
     this.state = 'idle';
@@ -257,7 +307,12 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
         if (this.attempts >= this.backoff.maxAttempts) {
           this.attempts = 0;
           this.state = 'idle';
-          const gaveUp = new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB at ${this.remote.text} unreachable after ${this.backoff.maxAttempts} attempts: ${err.message}`, { ...err.details }, { cause: err });
+          const gaveUp = new NetplumbError(
+            ErrorCode.UNAVAILABLE,
+            `OVSDB at ${this.remote.text} unreachable after ${this.backoff.maxAttempts} attempts: ${err.message}`,
+            { ...err.details },
+            { cause: err },
+          );
           this.failAll(() => gaveUp, false);
           this.emit('disconnect', gaveUp);
         } else {
@@ -269,7 +324,10 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
 
   private waitForConnect(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const onConnect = (): void => { this.off('disconnect', onDisconnect); resolve(); };
+      const onConnect = (): void => {
+        this.off('disconnect', onDisconnect);
+        resolve();
+      };
       const onDisconnect = (e: NetplumbError): void => {
         if (this.state !== 'idle' && this.state !== 'closed') return; // still retrying
         this.off('connect', onConnect);
@@ -316,9 +374,20 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
     if (!this.pending.delete(p.id)) return;
     const what = `OVSDB ${p.method} on ${this.remote.text}: no reply within ${timeoutMs} ms`;
     if (p.sent && !p.idempotent) {
-      p.reject(new NetplumbError(ErrorCode.OUTCOME_UNKNOWN, `${what}; it may or may not have been applied: read back before retrying`, { syscall: p.method, timeoutMs }));
+      p.reject(
+        new NetplumbError(
+          ErrorCode.OUTCOME_UNKNOWN,
+          `${what}; it may or may not have been applied: read back before retrying`,
+          { syscall: p.method, timeoutMs },
+        ),
+      );
     } else {
-      p.reject(new NetplumbError(ErrorCode.UNAVAILABLE, `${what}; retry when the server is reachable`, { syscall: p.method, timeoutMs }));
+      p.reject(
+        new NetplumbError(ErrorCode.UNAVAILABLE, `${what}; retry when the server is reachable`, {
+          syscall: p.method,
+          timeoutMs,
+        }),
+      );
     }
   }
 
@@ -328,7 +397,12 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
       p.sent = false; // sent again after the reconnect
       return null;
     }
-    return new NetplumbError(ErrorCode.OUTCOME_UNKNOWN, `OVSDB ${p.method} on ${this.remote.text}: connection lost before the reply (${reason.message}); it may or may not have been applied: read back before retrying`, { syscall: p.method }, { cause: reason });
+    return new NetplumbError(
+      ErrorCode.OUTCOME_UNKNOWN,
+      `OVSDB ${p.method} on ${this.remote.text}: connection lost before the reply (${reason.message}); it may or may not have been applied: read back before retrying`,
+      { syscall: p.method },
+      { cause: reason },
+    );
   }
 
   /** Reject pending requests; with `selective`, `errorFor` may return null to keep one. */
@@ -343,7 +417,9 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private closedError(): NetplumbError {
-    return new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB connection to ${this.remote.text} is closed`, { syscall: 'request' });
+    return new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB connection to ${this.remote.text} is closed`, {
+      syscall: 'request',
+    });
   }
 
   // ------------------------------------------------------------ incoming data
@@ -387,13 +463,21 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
   private settle(id: RpcId, result: Json, error: Json): void {
     const p = typeof id === 'number' ? this.pending.get(id) : undefined;
     if (!p) {
-      if (id !== PROBE_ID) this.log?.debug({ id }, 'reply with an unknown id ignored (late reply to an expired request?)');
+      if (id !== PROBE_ID)
+        this.log?.debug({ id }, 'reply with an unknown id ignored (late reply to an expired request?)');
       return;
     }
     this.pending.delete(id as number);
     clearTimeout(p.timer);
     if (error === null) p.resolve(result);
-    else p.reject(new NetplumbError(ErrorCode.PROTOCOL, `OVSDB ${p.method} on ${this.remote.text} failed: ${describeRpcError(error)}`, { syscall: p.method, rpcError: error }));
+    else
+      p.reject(
+        new NetplumbError(
+          ErrorCode.PROTOCOL,
+          `OVSDB ${p.method} on ${this.remote.text} failed: ${describeRpcError(error)}`,
+          { syscall: p.method, rpcError: error },
+        ),
+      );
   }
 
   // ------------------------------------------------------------ inactivity probe
@@ -407,7 +491,13 @@ export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
 
   private onIdle(): void {
     if (this.probeOutstanding) {
-      this.drop(new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB peer ${this.remote.text} did not answer the inactivity probe within ${this.probeIntervalMs} ms`, { syscall: 'echo' }));
+      this.drop(
+        new NetplumbError(
+          ErrorCode.UNAVAILABLE,
+          `OVSDB peer ${this.remote.text} did not answer the inactivity probe within ${this.probeIntervalMs} ms`,
+          { syscall: 'echo' },
+        ),
+      );
       return;
     }
     this.probeOutstanding = true;

@@ -60,7 +60,8 @@ export function parseRpcMessage(v: unknown): RpcMessage {
   }
   // ovsdb-server omits "result" from some error replies (seen: {"id":404,"error":{…"duplicate monitor ID"…}}):
   // a missing member counts as null.
-  if (!('result' in v) && !('error' in v)) throw invalid('neither a request nor a response (needs "result" or "error")', v);
+  if (!('result' in v) && !('error' in v))
+    throw invalid('neither a request nor a response (needs "result" or "error")', v);
   if (!isId(v.id)) throw invalid('response "id" is neither a number nor a string', v);
   const result = (v.result ?? null) as Json;
   const error = (v.error ?? null) as Json;

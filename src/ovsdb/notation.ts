@@ -50,7 +50,10 @@ export function map(entries: Record<string, Atom> | ReadonlyMap<Atom, Atom>): Ov
 // ---------------------------------------------------------------- decoders
 
 function protocol(what: string, v: unknown): NetplumbError {
-  return new NetplumbError(ErrorCode.PROTOCOL, `OVSDB peer sent an invalid ${what}: ${JSON.stringify(v)?.slice(0, 100)}`);
+  return new NetplumbError(
+    ErrorCode.PROTOCOL,
+    `OVSDB peer sent an invalid ${what}: ${JSON.stringify(v)?.slice(0, 100)}`,
+  );
 }
 
 export function isUuid(v: unknown): v is Uuid {
@@ -58,7 +61,13 @@ export function isUuid(v: unknown): v is Uuid {
 }
 
 function isAtom(v: unknown): v is Atom {
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || isUuid(v) || (Array.isArray(v) && v[0] === 'named-uuid');
+  return (
+    typeof v === 'string' ||
+    typeof v === 'number' ||
+    typeof v === 'boolean' ||
+    isUuid(v) ||
+    (Array.isArray(v) && v[0] === 'named-uuid')
+  );
 }
 
 /** Plain form of an atom: UUIDs become their string. */
@@ -162,7 +171,10 @@ export function validateString(field: string, s: unknown, rules: StringRules = {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) {
-      throw invalidArgument(field, `contains control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at index ${i}`);
+      throw invalidArgument(
+        field,
+        `contains control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at index ${i}`,
+      );
     }
     if (c === 0xfffd) throw invalidArgument(field, `contains U+FFFD at index ${i} (invalid UTF-8 in the source?)`);
     if (c >= 0xd800 && c <= 0xdbff) {
@@ -180,14 +192,26 @@ export function validateString(field: string, s: unknown, rules: StringRules = {
 export const EXTERNAL_ID_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$/;
 
 /** Keys other systems (OVN, libvirt, OpenStack) give meaning to, and netplumb's own prefix. */
-export const RESERVED_EXTERNAL_ID_KEYS: readonly string[] = ['iface-id', 'attached-mac', 'iface-status', 'vm-id', 'vm-uuid'];
+export const RESERVED_EXTERNAL_ID_KEYS: readonly string[] = [
+  'iface-id',
+  'attached-mac',
+  'iface-status',
+  'vm-id',
+  'vm-uuid',
+];
 export const NETPLUMB_KEY_PREFIX = 'netplumb.';
 
 /** Validate a string→string map we are about to write (keys charset, values as validateString). */
-export function validateStringMap(field: string, m: Record<string, string>, valueRules: StringRules = { allowEmpty: true }): Record<string, string> {
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw invalidArgument(field, 'expected an object of strings');
+export function validateStringMap(
+  field: string,
+  m: Record<string, string>,
+  valueRules: StringRules = { allowEmpty: true },
+): Record<string, string> {
+  if (typeof m !== 'object' || m === null || Array.isArray(m))
+    throw invalidArgument(field, 'expected an object of strings');
   for (const [k, v] of Object.entries(m)) {
-    if (!EXTERNAL_ID_KEY_RE.test(k)) throw invalidArgument(`${field}.${JSON.stringify(k)}`, `key must match ${EXTERNAL_ID_KEY_RE.source}`);
+    if (!EXTERNAL_ID_KEY_RE.test(k))
+      throw invalidArgument(`${field}.${JSON.stringify(k)}`, `key must match ${EXTERNAL_ID_KEY_RE.source}`);
     validateString(`${field}.${k}`, v, valueRules);
   }
   return m;
@@ -201,7 +225,10 @@ export function validateUserExternalIds(m: Record<string, string>, field = 'exte
   validateStringMap(field, m);
   for (const k of Object.keys(m)) {
     if (RESERVED_EXTERNAL_ID_KEYS.includes(k) || k.startsWith(NETPLUMB_KEY_PREFIX)) {
-      throw invalidArgument(`${field}.${k}`, `key "${k}" is reserved (used by OVN/virtualisation or by netplumb itself)`);
+      throw invalidArgument(
+        `${field}.${k}`,
+        `key "${k}" is reserved (used by OVN/virtualisation or by netplumb itself)`,
+      );
     }
   }
   return m;

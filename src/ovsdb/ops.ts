@@ -10,11 +10,35 @@ export type Condition = [column: string, fn: ConditionFunction, value: Value];
 export type Mutator = '+=' | '-=' | '*=' | '/=' | '%=' | 'insert' | 'delete';
 export type Mutation = [column: string, mutator: Mutator, value: Value];
 
-export interface InsertOp { op: 'insert'; table: string; row: Row; 'uuid-name'?: string }
-export interface SelectOp { op: 'select'; table: string; where: Condition[]; columns?: string[] }
-export interface UpdateOp { op: 'update'; table: string; where: Condition[]; row: Row }
-export interface MutateOp { op: 'mutate'; table: string; where: Condition[]; mutations: Mutation[] }
-export interface DeleteOp { op: 'delete'; table: string; where: Condition[] }
+export interface InsertOp {
+  op: 'insert';
+  table: string;
+  row: Row;
+  'uuid-name'?: string;
+}
+export interface SelectOp {
+  op: 'select';
+  table: string;
+  where: Condition[];
+  columns?: string[];
+}
+export interface UpdateOp {
+  op: 'update';
+  table: string;
+  where: Condition[];
+  row: Row;
+}
+export interface MutateOp {
+  op: 'mutate';
+  table: string;
+  where: Condition[];
+  mutations: Mutation[];
+}
+export interface DeleteOp {
+  op: 'delete';
+  table: string;
+  where: Condition[];
+}
 export interface WaitOp {
   op: 'wait';
   table: string;
@@ -24,13 +48,33 @@ export interface WaitOp {
   rows: Row[];
   timeout?: number;
 }
-export interface CommitOp { op: 'commit'; durable: boolean }
-export interface AbortOp { op: 'abort' }
-export interface CommentOp { op: 'comment'; comment: string }
-export interface AssertOp { op: 'assert'; lock: string }
+export interface CommitOp {
+  op: 'commit';
+  durable: boolean;
+}
+export interface AbortOp {
+  op: 'abort';
+}
+export interface CommentOp {
+  op: 'comment';
+  comment: string;
+}
+export interface AssertOp {
+  op: 'assert';
+  lock: string;
+}
 
 export type Operation =
-  | InsertOp | SelectOp | UpdateOp | MutateOp | DeleteOp | WaitOp | CommitOp | AbortOp | CommentOp | AssertOp;
+  | InsertOp
+  | SelectOp
+  | UpdateOp
+  | MutateOp
+  | DeleteOp
+  | WaitOp
+  | CommitOp
+  | AbortOp
+  | CommentOp
+  | AssertOp;
 
 const UUID_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -46,7 +90,8 @@ export function includes(column: string, value: Value): Condition {
 
 export function insert(table: string, row: Row, uuidName?: string): InsertOp {
   if (uuidName === undefined) return { op: 'insert', table, row };
-  if (!UUID_NAME_RE.test(uuidName)) throw invalidArgument('uuid-name', `"${uuidName}" must match ${UUID_NAME_RE.source}`);
+  if (!UUID_NAME_RE.test(uuidName))
+    throw invalidArgument('uuid-name', `"${uuidName}" must match ${UUID_NAME_RE.source}`);
   return { op: 'insert', table, row, 'uuid-name': uuidName };
 }
 
@@ -72,7 +117,14 @@ export function del(table: string, where: Condition[]): DeleteOp {
  * `where`, projected to `columns`, are (`==`) or are not (`!=`) exactly `rows`.
  * `timeoutMs` 0 (the default here) checks once without waiting.
  */
-export function wait(table: string, where: Condition[], columns: string[], until: '==' | '!=', rows: Row[], timeoutMs = 0): WaitOp {
+export function wait(
+  table: string,
+  where: Condition[],
+  columns: string[],
+  until: '==' | '!=',
+  rows: Row[],
+  timeoutMs = 0,
+): WaitOp {
   return { op: 'wait', table, where, columns, until, rows, timeout: timeoutMs };
 }
 

@@ -5,7 +5,9 @@
  */
 import { invalidArgument } from '../errors.js';
 
-export type Remote = { kind: 'unix'; path: string; text: string } | { kind: 'tcp'; host: string; port: number; text: string };
+export type Remote =
+  | { kind: 'unix'; path: string; text: string }
+  | { kind: 'tcp'; host: string; port: number; text: string };
 
 export const DEFAULT_REMOTE = 'unix:/run/openvswitch/db.sock';
 
@@ -19,8 +21,10 @@ export function resolveRemote(explicit?: string, env: NodeJS.ProcessEnv = proces
 export function parseRemote(text: string): Remote {
   if (text.startsWith('unix:')) {
     const path = text.slice(5);
-    if (!path.startsWith('/') && !path.startsWith('.')) throw invalidArgument('remote', `"${text}": unix socket path must be absolute or relative (./)`);
-    if (Buffer.byteLength(path) > 107) throw invalidArgument('remote', `"${text}": unix socket path longer than 107 bytes`);
+    if (!path.startsWith('/') && !path.startsWith('.'))
+      throw invalidArgument('remote', `"${text}": unix socket path must be absolute or relative (./)`);
+    if (Buffer.byteLength(path) > 107)
+      throw invalidArgument('remote', `"${text}": unix socket path longer than 107 bytes`);
     return { kind: 'unix', path, text };
   }
   if (text.startsWith('tcp:')) {

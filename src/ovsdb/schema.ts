@@ -26,7 +26,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function bad(reason: string): NetplumbError {
-  return new NetplumbError(ErrorCode.PROTOCOL, `invalid OVSDB schema from the server: ${reason}`, { syscall: 'get_schema' });
+  return new NetplumbError(ErrorCode.PROTOCOL, `invalid OVSDB schema from the server: ${reason}`, {
+    syscall: 'get_schema',
+  });
 }
 
 function kindOf(type: unknown): ColumnKind {

@@ -29,7 +29,10 @@ function isJsonWhitespace(b: number): boolean {
 }
 
 function protocolError(message: string, details: Record<string, unknown> = {}): NetplumbError {
-  return new NetplumbError(ErrorCode.PROTOCOL, `malformed JSON from OVSDB peer: ${message}`, { syscall: 'read', ...details });
+  return new NetplumbError(ErrorCode.PROTOCOL, `malformed JSON from OVSDB peer: ${message}`, {
+    syscall: 'read',
+    ...details,
+  });
 }
 
 export class JsonStreamSplitter {
@@ -96,7 +99,8 @@ export class JsonStreamSplitter {
       }
       if (b === QUOTE) this.inString = true;
       else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-        if (++this.depth > this.maxDepth) throw protocolError(`nesting deeper than ${this.maxDepth} levels`, { maxDepth: this.maxDepth });
+        if (++this.depth > this.maxDepth)
+          throw protocolError(`nesting deeper than ${this.maxDepth} levels`, { maxDepth: this.maxDepth });
       } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
         if (--this.depth === 0) {
           out.push(this.complete(chunk.subarray(start, i + 1)));

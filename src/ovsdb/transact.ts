@@ -67,9 +67,16 @@ export function describeFailure(f: OpFailure): string {
  * Validate the `result` of a transact reply against the ops that were sent.
  * Returns the per-op results when everything succeeded; throws otherwise.
  */
-export function checkTransactResult(ops: readonly Operation[], result: Json, remote: string, explain?: ExplainFailure): OpResult[] {
+export function checkTransactResult(
+  ops: readonly Operation[],
+  result: Json,
+  remote: string,
+  explain?: ExplainFailure,
+): OpResult[] {
   if (!Array.isArray(result)) {
-    throw new NetplumbError(ErrorCode.PROTOCOL, `OVSDB transact reply from ${remote} is not an array`, { syscall: 'transact' });
+    throw new NetplumbError(ErrorCode.PROTOCOL, `OVSDB transact reply from ${remote} is not an array`, {
+      syscall: 'transact',
+    });
   }
   const failures: OpFailure[] = [];
   result.forEach((el, index) => {
@@ -77,10 +84,19 @@ export function checkTransactResult(ops: readonly Operation[], result: Json, rem
   });
   if (failures.length === 0) {
     if (result.length !== ops.length) {
-      throw new NetplumbError(ErrorCode.PROTOCOL, `OVSDB transact reply from ${remote} has ${result.length} results for ${ops.length} operations`, { syscall: 'transact' });
+      throw new NetplumbError(
+        ErrorCode.PROTOCOL,
+        `OVSDB transact reply from ${remote} has ${result.length} results for ${ops.length} operations`,
+        { syscall: 'transact' },
+      );
     }
     for (const el of result) {
-      if (!isRecord(el)) throw new NetplumbError(ErrorCode.PROTOCOL, `OVSDB transact reply from ${remote} has a non-object result: ${JSON.stringify(el)}`, { syscall: 'transact' });
+      if (!isRecord(el))
+        throw new NetplumbError(
+          ErrorCode.PROTOCOL,
+          `OVSDB transact reply from ${remote} has a non-object result: ${JSON.stringify(el)}`,
+          { syscall: 'transact' },
+        );
     }
     return result as OpResult[];
   }
@@ -93,5 +109,9 @@ export function checkTransactResult(ops: readonly Operation[], result: Json, rem
       throw domain;
     }
   }
-  throw new NetplumbError(codeForFailure(failures[0]!), `OVSDB transaction on ${remote} failed (not committed): ${summary}`, details);
+  throw new NetplumbError(
+    codeForFailure(failures[0]!),
+    `OVSDB transaction on ${remote} failed (not committed): ${summary}`,
+    details,
+  );
 }

@@ -4,7 +4,12 @@
  */
 import type { RowDecoders } from './cache.js';
 import {
-  decodeIntegerSet, decodeOptionalInteger, decodeOptionalString, decodeStringMap, decodeStringSet, type Row,
+  decodeIntegerSet,
+  decodeOptionalInteger,
+  decodeOptionalString,
+  decodeStringMap,
+  decodeStringSet,
+  type Row,
 } from './notation.js';
 import type { ColumnRequirements } from './schema.js';
 
@@ -87,11 +92,18 @@ function decodedOnRead<R extends object, K extends string, V>(row: R, key: K, de
 }
 
 export const VSWITCH_DECODERS: RowDecoders<VswitchTables> = {
-  Open_vSwitch: (uuid, r) => ({ uuid, bridges: decodeStringSet(r.bridges), nextCfg: int(r.next_cfg), curCfg: int(r.cur_cfg) }),
-  Bridge: (uuid, r) => decodedOnRead(
-    { uuid, name: str(r.name), datapathType: str(r.datapath_type), externalIds: decodeStringMap(r.external_ids) },
-    'ports', () => decodeStringSet(r.ports),
-  ),
+  Open_vSwitch: (uuid, r) => ({
+    uuid,
+    bridges: decodeStringSet(r.bridges),
+    nextCfg: int(r.next_cfg),
+    curCfg: int(r.cur_cfg),
+  }),
+  Bridge: (uuid, r) =>
+    decodedOnRead(
+      { uuid, name: str(r.name), datapathType: str(r.datapath_type), externalIds: decodeStringMap(r.external_ids) },
+      'ports',
+      () => decodeStringSet(r.ports),
+    ),
   Port: (uuid, r) => ({
     uuid,
     name: str(r.name),

@@ -11,12 +11,14 @@ const VLAN_MODES: readonly VlanMode[] = ['trunk', 'access', 'native-tagged', 'na
 
 export function validateName(field: string, name: unknown, type = ''): string {
   const s = validateString(field, name, { maxBytes: NETDEV_TYPES.has(type) ? 15 : 255 });
-  if (/[\s/]/.test(s) || s === '.' || s === '..') throw invalidArgument(field, `"${s}" must not contain whitespace or "/" nor be "." or ".."`);
+  if (/[\s/]/.test(s) || s === '.' || s === '..')
+    throw invalidArgument(field, `"${s}" must not contain whitespace or "/" nor be "." or ".."`);
   return s;
 }
 
 export function validateVlan(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 4094) throw invalidArgument(field, `VLAN ${JSON.stringify(v)} is not an integer in 1..4094`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 4094)
+    throw invalidArgument(field, `VLAN ${JSON.stringify(v)} is not an integer in 1..4094`);
   return v;
 }
 
@@ -26,12 +28,14 @@ export function validateTrunks(v: unknown): number[] {
 }
 
 export function validateVlanMode(v: unknown): VlanMode {
-  if (!VLAN_MODES.includes(v as VlanMode)) throw invalidArgument('vlanMode', `${JSON.stringify(v)} is not one of ${VLAN_MODES.join(', ')}`);
+  if (!VLAN_MODES.includes(v as VlanMode))
+    throw invalidArgument('vlanMode', `${JSON.stringify(v)} is not one of ${VLAN_MODES.join(', ')}`);
   return v as VlanMode;
 }
 
 export function validateMtu(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 68 || v > 65535) throw invalidArgument('mtuRequest', `${JSON.stringify(v)} is not an integer in 68..65535`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 68 || v > 65535)
+    throw invalidArgument('mtuRequest', `${JSON.stringify(v)} is not an integer in 68..65535`);
   return v;
 }
 

@@ -13,10 +13,23 @@ import { map, namedUuid, optional, set, uuid, validateStringMap, type Row } from
 import { eq, includes, insert, mutate, select, update, wait, type Condition, type Operation } from './ops.js';
 import type { ExplainFailure, OpFailure, OpResult } from './transact.js';
 import {
-  VSWITCH_DECODERS, VSWITCH_MONITOR_COLUMNS, VSWITCH_REQUIRED_COLUMNS,
-  type BridgeRow, type InterfaceRow, type PortRow, type VlanMode, type VswitchTables,
+  VSWITCH_DECODERS,
+  VSWITCH_MONITOR_COLUMNS,
+  VSWITCH_REQUIRED_COLUMNS,
+  type BridgeRow,
+  type InterfaceRow,
+  type PortRow,
+  type VlanMode,
+  type VswitchTables,
 } from './vswitch-model.js';
-import { validateMtu, validateName, validateTrunks, validateType, validateVlan, validateVlanMode } from './vswitch-validate.js';
+import {
+  validateMtu,
+  validateName,
+  validateTrunks,
+  validateType,
+  validateVlan,
+  validateVlanMode,
+} from './vswitch-validate.js';
 
 export const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
 
@@ -98,9 +111,14 @@ export class Vswitch {
   }
 
   static async connect(opts: ConnectionOptions = {}): Promise<Vswitch> {
-    return new Vswitch(await OvsdbClient.connect<VswitchTables>({
-      ...opts, database: 'Open_vSwitch', required: VSWITCH_REQUIRED_COLUMNS, monitor: { columns: VSWITCH_MONITOR_COLUMNS, decoders: VSWITCH_DECODERS },
-    }));
+    return new Vswitch(
+      await OvsdbClient.connect<VswitchTables>({
+        ...opts,
+        database: 'Open_vSwitch',
+        required: VSWITCH_REQUIRED_COLUMNS,
+        monitor: { columns: VSWITCH_MONITOR_COLUMNS, decoders: VSWITCH_DECODERS },
+      }),
+    );
   }
 
   get remote(): string {
@@ -131,13 +149,19 @@ export class Vswitch {
   /** Equivalent to: ovs-vsctl list-br */
   async listBridges(): Promise<string[]> {
     await this.client.synced();
-    return this.client.cache.rows('Bridge').map((b) => b.name).sort();
+    return this.client.cache
+      .rows('Bridge')
+      .map((b) => b.name)
+      .sort();
   }
 
   /** Equivalent to: ovs-vsctl list-ports BRIDGE (the bridge's own local port is not listed) */
   async listPorts(bridge: string): Promise<string[]> {
     const br = await this.requireBridge(bridge);
-    return br.ports.map((u) => this.client.cache.get('Port', u)?.name).filter((n): n is string => n !== undefined && n !== bridge).sort();
+    return br.ports
+      .map((u) => this.client.cache.get('Port', u)?.name)
+      .filter((n): n is string => n !== undefined && n !== bridge)
+      .sort();
   }
 
   /** Equivalent to: ovs-vsctl find Port external_ids:K=V … (all pairs must match) */
@@ -149,8 +173,11 @@ export class Vswitch {
     // port per call made each detach cost as much as the bridge is large.
     const [key, value] = want[0]!;
     const index = `external_ids:${key}`;
-    if (!this.client.cache.hasIndex('Port', index)) this.client.cache.defineIndex('Port', index, (r) => r.externalIds[key]);
-    return this.client.cache.lookupAll('Port', index, value).filter((p) => want.every(([k, v]) => p.externalIds[k] === v));
+    if (!this.client.cache.hasIndex('Port', index))
+      this.client.cache.defineIndex('Port', index, (r) => r.externalIds[key]);
+    return this.client.cache
+      .lookupAll('Port', index, value)
+      .filter((p) => want.every(([k, v]) => p.externalIds[k] === v));
   }
 
   // ------------------------------------------------------------ bridges
@@ -164,7 +191,11 @@ export class Vswitch {
     const existing = await this.getBridge(name);
     if (existing) {
       if (opts.mayExist) return { uuid: existing.uuid, existed: true };
-      throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `bridge "${name}" already exists in ${this.remote}; use mayExist (--may-exist) to accept it`, { bridge: name });
+      throw new NetplumbError(
+        ErrorCode.ALREADY_EXISTS,
+        `bridge "${name}" already exists in ${this.remote}; use mayExist (--may-exist) to accept it`,
+        { bridge: name },
+      );
     }
     const iface: Row = { name, type: 'internal' };
     if (opts.mtuRequest !== undefined) iface.mtu_request = opts.mtuRequest;
@@ -177,7 +208,10 @@ export class Vswitch {
       mutate('Open_vSwitch', [], [['bridges', 'insert', set([namedUuid('bridge')])]]),
     ];
     const results = await this.run(ops, opts, this.explainDuplicate('bridge'));
-    this.requireCount(results[3]!, `bridge "${name}" not added: the Open_vSwitch table of ${this.remote} is empty; initialise it with ovs-vsctl init`);
+    this.requireCount(
+      results[3]!,
+      `bridge "${name}" not added: the Open_vSwitch table of ${this.remote} is empty; initialise it with ovs-vsctl init`,
+    );
     return { uuid: insertedUuid(results, 2), existed: false };
   }
 
@@ -224,7 +258,11 @@ export class Vswitch {
     for (const p of existing.values()) {
       if (!opts.mayExist) throw this.portExists(p.name);
       if (!br?.ports.includes(p.uuid)) {
-        throw new NetplumbError(ErrorCode.CONFLICT, `port "${p.name}" already exists in ${this.remote} but not on bridge "${bridge}"; delete it first`, { port: p.name, bridge });
+        throw new NetplumbError(
+          ErrorCode.CONFLICT,
+          `port "${p.name}" already exists in ${this.remote} but not on bridge "${bridge}"; delete it first`,
+          { port: p.name, bridge },
+        );
       }
       reused.push({ name: p.name, portUuid: p.uuid, interfaceUuid: p.interfaces[0] ?? '', existed: true });
     }
@@ -233,16 +271,35 @@ export class Vswitch {
     if (fresh.length === 0) return { ports: reused, written };
 
     const ops: Operation[] = [wait('Bridge', [eq('name', bridge)], ['name'], '==', [{ name: bridge }])];
-    fresh.forEach((s, i) => ops.push(insert('Interface', s.iface, `iface${i}`), insert('Port', s.port(`iface${i}`), `port${i}`)));
-    ops.push(mutate('Bridge', [eq('name', bridge)], [['ports', 'insert', set(fresh.map((_, i) => namedUuid(`port${i}`)))]]));
-    const explain: ExplainFailure = (f) => (f.index === 0 ? this.bridgeNotFound(bridge) : this.explainDuplicate('port')(f, ops));
+    fresh.forEach((s, i) =>
+      ops.push(insert('Interface', s.iface, `iface${i}`), insert('Port', s.port(`iface${i}`), `port${i}`)),
+    );
+    ops.push(
+      mutate('Bridge', [eq('name', bridge)], [['ports', 'insert', set(fresh.map((_, i) => namedUuid(`port${i}`)))]]),
+    );
+    const explain: ExplainFailure = (f) =>
+      f.index === 0 ? this.bridgeNotFound(bridge) : this.explainDuplicate('port')(f, ops);
     const deadline = deadlineOf(opts.wait);
     const results = await this.run(ops, opts, explain, (rs) => {
       const ifaces = fresh.map((_, i) => insertedUuid(rs, 1 + 2 * i));
-      return () => ifaces.every((u) => { const row = this.client.cache.get('Interface', u); return row !== undefined && (row.ofport !== undefined || row.error !== undefined); });
+      return () =>
+        ifaces.every((u) => {
+          const row = this.client.cache.get('Interface', u);
+          return row !== undefined && (row.ofport !== undefined || row.error !== undefined);
+        });
     });
-    this.requireCount(results.at(-1)!, `bridge "${bridge}" not found in ${this.remote}; create it with --create-bridge or ovs-vsctl add-br`);
-    const added = fresh.map((s, i): AddedPort => ({ name: s.name, portUuid: insertedUuid(results, 2 + 2 * i), interfaceUuid: insertedUuid(results, 1 + 2 * i), existed: false }));
+    this.requireCount(
+      results.at(-1)!,
+      `bridge "${bridge}" not found in ${this.remote}; create it with --create-bridge or ovs-vsctl add-br`,
+    );
+    const added = fresh.map(
+      (s, i): AddedPort => ({
+        name: s.name,
+        portUuid: insertedUuid(results, 2 + 2 * i),
+        interfaceUuid: insertedUuid(results, 1 + 2 * i),
+        existed: false,
+      }),
+    );
     written.portUuids = added.map((p) => p.portUuid);
     written.interfaceUuids = added.map((p) => p.interfaceUuid);
     if (deadline > 0) this.collectOfports(added, written);
@@ -261,7 +318,11 @@ export class Vswitch {
       if (p && (!onBridge || onBridge.has(p.uuid))) targets.push(p);
       else if (!opts.ifExists) {
         const where = br ? `on bridge "${br.name}"` : `in ${this.remote}`;
-        throw new NetplumbError(ErrorCode.NOT_FOUND, `port "${n}" not found ${where}; nothing deleted (use ifExists / --if-exists to ignore)`, { port: n });
+        throw new NetplumbError(
+          ErrorCode.NOT_FOUND,
+          `port "${n}" not found ${where}; nothing deleted (use ifExists / --if-exists to ignore)`,
+          { port: n },
+        );
       }
     }
     if (targets.length === 0) return { deleted: [] };
@@ -291,10 +352,15 @@ export class Vswitch {
   async setPortExternalIds(name: string, ids: Record<string, string>, opts: WaitOption = {}): Promise<void> {
     validateName('port', name, 'any');
     validateStringMap('externalIds', ids);
-    const results = await this.run([mutate('Port', await this.portWhere(name), [
-      ['external_ids', 'delete', set(Object.keys(ids))],
-      ['external_ids', 'insert', map(ids)],
-    ])], opts);
+    const results = await this.run(
+      [
+        mutate('Port', await this.portWhere(name), [
+          ['external_ids', 'delete', set(Object.keys(ids))],
+          ['external_ids', 'insert', map(ids)],
+        ]),
+      ],
+      opts,
+    );
     this.requireCount(results[0]!, `port "${name}" not found in ${this.remote}; nothing changed`);
   }
 
@@ -305,21 +371,34 @@ export class Vswitch {
    * and wait (through the monitor) for ovs-vswitchd's cur_cfg to reach it, and for
    * `applied(results)` when given. Returns the results of `ops` only.
    */
-  private async run(ops: Operation[], w: WaitOption, explain?: ExplainFailure, applied?: (rs: OpResult[]) => () => boolean): Promise<OpResult[]> {
+  private async run(
+    ops: Operation[],
+    w: WaitOption,
+    explain?: ExplainFailure,
+    applied?: (rs: OpResult[]) => () => boolean,
+  ): Promise<OpResult[]> {
     const deadline = deadlineOf(w.wait);
     if (deadline === 0) return this.client.transact(ops, { explain });
     const all = [...ops, mutate('Open_vSwitch', [], [['next_cfg', '+=', 1]]), select('Open_vSwitch', [], ['next_cfg'])];
     const results = await this.client.transact(all, { explain });
     const target = results.at(-1)!.rows?.[0]?.next_cfg;
-    if (typeof target !== 'number') throw new NetplumbError(ErrorCode.PROTOCOL, `no next_cfg in the reply from ${this.remote}`, { syscall: 'transact' });
+    if (typeof target !== 'number')
+      throw new NetplumbError(ErrorCode.PROTOCOL, `no next_cfg in the reply from ${this.remote}`, {
+        syscall: 'transact',
+      });
     const mine = results.slice(0, ops.length);
     const extra = applied?.(mine) ?? (() => true);
     const ovs = (): number => this.client.cache.first('Open_vSwitch')?.curCfg ?? 0;
-    await this.client.waitFor(() => ovs() >= target && extra(), deadline, () => new NetplumbError(
-      ErrorCode.DATAPLANE_APPLY_FAILED,
-      `cur_cfg not reached: ovs-vswitchd did not apply configuration ${target} within ${deadline} ms (cur_cfg is ${ovs()}); the change is committed in ${this.remote}: is ovs-vswitchd running?`,
-      { nextCfg: target, curCfg: ovs(), timeoutMs: deadline },
-    ));
+    await this.client.waitFor(
+      () => ovs() >= target && extra(),
+      deadline,
+      () =>
+        new NetplumbError(
+          ErrorCode.DATAPLANE_APPLY_FAILED,
+          `cur_cfg not reached: ovs-vswitchd did not apply configuration ${target} within ${deadline} ms (cur_cfg is ${ovs()}); the change is committed in ${this.remote}: is ovs-vswitchd running?`,
+          { nextCfg: target, curCfg: ovs(), timeoutMs: deadline },
+        ),
+    );
     return mine;
   }
 
@@ -340,7 +419,12 @@ export class Vswitch {
   private checkPortSpec(s: PortSpec): { name: string; iface: Row; port: (ifaceName: string) => Row } {
     const type = validateType(s.type ?? '');
     const name = validateName('port', s.name, type);
-    const iface: Row = { name, type, options: map(validateStringMap('options', s.options ?? {})), external_ids: map(validateStringMap('interfaceExternalIds', s.interfaceExternalIds ?? {})) };
+    const iface: Row = {
+      name,
+      type,
+      options: map(validateStringMap('options', s.options ?? {})),
+      external_ids: map(validateStringMap('interfaceExternalIds', s.interfaceExternalIds ?? {})),
+    };
     if (s.mtuRequest !== undefined) iface.mtu_request = validateMtu(s.mtuRequest);
     const base: Row = { name, external_ids: map(validateStringMap('externalIds', s.externalIds ?? {})) };
     if (s.tag !== undefined) base.tag = validateVlan('tag', s.tag);
@@ -366,11 +450,19 @@ export class Vswitch {
   }
 
   private bridgeNotFound(name: string): NetplumbError {
-    return new NetplumbError(ErrorCode.NOT_FOUND, `bridge "${name}" not found in ${this.remote}; create it with --create-bridge or ovs-vsctl add-br`, { bridge: name });
+    return new NetplumbError(
+      ErrorCode.NOT_FOUND,
+      `bridge "${name}" not found in ${this.remote}; create it with --create-bridge or ovs-vsctl add-br`,
+      { bridge: name },
+    );
   }
 
   private portExists(name: string): NetplumbError {
-    return new NetplumbError(ErrorCode.ALREADY_EXISTS, `port "${name}" already exists in ${this.remote}; use mayExist (--may-exist) or choose another name`, { port: name });
+    return new NetplumbError(
+      ErrorCode.ALREADY_EXISTS,
+      `port "${name}" already exists in ${this.remote}; use mayExist (--may-exist) or choose another name`,
+      { port: name },
+    );
   }
 
   /** A duplicate-name constraint violation → ALREADY_EXISTS naming the bridge or port. */
@@ -378,7 +470,11 @@ export class Vswitch {
     return (f: OpFailure) => {
       const m = /identical values \((.*)\) for index on column "name"/.exec(f.details ?? '');
       if (f.error !== 'constraint violation' || !m) return undefined;
-      return what === 'port' ? this.portExists(m[1]!) : new NetplumbError(ErrorCode.ALREADY_EXISTS, `${what} "${m[1]}" already exists in ${this.remote}`, { name: m[1] });
+      return what === 'port'
+        ? this.portExists(m[1]!)
+        : new NetplumbError(ErrorCode.ALREADY_EXISTS, `${what} "${m[1]}" already exists in ${this.remote}`, {
+            name: m[1],
+          });
     };
   }
 }

@@ -10,15 +10,29 @@ import { isSysError, type SysError } from '../errors.js';
 import { native } from '../native.js';
 import type { Link, Rtnl } from '../rtnl/index.js';
 import type { IpPrefix } from '../validate.js';
-import { ETH_BROADCAST, ETH_P_ARP, ETH_P_IPV6, IPV6_ALL_NODES, gratuitousArp, ipv6MulticastMac, unsolicitedNeighborAdvertisementPacket } from './gratuitous.js';
-
+import {
+  ETH_BROADCAST,
+  ETH_P_ARP,
+  ETH_P_IPV6,
+  IPV6_ALL_NODES,
+  gratuitousArp,
+  ipv6MulticastMac,
+  unsolicitedNeighborAdvertisementPacket,
+} from './gratuitous.js';
 
 /**
  * Best effort: a failure is logged, never fatal (pipework only warned when arping was missing).
  * `packetFd`: a send-only AF_PACKET/SOCK_DGRAM socket made in the guest's namespace.
  * `known`: the interface as already read (index and MAC), which saves reading it here.
  */
-export async function announce(packetFd: number, rtnl: Rtnl, ifname: string, addresses: IpPrefix[], log?: Logger, known?: Link): Promise<void> {
+export async function announce(
+  packetFd: number,
+  rtnl: Rtnl,
+  ifname: string,
+  addresses: IpPrefix[],
+  log?: Logger,
+  known?: Link,
+): Promise<void> {
   if (addresses.length === 0) return;
   try {
     const link = known ?? (await rtnl.link.get(ifname));
@@ -27,13 +41,19 @@ export async function announce(packetFd: number, rtnl: Rtnl, ifname: string, add
     for (const a of addresses) {
       const v4 = a.family === 4;
       // SOCK_DGRAM: the kernel adds the Ethernet header, with the EtherType given here.
-      const frame = v4 ? gratuitousArp({ op: 'reply', senderMac: mac, ip: a.address }) : unsolicitedNeighborAdvertisementPacket({ mac, target: a.address });
+      const frame = v4
+        ? gratuitousArp({ op: 'reply', senderMac: mac, ip: a.address })
+        : unsolicitedNeighborAdvertisementPacket({ mac, target: a.address });
       const dst = v4 ? Buffer.from(ETH_BROADCAST) : ipv6MulticastMac(IPV6_ALL_NODES);
       const err = native().packetSend(packetFd, link.index, v4 ? ETH_P_ARP : ETH_P_IPV6, dst, frame);
       if (err) throw err;
     }
   } catch (e) {
-    const detail = isSysError(e) ? `${(e as SysError).syscall}: ${(e as SysError).code}` : e instanceof Error ? e.message : String(e);
+    const detail = isSysError(e)
+      ? `${(e as SysError).syscall}: ${(e as SysError).code}`
+      : e instanceof Error
+        ? e.message
+        : String(e);
     log?.warn({ ifname, err: detail }, 'could not announce the new addresses; neighbours will learn them on first use');
   }
 }

@@ -28,7 +28,19 @@ function clientArgv(cfg: DhcpConfig, ifname: string, hostname: string | undefine
   switch (cfg.client) {
     case 'udhcpc':
       // -n: exit if no lease; -q: quit after obtaining one (unless foreground); -t/-T: 5 tries 2 s apart.
-      return ['udhcpc', '-i', ifname, '-n', '-t', '5', '-T', '2', ...(cfg.foreground ? ['-f'] : ['-q']), ...(hostname ? ['-x', `hostname:${hostname}`] : []), ...cfg.options];
+      return [
+        'udhcpc',
+        '-i',
+        ifname,
+        '-n',
+        '-t',
+        '5',
+        '-T',
+        '2',
+        ...(cfg.foreground ? ['-f'] : ['-q']),
+        ...(hostname ? ['-x', `hostname:${hostname}`] : []),
+        ...cfg.options,
+      ];
     case 'dhclient':
       return ['dhclient', '-1', '-pf', pidfile, ...(cfg.foreground ? ['-d'] : []), ...cfg.options, ifname];
     case 'dhcpcd':
@@ -42,7 +54,14 @@ export interface DhcpResult {
 }
 
 /** Obtain a lease; with `foreground`, leave the client running (detached) to renew it. */
-export async function runDhcp(cfg: DhcpConfig, ns: Netns, ifname: string, attachmentId: string, hostname: string | undefined, timeoutMs = 20_000): Promise<DhcpResult> {
+export async function runDhcp(
+  cfg: DhcpConfig,
+  ns: Netns,
+  ifname: string,
+  attachmentId: string,
+  hostname: string | undefined,
+  timeoutMs = 20_000,
+): Promise<DhcpResult> {
   mkdirSync(DHCP_RUN_DIR, { recursive: true, mode: 0o750 });
   const pidfile = `${DHCP_RUN_DIR}/${attachmentId}.pid`;
   const argv = ['nsenter', '--net=/proc/self/fd/3', '--', ...clientArgv(cfg, ifname, hostname, pidfile)];
@@ -53,7 +72,11 @@ export async function runDhcp(cfg: DhcpConfig, ns: Netns, ifname: string, attach
   // A foreground client: detached, its output to a log file, its pid recorded for detach.
   const logFd = openSync(`${DHCP_RUN_DIR}/${attachmentId}.log`, 'a');
   try {
-    const child = spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: ['ignore', logFd, logFd, ns.fd], shell: false });
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      detached: true,
+      stdio: ['ignore', logFd, logFd, ns.fd],
+      shell: false,
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(dhcpError(cfg.client, e.message)));
@@ -91,11 +114,17 @@ export function stopDhcp(attachmentId: string): void {
 
 /** Run a program inside a namespace and wait for it. Equivalent to: ip netns exec G ARGV… */
 export function runInNetns(ns: Netns, argv: string[], timeoutMs = 30_000): Promise<void> {
-  const failed = (what: string) => new NetplumbError(ErrorCode.UNAVAILABLE, `${argv.join(' ')} in ${ns.label} failed: ${what}`, { field: 'args' });
+  const failed = (what: string) =>
+    new NetplumbError(ErrorCode.UNAVAILABLE, `${argv.join(' ')} in ${ns.label} failed: ${what}`, { field: 'args' });
   return runToCompletion(['nsenter', '--net=/proc/self/fd/3', '--', ...argv], ns.fd, timeoutMs, failed);
 }
 
-function runToCompletion(argv: string[], nsFd: number, timeoutMs: number, failed: (what: string) => NetplumbError): Promise<void> {
+function runToCompletion(
+  argv: string[],
+  nsFd: number,
+  timeoutMs: number,
+  failed: (what: string) => NetplumbError,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', nsFd], shell: false });
     let output = '';
@@ -109,11 +138,22 @@ function runToCompletion(argv: string[], nsFd: number, timeoutMs: number, failed
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(failed(signal ? `no result within ${timeoutMs} ms` : `exited ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}`));
+      else
+        reject(
+          failed(
+            signal
+              ? `no result within ${timeoutMs} ms`
+              : `exited ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}`,
+          ),
+        );
     });
   });
 }
 
 function dhcpError(client: string, what: string): NetplumbError {
-  return new NetplumbError(ErrorCode.UNAVAILABLE, `DHCP client ${client} failed: ${what}; is a DHCP server reachable on the bridge?`, { field: 'ip' });
+  return new NetplumbError(
+    ErrorCode.UNAVAILABLE,
+    `DHCP client ${client} failed: ${what}; is a DHCP server reachable on the bridge?`,
+    { field: 'ip' },
+  );
 }

@@ -41,8 +41,13 @@ export interface GcOptions {
 
 /** Why an attachment was removed, or kept. */
 export type GcReason =
-  | 'unfinished' | 'guest-gone' | 'port-gone' | 'interface-error'
-  | 'in-flight' | 'attaching' | 'in-use';
+  | 'unfinished'
+  | 'guest-gone'
+  | 'port-gone'
+  | 'interface-error'
+  | 'in-flight'
+  | 'attaching'
+  | 'in-use';
 
 export interface GcEntry {
   /** Attachment id (`netplumb.attachment`). */
@@ -126,10 +131,17 @@ export interface JudgeContext {
 }
 
 /** When an unfinished attach began, or why it must not be touched: shared by gc and a re-run of attach. */
-export function unfinishedVerdict(id: string, began: number | undefined, ctx: JudgeContext): { reason: 'in-flight' | 'attaching'; detail: string } | undefined {
+export function unfinishedVerdict(
+  id: string,
+  began: number | undefined,
+  ctx: JudgeContext,
+): { reason: 'in-flight' | 'attaching'; detail: string } | undefined {
   if (ctx.inFlight.has(id)) return { reason: 'in-flight', detail: 'being attached by this process right now' };
   if (began !== undefined && ctx.now - began < ctx.graceMs) {
-    return { reason: 'attaching', detail: `attach began ${Math.max(0, Math.round((ctx.now - began) / 1000))} s ago, within the ${ctx.graceMs / 1000} s grace period` };
+    return {
+      reason: 'attaching',
+      detail: `attach began ${Math.max(0, Math.round((ctx.now - began) / 1000))} s ago, within the ${ctx.graceMs / 1000} s grace period`,
+    };
   }
   return undefined;
 }
@@ -145,7 +157,14 @@ export function judge(links: readonly LinkView[], ports: readonly PortView[], ct
     const began = [link?.attachingSince, ...mine.map((p) => p.created)].filter((t): t is number => t !== undefined);
     const verdict = (remove: boolean, reason: GcReason, detail: string): Judged => ({
       remove,
-      entry: { attachment: id, ...(record ? { record } : {}), ports: mine.map((p) => p.name), ...(link ? { link: link.name } : {}), reason, detail },
+      entry: {
+        attachment: id,
+        ...(record ? { record } : {}),
+        ports: mine.map((p) => p.name),
+        ...(link ? { link: link.name } : {}),
+        reason,
+        detail,
+      },
       ...(link ? { link } : {}),
       ports: mine,
     });
@@ -159,12 +178,25 @@ export function judge(links: readonly LinkView[], ports: readonly PortView[], ct
 }
 
 /** What is wrong with an attachment, if anything. */
-function diagnose(link: LinkView | undefined, ports: readonly PortView[]): { reason: GcReason; detail: string } | undefined {
-  if (link?.attachingSince !== undefined) return { reason: 'unfinished', detail: `attach begun ${new Date(link.attachingSince).toISOString()} has not finished` };
-  if (ports.length > 0 && link === undefined) return { reason: 'guest-gone', detail: 'host veth gone: its container or namespace died' };
+function diagnose(
+  link: LinkView | undefined,
+  ports: readonly PortView[],
+): { reason: GcReason; detail: string } | undefined {
+  if (link?.attachingSince !== undefined)
+    return {
+      reason: 'unfinished',
+      detail: `attach begun ${new Date(link.attachingSince).toISOString()} has not finished`,
+    };
+  if (ports.length > 0 && link === undefined)
+    return { reason: 'guest-gone', detail: 'host veth gone: its container or namespace died' };
   const broken = ports.find((p) => p.interfaceMissing === true || p.error !== undefined || p.ofport === -1);
-  if (broken) return { reason: 'interface-error', detail: `OVS interface "${broken.name}": ${broken.error ?? (broken.interfaceMissing === true ? 'no Interface row' : 'ofport -1')}` };
-  if (link !== undefined && link.record.mode === 'ovs' && ports.length === 0) return { reason: 'port-gone', detail: `no OVS port on ${link.record.host} for host veth "${link.name}"` };
+  if (broken)
+    return {
+      reason: 'interface-error',
+      detail: `OVS interface "${broken.name}": ${broken.error ?? (broken.interfaceMissing === true ? 'no Interface row' : 'ofport -1')}`,
+    };
+  if (link !== undefined && link.record.mode === 'ovs' && ports.length === 0)
+    return { reason: 'port-gone', detail: `no OVS port on ${link.record.host} for host veth "${link.name}"` };
   return undefined;
 }
 
@@ -185,7 +217,13 @@ async function ourLinks(host: Rtnl): Promise<LinkView[]> {
   for (const l of await host.link.list()) {
     if (!l.alias?.startsWith(ALIAS_PREFIX)) continue;
     const d = decodeAlias(l.alias);
-    if (d) views.push({ index: l.index, name: l.name, record: d.record, ...(d.attachingSince !== undefined ? { attachingSince: d.attachingSince } : {}) });
+    if (d)
+      views.push({
+        index: l.index,
+        name: l.name,
+        record: d.record,
+        ...(d.attachingSince !== undefined ? { attachingSince: d.attachingSince } : {}),
+      });
   }
   return views;
 }
@@ -198,8 +236,11 @@ async function ourPorts(vs: Vswitch): Promise<PortView[]> {
     const record = decodeRecord(p.externalIds['netplumb.record']);
     const created = portCreated(p.externalIds);
     views.push({
-      uuid: p.uuid, name: p.name, attachment: p.externalIds['netplumb.attachment'] ?? record?.id ?? `port:${p.name}`,
-      ...(record ? { record } : {}), ...(created !== undefined ? { created } : {}),
+      uuid: p.uuid,
+      name: p.name,
+      attachment: p.externalIds['netplumb.attachment'] ?? record?.id ?? `port:${p.name}`,
+      ...(record ? { record } : {}),
+      ...(created !== undefined ? { created } : {}),
       ...(iface?.ofport !== undefined ? { ofport: iface.ofport } : {}),
       ...(iface?.error !== undefined ? { error: iface.error } : {}),
       ...(iface === undefined ? { interfaceMissing: true } : {}),
@@ -225,11 +266,31 @@ export async function collectGarbage(deps: GcDeps, opts: GcOptions = {}): Promis
     if (links.some((l) => l.record.mode === 'ovs')) throw e;
   }
   if (vs) ports = await ourPorts(vs);
-  const judged = judge(links, ports, { now: (deps.now ?? Date.now)(), graceMs: graceSeconds * 1000, inFlight: deps.inFlight });
+  const judged = judge(links, ports, {
+    now: (deps.now ?? Date.now)(),
+    graceMs: graceSeconds * 1000,
+    inFlight: deps.inFlight,
+  });
   const doomed = judged.filter((j) => j.remove);
   if (!dryRun && doomed.length > 0) await remove(deps, vs, doomed);
-  for (const j of doomed) deps.log?.info({ attachment: j.entry.attachment, ports: j.entry.ports, link: j.entry.link, reason: j.entry.reason, detail: j.entry.detail, dryRun }, dryRun ? 'gc: would remove' : 'gc: removed');
-  return { dryRun, graceSeconds, removed: doomed.map((j) => j.entry), kept: judged.filter((j) => !j.remove).map((j) => j.entry) };
+  for (const j of doomed)
+    deps.log?.info(
+      {
+        attachment: j.entry.attachment,
+        ports: j.entry.ports,
+        link: j.entry.link,
+        reason: j.entry.reason,
+        detail: j.entry.detail,
+        dryRun,
+      },
+      dryRun ? 'gc: would remove' : 'gc: removed',
+    );
+  return {
+    dryRun,
+    graceSeconds,
+    removed: doomed.map((j) => j.entry),
+    kept: judged.filter((j) => !j.remove).map((j) => j.entry),
+  };
 }
 
 /** Equivalent to: ovs-vsctl --if-exists del-port P… (one transaction) ; ip link del L… (one bulk delete) */

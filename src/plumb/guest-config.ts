@@ -34,11 +34,22 @@ function onSubnet(gw: string, addresses: IpPrefix[]): boolean {
  *   ip -n G route add GW dev IF scope link        (only if GW is outside every subnet)
  *   ip -n G route replace default via GW dev IF
  */
-export async function configureGuest(rtnl: Rtnl, ifname: string, plan: GuestIpPlan, rb: Rollback, log?: Logger, alias?: string): Promise<void> {
+export async function configureGuest(
+  rtnl: Rtnl,
+  ifname: string,
+  plan: GuestIpPlan,
+  rb: Rollback,
+  log?: Logger,
+  alias?: string,
+): Promise<void> {
   // The alias (netplumb's record) rides along with "up": it lets detach find the attachment from inside the guest.
   await rb.step('guest link up', () => rtnl.link.set(ifname, { up: true, ...(alias !== undefined ? { alias } : {}) }));
   // Addresses and routes die with the interface; only the replaced default route needs an undo.
-  await Promise.all(plan.addresses.map((a) => rtnl.addr.add({ dev: ifname, address: a.cidr, ...(a.family === 6 ? { nodad: true } : {}) })));
+  await Promise.all(
+    plan.addresses.map((a) =>
+      rtnl.addr.add({ dev: ifname, address: a.cidr, ...(a.family === 6 ? { nodad: true } : {}) }),
+    ),
+  );
   if (plan.gateway === undefined) return;
   const gw = validGateway('gateway', plan.gateway);
   if (!onSubnet(plan.gateway, plan.addresses)) {
@@ -49,7 +60,10 @@ export async function configureGuest(rtnl: Rtnl, ifname: string, plan: GuestIpPl
   await rb.step(
     'guest default route',
     () => rtnl.route.replace({ dst: 'default', via: gw.address, dev: ifname }),
-    () => ({ what: `default route via ${gw.address} in the guest`, run: () => restoreDefault(rtnl, previous, gw.family, log) }),
+    () => ({
+      what: `default route via ${gw.address} in the guest`,
+      run: () => restoreDefault(rtnl, previous, gw.family, log),
+    }),
   );
 }
 
@@ -62,7 +76,11 @@ async function restoreDefault(rtnl: Rtnl, previous: Route[], family: 4 | 6, log?
     return;
   }
   log?.debug({ gateway: old.gateway }, 'restoring the previous default route');
-  await rtnl.route.replace({ dst: 'default', ...(old.gateway ? { via: old.gateway } : { family }), ...(old.oif ? { dev: old.oif } : {}) });
+  await rtnl.route.replace({
+    dst: 'default',
+    ...(old.gateway ? { via: old.gateway } : { family }),
+    ...(old.oif ? { dev: old.oif } : {}),
+  });
 }
 
 /** Parse and validate the addresses of a spec (a v4/v6 mix is allowed). */
@@ -70,8 +88,18 @@ export function planAddresses(addresses: string[], gw?: string): GuestIpPlan {
   const parsed = addresses.map((a, i) => ipPrefix(addresses.length === 1 ? 'ip' : `ip[${i}]`, a));
   if (gw !== undefined) {
     const g = validGateway('gateway', gw);
-    if (parsed.some((p) => p.bytes.equals(g.bytes))) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `invalid gateway: ${g.address} is the interface's own address`, { field: 'gateway' });
-    if (!parsed.some((p) => p.family === g.family)) throw new NetplumbError(ErrorCode.INVALID_ARGUMENT, `invalid gateway: ${g.address} has no address of its family on the interface`, { field: 'gateway' });
+    if (parsed.some((p) => p.bytes.equals(g.bytes)))
+      throw new NetplumbError(
+        ErrorCode.INVALID_ARGUMENT,
+        `invalid gateway: ${g.address} is the interface's own address`,
+        { field: 'gateway' },
+      );
+    if (!parsed.some((p) => p.family === g.family))
+      throw new NetplumbError(
+        ErrorCode.INVALID_ARGUMENT,
+        `invalid gateway: ${g.address} has no address of its family on the interface`,
+        { field: 'gateway' },
+      );
   }
   return gw === undefined ? { addresses: parsed } : { addresses: parsed, gateway: gw };
 }

@@ -45,7 +45,8 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
   if (spec.hostMac !== undefined) {
     const mac = spec.hostMac.toLowerCase();
     const found = (await rtnl.link.list()).find((l) => l.mac === mac);
-    if (found === undefined) throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${mac}`, { field: 'hostMac' });
+    if (found === undefined)
+      throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${mac}`, { field: 'hostMac' });
     name = found.name;
   }
   const link = await rtnl.link.find(name);
@@ -55,7 +56,12 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
   const newLinuxBridge = link === undefined && spec.createBridge === true && name.startsWith('br');
   if (explicit === 'bridge' || (explicit === undefined && (link?.kind === 'bridge' || newLinuxBridge))) {
     if (link !== undefined) {
-      if (link.kind !== 'bridge') throw new NetplumbError(ErrorCode.CONFLICT, `host interface "${name}" is a ${link.kind ?? 'device'}, not a Linux bridge`, { field: 'host' });
+      if (link.kind !== 'bridge')
+        throw new NetplumbError(
+          ErrorCode.CONFLICT,
+          `host interface "${name}" is a ${link.kind ?? 'device'}, not a Linux bridge`,
+          { field: 'host' },
+        );
       return { mode: 'bridge', name, link, mtu: mtuOf(link), created: false };
     }
     if (spec.createBridge !== true) throw bridgeNotFound(name, 'Linux bridge');
@@ -64,18 +70,36 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
     return { mode: 'bridge', name, link: await rtnl.link.get(name), mtu: 1500, created: true };
   }
 
-  if (explicit === 'ovs' || (explicit === undefined && (link === undefined || link.kind === 'tun' || link.kind === 'openvswitch'))) {
+  if (
+    explicit === 'ovs' ||
+    (explicit === undefined && (link === undefined || link.kind === 'tun' || link.kind === 'openvswitch'))
+  ) {
     const mayBeOvs = explicit === 'ovs' || link !== undefined || name.startsWith('ovs') || spec.createBridge === true;
     if (mayBeOvs) {
       const vs = await deps.vswitch();
       const bridge = await vs.getBridge(name);
-      if (bridge !== undefined) return { mode: 'ovs', name, ...(link ? { link } : {}), mtu: mtuOf(link), created: false, datapathType: bridge.datapathType };
+      if (bridge !== undefined)
+        return {
+          mode: 'ovs',
+          name,
+          ...(link ? { link } : {}),
+          mtu: mtuOf(link),
+          created: false,
+          datapathType: bridge.datapathType,
+        };
       if (link === undefined && spec.createBridge === true) {
         // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
         const datapathType = deps.datapathType();
         await vs.addBridge(name, { mayExist: true, datapathType, wait: true });
         const created = await rtnl.link.find(name);
-        return { mode: 'ovs', name, ...(created ? { link: created } : {}), mtu: mtuOf(created), created: true, datapathType };
+        return {
+          mode: 'ovs',
+          name,
+          ...(created ? { link: created } : {}),
+          mtu: mtuOf(created),
+          created: true,
+          datapathType,
+        };
       }
       if (explicit === 'ovs') throw bridgeNotFound(name, 'Open vSwitch bridge', vs.remote);
     }
@@ -85,7 +109,11 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
     // A NIC already moved into its guest by an earlier --direct-phys: the engine finds its record there.
     if (explicit === 'phys') return { mode: 'phys', name, mtu: 0, created: false };
     if (explicit === 'dummy' || name.startsWith('dummy')) return { mode: 'dummy', name, mtu: 1500, created: false };
-    throw new NetplumbError(ErrorCode.NOT_FOUND, `host interface "${name}" does not exist, and netplumb does not know how to set it up: name an existing bridge or NIC, or a new bridge starting with "br" (Linux) or "ovs" (Open vSwitch)`, { field: 'host' });
+    throw new NetplumbError(
+      ErrorCode.NOT_FOUND,
+      `host interface "${name}" does not exist, and netplumb does not know how to set it up: name an existing bridge or NIC, or a new bridge starting with "br" (Linux) or "ovs" (Open vSwitch)`,
+      { field: 'host' },
+    );
   }
   if (explicit === 'phys') return { mode: 'phys', name, link, mtu: mtuOf(link), created: false };
   if (link.type === 32 || explicit === 'ipoib') return { mode: 'ipoib', name, link, mtu: mtuOf(link), created: false };
@@ -93,6 +121,10 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
 }
 
 function bridgeNotFound(name: string, what: string, where?: string): NetplumbError {
-  const fix = what.startsWith('Open') ? `create it with --create-bridge or ovs-vsctl add-br ${name}` : `create it with --create-bridge or ip link add ${name} type bridge`;
-  return new NetplumbError(ErrorCode.NOT_FOUND, `${what} "${name}" not found${where ? ` in ${where}` : ''}; ${fix}`, { field: 'host' });
+  const fix = what.startsWith('Open')
+    ? `create it with --create-bridge or ovs-vsctl add-br ${name}`
+    : `create it with --create-bridge or ip link add ${name} type bridge`;
+  return new NetplumbError(ErrorCode.NOT_FOUND, `${what} "${name}" not found${where ? ` in ${where}` : ''}; ${fix}`, {
+    field: 'host',
+  });
 }

@@ -6,16 +6,34 @@ import { invalidArgument } from '../errors.js';
 import type { RouteOptions, RuleOptions, Rtnl } from '../rtnl/index.js';
 
 type Verb = 'add' | 'del' | 'replace' | 'change' | 'append';
-const VERBS: Record<string, Verb> = { add: 'add', a: 'add', del: 'del', delete: 'del', d: 'del', replace: 'replace', change: 'replace', append: 'add' };
+const VERBS: Record<string, Verb> = {
+  add: 'add',
+  a: 'add',
+  del: 'del',
+  delete: 'del',
+  d: 'del',
+  replace: 'replace',
+  change: 'replace',
+  append: 'add',
+};
 
 function verbOf(tool: string, words: string[]): Verb {
   const v = VERBS[words[0] ?? ''];
-  if (v === undefined) throw invalidArgument(tool, `expected add, del or replace, got ${JSON.stringify(words[0] ?? '')}; e.g. "pipework ${tool} con1 add 10.2.0.0/16 via 10.0.0.254"`);
+  if (v === undefined)
+    throw invalidArgument(
+      tool,
+      `expected add, del or replace, got ${JSON.stringify(words[0] ?? '')}; e.g. "pipework ${tool} con1 add 10.2.0.0/16 via 10.0.0.254"`,
+    );
   return v;
 }
 
 /** Walk `key value` pairs (and lone flags), rejecting what is not understood. */
-function pairs(tool: string, words: string[], flags: readonly string[], onPair: (k: string, v: string) => boolean): Set<string> {
+function pairs(
+  tool: string,
+  words: string[],
+  flags: readonly string[],
+  onPair: (k: string, v: string) => boolean,
+): Set<string> {
   const seen = new Set<string>();
   for (let i = 0; i < words.length; i++) {
     const k = words[i] as string;
@@ -24,7 +42,11 @@ function pairs(tool: string, words: string[], flags: readonly string[], onPair: 
       continue;
     }
     const v = words[i + 1];
-    if (v === undefined || !onPair(k, v)) throw invalidArgument(tool, `cannot use ${JSON.stringify(k)}${v === undefined ? ' without a value' : ''} here; netplumb understands ${tool === 'route' ? 'to/PREFIX via dev metric table scope src proto onlink' : 'from to iif oif fwmark table/lookup priority/pref not'}`);
+    if (v === undefined || !onPair(k, v))
+      throw invalidArgument(
+        tool,
+        `cannot use ${JSON.stringify(k)}${v === undefined ? ' without a value' : ''} here; netplumb understands ${tool === 'route' ? 'to/PREFIX via dev metric table scope src proto onlink' : 'from to iif oif fwmark table/lookup priority/pref not'}`,
+      );
     i++;
   }
   return seen;
@@ -44,15 +66,33 @@ export async function runRoute(rtnl: Rtnl, words: string[]): Promise<void> {
   }
   const flags = pairs('route', rest, ['onlink'], (k, v) => {
     switch (k) {
-      case 'to': o.dst = v; return true;
-      case 'via': o.via = v; return true;
-      case 'dev': o.dev = v; return true;
-      case 'metric': o.metric = Number(v); return true;
-      case 'table': o.table = /^\d+$/.test(v) ? Number(v) : (v as RouteOptions['table'] & string); return true;
-      case 'scope': o.scope = v as RouteOptions['scope'] & string; return true;
-      case 'src': o.src = v; return true;
-      case 'proto': case 'protocol': o.protocol = Number(v); return true;
-      default: return false;
+      case 'to':
+        o.dst = v;
+        return true;
+      case 'via':
+        o.via = v;
+        return true;
+      case 'dev':
+        o.dev = v;
+        return true;
+      case 'metric':
+        o.metric = Number(v);
+        return true;
+      case 'table':
+        o.table = /^\d+$/.test(v) ? Number(v) : (v as RouteOptions['table'] & string);
+        return true;
+      case 'scope':
+        o.scope = v as RouteOptions['scope'] & string;
+        return true;
+      case 'src':
+        o.src = v;
+        return true;
+      case 'proto':
+      case 'protocol':
+        o.protocol = Number(v);
+        return true;
+      default:
+        return false;
     }
   });
   if (flags.has('onlink')) o.onlink = true;
@@ -68,19 +108,36 @@ export async function runRule(rtnl: Rtnl, words: string[]): Promise<void> {
   const o: RuleOptions = {};
   const flags = pairs('rule', words.slice(1), ['not'], (k, v) => {
     switch (k) {
-      case 'from': o.from = v; return true;
-      case 'to': o.to = v; return true;
-      case 'iif': case 'dev': o.iif = v; return true;
-      case 'oif': o.oif = v; return true;
+      case 'from':
+        o.from = v;
+        return true;
+      case 'to':
+        o.to = v;
+        return true;
+      case 'iif':
+      case 'dev':
+        o.iif = v;
+        return true;
+      case 'oif':
+        o.oif = v;
+        return true;
       case 'fwmark': {
         const [mark, mask] = v.split('/');
         o.fwmark = Number(mark);
         if (mask !== undefined) o.fwmask = Number(mask);
         return true;
       }
-      case 'table': case 'lookup': o.table = /^\d+$/.test(v) ? Number(v) : (v as RuleOptions['table'] & string); return true;
-      case 'priority': case 'pref': case 'preference': o.priority = Number(v); return true;
-      default: return false;
+      case 'table':
+      case 'lookup':
+        o.table = /^\d+$/.test(v) ? Number(v) : (v as RuleOptions['table'] & string);
+        return true;
+      case 'priority':
+      case 'pref':
+      case 'preference':
+        o.priority = Number(v);
+        return true;
+      default:
+        return false;
     }
   });
   if (flags.has('not')) o.not = true;

@@ -19,7 +19,11 @@ export function killHooksFromEnv(env: NodeJS.ProcessEnv = process.env): KillHook
   const text = env[KILL_AT_ENV];
   if (text === undefined || text === '') return {};
   const m = /^(attach|detach):(0|[1-9][0-9]{0,3})$/.exec(text);
-  if (m === null) throw invalidArgument(KILL_AT_ENV, `${JSON.stringify(text)}: expected attach:K or detach:K (K = step index from 0)`);
+  if (m === null)
+    throw invalidArgument(
+      KILL_AT_ENV,
+      `${JSON.stringify(text)}: expected attach:K or detach:K (K = step index from 0)`,
+    );
   const at = Number(m[2]);
   const hook: StepHook = (_step, index) => {
     if (index === at) process.kill(process.pid, 'SIGKILL');

@@ -53,11 +53,17 @@ export function parseMacArgument(field: string, text: string): string {
     stableMacSeedBytes(seed);
     return text;
   }
-  if (/^u:/i.test(text)) throw invalidArgument(field, `${JSON.stringify(text)} is not a MAC address; did you mean U:${text.slice(2)}? (the U is upper case)`);
+  if (/^u:/i.test(text))
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(text)} is not a MAC address; did you mean U:${text.slice(2)}? (the U is upper case)`,
+    );
   return normalizeMac(field, text);
 }
 
 /** The address to set for a MAC argument: `U:<seed>` derived, a literal normalised. */
 export function resolveMac(field: string, text: string): string {
-  return text.startsWith(STABLE_MAC_PREFIX) ? stableMac(text.slice(STABLE_MAC_PREFIX.length)) : normalizeMac(field, text);
+  return text.startsWith(STABLE_MAC_PREFIX)
+    ? stableMac(text.slice(STABLE_MAC_PREFIX.length))
+    : normalizeMac(field, text);
 }

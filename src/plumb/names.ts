@@ -33,7 +33,9 @@ export type NameKind = keyof typeof NAME_KIND_LETTER;
 export const NAME_PREFIX = 'np';
 export const NAME_HASH_CHARS = 10;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-const GENERATED = new RegExp(`^${NAME_PREFIX}([a-z2-7]{${NAME_HASH_CHARS}})([${Object.values(NAME_KIND_LETTER).join('')}])$`);
+const GENERATED = new RegExp(
+  `^${NAME_PREFIX}([a-z2-7]{${NAME_HASH_CHARS}})([${Object.values(NAME_KIND_LETTER).join('')}])$`,
+);
 
 /** Which attachment: the container's id (or a namespace identity) and its interface name. */
 export interface NameKey {
@@ -42,7 +44,8 @@ export interface NameKey {
 }
 
 function validKey(key: NameKey): NameKey {
-  if (typeof key.containerId !== 'string' || key.containerId.length === 0) throw invalidArgument('containerId', 'is empty');
+  if (typeof key.containerId !== 'string' || key.containerId.length === 0)
+    throw invalidArgument('containerId', 'is empty');
   if (key.containerId.includes('\0')) throw invalidArgument('containerId', 'contains NUL');
   return { containerId: key.containerId, containerIfName: ifName('containerIfName', key.containerIfName) };
 }

@@ -66,11 +66,13 @@ export class OvsPortQueue {
     const results: Settled<AddedPort>[] = new Array(items.length);
     const byBridge = new Map<string, number[]>();
     items.forEach((it, i) => byBridge.set(it.bridge, [...(byBridge.get(it.bridge) ?? []), i]));
-    await Promise.all([...byBridge].map(async ([bridge, idx]) => {
-      const specs = idx.map((i) => (items[i] as AddRequest).spec);
-      const settled = await this.#addGroup(vs, bridge, specs);
-      idx.forEach((i, k) => (results[i] = settled[k] as Settled<AddedPort>));
-    }));
+    await Promise.all(
+      [...byBridge].map(async ([bridge, idx]) => {
+        const specs = idx.map((i) => (items[i] as AddRequest).spec);
+        const settled = await this.#addGroup(vs, bridge, specs);
+        idx.forEach((i, k) => (results[i] = settled[k] as Settled<AddedPort>));
+      }),
+    );
     return results;
   }
 
@@ -85,7 +87,8 @@ export class OvsPortQueue {
       return (await vs.addPorts(bridge, specs, { wait })).ports.map(ok);
     } catch (e) {
       if (specs.length === 1 || hasCode(e, ErrorCode.OUTCOME_UNKNOWN)) return specs.map(() => fail(e));
-      if (hasCode(e, ErrorCode.DATAPLANE_APPLY_FAILED)) return Promise.all(specs.map((s) => this.#judgeApplied(vs, s.name, e)));
+      if (hasCode(e, ErrorCode.DATAPLANE_APPLY_FAILED))
+        return Promise.all(specs.map((s) => this.#judgeApplied(vs, s.name, e)));
       return Promise.all(specs.map((s) => vs.addPort(bridge, s, { wait: this.#wait(1) }).then(ok, fail<AddedPort>)));
     }
   }
@@ -97,7 +100,13 @@ export class OvsPortQueue {
       return ok({ name, portUuid: port.uuid, interfaceUuid: iface.uuid, ofport: iface.ofport, existed: false });
     }
     if (iface?.error !== undefined || iface?.ofport === -1) {
-      return fail(new NetplumbError(ErrorCode.DATAPLANE_APPLY_FAILED, `ovs-vswitchd could not set up interface "${name}": ${iface.error ?? 'ofport -1'}`, { port: name, interfaceError: iface.error }));
+      return fail(
+        new NetplumbError(
+          ErrorCode.DATAPLANE_APPLY_FAILED,
+          `ovs-vswitchd could not set up interface "${name}": ${iface.error ?? 'ofport -1'}`,
+          { port: name, interfaceError: iface.error },
+        ),
+      );
     }
     return fail(batchError);
   }
@@ -107,9 +116,10 @@ export class OvsPortQueue {
     // Wait for ovs-vswitchd to apply the delete, as ovs-vsctl does: a port of the same name
     // added before it has would be merged with the old one and keep its dead device. The
     // delete is committed either way: a vswitchd that does not apply it is not an error here.
-    const del = (ns: string[]) => vs.delPort(ns, { ifExists: true, wait: this.#wait(ns.length) }).catch((e: unknown) => {
-      if (!hasCode(e, ErrorCode.DATAPLANE_APPLY_FAILED)) throw e;
-    });
+    const del = (ns: string[]) =>
+      vs.delPort(ns, { ifExists: true, wait: this.#wait(ns.length) }).catch((e: unknown) => {
+        if (!hasCode(e, ErrorCode.DATAPLANE_APPLY_FAILED)) throw e;
+      });
     try {
       await del(names);
       return names.map(() => ok(undefined));

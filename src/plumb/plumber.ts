@@ -27,9 +27,23 @@ import { runDhcp, stopDhcp, runInNetns } from './dhcp.js';
 import { Rollback, type StepHook } from './rollback.js';
 import { Batcher, type Settled } from './batcher.js';
 import { OvsPortQueue } from './ovs-ports.js';
-import { DEFAULT_GC_GRACE_SECONDS, InFlight, collectGarbage, unfinishedVerdict, type GcOptions, type GcResult } from './gc.js';
 import {
-  ALIAS_PREFIX, aliasFor, attachmentId, decodeAlias, decodeRecord, defaultHostIfname, externalIdsFor, sameSettings,
+  DEFAULT_GC_GRACE_SECONDS,
+  InFlight,
+  collectGarbage,
+  unfinishedVerdict,
+  type GcOptions,
+  type GcResult,
+} from './gc.js';
+import {
+  ALIAS_PREFIX,
+  aliasFor,
+  attachmentId,
+  decodeAlias,
+  decodeRecord,
+  defaultHostIfname,
+  externalIdsFor,
+  sameSettings,
   type AttachmentRecord,
 } from './record.js';
 import type { AttachSpec } from './spec.js';
@@ -124,7 +138,10 @@ export class Plumber {
   /** Attachments this Plumber is attaching right now: gc never touches them. */
   readonly #attaching = new InFlight();
 
-  private constructor(private readonly opts: PlumberOptions, hostNs: Netns | undefined) {
+  private constructor(
+    private readonly opts: PlumberOptions,
+    hostNs: Netns | undefined,
+  ) {
     this.#hostNs = hostNs;
     this.#host = new Rtnl(openRouteTransport(hostNs?.fd, hostNs?.label ?? 'the host namespace'));
     this.#log = opts.logger?.child({ component: 'plumb' });
@@ -138,7 +155,14 @@ export class Plumber {
       await this.#host.link.delMany(names, { missingOk: true });
       return names.map(() => ({ ok: true as const, value: undefined }));
     } catch {
-      return Promise.all(names.map((n) => ignoreMissing(this.#host.link.del(n)).then(() => ({ ok: true as const, value: undefined }), (error: unknown) => ({ ok: false as const, error }))));
+      return Promise.all(
+        names.map((n) =>
+          ignoreMissing(this.#host.link.del(n)).then(
+            () => ({ ok: true as const, value: undefined }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+        ),
+      );
     }
   }
 
@@ -175,10 +199,12 @@ export class Plumber {
     const hostIfnameGiven = spec.hostIfname === undefined ? undefined : ifName('hostIfname', spec.hostIfname);
     const vlan = spec.vlan === undefined ? undefined : vlanId('vlan', spec.vlan);
     const trunks = spec.trunks?.map((t, i) => vlanId(`trunks[${i}]`, t));
-    if (vlan !== undefined && trunks !== undefined) throw invalidArgument('trunks', 'give an access VLAN or trunks, not both');
+    if (vlan !== undefined && trunks !== undefined)
+      throw invalidArgument('trunks', 'give an access VLAN or trunks, not both');
     const mtuGiven = spec.mtu === undefined ? undefined : validMtu('mtu', spec.mtu);
     const mac = spec.mac === undefined ? undefined : resolveMac('mac', spec.mac);
-    const plan: GuestIpPlan = spec.ip.kind === 'static' ? planAddresses([spec.ip.address], spec.ip.gateway) : { addresses: [] };
+    const plan: GuestIpPlan =
+      spec.ip.kind === 'static' ? planAddresses([spec.ip.address], spec.ip.gateway) : { addresses: [] };
     const dhcp = spec.ip.kind === 'dhcp' ? spec.ip : undefined;
     if (spec.metadata) validateUserExternalIds(spec.metadata);
     requireNetworkPrivileges();
@@ -186,7 +212,11 @@ export class Plumber {
     const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
     const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
     // The host side is looked up while the guest's sockets are being made.
-    const targetLookup = resolveHostTarget(spec, { rtnl: this.#host, vswitch: () => this.vswitch(), datapathType: () => this.opts.datapathType ?? defaultDatapathType() });
+    const targetLookup = resolveHostTarget(spec, {
+      rtnl: this.#host,
+      vswitch: () => this.vswitch(),
+      datapathType: () => this.opts.datapathType ?? defaultDatapathType(),
+    });
     // Handled here, reported where it is awaited (or dropped when the sockets fail first).
     targetLookup.catch(() => undefined);
     let sockets: GuestSockets;
@@ -199,12 +229,21 @@ export class Plumber {
     const guestRtnl = new Rtnl(sockets.route);
     try {
       const target = await targetLookup;
-      if (vlan !== undefined && target.mode === 'bridge') throw invalidArgument('vlan', 'VLAN configuration is not supported for a Linux bridge; use an Open vSwitch bridge');
-      if (trunks !== undefined && target.mode !== 'ovs') throw invalidArgument('trunks', 'trunk ports need an Open vSwitch bridge');
+      if (vlan !== undefined && target.mode === 'bridge')
+        throw invalidArgument(
+          'vlan',
+          'VLAN configuration is not supported for a Linux bridge; use an Open vSwitch bridge',
+        );
+      if (trunks !== undefined && target.mode !== 'ovs')
+        throw invalidArgument('trunks', 'trunk ports need an Open vSwitch bridge');
       const guestId = guestIdOf(guest, sockets.netnsCookie);
       const id = attachmentId({ guestId, ifname });
       const record: AttachmentRecord = {
-        id, guestId, ifname, mode: target.mode, host: target.name,
+        id,
+        guestId,
+        ifname,
+        mode: target.mode,
+        host: target.name,
         hostIfname: hostIfnameGiven ?? defaultHostIfname(id),
         ...(guest.containerName ? { guestName: guest.containerName } : {}),
         ...(guest.pid ? { pid: guest.pid } : {}),
@@ -226,26 +265,44 @@ export class Plumber {
           return { changed: false, record: existing };
         }
         if (spec.force !== true) {
-          throw new NetplumbError(ErrorCode.CONFLICT, `${guest.ref} already has ${ifname} attached to ${existing.host} with other settings; detach it first or pass --force to replace it`, { field: 'ifname', existing });
+          throw new NetplumbError(
+            ErrorCode.CONFLICT,
+            `${guest.ref} already has ${ifname} attached to ${existing.host} with other settings; detach it first or pass --force to replace it`,
+            { field: 'ifname', existing },
+          );
         }
         await this.removeAttachment(existing, guestRtnl);
       }
       // A name seen in the guest is read again: existing() or the replace above may have just removed ours.
       if ((present || existing !== undefined) && (await linkExists(guestRtnl, ifname))) {
-        throw new NetplumbError(ErrorCode.ALREADY_EXISTS, `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`, { field: 'ifname' });
+        throw new NetplumbError(
+          ErrorCode.ALREADY_EXISTS,
+          `${guest.ref} already has an interface "${ifname}" not made by netplumb; choose another with -i/--ifname`,
+          { field: 'ifname' },
+        );
       }
-      const result = await this.#attaching.track(id, () => Rollback.run(async (rb) => {
-        const applied = await this.apply(record, target, guest, sockets, guestRtnl, plan, rb, spec.metadata);
-        if (dhcp) {
-          // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
-          await rb.step('dhcp', () => runDhcp(dhcp, guest.netns, ifname, id, guest.containerName), () => ({ what: `DHCP client for ${ifname}`, run: async () => stopDhcp(id) }));
-        }
-        if (!GUEST_SIDE_MODES.has(record.mode)) {
-          // Whole: the host veth's record loses its `since` stamp. Equivalent to: ip link set HOSTIF alias RECORD
-          await rb.step('complete', () => this.#host.link.set(record.hostIfname, { alias: aliasFor(record) }));
-        }
-        return applied;
-      }, log, this.opts.stepHook));
+      const result = await this.#attaching.track(id, () =>
+        Rollback.run(
+          async (rb) => {
+            const applied = await this.apply(record, target, guest, sockets, guestRtnl, plan, rb, spec.metadata);
+            if (dhcp) {
+              // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
+              await rb.step(
+                'dhcp',
+                () => runDhcp(dhcp, guest.netns, ifname, id, guest.containerName),
+                () => ({ what: `DHCP client for ${ifname}`, run: async () => stopDhcp(id) }),
+              );
+            }
+            if (!GUEST_SIDE_MODES.has(record.mode)) {
+              // Whole: the host veth's record loses its `since` stamp. Equivalent to: ip link set HOSTIF alias RECORD
+              await rb.step('complete', () => this.#host.link.set(record.hostIfname, { alias: aliasFor(record) }));
+            }
+            return applied;
+          },
+          log,
+          this.opts.stepHook,
+        ),
+      );
       await announce(sockets.packetFd, guestRtnl, ifname, plan.addresses, log, result.guestLink);
       if (spec.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, spec.waitUpMs);
       log?.info({ attachment: id, host: target.name, mode: target.mode }, 'attached');
@@ -259,46 +316,93 @@ export class Plumber {
 
   /** Resolve and hold the guest's namespace; the configured host namespace is refused like our own. */
   private async resolve(ref: GuestRef, allowHostNetns: boolean): Promise<Guest> {
-    const guest = await resolveGuest(ref, { allowHostNetns, ...(this.opts.dockerHost ? { dockerOptions: { host: this.opts.dockerHost } } : {}) });
+    const guest = await resolveGuest(ref, {
+      allowHostNetns,
+      ...(this.opts.dockerHost ? { dockerOptions: { host: this.opts.dockerHost } } : {}),
+    });
     if (!allowHostNetns && this.#hostNs?.is(guest.identity)) {
       guest.release();
-      throw new NetplumbError(ErrorCode.HOST_NAMESPACE_REFUSED, `${guest.ref} is the host namespace netplumb plugs into; refusing to change it (pass --allow-host-netns to force)`, { field: 'guest' });
+      throw new NetplumbError(
+        ErrorCode.HOST_NAMESPACE_REFUSED,
+        `${guest.ref} is the host namespace netplumb plugs into; refusing to change it (pass --allow-host-netns to force)`,
+        { field: 'guest' },
+      );
     }
     return guest;
   }
 
-  private async apply(r: AttachmentRecord, target: HostTarget, guest: Guest, sockets: GuestSockets, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, metadata?: Record<string, string>): Promise<Applied> {
+  private async apply(
+    r: AttachmentRecord,
+    target: HostTarget,
+    guest: Guest,
+    sockets: GuestSockets,
+    guestRtnl: Rtnl,
+    plan: GuestIpPlan,
+    rb: Rollback,
+    metadata?: Record<string, string>,
+  ): Promise<Applied> {
     const peer = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
-      const parent = r.mode === 'macvlan' && r.vlan !== undefined ? await this.vlanParent(target.name, r.vlan, rb) : target.name;
+      const parent =
+        r.mode === 'macvlan' && r.vlan !== undefined ? await this.vlanParent(target.name, r.vlan, rb) : target.name;
       // The guest interface is created directly in the guest namespace: nothing on the host.
       // Equivalent to: ip link add link PARENT name IF netns G address MAC mtu M type macvlan mode MODE
       const base = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
-      await rb.step('guest link', () => this.#host.link.add(r.mode === 'macvlan' ? { ...base, kind: 'macvlan', link: parent, mode: r.macvlanMode ?? 'bridge' } : { ...base, kind: 'dummy' }), () => ({
-        what: `${r.mode} "${r.ifname}" in ${guest.ref}`,
-        run: () => ignoreMissing(guestRtnl.link.del(r.ifname)),
-      }));
+      await rb.step(
+        'guest link',
+        () =>
+          this.#host.link.add(
+            r.mode === 'macvlan'
+              ? { ...base, kind: 'macvlan', link: parent, mode: r.macvlanMode ?? 'bridge' }
+              : { ...base, kind: 'dummy' },
+          ),
+        () => ({
+          what: `${r.mode} "${r.ifname}" in ${guest.ref}`,
+          run: () => ignoreMissing(guestRtnl.link.del(r.ifname)),
+        }),
+      );
       return this.finishGuestSide(r, guestRtnl, plan, rb, {});
     }
     if (r.mode === 'phys') {
       // --direct-phys: the NIC itself moves into the guest, renamed, in one message.
       // Equivalent to: ip link set dev NIC netns G name IF
-      await rb.step('move nic', () => this.#host.link.set(target.name, { netnsFd: guest.netns.fd, name: r.ifname }), () => ({
-        what: `NIC "${target.name}" (now "${r.ifname}" in ${guest.ref})`,
-        run: () => this.returnNic(guestRtnl, r),
-      }));
-      return this.finishGuestSide(r, guestRtnl, plan, rb, { ...(r.mtu ? { mtu: r.mtu } : {}), ...(r.mac ? { mac: r.mac } : {}) });
+      await rb.step(
+        'move nic',
+        () => this.#host.link.set(target.name, { netnsFd: guest.netns.fd, name: r.ifname }),
+        () => ({
+          what: `NIC "${target.name}" (now "${r.ifname}" in ${guest.ref})`,
+          run: () => this.returnNic(guestRtnl, r),
+        }),
+      );
+      return this.finishGuestSide(r, guestRtnl, plan, rb, {
+        ...(r.mtu ? { mtu: r.mtu } : {}),
+        ...(r.mac ? { mac: r.mac } : {}),
+      });
     }
-    if (r.mode !== 'ovs' && r.mode !== 'bridge') throw new NetplumbError(ErrorCode.UNSUPPORTED, `attach mode "${r.mode}" is not supported yet`, { field: 'mode' });
+    if (r.mode !== 'ovs' && r.mode !== 'bridge')
+      throw new NetplumbError(ErrorCode.UNSUPPORTED, `attach mode "${r.mode}" is not supported yet`, { field: 'mode' });
 
     // The host end is made up (and, for a Linux bridge, enslaved) in the same message.
     // Equivalent to: ip link add HOSTIF mtu M [master BRIDGE] up type veth peer name IF netns G address MAC mtu M
     // (the alias is stamped "attaching since now" until the attach's last step: see aliasFor)
     const master = r.mode === 'bridge' ? { master: r.host } : {};
-    await rb.step('veth', () => this.#host.link.add({ name: r.hostIfname, kind: 'veth', mtu: r.mtu, up: true, ...master, alias: aliasFor(r, Date.now()), peer }), () => ({
-      what: `veth "${r.hostIfname}" in the host namespace`,
-      run: () => ignoreMissing(this.#host.link.del(r.hostIfname)),
-    }));
+    await rb.step(
+      'veth',
+      () =>
+        this.#host.link.add({
+          name: r.hostIfname,
+          kind: 'veth',
+          mtu: r.mtu,
+          up: true,
+          ...master,
+          alias: aliasFor(r, Date.now()),
+          peer,
+        }),
+      () => ({
+        what: `veth "${r.hostIfname}" in the host namespace`,
+        run: () => ignoreMissing(this.#host.link.del(r.hostIfname)),
+      }),
+    );
     let ofport: number | undefined;
     let guestLink: Link | undefined;
     const guestSide = async () => {
@@ -318,13 +422,15 @@ export class Plumber {
       // after the commit) must be removed too; one we did not write (a clash) is left alone.
       rb.push({ what: `OVS port "${r.hostIfname}" on ${r.host}`, run: () => this.#ports.delOwned(r.hostIfname, r.id) });
       // Equivalent to: ovs-vsctl add-port BRIDGE HOSTIF tag=VLAN -- set interface HOSTIF external_ids:…
-      const added = await rb.step('ovs port', () => this.#ports.add(r.host, {
-        name: r.hostIfname,
-        ...(r.vlan !== undefined ? { tag: r.vlan } : {}),
-        ...(r.trunks !== undefined ? { trunks: r.trunks, vlanMode: 'trunk' as const } : {}),
-        externalIds: ids.port,
-        interfaceExternalIds: ids.iface,
-      }));
+      const added = await rb.step('ovs port', () =>
+        this.#ports.add(r.host, {
+          name: r.hostIfname,
+          ...(r.vlan !== undefined ? { tag: r.vlan } : {}),
+          ...(r.trunks !== undefined ? { trunks: r.trunks, vlanMode: 'trunk' as const } : {}),
+          externalIds: ids.port,
+          interfaceExternalIds: ids.iface,
+        }),
+      );
       ofport = added.ofport;
     };
     const outcomes = await Promise.allSettled([hostSide(), guestSide()]);
@@ -338,15 +444,25 @@ export class Plumber {
     const name = vlanSubinterfaceName(nic, vid);
     if (await linkExists(this.#host, name)) return name;
     // Equivalent to: ip link add link NIC name NIC.VID type vlan id VID ; ip link set NIC.VID up
-    await rb.step('vlan sub-interface', () => this.#host.link.add({ name, kind: 'vlan', link: nic, id: vid, up: true }), () => ({
-      what: `VLAN interface "${name}"`,
-      run: () => ignoreMissing(this.#host.link.del(name)),
-    }));
+    await rb.step(
+      'vlan sub-interface',
+      () => this.#host.link.add({ name, kind: 'vlan', link: nic, id: vid, up: true }),
+      () => ({
+        what: `VLAN interface "${name}"`,
+        run: () => ignoreMissing(this.#host.link.del(name)),
+      }),
+    );
     return name;
   }
 
   /** The guest-side record (alias), optional MTU/MAC, then the addresses and routes. */
-  private async finishGuestSide(r: AttachmentRecord, guestRtnl: Rtnl, plan: GuestIpPlan, rb: Rollback, set: { mtu?: number; mac?: string }): Promise<Applied> {
+  private async finishGuestSide(
+    r: AttachmentRecord,
+    guestRtnl: Rtnl,
+    plan: GuestIpPlan,
+    rb: Rollback,
+    set: { mtu?: number; mac?: string },
+  ): Promise<Applied> {
     // The kernel ignores an alias on creation: set it where the link now lives. Equivalent to: ip -n G link set IF alias …
     await guestRtnl.link.set(r.ifname, { alias: aliasFor(r), ...set });
     await configureGuest(guestRtnl, r.ifname, plan, rb, this.#log);
@@ -365,19 +481,29 @@ export class Plumber {
 
   /** The recorded attachment for this key, if any, and whether it is still whole. */
   private async existing(r: AttachmentRecord, guestRtnl: Rtnl): Promise<AttachmentRecord | undefined> {
-    const hostLink = GUEST_SIDE_MODES.has(r.mode) ? await guestRtnl.link.find(r.ifname) : await this.#host.link.find(r.hostIfname);
+    const hostLink = GUEST_SIDE_MODES.has(r.mode)
+      ? await guestRtnl.link.find(r.ifname)
+      : await this.#host.link.find(r.hostIfname);
     if (hostLink === undefined) {
       if (r.mode === 'ovs') {
         // A port left behind by a dead container: remove it so the name can be reused.
         const vs = await this.vswitch();
         const stale = await vs.findPortsByExternalIds({ 'netplumb.attachment': r.id });
-        if (stale.length > 0) await vs.delPort(stale.map((p) => p.name), { ifExists: true });
+        if (stale.length > 0)
+          await vs.delPort(
+            stale.map((p) => p.name),
+            { ifExists: true },
+          );
       }
       return undefined;
     }
     const rec = decodeRecord(hostLink.alias);
     if (rec === undefined || !hostLink.alias?.startsWith(ALIAS_PREFIX)) {
-      throw new NetplumbError(ErrorCode.CONFLICT, `interface "${hostLink.name}" exists and was not made by netplumb; choose another name`, { field: r.mode === 'ovs' || r.mode === 'bridge' ? 'hostIfname' : 'ifname' });
+      throw new NetplumbError(
+        ErrorCode.CONFLICT,
+        `interface "${hostLink.name}" exists and was not made by netplumb; choose another name`,
+        { field: r.mode === 'ovs' || r.mode === 'bridge' ? 'hostIfname' : 'ifname' },
+      );
     }
     const since = decodeAlias(hostLink.alias)?.attachingSince;
     if (since !== undefined) return this.replaceUnfinished({ ...r, ...rec }, since, guestRtnl);
@@ -395,11 +521,22 @@ export class Plumber {
    * within the grace period) → CONFLICT; crashed → removed, so this attach starts afresh.
    */
   private async replaceUnfinished(r: AttachmentRecord, since: number, guestRtnl: Rtnl): Promise<undefined> {
-    const busy = unfinishedVerdict(r.id, since, { now: Date.now(), graceMs: (this.opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS) * 1000, inFlight: this.#attaching });
+    const busy = unfinishedVerdict(r.id, since, {
+      now: Date.now(),
+      graceMs: (this.opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS) * 1000,
+      inFlight: this.#attaching,
+    });
     if (busy) {
-      throw new NetplumbError(ErrorCode.CONFLICT, `an earlier attach of ${r.ifname} to that guest has not finished (${busy.detail}); retry once it is done or, if it was killed, run "netplumb gc --grace 0" first`, { field: 'ifname' });
+      throw new NetplumbError(
+        ErrorCode.CONFLICT,
+        `an earlier attach of ${r.ifname} to that guest has not finished (${busy.detail}); retry once it is done or, if it was killed, run "netplumb gc --grace 0" first`,
+        { field: 'ifname' },
+      );
     }
-    this.#log?.info({ attachment: r.id, since: new Date(since).toISOString() }, 'replacing an attach that did not finish');
+    this.#log?.info(
+      { attachment: r.id, since: new Date(since).toISOString() },
+      'replacing an attach that did not finish',
+    );
     await this.removeAttachment(r, guestRtnl);
     return undefined;
   }
@@ -416,7 +553,11 @@ export class Plumber {
         if (r !== undefined && r.guestId === guestId && wantIf(r)) byId.set(r.id, r);
       }
       // Also when the guest shows no OVS attachment: a port left by a failed rollback (its veth gone) is still ours to remove.
-      if (this.#vswitch !== undefined || [...byId.values()].some((r) => r.mode === 'ovs') || (await ovsReachable(this))) {
+      if (
+        this.#vswitch !== undefined ||
+        [...byId.values()].some((r) => r.mode === 'ovs') ||
+        (await ovsReachable(this))
+      ) {
         const vs = await this.vswitch();
         for (const p of await vs.findPortsByExternalIds({ 'netplumb.guest': guestId })) {
           const r = decodeRecord(p.externalIds['netplumb.record']);
@@ -424,7 +565,10 @@ export class Plumber {
         }
       }
       const records = [...byId.values()];
-      const [inGuest, onHost] = [records.filter((r) => GUEST_SIDE_MODES.has(r.mode)), records.filter((r) => !GUEST_SIDE_MODES.has(r.mode))];
+      const [inGuest, onHost] = [
+        records.filter((r) => GUEST_SIDE_MODES.has(r.mode)),
+        records.filter((r) => !GUEST_SIDE_MODES.has(r.mode)),
+      ];
       for (const r of inGuest) await this.removeAttachment(r, guestRtnl);
       if (onHost.length > 0) await this.removeMany(onHost);
       return records;
@@ -442,7 +586,10 @@ export class Plumber {
   }
 
   /** Run `fn` with a socket in the guest's namespace, or return undefined when the guest is gone. */
-  private async withLiveGuest<T>(ref: SpecGuestRef | GuestRef, fn: (rtnl: Rtnl, guest: Guest, guestId: string) => Promise<T>): Promise<T | undefined> {
+  private async withLiveGuest<T>(
+    ref: SpecGuestRef | GuestRef,
+    fn: (rtnl: Rtnl, guest: Guest, guestId: string) => Promise<T>,
+  ): Promise<T | undefined> {
     let guest: Guest;
     try {
       guest = await this.resolve(toGuestRef(ref), false);
@@ -450,7 +597,14 @@ export class Plumber {
       // Gone, unknown, or a recorded id (`netns:cookie:N`, `netns:DEV:INO`) rather than a live reference: nothing to look at.
       // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
       const recordedId = typeof ref === 'string' && RECORDED_NETNS_ID.test(ref);
-      if (e instanceof NetplumbError && (e.code === ErrorCode.NAMESPACE_GONE || e.code === ErrorCode.NOT_FOUND || e.code === ErrorCode.UNAVAILABLE || (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))) return undefined;
+      if (
+        e instanceof NetplumbError &&
+        (e.code === ErrorCode.NAMESPACE_GONE ||
+          e.code === ErrorCode.NOT_FOUND ||
+          e.code === ErrorCode.UNAVAILABLE ||
+          (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))
+      )
+        return undefined;
       throw e;
     }
     let rtnl: Rtnl;
@@ -490,7 +644,10 @@ export class Plumber {
     // Equivalent to: ovs-vsctl --if-exists del-port P… (one transaction) ; ip link del group G (one bulk delete)
     let index = 0;
     const done = (step: string) => async () => this.opts.detachStepHook?.(step, index++);
-    const outcomes = await Promise.allSettled([...ovsPorts.map((n) => this.#ports.del(n).then(done(`ovs port ${n}`))), ...links.map((n) => this.#linkDels.submit(n).then(done(`host link ${n}`)))]);
+    const outcomes = await Promise.allSettled([
+      ...ovsPorts.map((n) => this.#ports.del(n).then(done(`ovs port ${n}`))),
+      ...links.map((n) => this.#linkDels.submit(n).then(done(`host link ${n}`))),
+    ]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -508,7 +665,12 @@ export class Plumber {
   gc(opts: GcOptions = {}): Promise<GcResult> {
     const graceSeconds = opts.graceSeconds ?? this.opts.graceSeconds;
     return collectGarbage(
-      { host: this.#host, vswitch: () => this.vswitch(), inFlight: this.#attaching, ...(this.#log ? { log: this.#log } : {}) },
+      {
+        host: this.#host,
+        vswitch: () => this.vswitch(),
+        inFlight: this.#attaching,
+        ...(this.#log ? { log: this.#log } : {}),
+      },
       { ...opts, ...(graceSeconds !== undefined ? { graceSeconds } : {}) },
     );
   }
@@ -543,10 +705,21 @@ export class Plumber {
     const byHostIf = new Map<string, Attachment>();
     for (const l of links) {
       const d = decodeAlias(l.alias);
-      if (d) byHostIf.set(d.record.hostIfname, { record: d.record, hostLinkPresent: true, hostLinkUp: l.flags.up, orphaned: false, ...(d.attachingSince !== undefined ? { attachingSince: new Date(d.attachingSince).toISOString() } : {}) });
+      if (d)
+        byHostIf.set(d.record.hostIfname, {
+          record: d.record,
+          hostLinkPresent: true,
+          hostLinkUp: l.flags.up,
+          orphaned: false,
+          ...(d.attachingSince !== undefined ? { attachingSince: new Date(d.attachingSince).toISOString() } : {}),
+        });
     }
     let ports: PortRow[] = [];
-    if (this.#vswitch !== undefined || links.some((l) => decodeRecord(l.alias)?.mode === 'ovs') || (await ovsReachable(this))) {
+    if (
+      this.#vswitch !== undefined ||
+      links.some((l) => decodeRecord(l.alias)?.mode === 'ovs') ||
+      (await ovsReachable(this))
+    ) {
       const vs = await this.vswitch();
       ports = await vs.findPortsByExternalIds({ 'netplumb.owner': 'netplumb' });
       for (const p of ports) {
@@ -573,7 +746,12 @@ export class Plumber {
 function matchesGuest(r: AttachmentRecord, ref: SpecGuestRef | GuestRef): boolean {
   const word = typeof ref === 'string' ? ref : 'container' in ref ? ref.container : undefined;
   if (word === undefined) return false;
-  return r.guestName === word || r.guestName === `/${word}` || r.guestId === word || (word.length >= 4 && r.guestId.startsWith(word));
+  return (
+    r.guestName === word ||
+    r.guestName === `/${word}` ||
+    r.guestId === word ||
+    (word.length >= 4 && r.guestId.startsWith(word))
+  );
 }
 
 /**
@@ -632,11 +810,15 @@ export async function waitUp(rtnl: Rtnl, ifname: string, timeoutMs: number): Pro
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const l = await rtnl.link.find(ifname);
-    if (l !== undefined && l.flags.up && l.carrier !== false && (l.operstate === 'up' || l.operstate === 'unknown')) return l;
+    if (l !== undefined && l.flags.up && l.carrier !== false && (l.operstate === 'up' || l.operstate === 'unknown'))
+      return l;
     if (Date.now() >= deadline) {
-      throw new NetplumbError(ErrorCode.UNAVAILABLE, `interface "${ifname}" is ${l === undefined ? 'absent' : `not up (operstate ${l.operstate})`} after ${timeoutMs} ms`, { field: 'ifname' });
+      throw new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        `interface "${ifname}" is ${l === undefined ? 'absent' : `not up (operstate ${l.operstate})`} after ${timeoutMs} ms`,
+        { field: 'ifname' },
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-

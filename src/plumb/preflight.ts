@@ -27,7 +27,11 @@ export function requireNetworkPrivileges(given?: bigint): void {
     ...((caps >> BigInt(CAP_SYS_ADMIN)) & 1n ? [] : ['CAP_SYS_ADMIN (to enter network namespaces)']),
   ];
   if (missing.length > 0) {
-    throw new NetplumbError(ErrorCode.PRIVILEGE, `netplumb needs ${missing.join(' and ')}; run it as root (sudo) or grant the capabilities. Nothing was changed`, { missing });
+    throw new NetplumbError(
+      ErrorCode.PRIVILEGE,
+      `netplumb needs ${missing.join(' and ')}; run it as root (sudo) or grant the capabilities. Nothing was changed`,
+      { missing },
+    );
   }
   if (given === undefined) confirmed = true;
 }

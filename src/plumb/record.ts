@@ -57,7 +57,19 @@ export function defaultHostIfname(id: string): string {
 
 /** Digest of the fields compared for idempotency: the same digest ⇒ no-op, another ⇒ conflict. */
 export function settingsDigest(r: AttachmentRecord): string {
-  const settings = [r.mode, r.host, r.hostIfname, [...r.addresses].sort(), r.gateway ?? '', r.dhcp ?? '', r.mac, r.vlan ?? 0, r.trunks ?? [], r.macvlanMode ?? '', r.mtu];
+  const settings = [
+    r.mode,
+    r.host,
+    r.hostIfname,
+    [...r.addresses].sort(),
+    r.gateway ?? '',
+    r.dhcp ?? '',
+    r.mac,
+    r.vlan ?? 0,
+    r.trunks ?? [],
+    r.macvlanMode ?? '',
+    r.mtu,
+  ];
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }
 
@@ -93,9 +105,17 @@ export function decodeAlias(text: string | undefined): DecodedRecord | undefined
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  if (typeof v.id !== 'string' || typeof v.guestId !== 'string' || typeof v.ifname !== 'string' || typeof v.hostIfname !== 'string') return undefined;
+  if (
+    typeof v.id !== 'string' ||
+    typeof v.guestId !== 'string' ||
+    typeof v.ifname !== 'string' ||
+    typeof v.hostIfname !== 'string'
+  )
+    return undefined;
   const { since, ...record } = v;
-  return typeof since === 'number' && Number.isFinite(since) ? { record: record as AttachmentRecord, attachingSince: since * 1000 } : { record: record as AttachmentRecord };
+  return typeof since === 'number' && Number.isFinite(since)
+    ? { record: record as AttachmentRecord, attachingSince: since * 1000 }
+    : { record: record as AttachmentRecord };
 }
 
 /**
@@ -108,7 +128,10 @@ export function decodeAlias(text: string | undefined): DecodedRecord | undefined
  */
 export function aliasFor(r: AttachmentRecord, attachingSince?: number): string {
   const since = attachingSince === undefined ? {} : { since: Math.floor(attachingSince / 1000) };
-  return `${ALIAS_PREFIX}${JSON.stringify({ id: r.id, guestId: r.guestId, ifname: r.ifname, hostIfname: r.hostIfname, mode: r.mode, host: r.host, digest: settingsDigest(r), ...since })}`.slice(0, 255);
+  return `${ALIAS_PREFIX}${JSON.stringify({ id: r.id, guestId: r.guestId, ifname: r.ifname, hostIfname: r.hostIfname, mode: r.mode, host: r.host, digest: settingsDigest(r), ...since })}`.slice(
+    0,
+    255,
+  );
 }
 
 /** OVS Port external_id: when the attach that wrote the port began (ISO 8601); absent on older ports. */
@@ -122,7 +145,11 @@ export function portCreated(externalIds: Readonly<Record<string, string>>): numb
 }
 
 /** OVS external_ids for the Port and Interface rows: ours plus pipework's keys (PR #212). */
-export function externalIdsFor(r: AttachmentRecord, metadata: Record<string, string> = {}, created = Date.now()): { port: Record<string, string>; iface: Record<string, string> } {
+export function externalIdsFor(
+  r: AttachmentRecord,
+  metadata: Record<string, string> = {},
+  created = Date.now(),
+): { port: Record<string, string>; iface: Record<string, string> } {
   const port: Record<string, string> = {
     ...metadata,
     'netplumb.owner': OWNER,

@@ -14,7 +14,11 @@ export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
  * With `startTime` (field 22 of /proc/PID/stat, recorded earlier) a pid reused by another
  * process is refused (IDENTITY_MISMATCH).
  */
-export type GuestRef = { container: string } | { netns: string } | { pid: number; startTime?: number } | { path: string };
+export type GuestRef =
+  | { container: string }
+  | { netns: string }
+  | { pid: number; startTime?: number }
+  | { path: string };
 
 export type IpConfig =
   /** A static address with prefix, e.g. `10.0.0.1/24` or `2001:db8::1/64`. */

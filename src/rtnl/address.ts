@@ -121,7 +121,13 @@ export function validateAddress(o: AddressOptions): ValidAddress {
     flags |= IFA_F.IFA_F_NODAD;
   }
   if (o.noprefixroute === true) flags |= IFA_F.IFA_F_NOPREFIXROUTE;
-  const out: ValidAddress = { dev, prefix, flags, broadcast: prefix.family === 4 && o.broadcast !== false, scope: o.scope === undefined ? 0 : scopeValue('scope', o.scope) };
+  const out: ValidAddress = {
+    dev,
+    prefix,
+    flags,
+    broadcast: prefix.family === 4 && o.broadcast !== false,
+    scope: o.scope === undefined ? 0 : scopeValue('scope', o.scope),
+  };
   if (o.label !== undefined) {
     if (prefix.family !== 4) throw invalidArgument('label', 'applies to IPv4 addresses only');
     out.label = ifName('label', o.label);
@@ -133,7 +139,11 @@ export function validateAddress(o: AddressOptions): ValidAddress {
  * RTM_NEWADDR / RTM_DELADDR: ifaddrmsg, IFA_LOCAL, IFA_ADDRESS, [IFA_BROADCAST], [IFA_LABEL], [IFA_FLAGS].
  * Flags go in IFA_FLAGS (u32, which the kernel prefers) and, when they fit, in ifa_flags too.
  */
-export function addressRequest(type: typeof RTM.RTM_NEWADDR | typeof RTM.RTM_DELADDR, v: ValidAddress, index: number): RtnlRequest {
+export function addressRequest(
+  type: typeof RTM.RTM_NEWADDR | typeof RTM.RTM_DELADDR,
+  v: ValidAddress,
+  index: number,
+): RtnlRequest {
   const p = v.prefix;
   const w = new AttrWriter().ip(IFA.IFA_LOCAL, p.bytes).ip(IFA.IFA_ADDRESS, p.bytes);
   const add = type === RTM.RTM_NEWADDR;
@@ -141,7 +151,13 @@ export function addressRequest(type: typeof RTM.RTM_NEWADDR | typeof RTM.RTM_DEL
   if (add && v.broadcast && p.prefixLen <= 30) w.ipv4(IFA.IFA_BROADCAST, ipv4Broadcast(p));
   if (v.label !== undefined) w.string(IFA.IFA_LABEL, v.label);
   if (add && v.flags !== 0) w.u32(IFA.IFA_FLAGS, v.flags);
-  const hdr = IFADDRMSG.encode({ family: afOf(p.family), prefixlen: p.prefixLen, flags: add ? v.flags & 0xff : 0, scope: v.scope, index });
+  const hdr = IFADDRMSG.encode({
+    family: afOf(p.family),
+    prefixlen: p.prefixLen,
+    flags: add ? v.flags & 0xff : 0,
+    scope: v.scope,
+    index,
+  });
   return {
     type,
     flags: add ? NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL : 0,
@@ -151,7 +167,12 @@ export function addressRequest(type: typeof RTM.RTM_NEWADDR | typeof RTM.RTM_DEL
 }
 
 export function addressDumpRequest(family?: IpFamily): RtnlRequest {
-  return { type: RTM.RTM_GETADDR, flags: 0, payload: IFADDRMSG.encode({ family: afOf(family) }), describe: 'addr show' };
+  return {
+    type: RTM.RTM_GETADDR,
+    flags: 0,
+    payload: IFADDRMSG.encode({ family: afOf(family) }),
+    describe: 'addr show',
+  };
 }
 
 export class AddressVerbs {
@@ -179,6 +200,9 @@ export class AddressVerbs {
     return replies
       .filter((m) => m.type === RTM.RTM_NEWADDR)
       .map(decodeAddress)
-      .filter((a) => (index === undefined || a.index === index) && (filter.family === undefined || a.family === filter.family));
+      .filter(
+        (a) =>
+          (index === undefined || a.index === index) && (filter.family === undefined || a.family === filter.family),
+      );
   }
 }

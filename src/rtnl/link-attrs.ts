@@ -9,10 +9,35 @@ import { fd, ifAlias, integer, macAddress, macBytes, mtu, u32 } from '../validat
 import { IFLA, IFLA_INFO } from './constants/if-link.js';
 
 const {
-  IFLA_ADDRESS, IFLA_BROADCAST, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_QDISC, IFLA_MASTER, IFLA_TXQLEN, IFLA_OPERSTATE,
-  IFLA_LINKMODE, IFLA_LINKINFO, IFLA_NET_NS_PID, IFLA_IFALIAS, IFLA_GROUP, IFLA_NET_NS_FD, IFLA_PROMISCUITY,
-  IFLA_NUM_TX_QUEUES, IFLA_NUM_RX_QUEUES, IFLA_CARRIER, IFLA_CARRIER_CHANGES, IFLA_LINK_NETNSID, IFLA_NEW_NETNSID,
-  IFLA_MIN_MTU, IFLA_MAX_MTU, IFLA_PROP_LIST, IFLA_ALT_IFNAME, IFLA_PERM_ADDRESS, IFLA_PARENT_DEV_NAME, IFLA_ALLMULTI,
+  IFLA_ADDRESS,
+  IFLA_BROADCAST,
+  IFLA_IFNAME,
+  IFLA_MTU,
+  IFLA_LINK,
+  IFLA_QDISC,
+  IFLA_MASTER,
+  IFLA_TXQLEN,
+  IFLA_OPERSTATE,
+  IFLA_LINKMODE,
+  IFLA_LINKINFO,
+  IFLA_NET_NS_PID,
+  IFLA_IFALIAS,
+  IFLA_GROUP,
+  IFLA_NET_NS_FD,
+  IFLA_PROMISCUITY,
+  IFLA_NUM_TX_QUEUES,
+  IFLA_NUM_RX_QUEUES,
+  IFLA_CARRIER,
+  IFLA_CARRIER_CHANGES,
+  IFLA_LINK_NETNSID,
+  IFLA_NEW_NETNSID,
+  IFLA_MIN_MTU,
+  IFLA_MAX_MTU,
+  IFLA_PROP_LIST,
+  IFLA_ALT_IFNAME,
+  IFLA_PERM_ADDRESS,
+  IFLA_PARENT_DEV_NAME,
+  IFLA_ALLMULTI,
 } = IFLA;
 const { IFLA_INFO_KIND, IFLA_INFO_DATA, IFLA_INFO_XSTATS, IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA } = IFLA_INFO;
 
@@ -42,7 +67,8 @@ export function validateLinkCommon<T extends LinkCommonOptions>(o: T, prefix = '
   if (o.txqlen !== undefined) out.txqlen = u32(`${prefix}txqlen`, o.txqlen);
   if (o.netnsFd !== undefined) out.netnsFd = fd(`${prefix}netnsFd`, o.netnsFd);
   if (o.netnsPid !== undefined) out.netnsPid = integer(`${prefix}netnsPid`, o.netnsPid, 1, 0x7fffffff);
-  if (o.netnsFd !== undefined && o.netnsPid !== undefined) throw invalidArgument(`${prefix}netnsFd`, 'give netnsFd or netnsPid, not both');
+  if (o.netnsFd !== undefined && o.netnsPid !== undefined)
+    throw invalidArgument(`${prefix}netnsFd`, 'give netnsFd or netnsPid, not both');
   return out;
 }
 

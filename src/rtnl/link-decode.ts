@@ -10,7 +10,15 @@ import { IFINFOMSG } from './structs.js';
 
 export type OperState = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up';
 
-const OPER_STATES: readonly OperState[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
+const OPER_STATES: readonly OperState[] = [
+  'unknown',
+  'notpresent',
+  'down',
+  'lowerlayerdown',
+  'testing',
+  'dormant',
+  'up',
+];
 
 export interface LinkFlags {
   up: boolean;
@@ -127,7 +135,8 @@ export function decodeLink(msg: NetlinkMessage): Link {
       kind: a.linkinfo?.kind,
       slaveKind: a.linkinfo?.slaveKind,
     };
-    for (const [k, v] of Object.entries(optional)) if (v !== undefined) (link as unknown as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(optional))
+      if (v !== undefined) (link as unknown as Record<string, unknown>)[k] = v;
     const data = a.linkinfo?.data;
     if (data !== undefined && link.kind !== undefined) {
       const kind = linkKindFor(link.kind);

@@ -70,7 +70,8 @@ function resolvedContext(indexes: ReadonlyMap<LinkRef, number>): LinkKindContext
   return {
     index(ref) {
       const i = typeof ref === 'number' ? ref : indexes.get(ref);
-      if (i === undefined) throw new NetplumbError(ErrorCode.INTERNAL, `link ${describeLinkRef(ref)} was not resolved before encoding`);
+      if (i === undefined)
+        throw new NetplumbError(ErrorCode.INTERNAL, `link ${describeLinkRef(ref)} was not resolved before encoding`);
       return i;
     },
   };
@@ -81,13 +82,15 @@ function resolvedContext(indexes: ReadonlyMap<LinkRef, number>): LinkKindContext
 
 export function validateLinkAdd(o: LinkAddOptions): LinkAddOptions {
   const kind = linkKindFor((o as { kind: unknown }).kind as string);
-  if (kind === undefined) throw invalidArgument('kind', `${JSON.stringify((o as { kind: unknown }).kind)} is not a supported link kind`);
+  if (kind === undefined)
+    throw invalidArgument('kind', `${JSON.stringify((o as { kind: unknown }).kind)} is not a supported link kind`);
   const common = pickCommon(validateLinkCommon(o));
   // The kind validates its own fields of the same union member; the common ones are overlaid.
   const out = { ...o, ...kind.validate(o), ...common, name: ifName('name', o.name) } as LinkAddOptions;
   if (o.link !== undefined) out.link = linkRef('link', o.link);
   if (o.master !== undefined) out.master = linkRef('master', o.master);
-  if (kind.requiresParent === true && o.link === undefined) throw invalidArgument('link', `a ${kind.kind} link needs a parent link`);
+  if (kind.requiresParent === true && o.link === undefined)
+    throw invalidArgument('link', `a ${kind.kind} link needs a parent link`);
   // The alias is set after creation, by name, through this socket: the link must stay in its namespace.
   if (o.alias !== undefined && o.alias !== '' && (o.netnsFd !== undefined || o.netnsPid !== undefined)) {
     throw invalidArgument('alias', 'cannot be set on a link created in another namespace; set it there afterwards');
@@ -97,7 +100,9 @@ export function validateLinkAdd(o: LinkAddOptions): LinkAddOptions {
 
 function pickCommon(c: LinkCommonOptions): LinkCommonOptions {
   const { mtu, mac, group, alias, txqlen, netnsFd, netnsPid } = c;
-  return Object.fromEntries(Object.entries({ mtu, mac, group, alias, txqlen, netnsFd, netnsPid }).filter(([, v]) => v !== undefined));
+  return Object.fromEntries(
+    Object.entries({ mtu, mac, group, alias, txqlen, netnsFd, netnsPid }).filter(([, v]) => v !== undefined),
+  );
 }
 
 export function validateLinkSet(ref: LinkRef, o: LinkSetOptions): { ref: LinkRef; options: LinkSetOptions } {
@@ -127,7 +132,8 @@ export function linkAddRequest(o: LinkAddOptions, ctx: LinkKindContext): RtnlReq
   w.nest(IFLA.IFLA_LINKINFO, (li) => {
     li.string(IFLA_INFO.IFLA_INFO_KIND, kind.kind, false);
     const encodeData = kind.encodeData;
-    if (encodeData !== undefined) li.nest(IFLA_INFO.IFLA_INFO_DATA, (d) => encodeData(d, o, ctx), { omitIfEmpty: true });
+    if (encodeData !== undefined)
+      li.nest(IFLA_INFO.IFLA_INFO_DATA, (d) => encodeData(d, o, ctx), { omitIfEmpty: true });
   });
   const up = o.up === true ? IFF.IFF_UP : 0;
   return {
@@ -141,7 +147,8 @@ export function linkAddRequest(o: LinkAddOptions, ctx: LinkKindContext): RtnlReq
 /** RTM_NEWLINK without NLM_F_CREATE: change an existing link (what `ip link set` sends). */
 export function linkSetRequest(ref: LinkRef, o: LinkSetOptions, ctx: LinkKindContext): RtnlRequest {
   const t = target(ref);
-  if (o.name !== undefined && 'name' in t) throw new NetplumbError(ErrorCode.INTERNAL, 'a rename needs the link by ifindex');
+  if (o.name !== undefined && 'name' in t)
+    throw new NetplumbError(ErrorCode.INTERNAL, 'a rename needs the link by ifindex');
   let flags = 0;
   let change = 0;
   const flag = (bit: number, on: boolean | undefined): void => {
@@ -157,27 +164,47 @@ export function linkSetRequest(ref: LinkRef, o: LinkSetOptions, ctx: LinkKindCon
   else if (o.master !== undefined) attrs.master = ctx.index(o.master);
   const w = new AttrWriter();
   encodeLinkAttrs(w, attrs);
-  return { type: RTM.RTM_NEWLINK, flags: 0, payload: payload(targetHeader(t, flags, change), w), describe: `link set ${describeLinkRef(ref)}` };
+  return {
+    type: RTM.RTM_NEWLINK,
+    flags: 0,
+    payload: payload(targetHeader(t, flags, change), w),
+    describe: `link set ${describeLinkRef(ref)}`,
+  };
 }
 
 export function linkGetRequest(ref: LinkRef): RtnlRequest {
   const t = target(ref);
   const w = new AttrWriter();
   encodeLinkAttrs(w, targetAttrs(t));
-  return { type: RTM.RTM_GETLINK, flags: 0, payload: payload(targetHeader(t), w), describe: `link ${describeLinkRef(ref)}` };
+  return {
+    type: RTM.RTM_GETLINK,
+    flags: 0,
+    payload: payload(targetHeader(t), w),
+    describe: `link ${describeLinkRef(ref)}`,
+  };
 }
 
 export function linkDelRequest(ref: LinkRef): RtnlRequest {
   const t = target(ref);
   const w = new AttrWriter();
   encodeLinkAttrs(w, targetAttrs(t));
-  return { type: RTM.RTM_DELLINK, flags: 0, payload: payload(targetHeader(t), w), describe: `link del ${describeLinkRef(ref)}` };
+  return {
+    type: RTM.RTM_DELLINK,
+    flags: 0,
+    payload: payload(targetHeader(t), w),
+    describe: `link del ${describeLinkRef(ref)}`,
+  };
 }
 
 /** RTM_DELLINK with ifindex 0 and IFLA_GROUP: every link of the group, in one request. */
 export function linkDelGroupRequest(group: number): RtnlRequest {
   const w = new AttrWriter().u32(IFLA.IFLA_GROUP, group);
-  return { type: RTM.RTM_DELLINK, flags: 0, payload: payload(IFINFOMSG.encode({}), w), describe: `link del group ${group}` };
+  return {
+    type: RTM.RTM_DELLINK,
+    flags: 0,
+    payload: payload(IFINFOMSG.encode({}), w),
+    describe: `link del group ${group}`,
+  };
 }
 
 export function linkDumpRequest(): RtnlRequest {
@@ -187,7 +214,11 @@ export function linkDumpRequest(): RtnlRequest {
 /** A group number that refers to links: never 0, the default group every link starts in. */
 export function deletableGroup(field: string, v: unknown): number {
   const g = u32(field, v);
-  if (g === 0) throw invalidArgument(field, 'group 0 is the default group, which holds every link not explicitly grouped; refusing to delete it');
+  if (g === 0)
+    throw invalidArgument(
+      field,
+      'group 0 is the default group, which holds every link not explicitly grouped; refusing to delete it',
+    );
   return g;
 }
 
@@ -233,7 +264,10 @@ export class LinkVerbs {
     const ref = linkRef('dev', dev);
     const replies = await send(this.engine, linkGetRequest(ref));
     const msg = replies.find((m) => m.type === RTM.RTM_NEWLINK);
-    if (msg === undefined) throw new NetplumbError(ErrorCode.NOT_FOUND, `link ${describeLinkRef(ref)} not found`, { syscall: 'RTM_GETLINK' });
+    if (msg === undefined)
+      throw new NetplumbError(ErrorCode.NOT_FOUND, `link ${describeLinkRef(ref)} not found`, {
+        syscall: 'RTM_GETLINK',
+      });
     return decodeLink(msg);
   }
 
@@ -249,7 +283,7 @@ export class LinkVerbs {
 
   /** The ifindex of a link (numbers are returned as they are). Equivalent to: ip -o link show dev DEV | cut -d: -f1 */
   async index(dev: LinkRef): Promise<number> {
-    return typeof dev === 'number' ? linkRef('dev', dev) as number : (await this.get(dev)).index;
+    return typeof dev === 'number' ? (linkRef('dev', dev) as number) : (await this.get(dev)).index;
   }
 
   /** Equivalent to: ip link show [type KIND] [group G] [master M] */
@@ -257,8 +291,15 @@ export class LinkVerbs {
     const group = filter.group === undefined ? undefined : u32('group', filter.group);
     const masterRef = filter.master === undefined ? undefined : linkRef('master', filter.master);
     const master = masterRef === undefined ? undefined : await this.index(masterRef);
-    const links = (await dump(this.engine, linkDumpRequest())).filter((m) => m.type === RTM.RTM_NEWLINK).map(decodeLink);
-    return links.filter((l) => (filter.kind === undefined || l.kind === filter.kind) && (group === undefined || l.group === group) && (master === undefined || l.master === master));
+    const links = (await dump(this.engine, linkDumpRequest()))
+      .filter((m) => m.type === RTM.RTM_NEWLINK)
+      .map(decodeLink);
+    return links.filter(
+      (l) =>
+        (filter.kind === undefined || l.kind === filter.kind) &&
+        (group === undefined || l.group === group) &&
+        (master === undefined || l.master === master),
+    );
   }
 
   /** Equivalent to: ip link del dev DEV */
@@ -281,7 +322,9 @@ export class LinkVerbs {
     if (refs.length === 0) return;
     const missingOk = options.missingOk ?? true;
     const group = await this.freshGroup();
-    const outcomes = await Promise.allSettled(refs.map((ref) => send(this.engine, linkSetRequest(ref, { group }, resolvedContext(new Map())))));
+    const outcomes = await Promise.allSettled(
+      refs.map((ref) => send(this.engine, linkSetRequest(ref, { group }, resolvedContext(new Map())))),
+    );
     const failures = outcomes
       .map((o, i) => ({ o, ref: refs[i] }))
       .filter((x): x is { o: PromiseRejectedResult; ref: LinkRef } => x.o.status === 'rejected')
@@ -292,9 +335,14 @@ export class LinkVerbs {
     if (first !== undefined) {
       const cause = first.o.reason as unknown;
       const code = cause instanceof NetplumbError ? cause.code : ErrorCode.INTERNAL;
-      throw new NetplumbError(code, `link del of ${failures.length} of ${refs.length} links failed; first: ${cause instanceof Error ? cause.message : String(cause)}`, {
-        failed: failures.map((f) => f.ref),
-      }, { cause });
+      throw new NetplumbError(
+        code,
+        `link del of ${failures.length} of ${refs.length} links failed; first: ${cause instanceof Error ? cause.message : String(cause)}`,
+        {
+          failed: failures.map((f) => f.ref),
+        },
+        { cause },
+      );
     }
   }
 

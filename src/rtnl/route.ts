@@ -15,7 +15,11 @@ import { dump, payload, send, type RtnlRequest } from './request.js';
 import { scopeName, scopeValue, type Scope, type ScopeName } from './scope.js';
 import { RTMSG } from './structs.js';
 
-const TABLES = { main: RT_TABLE.RT_TABLE_MAIN, local: RT_TABLE.RT_TABLE_LOCAL, default: RT_TABLE.RT_TABLE_DEFAULT } as const;
+const TABLES = {
+  main: RT_TABLE.RT_TABLE_MAIN,
+  local: RT_TABLE.RT_TABLE_LOCAL,
+  default: RT_TABLE.RT_TABLE_DEFAULT,
+} as const;
 export type TableName = keyof typeof TABLES;
 export type Table = TableName | number;
 
@@ -119,7 +123,12 @@ export function decodeRoute(msg: NetlinkMessage): Route {
     const a = parseAttrs(msg.payload.subarray(RTMSG.size), ROUTE_TABLE);
     const out: Route = {
       family,
-      dst: a.dst === undefined ? (h.dst_len === 0 ? 'default' : `${family === 4 ? '0.0.0.0' : '::'}/${h.dst_len}`) : `${a.dst}/${h.dst_len}`,
+      dst:
+        a.dst === undefined
+          ? h.dst_len === 0
+            ? 'default'
+            : `${family === 4 ? '0.0.0.0' : '::'}/${h.dst_len}`
+          : `${a.dst}/${h.dst_len}`,
       dstLen: h.dst_len,
       table: nameOf(TABLES, a.table ?? h.table),
       protocol: h.protocol,
@@ -164,10 +173,11 @@ export function validateRoute(o: RouteOptions): ValidRoute {
     dst,
     onlink: o.onlink === true,
     table: o.table === undefined ? RT_TABLE.RT_TABLE_MAIN : tableValue('table', o.table),
-    type: o.type === undefined ? RTN.RTN_UNICAST : (TYPES as Record<string, number>)[o.type] ?? -1,
+    type: o.type === undefined ? RTN.RTN_UNICAST : ((TYPES as Record<string, number>)[o.type] ?? -1),
     protocol: o.protocol === undefined ? RTPROT.RTPROT_BOOT : integer('protocol', o.protocol, 0, 255),
   };
-  if (out.type < 0) throw invalidArgument('type', `${JSON.stringify(o.type)} is not one of ${Object.keys(TYPES).join(', ')}`);
+  if (out.type < 0)
+    throw invalidArgument('type', `${JSON.stringify(o.type)} is not one of ${Object.keys(TYPES).join(', ')}`);
   if (via !== undefined) out.via = via;
   if (o.dev !== undefined) out.dev = linkRef('dev', o.dev);
   if (o.scope !== undefined) out.scope = scopeValue('scope', o.scope);
@@ -181,10 +191,21 @@ export function validateRoute(o: RouteOptions): ValidRoute {
  * RTM_NEWROUTE / RTM_DELROUTE, as iproute2 builds them: rtmsg; RTA_DST, RTA_GATEWAY,
  * RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE (ids ≥ 256), RTA_OIF.
  */
-export function routeRequest(type: typeof RTM.RTM_NEWROUTE | typeof RTM.RTM_DELROUTE, v: ValidRoute, oif: number | undefined, flags = NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL): RtnlRequest {
+export function routeRequest(
+  type: typeof RTM.RTM_NEWROUTE | typeof RTM.RTM_DELROUTE,
+  v: ValidRoute,
+  oif: number | undefined,
+  flags = NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL,
+): RtnlRequest {
   const add = type === RTM.RTM_NEWROUTE;
   // A route without a gateway is on-link: scope link, unless told otherwise. A delete matches any scope.
-  const scope = v.scope ?? (add ? (v.via === undefined && v.type === RTN.RTN_UNICAST ? RT_SCOPE.RT_SCOPE_LINK : RT_SCOPE.RT_SCOPE_UNIVERSE) : RT_SCOPE.RT_SCOPE_NOWHERE);
+  const scope =
+    v.scope ??
+    (add
+      ? v.via === undefined && v.type === RTN.RTN_UNICAST
+        ? RT_SCOPE.RT_SCOPE_LINK
+        : RT_SCOPE.RT_SCOPE_UNIVERSE
+      : RT_SCOPE.RT_SCOPE_NOWHERE);
   const hdr = RTMSG.encode({
     family: afOf(v.family),
     dst_len: v.dst?.prefixLen ?? 0,
@@ -202,7 +223,12 @@ export function routeRequest(type: typeof RTM.RTM_NEWROUTE | typeof RTM.RTM_DELR
   if (v.table >= 256) w.u32(RTA.RTA_TABLE, v.table);
   if (oif !== undefined) w.u32(RTA.RTA_OIF, oif);
   const what = `${v.dst?.cidr ?? 'default'}${v.via === undefined ? '' : ` via ${v.via.address}`}${v.dev === undefined ? '' : ` dev ${describeLinkRef(v.dev)}`}`;
-  return { type, flags: add ? flags : 0, payload: payload(hdr, w), describe: `route ${add ? (flags & NLM_F.NLM_F_REPLACE ? 'replace' : 'add') : 'del'} ${what}` };
+  return {
+    type,
+    flags: add ? flags : 0,
+    payload: payload(hdr, w),
+    describe: `route ${add ? (flags & NLM_F.NLM_F_REPLACE ? 'replace' : 'add') : 'del'} ${what}`,
+  };
 }
 
 export function routeDumpRequest(family?: IpFamily): RtnlRequest {
@@ -228,7 +254,10 @@ export class RouteVerbs {
   /** Equivalent to: ip route replace DST [via GW] [dev DEV] [onlink] [scope S] [table T] [metric M] [src A] */
   async replace(o: RouteOptions): Promise<void> {
     const v = validateRoute(o);
-    await send(this.engine, routeRequest(RTM.RTM_NEWROUTE, v, await this.oif(v), NLM_F.NLM_F_CREATE | NLM_F.NLM_F_REPLACE));
+    await send(
+      this.engine,
+      routeRequest(RTM.RTM_NEWROUTE, v, await this.oif(v), NLM_F.NLM_F_CREATE | NLM_F.NLM_F_REPLACE),
+    );
   }
 
   /** Equivalent to: ip route del DST [via GW] [dev DEV] [table T] [metric M] */
@@ -245,6 +274,10 @@ export class RouteVerbs {
     return replies
       .filter((m) => m.type === RTM.RTM_NEWROUTE)
       .map(decodeRoute)
-      .filter((r) => (table === undefined || (typeof r.table === 'number' ? r.table : TABLES[r.table]) === table) && (oif === undefined || r.oif === oif));
+      .filter(
+        (r) =>
+          (table === undefined || (typeof r.table === 'number' ? r.table : TABLES[r.table]) === table) &&
+          (oif === undefined || r.oif === oif),
+      );
   }
 }

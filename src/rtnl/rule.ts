@@ -77,7 +77,13 @@ export function decodeRule(msg: NetlinkMessage): Rule {
     const h = FIB_RULE_HDR.decode(msg.payload);
     const a = parseAttrs(msg.payload.subarray(FIB_RULE_HDR.size), RULE_TABLE);
     const action = (Object.entries(ACTIONS) as [RuleAction, number][]).find(([, n]) => n === h.action)?.[0] ?? h.action;
-    const out: Rule = { family: familyOf(h.family, 'fib_rule_hdr'), table: tableName(a.table ?? h.table), action, not: (h.flags & FIB_RULE.FIB_RULE_INVERT) !== 0, unknownAttrs: a.unknown };
+    const out: Rule = {
+      family: familyOf(h.family, 'fib_rule_hdr'),
+      table: tableName(a.table ?? h.table),
+      action,
+      not: (h.flags & FIB_RULE.FIB_RULE_INVERT) !== 0,
+      unknownAttrs: a.unknown,
+    };
     if (a.priority !== undefined) out.priority = a.priority;
     if (a.src !== undefined) out.from = `${a.src}/${h.src_len}`;
     if (a.dst !== undefined) out.to = `${a.dst}/${h.dst_len}`;
@@ -127,7 +133,8 @@ export function validateRule(o: RuleOptions): ValidRule {
   if (o.table !== undefined) out.table = tableValue('table', o.table);
   if (o.priority !== undefined) out.priority = u32('priority', o.priority);
   if (o.action !== undefined) {
-    if (!Object.prototype.hasOwnProperty.call(ACTIONS, o.action)) throw invalidArgument('action', `${JSON.stringify(o.action)} is not one of ${Object.keys(ACTIONS).join(', ')}`);
+    if (!Object.prototype.hasOwnProperty.call(ACTIONS, o.action))
+      throw invalidArgument('action', `${JSON.stringify(o.action)} is not one of ${Object.keys(ACTIONS).join(', ')}`);
     out.action = ACTIONS[o.action];
   }
   return out;
@@ -158,12 +165,27 @@ export function ruleRequest(type: typeof RTM.RTM_NEWRULE | typeof RTM.RTM_DELRUL
   if (v.fwmask !== undefined) w.u32(FRA.FRA_FWMASK, v.fwmask);
   if (table >= 256) w.u32(FRA.FRA_TABLE, table);
   if (v.priority !== undefined) w.u32(FRA.FRA_PRIORITY, v.priority);
-  const parts = [v.not ? 'not' : '', v.from ? `from ${v.from.cidr}` : '', v.to ? `to ${v.to.cidr}` : '', v.priority !== undefined ? `priority ${v.priority}` : ''].filter((s) => s !== '');
-  return { type, flags: add ? NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL : 0, payload: payload(hdr, w), describe: `rule ${add ? 'add' : 'del'} ${parts.join(' ')}`.trimEnd() };
+  const parts = [
+    v.not ? 'not' : '',
+    v.from ? `from ${v.from.cidr}` : '',
+    v.to ? `to ${v.to.cidr}` : '',
+    v.priority !== undefined ? `priority ${v.priority}` : '',
+  ].filter((s) => s !== '');
+  return {
+    type,
+    flags: add ? NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL : 0,
+    payload: payload(hdr, w),
+    describe: `rule ${add ? 'add' : 'del'} ${parts.join(' ')}`.trimEnd(),
+  };
 }
 
 export function ruleDumpRequest(family?: IpFamily): RtnlRequest {
-  return { type: RTM.RTM_GETRULE, flags: 0, payload: FIB_RULE_HDR.encode({ family: afOf(family) }), describe: 'rule show' };
+  return {
+    type: RTM.RTM_GETRULE,
+    flags: 0,
+    payload: FIB_RULE_HDR.encode({ family: afOf(family) }),
+    describe: 'rule show',
+  };
 }
 
 export class RuleVerbs {

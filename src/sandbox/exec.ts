@@ -23,18 +23,28 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('run: empty argv');
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: opts.timeoutMs ?? 30_000, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) }, (err, stdout, stderr) => {
-      if (err && err.name === 'AbortError') {
-        reject(err);
-        return;
-      }
-      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
-        reject(new Error(`${argv.join(' ')}: ${err.message} (is it installed? bash .ci/setup installs it)`));
-        return;
-      }
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ stdout: String(stdout), stderr: String(stderr), code });
-    });
+    execFile(
+      file,
+      args,
+      {
+        timeout: opts.timeoutMs ?? 30_000,
+        env: opts.env ?? process.env,
+        maxBuffer: 64 * 1024 * 1024,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+      (err, stdout, stderr) => {
+        if (err && err.name === 'AbortError') {
+          reject(err);
+          return;
+        }
+        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+          reject(new Error(`${argv.join(' ')}: ${err.message} (is it installed? bash .ci/setup installs it)`));
+          return;
+        }
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ stdout: String(stdout), stderr: String(stderr), code });
+      },
+    );
   });
 }
 

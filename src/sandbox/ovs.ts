@@ -57,7 +57,10 @@ function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<stri
 /** Throw a clear error when a binary (or the OVS schema) is missing. */
 export function requireBinaries(names: string[] = BINARIES): void {
   for (const b of names) {
-    if (!PATH_DIRS.some((d) => existsSync(join(d, b)))) throw new Error(`required binary "${b}" is not installed (a private Open vSwitch needs Open vSwitch 3.x and iproute2: bash .ci/setup)`);
+    if (!PATH_DIRS.some((d) => existsSync(join(d, b))))
+      throw new Error(
+        `required binary "${b}" is not installed (a private Open vSwitch needs Open vSwitch 3.x and iproute2: bash .ci/setup)`,
+      );
   }
   if (!existsSync(SCHEMA)) throw new Error(`OVS schema ${SCHEMA} is missing`);
 }
@@ -100,7 +103,14 @@ export async function startOvs(opts: StartOvsOptions = {}): Promise<OvsInstance>
   requireBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'np-ovs-'));
   const netns = opts.netnsName ?? `np-ovs-${process.pid}-${++counter}`;
-  const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir, OVS_PKGDATADIR: '/usr/share/openvswitch' };
+  const env = {
+    ...process.env,
+    OVS_RUNDIR: dir,
+    OVS_LOGDIR: dir,
+    OVS_DBDIR: dir,
+    OVS_SYSCONFDIR: dir,
+    OVS_PKGDATADIR: '/usr/share/openvswitch',
+  };
   const remote = `unix:${join(dir, 'db.sock')}`;
   const started = new Set<number>();
   const pidOf = (name: string): number => Number(readFileSync(join(dir, `${name}.pid`), 'utf8').trim());
@@ -110,7 +120,14 @@ export async function startOvs(opts: StartOvsOptions = {}): Promise<OvsInstance>
   let netnsCreated = false;
 
   const startDb = async (): Promise<void> => {
-    await inNs(['ovsdb-server', `--remote=punix:${join(dir, 'db.sock')}`, `--pidfile=${join(dir, 'ovsdb.pid')}`, '--detach', `--log-file=${join(dir, 'ovsdb.log')}`, join(dir, 'conf.db')]);
+    await inNs([
+      'ovsdb-server',
+      `--remote=punix:${join(dir, 'db.sock')}`,
+      `--pidfile=${join(dir, 'ovsdb.pid')}`,
+      '--detach',
+      `--log-file=${join(dir, 'ovsdb.log')}`,
+      join(dir, 'conf.db'),
+    ]);
     started.add(pidOf('ovsdb'));
   };
   const stopDb = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
@@ -120,7 +137,13 @@ export async function startOvs(opts: StartOvsOptions = {}): Promise<OvsInstance>
     await waitForExit(pid);
   };
   const startVswitchd = async (): Promise<void> => {
-    await inNs(['ovs-vswitchd', remote, `--pidfile=${join(dir, 'vswitchd.pid')}`, '--detach', `--log-file=${join(dir, 'vswitchd.log')}`]);
+    await inNs([
+      'ovs-vswitchd',
+      remote,
+      `--pidfile=${join(dir, 'vswitchd.pid')}`,
+      '--detach',
+      `--log-file=${join(dir, 'vswitchd.log')}`,
+    ]);
     started.add(pidOf('vswitchd'));
     vswitchd = true;
   };
@@ -155,7 +178,14 @@ export async function startOvs(opts: StartOvsOptions = {}): Promise<OvsInstance>
       }
     }
     if (netnsCreated) {
-      await run('ip', ['netns', 'del', netns]).then(() => { netnsCreated = false; }, (e: unknown) => { errors.push(e); });
+      await run('ip', ['netns', 'del', netns]).then(
+        () => {
+          netnsCreated = false;
+        },
+        (e: unknown) => {
+          errors.push(e);
+        },
+      );
     }
     rmSync(dir, { recursive: true, force: true });
     if (errors.length) throw new AggregateError(errors, `private Open vSwitch cleanup failed for ${dir}`);
@@ -174,19 +204,39 @@ export async function startOvs(opts: StartOvsOptions = {}): Promise<OvsInstance>
     await startDb();
     await vsctl(['--no-wait', 'init']);
     const other = Object.entries(opts.otherConfig ?? {});
-    if (other.length > 0) await vsctl(['--no-wait', 'set', 'Open_vSwitch', '.', ...other.map(([k, v]) => `other_config:${k}=${v}`)]);
+    if (other.length > 0)
+      await vsctl(['--no-wait', 'set', 'Open_vSwitch', '.', ...other.map(([k, v]) => `other_config:${k}=${v}`)]);
     if (opts.withVswitchd ?? true) await startVswitchd();
   } catch (e) {
     await stop().catch(() => undefined);
     throw e;
   }
   return {
-    dir, remote, netns, vsctl,
-    addBridge: async (name) => { await vsctl([...(vswitchd ? [] : ['--no-wait']), 'add-br', name, '--', 'set', 'Bridge', name, 'datapath_type=netdev']); },
+    dir,
+    remote,
+    netns,
+    vsctl,
+    addBridge: async (name) => {
+      await vsctl([
+        ...(vswitchd ? [] : ['--no-wait']),
+        'add-br',
+        name,
+        '--',
+        'set',
+        'Bridge',
+        name,
+        'datapath_type=netdev',
+      ]);
+    },
     dbPid: () => pidOf('ovsdb'),
-    stopDb, startDb,
-    restartDb: async () => { await stopDb(); await startDb(); },
-    stopVswitchd, startVswitchd,
+    stopDb,
+    startDb,
+    restartDb: async () => {
+      await stopDb();
+      await startDb();
+    },
+    stopVswitchd,
+    startVswitchd,
     alivePids: () => [...started].filter(isAlive),
     stop,
   };

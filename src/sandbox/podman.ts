@@ -15,7 +15,19 @@
  * Missing podman/runc/conmon/busybox is an error, never a skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,7 +69,16 @@ export class PodmanSandbox {
     this.socketPath = join(dir, 'podman.sock');
     this.#env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
     // vfs: with --rootfs nothing is layered, and vfs needs no overlay support from the kernel.
-    this.#globalArgs = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'vfs'];
+    this.#globalArgs = [
+      '--root',
+      join(dir, 'storage'),
+      '--runroot',
+      join(dir, 'run'),
+      '--tmpdir',
+      join(dir, 'tmp'),
+      '--storage-driver',
+      'vfs',
+    ];
   }
 
   /**
@@ -73,7 +94,10 @@ export class PodmanSandbox {
       writeFileSync(sb.#env.CONTAINERS_CONF as string, readFileSync(podmanConfPath()));
       buildBusyboxRoot(sb.rootfs);
       const runtime = (await sb.podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'])).trim();
-      if (runtime !== 'runc') throw new Error(`podman picked the OCI runtime "${runtime}", not runc: is .ci/podman.conf in effect (CONTAINERS_CONF)?`);
+      if (runtime !== 'runc')
+        throw new Error(
+          `podman picked the OCI runtime "${runtime}", not runc: is .ci/podman.conf in effect (CONTAINERS_CONF)?`,
+        );
     } catch (e) {
       rmSync(sb.dir, { recursive: true, force: true });
       throw e;
@@ -93,7 +117,11 @@ export class PodmanSandbox {
 
   /** Run `podman <global args> ARGS…` with this sandbox's config; resolves with the exit code and output. */
   tryPodman(args: string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
-    return run(['podman', ...this.#globalArgs, ...args], { env: this.#env, timeoutMs: opts.timeoutMs ?? 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+    return run(['podman', ...this.#globalArgs, ...args], {
+      env: this.#env,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   /** Pids this sandbox caused to exist (the API service, containers, their conmon), alive or not. */
@@ -108,7 +136,10 @@ export class PodmanSandbox {
     const log = openSync(logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn('podman', [...this.#globalArgs, 'system', 'service', '--time=0', this.dockerHost], { env: this.#env, stdio: ['ignore', log, log] });
+      child = spawn('podman', [...this.#globalArgs, 'system', 'service', '--time=0', this.dockerHost], {
+        env: this.#env,
+        stdio: ['ignore', log, log],
+      });
     } finally {
       closeSync(log);
     }
@@ -118,7 +149,9 @@ export class PodmanSandbox {
     while (!(await ping(this.socketPath))) {
       if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
         await this.stopService();
-        throw new Error(`podman system service did not answer GET /_ping on ${this.socketPath}: ${readFileSync(logPath, 'utf8').trim().slice(-2000)}`);
+        throw new Error(
+          `podman system service did not answer GET /_ping on ${this.socketPath}: ${readFileSync(logPath, 'utf8').trim().slice(-2000)}`,
+        );
       }
       await delay(50);
     }
@@ -141,8 +174,27 @@ export class PodmanSandbox {
 
   /** Equivalent to: podman run -d --name NAME --net none --rootfs ROOTFS /bin/sleep 100000 */
   async runContainer(name: string, opts: { net?: string } = {}): Promise<PodmanContainer> {
-    const r = await run(['podman', ...this.#globalArgs, 'run', '-d', '--name', name, '--net', opts.net ?? 'none', '--rootfs', this.rootfs, '/bin/sleep', '100000'], { env: this.#env, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`podman run ${name} exited ${r.code}: ${r.stderr.trim()} (is ${BUSYBOX} the static one, from busybox-static?)`);
+    const r = await run(
+      [
+        'podman',
+        ...this.#globalArgs,
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--net',
+        opts.net ?? 'none',
+        '--rootfs',
+        this.rootfs,
+        '/bin/sleep',
+        '100000',
+      ],
+      { env: this.#env, timeoutMs: 60_000 },
+    );
+    if (r.code !== 0)
+      throw new Error(
+        `podman run ${name} exited ${r.code}: ${r.stderr.trim()} (is ${BUSYBOX} the static one, from busybox-static?)`,
+      );
     return this.#describe(name);
   }
 
@@ -173,7 +225,11 @@ export class PodmanSandbox {
   }
 
   async #describe(name: string): Promise<PodmanContainer> {
-    const [id = '', pid = '0', conmonPid = '0'] = (await this.podman(['inspect', '--format', '{{.Id}} {{.State.Pid}} {{.State.ConmonPid}}', name])).trim().split(' ');
+    const [id = '', pid = '0', conmonPid = '0'] = (
+      await this.podman(['inspect', '--format', '{{.Id}} {{.State.Pid}} {{.State.ConmonPid}}', name])
+    )
+      .trim()
+      .split(' ');
     for (const p of [Number(pid), Number(conmonPid)]) if (p > 0) this.#pids.add(p);
     return { name, id, pid: Number(pid) };
   }
@@ -190,8 +246,11 @@ export class PodmanSandbox {
     }
     await this.stopService();
     const alive = await this.#waitForProcessesToExit(10_000);
-    if (alive.length > 0) problems.push(`processes of the podman sandbox still alive after 10 s (killed now): ${alive.join(', ')}`);
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.dir));
+    if (alive.length > 0)
+      problems.push(`processes of the podman sandbox still alive after 10 s (killed now): ${alive.join(', ')}`);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(this.dir));
     if (mounts.length > 0) problems.push(`mounts left under ${this.dir} (dir kept): ${mounts.join('; ')}`);
     else rmSync(this.dir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`podman sandbox cleanup: ${problems.join(' | ')}`);
@@ -211,7 +270,9 @@ export class PodmanSandbox {
       if (ownerStamp(Number(owner.split(' ')[0])) === owner) continue;
       const stale = new PodmanSandbox(dir);
       for (const pid of stale.#livePids()) signal(pid, 'SIGTERM');
-      await stale.destroy().catch((e: unknown) => process.emitWarning(`reaping stale podman sandbox ${dir}: ${String(e)}`));
+      await stale
+        .destroy()
+        .catch((e: unknown) => process.emitWarning(`reaping stale podman sandbox ${dir}: ${String(e)}`));
     }
   }
 
@@ -263,7 +324,8 @@ export function missingPodmanCommands(names: string[] = REQUIRED_COMMANDS): stri
 
 function requireCommands(names: string[]): void {
   const missing = missingPodmanCommands(names);
-  if (missing.length > 0) throw new Error(`the podman sandbox needs ${missing.join(', ')}, not installed here: ${SETUP_HINT}`);
+  if (missing.length > 0)
+    throw new Error(`the podman sandbox needs ${missing.join(', ')}, not installed here: ${SETUP_HINT}`);
 }
 
 /** R/bin/busybox plus one symlink per applet: enough of a root for `sleep` and network tools. */

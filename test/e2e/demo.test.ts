@@ -53,14 +53,18 @@ function assertNothingLeft(r: DemoReport, tmp: string): void {
   const dirs = [sb.ovsDir, sb.podmanDir].filter((d): d is string => d !== undefined);
   assert.deepEqual(processesNaming(dirs), [], 'processes of the demo (OVS daemons, podman, conmon) still run');
   for (const d of dirs) assert.equal(existsSync(d), false, `${d} was removed`);
-  if (sb.ovsNetns !== undefined) assert.equal(existsSync(`/run/netns/${sb.ovsNetns}`), false, `namespace ${sb.ovsNetns} was deleted`);
+  if (sb.ovsNetns !== undefined)
+    assert.equal(existsSync(`/run/netns/${sb.ovsNetns}`), false, `namespace ${sb.ovsNetns} was deleted`);
   for (const ns of sb.guestNetns) assert.equal(existsSync(`/run/netns/${ns}`), false, `namespace ${ns} was deleted`);
   assert.deepEqual(readdirSync(tmp), [], 'the demo left something in its temp dir');
 }
 
 test('the demo with podman: exit 0, the VLAN matrix as the seed expects, a throughput, nothing left', async () => {
   await withTmp(async (tmp) => {
-    const r = await run([process.execPath, MAIN, '--json', '--guests', 'podman'], { env: { ...process.env, TMPDIR: tmp }, timeoutMs: 120_000 });
+    const r = await run([process.execPath, MAIN, '--json', '--guests', 'podman'], {
+      env: { ...process.env, TMPDIR: tmp },
+      timeoutMs: 120_000,
+    });
     assert.equal(r.code, 0, `demo exited ${r.code}: ${r.stderr}\n${r.stdout}`);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, '--json prints exactly one JSON object');
@@ -68,10 +72,17 @@ test('the demo with podman: exit 0, the VLAN matrix as the seed expects, a throu
 
     assert.equal(report.ok, true);
     assert.equal(report.guests?.kind, 'podman');
-    assert.deepEqual(report.attachments.map((a) => [a.guest, a.ip, a.vlan]), [
-      ['con1', '10.0.0.1/24', 100], ['con2', '10.0.0.2/24', 100], ['con3', '10.0.0.3/24', 200], ['con4', '10.0.0.4/24', 200],
-    ]);
-    for (const a of report.attachments) assert.ok(a.ms > 0 && (a.ofport ?? 0) > 0, `attach of ${a.guest} timed and given an ofport`);
+    assert.deepEqual(
+      report.attachments.map((a) => [a.guest, a.ip, a.vlan]),
+      [
+        ['con1', '10.0.0.1/24', 100],
+        ['con2', '10.0.0.2/24', 100],
+        ['con3', '10.0.0.3/24', 200],
+        ['con4', '10.0.0.4/24', 200],
+      ],
+    );
+    for (const a of report.attachments)
+      assert.ok(a.ms > 0 && (a.ofport ?? 0) > 0, `attach of ${a.guest} timed and given an ofport`);
 
     // The matrix: every ordered pair of distinct guests, reached exactly when the VLANs match.
     const cells = report.matrix?.cells ?? [];
@@ -79,7 +90,11 @@ test('the demo with podman: exit 0, the VLAN matrix as the seed expects, a throu
     for (const c of cells) {
       const same = VLANS[c.from] === VLANS[c.to];
       assert.equal(c.expected, same, `${c.from} → ${c.to}: expectation`);
-      assert.equal(c.reached, same, `${c.from} → ${c.to}: ${same ? 'same VLAN must reach' : 'cross VLAN must not reach'}`);
+      assert.equal(
+        c.reached,
+        same,
+        `${c.from} → ${c.to}: ${same ? 'same VLAN must reach' : 'cross VLAN must not reach'}`,
+      );
     }
     assert.equal(report.matrix?.ok, true);
 
@@ -99,10 +114,15 @@ test('the demo with podman: exit 0, the VLAN matrix as the seed expects, a throu
 
 test('Ctrl-C in the middle of the demo: exit 130 and everything removed all the same', async () => {
   await withTmp(async (tmp) => {
-    const child = spawn(process.execPath, [MAIN, '--guests', 'podman'], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, '--guests', 'podman'], {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += String(d); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += String(d);
+    });
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     // Interrupt once the guests are attached, while the pings run.
     await new Promise<void>((resolve, reject) => {
@@ -114,7 +134,10 @@ test('Ctrl-C in the middle of the demo: exit 130 and everything removed all the 
           resolve();
         }
       });
-      child.once('close', () => { clearTimeout(timer); reject(new Error(`the demo exited early:\n${out}${err}`)); });
+      child.once('close', () => {
+        clearTimeout(timer);
+        reject(new Error(`the demo exited early:\n${out}${err}`));
+      });
     }).finally(() => child.kill('SIGINT'));
     const code = await exited;
     assert.equal(code, 130, `exit status after SIGINT\n${out}${err}`);
@@ -124,7 +147,10 @@ test('Ctrl-C in the middle of the demo: exit 130 and everything removed all the 
     // What it created, as its progress lines named it.
     const ovsNetns = /in namespace (np-demo-\d+-host)/.exec(out)?.[1];
     const ovsPids = (/pids (\d+) (\d+)/.exec(out) ?? []).slice(1).map(Number);
-    const containerPids = (/containers con1 con2 con3 con4 … ok, pids ([\d ]+)/.exec(out)?.[1] ?? '').trim().split(' ').map(Number);
+    const containerPids = (/containers con1 con2 con3 con4 … ok, pids ([\d ]+)/.exec(out)?.[1] ?? '')
+      .trim()
+      .split(' ')
+      .map(Number);
     assert.ok(ovsNetns !== undefined && ovsPids.length === 2 && containerPids.length === 4, out);
     assert.deepEqual([...ovsPids, ...containerPids].filter(isAlive), [], 'daemons or containers of the demo still run');
     assert.equal(existsSync(`/run/netns/${ovsNetns}`), false);

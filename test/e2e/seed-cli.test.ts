@@ -66,7 +66,12 @@ test('seed scenario 1 with the pipework command: same-VLAN containers ping, cros
   const [c1, c2, c3] = names as [string, string, string, string];
   assert.equal(await ping(c1, '10.0.0.2'), true, 'con1 → con2');
   assert.equal(await ping(c3, '10.0.0.4'), true, 'con3 → con4');
-  for (const [a, b] of [[c1, '10.0.0.3'], [c1, '10.0.0.4'], [c2, '10.0.0.3'], [c2, '10.0.0.4']] as const) {
+  for (const [a, b] of [
+    [c1, '10.0.0.3'],
+    [c1, '10.0.0.4'],
+    [c2, '10.0.0.3'],
+    [c2, '10.0.0.4'],
+  ] as const) {
     assert.equal(await ping(a, b), false, `${a} ↛ ${b}`);
   }
 
@@ -103,12 +108,26 @@ test('seed scenario 1 with the pipework command: same-VLAN containers ping, cros
 test('a container that died: list shows the orphan, detach cleans it, bad input fails before anything changes', async () => {
   const n = uniqueContainerName('dead');
   await bed.runContainer(n);
-  const r = await cli('netplumb', ['attach', '--bridge', 'ovs0', '--container', n, '--ip', '10.0.1.2/24', '--vlan', '7', '--json']);
+  const r = await cli('netplumb', [
+    'attach',
+    '--bridge',
+    'ovs0',
+    '--container',
+    n,
+    '--ip',
+    '10.0.1.2/24',
+    '--vlan',
+    '7',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const hostIf = (JSON.parse(r.stdout) as { record: { hostIfname: string } }).record.hostIfname;
   await bed.removeContainer(n);
-  for (let i = 0; i < 100 && (await run(['ip', '-n', ovs.netns, 'link', 'show', hostIf])).code === 0; i++) await new Promise((res) => setTimeout(res, 50));
-  const list = JSON.parse((await cli('netplumb', ['list', '--json'])).stdout) as { attachments: { orphaned: boolean; record: { hostIfname: string } }[] };
+  for (let i = 0; i < 100 && (await run(['ip', '-n', ovs.netns, 'link', 'show', hostIf])).code === 0; i++)
+    await new Promise((res) => setTimeout(res, 50));
+  const list = JSON.parse((await cli('netplumb', ['list', '--json'])).stdout) as {
+    attachments: { orphaned: boolean; record: { hostIfname: string } }[];
+  };
   assert.ok(list.attachments.find((a) => a.record.hostIfname === hostIf)?.orphaned);
   const d = await cli('netplumb', ['detach', '--container', n, '--all']);
   assert.equal(d.code, 0, d.stderr);

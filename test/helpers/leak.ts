@@ -60,7 +60,10 @@ export async function snapshot(): Promise<Snapshot> {
     rootLinks: links.map((l) => l.ifname).sort(),
     namedNetns: listDir('/run/netns'),
     fds: fdNames.length,
-    nsFds: fdNames.map((fd) => readlinkOrEmpty(`/proc/self/fd/${fd}`)).filter((t) => t.startsWith('net:')).sort(),
+    nsFds: fdNames
+      .map((fd) => readlinkOrEmpty(`/proc/self/fd/${fd}`))
+      .filter((t) => t.startsWith('net:'))
+      .sort(),
     children: childPids(),
   };
 }
@@ -77,7 +80,8 @@ export async function assertNoLeak(before: Snapshot, what = 'test'): Promise<voi
   deepStrictEqual(now.nsFds, before.nsFds, `${what} left namespace fds open`);
   deepStrictEqual(now.fds, before.fds, `${what} left fds open`);
   deepStrictEqual(now.children, before.children, `${what} left child processes`);
-  for (const ns of threadNetns()) deepStrictEqual(ns, ORIGINAL_NETNS, `a thread of this process is in another network namespace`);
+  for (const ns of threadNetns())
+    deepStrictEqual(ns, ORIGINAL_NETNS, `a thread of this process is in another network namespace`);
 }
 
 /** Register the leak oracle around every test of the calling file. */

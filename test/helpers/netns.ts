@@ -35,7 +35,13 @@ export class TestNetns {
    * oracle for the guest id netplumb records (`netns:cookie:N`), computed without netplumb.
    */
   async cookie(): Promise<string> {
-    return (await this.exec(['python3', '-c', 'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'])).trim();
+    return (
+      await this.exec([
+        'python3',
+        '-c',
+        'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])',
+      ])
+    ).trim();
   }
 
   /** Run a command inside the namespace and return its exit code. */

@@ -19,12 +19,15 @@ function cellMap(c: OvsCell | undefined): Record<string, string> {
 }
 
 function cellScalar(c: OvsCell | undefined): string | number | undefined {
-  if (Array.isArray(c)) return c[0] === 'set' && Array.isArray(c[1]) && c[1].length === 1 ? (c[1][0] as string | number) : undefined;
+  if (Array.isArray(c))
+    return c[0] === 'set' && Array.isArray(c[1]) && c[1].length === 1 ? (c[1][0] as string | number) : undefined;
   return c;
 }
 
 async function table(ovs: OvsInstance, name: string, columns: string[]): Promise<OvsCell[][]> {
-  const out = JSON.parse(await ovs.vsctl(['--format=json', `--columns=${columns.join(',')}`, 'list', name])) as { data: OvsCell[][] };
+  const out = JSON.parse(await ovs.vsctl(['--format=json', `--columns=${columns.join(',')}`, 'list', name])) as {
+    data: OvsCell[][];
+  };
   return out.data;
 }
 
@@ -35,11 +38,19 @@ async function table(ovs: OvsInstance, name: string, columns: string[]): Promise
 export async function ovsPorts(ovs: OvsInstance): Promise<OvsPortState[]> {
   const bridges = new Set((await table(ovs, 'Bridge', ['name'])).map((r) => String(r[0])));
   const ifaces = new Map((await table(ovs, 'Interface', ['name', 'ofport', 'error'])).map((r) => [String(r[0]), r]));
-  return (await table(ovs, 'Port', ['name', 'external_ids'])).filter((r) => !bridges.has(String(r[0]))).map((r) => {
-    const i = ifaces.get(String(r[0]));
-    const ofport = cellScalar(i?.[1]);
-    return { name: String(r[0]), externalIds: cellMap(r[1]), ofport: typeof ofport === 'number' ? ofport : undefined, error: String(cellScalar(i?.[2]) ?? '') };
-  }).sort((a, b) => a.name.localeCompare(b.name));
+  return (await table(ovs, 'Port', ['name', 'external_ids']))
+    .filter((r) => !bridges.has(String(r[0])))
+    .map((r) => {
+      const i = ifaces.get(String(r[0]));
+      const ofport = cellScalar(i?.[1]);
+      return {
+        name: String(r[0]),
+        externalIds: cellMap(r[1]),
+        ofport: typeof ofport === 'number' ? ofport : undefined,
+        error: String(cellScalar(i?.[2]) ?? ''),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Ports carrying netplumb's owner mark. */

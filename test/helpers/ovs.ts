@@ -9,7 +9,14 @@ import type { ConnectionOptions } from '../../src/ovsdb/connection.js';
 import { Vswitch } from '../../src/ovsdb/vswitch.js';
 import { startOvs, type OvsInstance } from '../../src/sandbox/ovs.js';
 
-export { isAlive, requireBinaries, startOvs, waitForExit, type OvsInstance, type StartOvsOptions } from '../../src/sandbox/ovs.js';
+export {
+  isAlive,
+  requireBinaries,
+  startOvs,
+  waitForExit,
+  type OvsInstance,
+  type StartOvsOptions,
+} from '../../src/sandbox/ovs.js';
 
 export interface WithOvsOptions {
   vswitchd?: boolean;
@@ -22,7 +29,10 @@ export interface WithOvsOptions {
  * Run `fn` with a private OVS and a connected Vswitch client; the client, the daemons,
  * the namespace and the dir are gone afterwards even when `fn` fails.
  */
-export async function withOvs(fn: (ovs: OvsInstance, vs: Vswitch) => Promise<void>, opts: WithOvsOptions = {}): Promise<void> {
+export async function withOvs(
+  fn: (ovs: OvsInstance, vs: Vswitch) => Promise<void>,
+  opts: WithOvsOptions = {},
+): Promise<void> {
   const ovs = await startOvs({ withVswitchd: opts.vswitchd ?? true });
   let vs: Vswitch | undefined;
   try {

@@ -23,16 +23,46 @@ const sharedOvs = useSharedOvs();
 useLeakCheck();
 
 const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
-const options = (extra: Partial<PlumberOptions> = {}): PlumberOptions => ({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, ...extra });
+const options = (extra: Partial<PlumberOptions> = {}): PlumberOptions => ({
+  ovsDb: sharedOvs().remote,
+  hostNetns: { name: sharedOvs().netns },
+  ...extra,
+});
 const address = (n: number) => `10.62.${n >> 8}.${(n & 255) + 1}`;
-const spec = (g: TestNetns, n = 0): AttachSpec => ({ host: 'ovs0', guest: { netns: g.name }, ip: { kind: 'static', address: `${address(n)}/16`, gateway: '10.62.255.254' }, vlan: 62 });
-const attachArgs = (g: TestNetns) => ['attach', '--bridge', 'ovs0', '--container', `netns:${g.name}`, '--ip', `${address(0)}/16`, '--gateway', '10.62.255.254', '--vlan', '62'];
+const spec = (g: TestNetns, n = 0): AttachSpec => ({
+  host: 'ovs0',
+  guest: { netns: g.name },
+  ip: { kind: 'static', address: `${address(n)}/16`, gateway: '10.62.255.254' },
+  vlan: 62,
+});
+const attachArgs = (g: TestNetns) => [
+  'attach',
+  '--bridge',
+  'ovs0',
+  '--container',
+  `netns:${g.name}`,
+  '--ip',
+  `${address(0)}/16`,
+  '--gateway',
+  '10.62.255.254',
+  '--vlan',
+  '62',
+];
 
 /** `ip netns exec OVSNS netplumb ARGS --no-daemon` with extra env: its exit code or the signal that ended it. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn('ip', ['netns', 'exec', sharedOvs().netns, process.execPath, NETPLUMB, ...args, '--no-daemon'], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NETPLUMB_SOCKET: '/nonexistent/netplumb.sock', NETPLUMB_LOG: '', OVS_DB: sharedOvs().remote, ...env },
+    env: {
+      ...process.env,
+      NETPLUMB_SOCKET: '/nonexistent/netplumb.sock',
+      NETPLUMB_LOG: '',
+      OVS_DB: sharedOvs().remote,
+      ...env,
+    },
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -49,8 +79,12 @@ async function addForeign(): Promise<string> {
 }
 
 async function foreign(): Promise<string> {
-  const ports = (await ovsPorts(sharedOvs())).filter((p) => p.externalIds['netplumb.owner'] === undefined).map((p) => [p.name, p.externalIds]);
-  const links = (await hostLinks(sharedOvs())).filter((l) => l.ifname.startsWith('frgn')).map((l) => [l.ifname, l.ifalias]);
+  const ports = (await ovsPorts(sharedOvs()))
+    .filter((p) => p.externalIds['netplumb.owner'] === undefined)
+    .map((p) => [p.name, p.externalIds]);
+  const links = (await hostLinks(sharedOvs()))
+    .filter((l) => l.ifname.startsWith('frgn'))
+    .map((l) => [l.ifname, l.ifalias]);
   return JSON.stringify({ ports, links });
 }
 
@@ -72,30 +106,54 @@ async function netnsGuestIdOracle(g: TestNetns): Promise<string> {
  * record, one healthy OVS port of ours, eth1 up with its address and default route),
  * 'absent' (none of it), or a description of what is half there.
  */
-async function verdict(g: TestNetns, n: number, ports: Awaited<ReturnType<typeof ourPorts>>, links: Awaited<ReturnType<typeof ourLinks>>): Promise<string> {
+async function verdict(
+  g: TestNetns,
+  n: number,
+  ports: Awaited<ReturnType<typeof ourPorts>>,
+  links: Awaited<ReturnType<typeof ourLinks>>,
+): Promise<string> {
   // One `ip addr` gives the link, its flags and its addresses.
-  const eth1 = (await g.ip<{ ifname: string; flags: string[]; addr_info?: { local: string }[] }>('addr', 'show')).find((l) => l.ifname === 'eth1');
+  const eth1 = (await g.ip<{ ifname: string; flags: string[]; addr_info?: { local: string }[] }>('addr', 'show')).find(
+    (l) => l.ifname === 'eth1',
+  );
   const guestId = await netnsGuestIdOracle(g);
   const mine = ports.filter((p) => p.externalIds['netplumb.guest'] === guestId);
   const link = links.filter((l) => l.ifalias?.includes(`"guestId":"${guestId}"`));
   if (eth1 === undefined && mine.length === 0 && link.length === 0) return 'absent';
   const addrs = eth1?.addr_info?.map((a) => a.local) ?? [];
   const routes = (await g.ip<{ dst: string; gateway?: string }>('route', 'show', 'default')).map((r) => r.gateway);
-  const whole = eth1 !== undefined && eth1.flags.includes('UP') && addrs.includes(address(n)) && routes.includes('10.62.255.254')
-    && mine.length === 1 && (mine[0]?.ofport ?? 0) > 0 && mine[0]?.error === ''
-    && link.length === 1 && !link[0]?.ifalias?.includes('"since"');
-  return whole ? 'whole' : `half: eth1 ${eth1 ? 'present' : 'absent'}, addrs ${addrs.join(',')}, routes ${routes.join(',')}, ports ${JSON.stringify(mine)}, links ${JSON.stringify(link)}`;
+  const whole =
+    eth1 !== undefined &&
+    eth1.flags.includes('UP') &&
+    addrs.includes(address(n)) &&
+    routes.includes('10.62.255.254') &&
+    mine.length === 1 &&
+    (mine[0]?.ofport ?? 0) > 0 &&
+    mine[0]?.error === '' &&
+    link.length === 1 &&
+    !link[0]?.ifalias?.includes('"since"');
+  return whole
+    ? 'whole'
+    : `half: eth1 ${eth1 ? 'present' : 'absent'}, addrs ${addrs.join(',')}, routes ${routes.join(',')}, ports ${JSON.stringify(mine)}, links ${JSON.stringify(link)}`;
 }
 
 /** Every attachment of ours is whole (a healthy port per host veth and back) and every guest whole or absent. */
 async function assertConsistent(guests: TestNetns[], foreignBefore: string): Promise<string[]> {
   const ports = await ourPorts(sharedOvs());
   const links = await ourLinks(sharedOvs());
-  assert.deepEqual(ports.map((p) => p.name).sort(), links.map((l) => l.ifname).sort(), 'each port of ours has its host veth and each veth its port');
-  assert.equal(new Set(ports.map((p) => p.externalIds['netplumb.attachment'])).size, ports.length, 'no attachment has two ports');
+  assert.deepEqual(
+    ports.map((p) => p.name).sort(),
+    links.map((l) => l.ifname).sort(),
+    'each port of ours has its host veth and each veth its port',
+  );
+  assert.equal(
+    new Set(ports.map((p) => p.externalIds['netplumb.attachment'])).size,
+    ports.length,
+    'no attachment has two ports',
+  );
   const verdicts = await Promise.all(guests.map((g, n) => verdict(g, n, ports, links)));
   for (const [n, v] of verdicts.entries()) assert.ok(v === 'whole' || v === 'absent', `guest ${n}: ${v}`);
-  assert.equal(await foreign(), foreignBefore, 'another tool\'s port and veth untouched');
+  assert.equal(await foreign(), foreignBefore, "another tool's port and veth untouched");
   return verdicts;
 }
 
@@ -120,7 +178,10 @@ test('C9: netplumb attach / detach SIGKILLed after each step k, then gc --grace 
   try {
     const foreignBefore = await addForeign();
     const steps = await learnSteps(g);
-    assert.ok(steps.attach.length >= 4 && steps.attach.at(-1) === 'complete', `attach steps: ${steps.attach.join(', ')}`);
+    assert.ok(
+      steps.attach.length >= 4 && steps.attach.at(-1) === 'complete',
+      `attach steps: ${steps.attach.join(', ')}`,
+    );
     assert.equal(steps.detach.length, 2, `detach steps: ${steps.detach.join(', ')}`);
     for (let k = 0; k < steps.attach.length; k++) {
       const killed = await cli(attachArgs(g), { NETPLUMB_TEST_KILL_AT: `attach:${k}` });
@@ -128,7 +189,11 @@ test('C9: netplumb attach / detach SIGKILLed after each step k, then gc --grace 
       await p.gc({ graceSeconds: 0 });
       const [v] = await assertConsistent([g], foreignBefore);
       // Only the last step makes it whole: until then the host veth carries its "since" stamp.
-      assert.equal(v, k === steps.attach.length - 1 ? 'whole' : 'absent', `after a kill at attach step ${k} (${steps.attach[k]})`);
+      assert.equal(
+        v,
+        k === steps.attach.length - 1 ? 'whole' : 'absent',
+        `after a kill at attach step ${k} (${steps.attach[k]})`,
+      );
       // A re-run completes it (or finds it done), without duplicating anything.
       await p.attach(spec(g));
       assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
@@ -178,7 +243,23 @@ interface Served {
 
 /** `ip netns exec OVSNS netplumb serve --socket SOCK --ovs-db R [ARGS]`, once its socket is there. */
 async function serve(sock: string, args: string[] = []): Promise<Served> {
-  const child = spawn('ip', ['netns', 'exec', sharedOvs().netns, process.execPath, NETPLUMB, 'serve', '--socket', sock, '--ovs-db', sharedOvs().remote, ...args], { stdio: 'ignore', env: { ...process.env, NETPLUMB_LOG: '' } });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      sharedOvs().netns,
+      process.execPath,
+      NETPLUMB,
+      'serve',
+      '--socket',
+      sock,
+      '--ovs-db',
+      sharedOvs().remote,
+      ...args,
+    ],
+    { stdio: 'ignore', env: { ...process.env, NETPLUMB_LOG: '' } },
+  );
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   const since = lstatSync(sock, { throwIfNoEntry: false })?.ctimeMs;
   for (let i = 0; i < 400 && child.exitCode === null; i++) {
@@ -198,11 +279,16 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
   let daemon: Served | undefined;
   try {
     const foreignBefore = await foreign();
-    guests.push(...await Promise.all(Array.from({ length: 50 }, () => TestNetns.create('d'))));
+    guests.push(...(await Promise.all(Array.from({ length: 50 }, () => TestNetns.create('d')))));
     daemon = await serve(sock);
     const client = await DaemonClient.connect(sock);
     const acked = new Set<number>();
-    const settled = guests.map((g, n) => client.attach(spec(g, n)).then(() => void acked.add(n), () => undefined));
+    const settled = guests.map((g, n) =>
+      client.attach(spec(g, n)).then(
+        () => void acked.add(n),
+        () => undefined,
+      ),
+    );
     // Kill once some attaches are acknowledged and the rest are still on their way.
     for (let i = 0; i < 400 && acked.size < 5; i++) await new Promise((r) => setTimeout(r, 5));
     daemon.child.kill('SIGKILL');
@@ -221,7 +307,10 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
     // Nothing of ours half done any more: every veth finished (no "since" stamp) and with its port, and back.
     const settledOnHost = async () => {
       const [ports, links] = [await ourPorts(sharedOvs()), await ourLinks(sharedOvs())];
-      return links.every((l) => !l.ifalias?.includes('"since"')) && JSON.stringify(ports.map((p) => p.name).sort()) === JSON.stringify(links.map((l) => l.ifname).sort());
+      return (
+        links.every((l) => !l.ifalias?.includes('"since"')) &&
+        JSON.stringify(ports.map((p) => p.name).sort()) === JSON.stringify(links.map((l) => l.ifname).sort())
+      );
     };
     await eventually('the restarted daemon to reconcile', settledOnHost, 15_000).catch(async (e: unknown) => {
       await assertConsistent(guests, foreignBefore); // fails with what is still half done

@@ -8,7 +8,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  readFileSync,
+} from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { NetplumbError } from '../../src/errors.js';
@@ -41,7 +53,10 @@ function socketHome(): { top: string; dir: string; sock: string; cleanup: () => 
   return { top, dir, sock: join(dir, 'netplumb.sock'), cleanup: () => rmSync(top, { recursive: true, force: true }) };
 }
 
-async function withDaemon(opts: Partial<DaemonOptions>, body: (d: Daemon, sock: string, home: ReturnType<typeof socketHome>) => Promise<void>): Promise<void> {
+async function withDaemon(
+  opts: Partial<DaemonOptions>,
+  body: (d: Daemon, sock: string, home: ReturnType<typeof socketHome>) => Promise<void>,
+): Promise<void> {
   const home = socketHome();
   const d = await startDaemon({ socketPath: home.sock, plumberOptions, ...opts });
   try {
@@ -53,7 +68,8 @@ async function withDaemon(opts: Partial<DaemonOptions>, body: (d: Daemon, sock: 
 }
 
 function code(c: string, field?: string) {
-  return (e: unknown) => e instanceof NetplumbError && e.code === c && (field === undefined || e.details.field === field);
+  return (e: unknown) =>
+    e instanceof NetplumbError && e.code === c && (field === undefined || e.details.field === field);
 }
 
 async function ports(): Promise<string[]> {
@@ -61,7 +77,12 @@ async function ports(): Promise<string[]> {
 }
 
 /** Send raw bytes on a fresh connection; collect the answer lines until the daemon hangs up or `lines` arrived. */
-function raw(sock: string, payload: string | Buffer, want = 1, timeoutMs = 10_000): Promise<{ lines: Record<string, unknown>[]; closed: boolean }> {
+function raw(
+  sock: string,
+  payload: string | Buffer,
+  want = 1,
+  timeoutMs = 10_000,
+): Promise<{ lines: Record<string, unknown>[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const s = createConnection(sock);
     const lines: Record<string, unknown>[] = [];
@@ -108,19 +129,42 @@ test('attach, list, detach through the daemon: the same results as the engine in
     const client = await DaemonClient.connect(sock);
     const direct = Plumber.open(plumberOptions);
     try {
-      const viaDaemon = await client.attach({ host: 'ovs0', guest: { netns: a.name }, ip: { kind: 'static', address: '10.7.0.1/24' }, vlan: 70 });
-      const viaDirect = await direct.attach({ host: 'ovs0', guest: { netns: b.name }, ip: { kind: 'static', address: '10.7.0.2/24' }, vlan: 70 });
+      const viaDaemon = await client.attach({
+        host: 'ovs0',
+        guest: { netns: a.name },
+        ip: { kind: 'static', address: '10.7.0.1/24' },
+        vlan: 70,
+      });
+      const viaDirect = await direct.attach({
+        host: 'ovs0',
+        guest: { netns: b.name },
+        ip: { kind: 'static', address: '10.7.0.2/24' },
+        vlan: 70,
+      });
       assert.equal(viaDaemon.changed, true);
       assert.deepEqual(Object.keys(viaDaemon).sort(), Object.keys(viaDirect).sort());
       // Oracles: the port's tag in OVSDB and the guest's address in the kernel.
       assert.equal((await ovs.vsctl(['get', 'port', viaDaemon.record.hostIfname, 'tag'])).trim(), '70');
       const [link] = await a.ip('addr', 'show', 'dev', 'eth1');
-      assert.deepEqual(link?.addr_info?.filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`), ['10.7.0.1/24']);
-      assert.equal(await a.ping('10.7.0.2', 2), true, 'the daemon\'s guest reaches the direct one on VLAN 70');
+      assert.deepEqual(
+        link?.addr_info?.filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`),
+        ['10.7.0.1/24'],
+      );
+      assert.equal(await a.ping('10.7.0.2', 2), true, "the daemon's guest reaches the direct one on VLAN 70");
 
       // The same spec again, either way: a no-op with the same record.
-      const againDaemon = await client.attach({ host: 'ovs0', guest: { netns: a.name }, ip: { kind: 'static', address: '10.7.0.1/24' }, vlan: 70 });
-      const againDirect = await direct.attach({ host: 'ovs0', guest: { netns: a.name }, ip: { kind: 'static', address: '10.7.0.1/24' }, vlan: 70 });
+      const againDaemon = await client.attach({
+        host: 'ovs0',
+        guest: { netns: a.name },
+        ip: { kind: 'static', address: '10.7.0.1/24' },
+        vlan: 70,
+      });
+      const againDirect = await direct.attach({
+        host: 'ovs0',
+        guest: { netns: a.name },
+        ip: { kind: 'static', address: '10.7.0.1/24' },
+        vlan: 70,
+      });
       assert.deepEqual(againDaemon, againDirect);
       assert.equal(againDaemon.changed, false);
 
@@ -128,7 +172,10 @@ test('attach, list, detach through the daemon: the same results as the engine in
       assert.deepStrictEqual(await client.list(), JSON.parse(JSON.stringify(await direct.list())));
       assert.deepStrictEqual(await client.list(), await direct.list());
       const onlyA = await client.list({ guest: { netns: a.name } });
-      assert.deepEqual(onlyA.map((x) => x.record.id), [viaDaemon.record.id]);
+      assert.deepEqual(
+        onlyA.map((x) => x.record.id),
+        [viaDaemon.record.id],
+      );
 
       // Errors: the same NetplumbError (code, message, details) either way.
       const specs = [
@@ -138,8 +185,14 @@ test('attach, list, detach through the daemon: the same results as the engine in
         { host: 'ovs0', guest: { netns: 'np-no-such-ns' }, ip: { kind: 'none' as const } },
       ];
       for (const spec of specs) {
-        const e1 = await client.attach(spec).then(() => assert.fail('daemon attach succeeded'), (e: unknown) => e);
-        const e2 = await direct.attach(spec).then(() => assert.fail('direct attach succeeded'), (e: unknown) => e);
+        const e1 = await client.attach(spec).then(
+          () => assert.fail('daemon attach succeeded'),
+          (e: unknown) => e,
+        );
+        const e2 = await direct.attach(spec).then(
+          () => assert.fail('direct attach succeeded'),
+          (e: unknown) => e,
+        );
         assert.ok(e1 instanceof NetplumbError && e2 instanceof NetplumbError);
         assert.equal(e1.code, e2.code);
         assert.equal(e1.message, e2.message);
@@ -147,10 +200,16 @@ test('attach, list, detach through the daemon: the same results as the engine in
       }
 
       const d1 = await client.detach({ guest: { netns: a.name } });
-      assert.deepEqual(d1.detached.map((r) => r.id), [viaDaemon.record.id]);
+      assert.deepEqual(
+        d1.detached.map((r) => r.id),
+        [viaDaemon.record.id],
+      );
       assert.deepEqual(await ports(), [viaDirect.record.hostIfname]);
       assert.deepEqual(await a.linkNames(), ['lo']);
-      assert.deepEqual(await client.detach({ guest: { netns: a.name } }), await direct.detach({ guest: { netns: a.name } }));
+      assert.deepEqual(
+        await client.detach({ guest: { netns: a.name } }),
+        await direct.detach({ guest: { netns: a.name } }),
+      );
       await client.detach({ guest: { netns: b.name } });
       assert.deepEqual(await ports(), []);
       assert.deepEqual(await client.gc({ dryRun: true }), await direct.gc({ dryRun: true }));
@@ -212,7 +271,11 @@ test('H1: socket 0660 root:GROUP in a 0750 root:GROUP directory; a user outside 
 });
 
 /** Connect as another uid (a child node with uid/gid set), send a ping; what came back: 'pong', a taxonomy code or an errno. */
-async function connectAs(uid: number, sock: string, payload = '{"jsonrpc":"2.0","id":1,"method":"ping"}\n'): Promise<string> {
+async function connectAs(
+  uid: number,
+  sock: string,
+  payload = '{"jsonrpc":"2.0","id":1,"method":"ping"}\n',
+): Promise<string> {
   const script = `
     const s = require('node:net').createConnection(${JSON.stringify(sock)});
     let buf = '';
@@ -221,7 +284,12 @@ async function connectAs(uid: number, sock: string, payload = '{"jsonrpc":"2.0",
     s.on('error', (e) => { process.stdout.write(e.code); });
     s.on('close', () => { if (!buf) process.stdout.write(''); });
   `;
-  const child = spawn(process.execPath, ['-e', script], { uid, gid: uid, stdio: ['ignore', 'pipe', 'inherit'], cwd: '/' });
+  const child = spawn(process.execPath, ['-e', script], {
+    uid,
+    gid: uid,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: '/',
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const pid = child.pid as number;
@@ -233,13 +301,16 @@ async function connectAs(uid: number, sock: string, payload = '{"jsonrpc":"2.0",
 test('H3: a uid that can connect but is not allowed is refused via SO_PEERCRED before its message is read', async () => {
   // Root can always connect; the allow-list here holds only another uid.
   await withDaemon({ allowUids: [4242] }, async (_d, sock) => {
-    await assert.rejects(DaemonClient.connect(sock).then(async (c) => {
-      try {
-        await c.ping();
-      } finally {
-        await c.close();
-      }
-    }), code('PRIVILEGE'));
+    await assert.rejects(
+      DaemonClient.connect(sock).then(async (c) => {
+        try {
+          await c.ping();
+        } finally {
+          await c.close();
+        }
+      }),
+      code('PRIVILEGE'),
+    );
     // A message that would be a parse error gets the PRIVILEGE answer: it was never parsed.
     const r = await raw(sock, 'this is not json\n', 1);
     assert.equal(errorOf(r.lines[0]).data.code, 'PRIVILEGE');
@@ -269,9 +340,24 @@ test('H4: a 10 MB body and 10^4-deep nesting are refused while legitimate reques
       assert.equal(errorOf(d.lines[0]).data.code, 'INVALID_ARGUMENT');
       assert.deepEqual(d.lines[1], { jsonrpc: '2.0', id: 3, result: 'pong' }, 'the same connection goes on');
 
-      const junk = await raw(sock, 'not json\n[]\n{"jsonrpc":"2.0","id":4,"method":"reboot"}\n{"jsonrpc":"2.0","id":5,"method":"list","params":{"guest":{"netns":"x","pid":1}}}\n', 4);
-      assert.deepEqual(junk.lines.map((l) => [errorOf(l).code, errorOf(l).data.code]), [[-32700, 'PROTOCOL'], [-32600, 'UNSUPPORTED'], [-32601, 'UNSUPPORTED'], [-32002, 'INVALID_ARGUMENT']]);
-      assert.deepEqual(junk.lines.map((l) => l.id), [null, null, 4, 5]);
+      const junk = await raw(
+        sock,
+        'not json\n[]\n{"jsonrpc":"2.0","id":4,"method":"reboot"}\n{"jsonrpc":"2.0","id":5,"method":"list","params":{"guest":{"netns":"x","pid":1}}}\n',
+        4,
+      );
+      assert.deepEqual(
+        junk.lines.map((l) => [errorOf(l).code, errorOf(l).data.code]),
+        [
+          [-32700, 'PROTOCOL'],
+          [-32600, 'UNSUPPORTED'],
+          [-32601, 'UNSUPPORTED'],
+          [-32002, 'INVALID_ARGUMENT'],
+        ],
+      );
+      assert.deepEqual(
+        junk.lines.map((l) => l.id),
+        [null, null, 4, 5],
+      );
 
       await client.ping();
       assert.deepEqual(await client.list(), []);
@@ -310,8 +396,14 @@ test('H4: slow clients are cut off after the idle timeout; past maxConcurrent th
       release();
       assert.deepEqual(await Promise.all(lists), [[], [], [], []]);
       const results = await Promise.all(slow);
-      assert.ok(results.every((r) => r.closed), 'every slow client was disconnected');
-      assert.ok(results.filter((_, i) => i % 2).every((r) => errorOf(r.lines[0]).data.code === 'UNAVAILABLE'), 'an unfinished message is answered before the hang-up');
+      assert.ok(
+        results.every((r) => r.closed),
+        'every slow client was disconnected',
+      );
+      assert.ok(
+        results.filter((_, i) => i % 2).every((r) => errorOf(r.lines[0]).data.code === 'UNAVAILABLE'),
+        'an unfinished message is answered before the hang-up',
+      );
     } finally {
       release();
       await client.close();
@@ -328,7 +420,10 @@ test('H2: a symlink, a regular file or a live socket at the path: refused, untou
     await assert.rejects(startDaemon({ socketPath: home.sock, plumberOptions }), code('CONFLICT', 'socket'));
     assert.equal(readlinkSync(home.sock), '/etc/shadow', 'the symlink is still there');
     const shadowAfter = statSync('/etc/shadow');
-    assert.deepEqual([shadowAfter.mode, shadowAfter.uid, shadowAfter.gid, shadowAfter.size, shadowAfter.mtimeMs], [shadowBefore.mode, shadowBefore.uid, shadowBefore.gid, shadowBefore.size, shadowBefore.mtimeMs]);
+    assert.deepEqual(
+      [shadowAfter.mode, shadowAfter.uid, shadowAfter.gid, shadowAfter.size, shadowAfter.mtimeMs],
+      [shadowBefore.mode, shadowBefore.uid, shadowBefore.gid, shadowBefore.size, shadowBefore.mtimeMs],
+    );
     rmSync(home.sock);
 
     writeFileSync(home.sock, 'keep me');
@@ -342,7 +437,10 @@ test('H2: a symlink, a regular file or a live socket at the path: refused, untou
     });
     await new Promise<void>((r) => other.listen(home.sock, r));
     try {
-      await assert.rejects(startDaemon({ socketPath: home.sock, plumberOptions }), (e: unknown) => code('CONFLICT', 'socket')(e) && /another process/.test((e as Error).message));
+      await assert.rejects(
+        startDaemon({ socketPath: home.sock, plumberOptions }),
+        (e: unknown) => code('CONFLICT', 'socket')(e) && /another process/.test((e as Error).message),
+      );
       const still = await raw(home.sock, '', 1, 2000);
       assert.deepEqual(still.lines, [{ other: true }], 'the other server still answers (its socket was not stolen)');
       assert.ok(lstatSync(home.sock).isSocket());
@@ -351,7 +449,14 @@ test('H2: a symlink, a regular file or a live socket at the path: refused, untou
     }
 
     // A stale socket: its server was killed and left the file.
-    const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(home.sock)}, () => process.stdout.write('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('node:net').createServer().listen(${JSON.stringify(home.sock)}, () => process.stdout.write('up'))`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((r) => child.stdout.once('data', () => r()));
     child.kill('SIGKILL');
     await new Promise<void>((r) => child.on('exit', () => r()));
@@ -367,21 +472,33 @@ test('H2: a symlink, a regular file or a live socket at the path: refused, untou
   }
 });
 
-test('H2: the socket directory must be root\'s, 0750 or stricter, and not a symlink', async () => {
+test("H2: the socket directory must be root's, 0750 or stricter, and not a symlink", async () => {
   const home = socketHome();
   try {
     mkdirSync(home.dir, { mode: 0o750 });
     chmodSync(home.dir, 0o777);
-    await assert.rejects(startDaemon({ socketPath: home.sock, plumberOptions }), (e: unknown) => code('CONFLICT')(e) && /looser than 0750/.test((e as Error).message));
+    await assert.rejects(
+      startDaemon({ socketPath: home.sock, plumberOptions }),
+      (e: unknown) => code('CONFLICT')(e) && /looser than 0750/.test((e as Error).message),
+    );
     assert.equal(statSync(home.dir).mode & 0o7777, 0o777, 'left as it was');
     chmodSync(home.dir, 0o750);
     chownSync(home.dir, 65534, 0);
-    await assert.rejects(startDaemon({ socketPath: home.sock, plumberOptions }), (e: unknown) => code('CONFLICT')(e) && /owned by uid 65534/.test((e as Error).message));
+    await assert.rejects(
+      startDaemon({ socketPath: home.sock, plumberOptions }),
+      (e: unknown) => code('CONFLICT')(e) && /owned by uid 65534/.test((e as Error).message),
+    );
     rmSync(home.dir, { recursive: true });
     mkdirSync(join(home.top, 'elsewhere'), { mode: 0o750 });
     symlinkSync(join(home.top, 'elsewhere'), home.dir);
-    await assert.rejects(startDaemon({ socketPath: home.sock, plumberOptions }), (e: unknown) => code('CONFLICT')(e) && /symbolic link/.test((e as Error).message));
-    await assert.rejects(startDaemon({ socketPath: join(home.top, 'run2', 'x.sock'), group: 'no-such-group-np', plumberOptions }), code('NOT_FOUND', 'group'));
+    await assert.rejects(
+      startDaemon({ socketPath: home.sock, plumberOptions }),
+      (e: unknown) => code('CONFLICT')(e) && /symbolic link/.test((e as Error).message),
+    );
+    await assert.rejects(
+      startDaemon({ socketPath: join(home.top, 'run2', 'x.sock'), group: 'no-such-group-np', plumberOptions }),
+      code('NOT_FOUND', 'group'),
+    );
   } finally {
     home.cleanup();
   }
@@ -395,12 +512,26 @@ test('graceful shutdown: attaches in flight complete, later requests are refused
     for (let i = 0; i < 6; i++) guests.push(await TestNetns.create('dq'));
     const d = await startDaemon({ socketPath: home.sock, plumberOptions });
     const client = await DaemonClient.connect(home.sock);
-    const attaches = guests.map((g, i) => client.attach({ host: 'ovs0', guest: { netns: g.name }, ip: { kind: 'static', address: `10.8.0.${i + 1}/24` }, vlan: 80 }));
+    const attaches = guests.map((g, i) =>
+      client.attach({
+        host: 'ovs0',
+        guest: { netns: g.name },
+        ip: { kind: 'static', address: `10.8.0.${i + 1}/24` },
+        vlan: 80,
+      }),
+    );
     for (let i = 0; i < 200 && d.inFlight < guests.length; i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(d.inFlight, guests.length, 'all attaches in flight');
     const closing = d.close();
-    assert.equal(lstatSync(home.sock, { throwIfNoEntry: false }), undefined, 'the socket goes at once: new clients act directly');
-    const late = client.list().then(() => undefined, (e: unknown) => e);
+    assert.equal(
+      lstatSync(home.sock, { throwIfNoEntry: false }),
+      undefined,
+      'the socket goes at once: new clients act directly',
+    );
+    const late = client.list().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const results = await Promise.all(attaches);
     assert.ok(results.every((r) => r.changed));
     assert.ok(code('UNAVAILABLE')(await late), 'a request after close() began is refused');
@@ -409,7 +540,10 @@ test('graceful shutdown: attaches in flight complete, later requests are refused
     assert.equal((await ports()).length, guests.length, 'every port committed (oracle: ovs-vsctl)');
     for (const [i, g] of guests.entries()) {
       const [link] = await g.ip('addr', 'show', 'dev', 'eth1');
-      assert.deepEqual(link?.addr_info?.filter((x) => x.family === 'inet').map((x) => x.local), [`10.8.0.${i + 1}`]);
+      assert.deepEqual(
+        link?.addr_info?.filter((x) => x.family === 'inet').map((x) => x.local),
+        [`10.8.0.${i + 1}`],
+      );
     }
     await assert.rejects(client.ping(), code('UNAVAILABLE'));
     await client.close();

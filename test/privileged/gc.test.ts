@@ -20,9 +20,20 @@ const sharedOvs = useSharedOvs();
 const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
 useLeakCheck();
 
-const options = (extra: Partial<PlumberOptions> = {}): PlumberOptions => ({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, ...extra });
-const spec = (g: TestNetns, n: number): AttachSpec => ({ host: 'ovs0', guest: { netns: g.name }, ip: { kind: 'static', address: `10.61.0.${n}/24` } });
-const summary = (r: { removed: { ports: string[]; reason: string }[]; kept: { ports: string[]; reason: string }[] }) => ({
+const options = (extra: Partial<PlumberOptions> = {}): PlumberOptions => ({
+  ovsDb: sharedOvs().remote,
+  hostNetns: { name: sharedOvs().netns },
+  ...extra,
+});
+const spec = (g: TestNetns, n: number): AttachSpec => ({
+  host: 'ovs0',
+  guest: { netns: g.name },
+  ip: { kind: 'static', address: `10.61.0.${n}/24` },
+});
+const summary = (r: {
+  removed: { ports: string[]; reason: string }[];
+  kept: { ports: string[]; reason: string }[];
+}) => ({
   removed: r.removed.map((e) => `${e.ports.join(',')} ${e.reason}`).sort(),
   kept: r.kept.map((e) => `${e.ports.join(',')} ${e.reason}`).sort(),
 });
@@ -38,7 +49,10 @@ async function addForeign(): Promise<void> {
 /** The guest's namespace is destroyed; the kernel removes the veth pair with it (asynchronously). */
 async function killGuest(g: TestNetns, hostIfname: string): Promise<void> {
   await g.destroy();
-  await eventually(`host veth ${hostIfname} to go with its namespace`, async () => !(await hostLinks(sharedOvs())).some((l) => l.ifname === hostIfname));
+  await eventually(
+    `host veth ${hostIfname} to go with its namespace`,
+    async () => !(await hostLinks(sharedOvs())).some((l) => l.ifname === hostIfname),
+  );
 }
 
 async function removeForeign(): Promise<void> {
@@ -55,7 +69,16 @@ test('D6: gc removes only our port in error with no live attachment; foreign, in
   let release!: () => void;
   const atPort = new Promise<void>((r) => (reached = r));
   const gate = new Promise<void>((r) => (release = r));
-  const q = Plumber.open(options({ stepHook: async (step) => { if (step === 'ovs port') { reached(); await gate; } } }));
+  const q = Plumber.open(
+    options({
+      stepHook: async (step) => {
+        if (step === 'ovs port') {
+          reached();
+          await gate;
+        }
+      },
+    }),
+  );
   let inFlight: Promise<unknown> | undefined;
   try {
     await addForeign();
@@ -66,7 +89,9 @@ test('D6: gc removes only our port in error with no live attachment; foreign, in
     await ovs.vsctl(['set', 'Port', a, 'external_ids:netplumb.created=2020-01-01T00:00:00.000Z']);
     await ovs.stopVswitchd();
     await ovs.startVswitchd();
-    await eventually(`an error on interface ${a} and frgn0`, async () => (await ovsPorts(ovs)).filter((x) => x.name === a || x.name === 'frgn0').every((x) => x.error !== ''));
+    await eventually(`an error on interface ${a} and frgn0`, async () =>
+      (await ovsPorts(ovs)).filter((x) => x.name === a || x.name === 'frgn0').every((x) => x.error !== ''),
+    );
     // (d) live and healthy.
     const d = (await p.attach(spec(gd, 4))).record.hostIfname;
     // (c) in flight, its port written a moment ago.
@@ -77,29 +102,49 @@ test('D6: gc removes only our port in error with no live attachment; foreign, in
 
     const beforeLinks = (await hostLinks(ovs)).map((l) => l.ifname).sort();
     // The attaching process itself, even with no grace at all, leaves its own attach alone.
-    assert.deepEqual(summary(await q.gc({ dryRun: true, graceSeconds: 0 })), { removed: [`${a} guest-gone`], kept: [`${c} in-flight`, `${d} in-use`].sort() });
+    assert.deepEqual(summary(await q.gc({ dryRun: true, graceSeconds: 0 })), {
+      removed: [`${a} guest-gone`],
+      kept: [`${c} in-flight`, `${d} in-use`].sort(),
+    });
     // Any other process: within the grace period.
     const r = await p.gc();
     assert.deepEqual(summary(r), { removed: [`${a} guest-gone`], kept: [`${c} attaching`, `${d} in-use`].sort() });
     assert.match(r.removed[0]?.detail ?? '', /container or namespace died/);
 
     const ports = await ovsPorts(ovs);
-    assert.deepEqual(ports.map((x) => x.name), [c, d, 'frgn0'].sort(), 'ovs-vsctl: only (a) is gone');
+    assert.deepEqual(
+      ports.map((x) => x.name),
+      [c, d, 'frgn0'].sort(),
+      'ovs-vsctl: only (a) is gone',
+    );
     assert.equal(ports.find((x) => x.name === 'frgn0')?.externalIds.owner, 'other-tool');
     assert.deepEqual((await hostLinks(ovs)).map((l) => l.ifname).sort(), beforeLinks, 'ip link: no host link removed');
     assert.equal((await gc.link('eth1'))?.ifname, 'eth1', 'the in-flight guest interface is there');
     const listed = await p.list();
-    assert.match(listed.find((x) => x.record.hostIfname === c)?.attachingSince ?? '', /^\d{4}-\d\d-\d\dT/, 'netplumb list shows the attach under way');
+    assert.match(
+      listed.find((x) => x.record.hostIfname === c)?.attachingSince ?? '',
+      /^\d{4}-\d\d-\d\dT/,
+      'netplumb list shows the attach under way',
+    );
     assert.equal(listed.find((x) => x.record.hostIfname === d)?.attachingSince, undefined);
 
     release();
     await inFlight;
-    assert.deepEqual(summary(await p.gc({ graceSeconds: 0 })), { removed: [], kept: [`${c} in-use`, `${d} in-use`].sort() });
+    assert.deepEqual(summary(await p.gc({ graceSeconds: 0 })), {
+      removed: [],
+      kept: [`${c} in-use`, `${d} in-use`].sort(),
+    });
     assert.deepEqual((await ourLinks(ovs)).map((l) => l.ifname).sort(), [c, d].sort());
-    assert.ok((await ourLinks(ovs)).every((l) => !l.ifalias?.includes('"since"')), 'finished attaches carry no "since" stamp');
+    assert.ok(
+      (await ourLinks(ovs)).every((l) => !l.ifalias?.includes('"since"')),
+      'finished attaches carry no "since" stamp',
+    );
     await q.detach({ guest: { netns: gc.name } });
     await p.detach({ guest: { netns: gd.name } });
-    assert.deepEqual((await ovsPorts(ovs)).map((x) => x.name), ['frgn0']);
+    assert.deepEqual(
+      (await ovsPorts(ovs)).map((x) => x.name),
+      ['frgn0'],
+    );
   } finally {
     release();
     await inFlight?.catch(() => undefined);
@@ -122,15 +167,44 @@ test('D2, dry run: the guest dies; gc --dry-run lists the port with its reason a
     assert.equal(dry.dryRun, true);
     assert.deepEqual(summary(dry), { removed: [`${name} guest-gone`], kept: [] });
     // The command: the same, for a script (--json) and for a person.
-    const cli = (args: string[]) => run(['ip', 'netns', 'exec', ovs.netns, process.execPath, NETPLUMB, 'gc', ...args, '--no-daemon'], { env: { ...process.env, OVS_DB: ovs.remote, NETPLUMB_LOG: '' } });
+    const cli = (args: string[]) =>
+      run(['ip', 'netns', 'exec', ovs.netns, process.execPath, NETPLUMB, 'gc', ...args, '--no-daemon'], {
+        env: { ...process.env, OVS_DB: ovs.remote, NETPLUMB_LOG: '' },
+      });
     const json = await cli(['--dry-run', '--grace', '0', '--json']);
     assert.equal(json.code, 0, json.stderr);
-    const parsed = JSON.parse(json.stdout) as { ok: boolean; dryRun: boolean; removed: { ports: string[]; reason: string; detail: string }[]; kept: unknown[] };
-    assert.deepEqual({ ok: parsed.ok, dryRun: parsed.dryRun, removed: parsed.removed.map((e) => [e.ports, e.reason]), kept: parsed.kept }, { ok: true, dryRun: true, removed: [[[name], 'guest-gone']], kept: [] });
+    const parsed = JSON.parse(json.stdout) as {
+      ok: boolean;
+      dryRun: boolean;
+      removed: { ports: string[]; reason: string; detail: string }[];
+      kept: unknown[];
+    };
+    assert.deepEqual(
+      {
+        ok: parsed.ok,
+        dryRun: parsed.dryRun,
+        removed: parsed.removed.map((e) => [e.ports, e.reason]),
+        kept: parsed.kept,
+      },
+      { ok: true, dryRun: true, removed: [[[name], 'guest-gone']], kept: [] },
+    );
     const text = await cli(['--dry-run', '--grace', '0']);
-    assert.match(text.stdout, new RegExp(`^would remove 1:\n  netns:cookie:\\d+ eth1 \\(OVS port ${name}\\): guest-gone: host veth gone: its container or namespace died\n`));
-    assert.match((await cli(['--dry-run'])).stdout, /^nothing to collect\nleft alone \(under way or within the 60 s grace period\) 1:/, 'the default grace period keeps a fresh one');
-    assert.deepEqual((await ovsPorts(ovs)).map((x) => x.name), [name], 'dry run: still there');
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^would remove 1:\n  netns:cookie:\\d+ eth1 \\(OVS port ${name}\\): guest-gone: host veth gone: its container or namespace died\n`,
+      ),
+    );
+    assert.match(
+      (await cli(['--dry-run'])).stdout,
+      /^nothing to collect\nleft alone \(under way or within the 60 s grace period\) 1:/,
+      'the default grace period keeps a fresh one',
+    );
+    assert.deepEqual(
+      (await ovsPorts(ovs)).map((x) => x.name),
+      [name],
+      'dry run: still there',
+    );
     assert.deepEqual(summary(await p.gc({ graceSeconds: 0 })), { removed: [`${name} guest-gone`], kept: [] });
     assert.deepEqual(await ovsPorts(ovs), []);
   } finally {
@@ -139,19 +213,32 @@ test('D2, dry run: the guest dies; gc --dry-run lists the port with its reason a
   }
 });
 
-test('the daemon\'s periodic gc (serve --gc-interval) removes a dead guest\'s port and logs it', async () => {
+test("the daemon's periodic gc (serve --gc-interval) removes a dead guest's port and logs it", async () => {
   const ovs = sharedOvs();
   const top = mkdtempSync('/tmp/np-gc-');
   chmodSync(top, 0o755);
   const lines: Record<string, unknown>[] = [];
   const pino = require('pino') as typeof import('pino');
-  const logger = pino.default({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const logger = pino.default(
+    { level: 'info' },
+    { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+  );
   const g = await TestNetns.create('gp');
-  const d = await startDaemon({ socketPath: join(top, 'run', 'netplumb.sock'), plumberOptions: options(), logger, gcIntervalSeconds: 1, gcGraceSeconds: 0 });
+  const d = await startDaemon({
+    socketPath: join(top, 'run', 'netplumb.sock'),
+    plumberOptions: options(),
+    logger,
+    gcIntervalSeconds: 1,
+    gcGraceSeconds: 0,
+  });
   const p = Plumber.open(options());
   try {
     // Both reconcile runs (at start, and after the grace period) are over: only the periodic one is left.
-    await eventually('the reconcile runs', async () => lines.filter((l) => l.msg === 'reconcile done').length === 2, 5000);
+    await eventually(
+      'the reconcile runs',
+      async () => lines.filter((l) => l.msg === 'reconcile done').length === 2,
+      5000,
+    );
     const name = (await p.attach(spec(g, 7))).record.hostIfname;
     await killGuest(g, name);
     await eventually(`the periodic gc to remove ${name}`, async () => (await ovsPorts(ovs)).length === 0, 5000);

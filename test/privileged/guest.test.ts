@@ -5,7 +5,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -112,17 +121,24 @@ test('a stopped or never-started container is NAMESPACE_GONE after the retries',
     }
   }
   const docker = new Counting({ host: bed.dockerHost, retryDelayMs: 10, notRunningRetries: 2 });
-  await assert.rejects(resolveGuest(stopped.name, { docker }), (e: unknown) => isNetplumbError('NAMESPACE_GONE')(e) && /is not running \(status: exited\)/.test((e as Error).message));
+  await assert.rejects(
+    resolveGuest(stopped.name, { docker }),
+    (e: unknown) =>
+      isNetplumbError('NAMESPACE_GONE')(e) && /is not running \(status: exited\)/.test((e as Error).message),
+  );
   assert.equal(calls.length, 3, 'one inspect plus two retries');
   const created = await bed.createContainer(uniqueContainerName('created'));
   try {
-    await assert.rejects(resolveGuest(created.name, viaBed()), (e: unknown) => isNetplumbError('NAMESPACE_GONE')(e) && /is not running/.test((e as Error).message));
+    await assert.rejects(
+      resolveGuest(created.name, viaBed()),
+      (e: unknown) => isNetplumbError('NAMESPACE_GONE')(e) && /is not running/.test((e as Error).message),
+    );
   } finally {
     await bed.removeContainer(created.name);
   }
 });
 
-test('an unknown container is NOT_FOUND with the engine\'s message', async () => {
+test("an unknown container is NOT_FOUND with the engine's message", async () => {
   await assert.rejects(resolveGuest('np-no-such-container', viaBed()), (e: unknown) => {
     isNetplumbError('NOT_FOUND', 'container')(e);
     assert.match((e as Error).message, /np-no-such-container.*no such container/);
@@ -142,7 +158,10 @@ test('an ambiguous ID prefix is NOT_FOUND, saying it is ambiguous', async () => 
       prefix = ids.find((id) => id[0] === c.id[0])?.[0];
       ids.push(c.id);
     }
-    await assert.rejects(resolveGuest(prefix, viaBed()), (e: unknown) => isNetplumbError('NOT_FOUND')(e) && /ambiguous/.test((e as Error).message));
+    await assert.rejects(
+      resolveGuest(prefix, viaBed()),
+      (e: unknown) => isNetplumbError('NOT_FOUND')(e) && /ambiguous/.test((e as Error).message),
+    );
   } finally {
     for (const c of made) await bed.removeContainer(c.name);
   }
@@ -170,7 +189,7 @@ test('a named namespace resolves by netns:NAME, by path and by { name }', async 
   }
 });
 
-test('pid:N and /proc/N/ns/net resolve to that process\'s namespace', async () => {
+test("pid:N and /proc/N/ns/net resolve to that process's namespace", async () => {
   const expected = nsIdentityOf(`/proc/${running.pid}/ns/net`);
   for (const ref of [`pid:${running.pid}`, `/proc/${running.pid}/ns/net`, { pid: running.pid }]) {
     await withGuest(await resolveGuest(ref), (g) => {
@@ -200,10 +219,14 @@ test('the host namespace is refused before anything changes, whatever the refere
   for (const ref of [`pid:${process.pid}`, '/proc/self/ns/net', { pid: process.pid }]) {
     await assert.rejects(resolveGuest(ref), isNetplumbError('HOST_NAMESPACE_REFUSED'), JSON.stringify(ref));
   }
-  for (const ref of ['pid:1', '/proc/1/ns/net']) await assert.rejects(resolveGuest(ref), isNetplumbError(INIT_REFUSAL), ref);
+  for (const ref of ['pid:1', '/proc/1/ns/net'])
+    await assert.rejects(resolveGuest(ref), isNetplumbError(INIT_REFUSAL), ref);
   const hostnet = await bed.runContainer(uniqueContainerName('hostnet'), { net: 'host' });
   try {
-    await assert.rejects(resolveGuest(hostnet.name, viaBed()), (e: unknown) => isNetplumbError('HOST_NAMESPACE_REFUSED')(e) && /allowHostNetns/.test((e as Error).message));
+    await assert.rejects(
+      resolveGuest(hostnet.name, viaBed()),
+      (e: unknown) => isNetplumbError('HOST_NAMESPACE_REFUSED')(e) && /allowHostNetns/.test((e as Error).message),
+    );
   } finally {
     await bed.removeContainer(hostnet.name);
   }
@@ -224,11 +247,17 @@ test('a missing or dead API socket is UNAVAILABLE, naming the socket and what to
     const missing = join(dir, 'docker.sock');
     await assert.rejects(resolveGuest(running.name, { dockerOptions: { host: `unix://${missing}` } }), (e: unknown) => {
       isNetplumbError('UNAVAILABLE')(e);
-      assert.match((e as Error).message, new RegExp(`no container engine API socket at ${missing}.*podman system service.*DOCKER_HOST`));
+      assert.match(
+        (e as Error).message,
+        new RegExp(`no container engine API socket at ${missing}.*podman system service.*DOCKER_HOST`),
+      );
       return true;
     });
     writeFileSync(missing, '');
-    await assert.rejects(resolveGuest(running.name, { dockerOptions: { host: `unix://${missing}` } }), (e: unknown) => isNetplumbError('UNAVAILABLE')(e) && /connection refused/.test((e as Error).message));
+    await assert.rejects(
+      resolveGuest(running.name, { dockerOptions: { host: `unix://${missing}` } }),
+      (e: unknown) => isNetplumbError('UNAVAILABLE')(e) && /connection refused/.test((e as Error).message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -245,7 +274,10 @@ test('an API socket this user may not connect to is PRIVILEGE', async () => {
     // Root ignores the mode: ask from an unprivileged user in a child process.
     const mod = JSON.stringify(require.resolve('../../src/guest/docker-api.js'));
     const script = `const { DockerClient } = require(${mod}); new DockerClient({ host: ${JSON.stringify(`unix://${sock}`)} }).inspect('con1').catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
-    const out = JSON.parse(await must(['runuser', '-u', 'nobody', '--', process.execPath, '-e', script])) as { code: string; message: string };
+    const out = JSON.parse(await must(['runuser', '-u', 'nobody', '--', process.execPath, '-e', script])) as {
+      code: string;
+      message: string;
+    };
     assert.equal(out.code, 'PRIVILEGE', out.message);
     assert.match(out.message, new RegExp(`permission denied connecting to the container engine API socket ${sock}`));
   } finally {
@@ -277,7 +309,10 @@ class RacingClient extends DockerClient {
 async function killContainer(c: PodmanContainer): Promise<void> {
   process.kill(c.pid, 'SIGKILL');
   const deadline = Date.now() + 10_000;
-  while (existsSync(`/proc/${c.pid}`) || (await bed.podman(['inspect', '--format', '{{.State.Running}}', c.name])).trim() !== 'false') {
+  while (
+    existsSync(`/proc/${c.pid}`) ||
+    (await bed.podman(['inspect', '--format', '{{.State.Running}}', c.name])).trim() !== 'false'
+  ) {
     if (Date.now() > deadline) throw new Error(`container ${c.name} (pid ${c.pid}) did not stop after SIGKILL`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -35,12 +35,19 @@ test('four worker threads drive their own netlink sockets at once', async () => 
   const guest = await TestNetns.create('wg');
   const root = require('node:path').join(__dirname, '..', '..', '..') as string;
   const n = 25;
-  const workers = [0, 1, 2, 3].map((id) => new Worker(WORKER, { eval: true, workerData: { root, host: host.name, guest: guest.name, id, n } }));
+  const workers = [0, 1, 2, 3].map(
+    (id) => new Worker(WORKER, { eval: true, workerData: { root, host: host.name, guest: guest.name, id, n } }),
+  );
   try {
-    const next = (w: Worker) => new Promise<{ created?: number; done?: boolean; error?: string }>((resolve) => w.once('message', resolve));
+    const next = (w: Worker) =>
+      new Promise<{ created?: number; done?: boolean; error?: string }>((resolve) => w.once('message', resolve));
     const created = await Promise.all(workers.map(next));
     for (const c of created) assert.equal(c.error, undefined, c.error);
-    assert.deepEqual(created.map((c) => c.created), [n, n, n, n], 'each worker sees its own pairs');
+    assert.deepEqual(
+      created.map((c) => c.created),
+      [n, n, n, n],
+      'each worker sees its own pairs',
+    );
     // The oracle: every host end in the host namespace, every peer in the guest namespace.
     assert.equal((await host.ip('link', 'show', 'type', 'veth')).length, 4 * n);
     assert.equal((await guest.ip('link', 'show', 'type', 'veth')).length, 4 * n);

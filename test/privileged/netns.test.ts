@@ -3,7 +3,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readlinkSync, statSync, symlinkSync, unlinkSync, writeFileSync, mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import {
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  mkdtempSync,
+  rmSync,
+  readFileSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -84,7 +94,8 @@ test('a namespace opened by pid carries the process start time; a different one 
   try {
     // ip netns exec execs sleep in place: wait until the process is inside the namespace.
     const want = readlinkNs(t.path);
-    for (let i = 0; i < 100 && readlinkNs(`/proc/${child.pid}/ns/net`) !== want; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && readlinkNs(`/proc/${child.pid}/ns/net`) !== want; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const pid = child.pid as number;
     const ns = openNetns({ pid });
     const startTime = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19]);
@@ -119,7 +130,9 @@ test('netlink sockets are created inside the namespace without moving any thread
     for (let i = 0; i < 200; i++) transports.push(openRouteTransport(ns.fd, ns.label));
     for (const ino of threadNetns()) assert.equal(ino, ORIGINAL_NETNS);
     // Every fd the addon returns is close-on-exec (O_CLOEXEC = 02000000 in fdinfo flags).
-    const ours = readdirSync('/proc/self/fd').filter((fd) => /^(socket|net):/.test(safeReadlink(`/proc/self/fd/${fd}`)));
+    const ours = readdirSync('/proc/self/fd').filter((fd) =>
+      /^(socket|net):/.test(safeReadlink(`/proc/self/fd/${fd}`)),
+    );
     assert.ok(ours.length >= 201, `expected 200 sockets and a namespace fd, saw ${ours.length}`);
     for (const fd of ours) {
       const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');

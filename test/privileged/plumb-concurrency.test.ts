@@ -17,7 +17,13 @@ const sharedOvs = useSharedOvs();
 useLeakCheck();
 
 async function hostVeths(): Promise<string[]> {
-  return (JSON.parse(await must(['ip', '-json', '-n', sharedOvs().netns, 'link', 'show', 'type', 'veth'])) as { ifname: string }[]).map((l) => l.ifname).sort();
+  return (
+    JSON.parse(await must(['ip', '-json', '-n', sharedOvs().netns, 'link', 'show', 'type', 'veth'])) as {
+      ifname: string;
+    }[]
+  )
+    .map((l) => l.ifname)
+    .sort();
 }
 
 test(`${N} concurrent attaches: all succeed, ${N} distinct ports in Bridge.ports; one clashing member fails alone`, async () => {
@@ -26,13 +32,23 @@ test(`${N} concurrent attaches: all succeed, ${N} distinct ports in Bridge.ports
   try {
     // A foreign OVS port (no kernel device behind it) already holds the name one member asks for.
     await sharedOvs().vsctl(['--no-wait', 'add-port', 'ovs0', 'clash0']);
-    const outcomes = await Promise.allSettled(guests.map((g, i) => p.attach({
-      host: 'ovs0', guest: { netns: g.name }, vlan: 100 + (i % 3),
-      ip: { kind: 'static', address: `10.20.${i >> 8}.${(i & 255) + 1}/16` },
-      ...(i === 7 ? { hostIfname: 'clash0' } : {}),
-    })));
+    const outcomes = await Promise.allSettled(
+      guests.map((g, i) =>
+        p.attach({
+          host: 'ovs0',
+          guest: { netns: g.name },
+          vlan: 100 + (i % 3),
+          ip: { kind: 'static', address: `10.20.${i >> 8}.${(i & 255) + 1}/16` },
+          ...(i === 7 ? { hostIfname: 'clash0' } : {}),
+        }),
+      ),
+    );
     const failed = outcomes.map((o, i) => [o, i] as const).filter(([o]) => o.status === 'rejected');
-    assert.deepEqual(failed.map(([, i]) => i), [7], 'only the clashing member failed');
+    assert.deepEqual(
+      failed.map(([, i]) => i),
+      [7],
+      'only the clashing member failed',
+    );
     const reason = (failed[0]?.[0] as PromiseRejectedResult).reason as NetplumbError;
     assert.equal(reason.code, 'ALREADY_EXISTS', reason.message);
     // Oracle: exactly N-1 of our ports plus the foreign one; N-1 host veths (the clash was rolled back).
@@ -41,8 +57,15 @@ test(`${N} concurrent attaches: all succeed, ${N} distinct ports in Bridge.ports
     assert.equal(new Set(ports).size, N);
     assert.equal((await hostVeths()).length, N - 1);
     assert.deepEqual(await (guests[7] as TestNetns).linkNames(), ['lo']);
-    const ofports = await Promise.all(ports.filter((x) => x !== 'clash0').map(async (x) => Number((await sharedOvs().vsctl(['get', 'interface', x, 'ofport'])).trim())));
-    assert.ok(ofports.every((o) => o > 0), 'every port applied by ovs-vswitchd');
+    const ofports = await Promise.all(
+      ports
+        .filter((x) => x !== 'clash0')
+        .map(async (x) => Number((await sharedOvs().vsctl(['get', 'interface', x, 'ofport'])).trim())),
+    );
+    assert.ok(
+      ofports.every((o) => o > 0),
+      'every port applied by ovs-vswitchd',
+    );
     // Two guests of the same VLAN reach each other.
     assert.equal(await (guests[0] as TestNetns).ping('10.20.0.4'), true);
 

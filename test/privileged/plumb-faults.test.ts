@@ -21,7 +21,9 @@ const code = (c: string) => (e: unknown) => e instanceof NetplumbError && e.code
 
 /** Host-side links, guest links, guest routes and OVS ports: what an attach may change. */
 async function state(g: TestNetns): Promise<string> {
-  const hostLinks = JSON.parse(await must(['ip', '-json', '-n', sharedOvs().netns, 'link', 'show'])) as { ifname: string }[];
+  const hostLinks = JSON.parse(await must(['ip', '-json', '-n', sharedOvs().netns, 'link', 'show'])) as {
+    ifname: string;
+  }[];
   return JSON.stringify({
     host: hostLinks.map((l) => l.ifname).sort(),
     guest: await g.linkNames(),
@@ -40,7 +42,12 @@ async function withGuest(body: (g: TestNetns) => Promise<void>): Promise<void> {
 }
 
 function spec(g: TestNetns): AttachSpec {
-  return { host: 'ovs0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.7.0.2/24', gateway: '10.7.0.1' }, vlan: 70 };
+  return {
+    host: 'ovs0',
+    guest: { netns: g.name },
+    ip: { kind: 'static', address: '10.7.0.2/24', gateway: '10.7.0.1' },
+    vlan: 70,
+  };
 }
 
 test('C1: failing right after each step k rolls back every earlier step', async () => {
@@ -48,14 +55,24 @@ test('C1: failing right after each step k rolls back every earlier step', async 
     const before = await state(g);
     // Learn the steps of a full attach, then fail after each of them in turn.
     const steps: string[] = [];
-    const probe = Plumber.open({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, stepHook: (s) => void steps.push(s) });
+    const probe = Plumber.open({
+      ovsDb: sharedOvs().remote,
+      hostNetns: { name: sharedOvs().netns },
+      stepHook: (s) => void steps.push(s),
+    });
     await probe.attach(spec(g));
     await probe.detach({ guest: { netns: g.name } });
     await probe.close();
     assert.ok(steps.length >= 4, `steps: ${steps.join(', ')}`);
     assert.equal(await state(g), before);
     for (let k = 0; k < steps.length; k++) {
-      const p = Plumber.open({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, stepHook: (_s, i) => { if (i === k) throw new NetplumbError('INTERNAL', `injected fault after step ${k} (${steps[k]})`); } });
+      const p = Plumber.open({
+        ovsDb: sharedOvs().remote,
+        hostNetns: { name: sharedOvs().netns },
+        stepHook: (_s, i) => {
+          if (i === k) throw new NetplumbError('INTERNAL', `injected fault after step ${k} (${steps[k]})`);
+        },
+      });
       try {
         await assert.rejects(p.attach(spec(g)), new RegExp(`injected fault after step ${k}`));
       } finally {
@@ -86,14 +103,22 @@ test('C8: ovs-vswitchd not running → DATAPLANE_APPLY_FAILED within the deadlin
 test('F6: the bridge deleted by an admin between preflight and commit → NOT_FOUND, veth removed', async () => {
   await withGuest(async (g) => {
     await sharedOvs().addBridge('ovs1');
-    const p = Plumber.open({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, stepHook: async (s) => { if (s === 'veth') await sharedOvs().vsctl(['del-br', 'ovs1']); } });
+    const p = Plumber.open({
+      ovsDb: sharedOvs().remote,
+      hostNetns: { name: sharedOvs().netns },
+      stepHook: async (s) => {
+        if (s === 'veth') await sharedOvs().vsctl(['del-br', 'ovs1']);
+      },
+    });
     try {
       await assert.rejects(p.attach({ ...spec(g), host: 'ovs1' }), code('NOT_FOUND'));
     } finally {
       await p.close();
     }
     assert.deepEqual(await g.linkNames(), ['lo']);
-    const hostLinks = JSON.parse(await must(['ip', '-json', '-n', sharedOvs().netns, 'link', 'show', 'type', 'veth'])) as unknown[];
+    const hostLinks = JSON.parse(
+      await must(['ip', '-json', '-n', sharedOvs().netns, 'link', 'show', 'type', 'veth']),
+    ) as unknown[];
     assert.equal(hostLinks.length, 0);
   });
 });
@@ -101,9 +126,15 @@ test('F6: the bridge deleted by an admin between preflight and commit → NOT_FO
 test('B5: OVSDB unreachable → UNAVAILABLE before any veth is created', async () => {
   await withGuest(async (g) => {
     const before = await state(g);
-    const p = Plumber.open({ ovsDb: `unix:${join(sharedOvs().dir, 'missing.sock')}`, hostNetns: { name: sharedOvs().netns } });
+    const p = Plumber.open({
+      ovsDb: `unix:${join(sharedOvs().dir, 'missing.sock')}`,
+      hostNetns: { name: sharedOvs().netns },
+    });
     try {
-      await assert.rejects(p.attach(spec(g)), (e: unknown) => e instanceof NetplumbError && e.code === 'UNAVAILABLE' && /missing\.sock/.test(e.message));
+      await assert.rejects(
+        p.attach(spec(g)),
+        (e: unknown) => e instanceof NetplumbError && e.code === 'UNAVAILABLE' && /missing\.sock/.test(e.message),
+      );
     } finally {
       await p.close();
     }
@@ -115,9 +146,28 @@ test('B1: without CAP_NET_ADMIN the CLI fails with PRIVILEGE and changes nothing
   await withGuest(async (g) => {
     const before = await state(g);
     const cli = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
-    const r = await run(['setpriv', '--inh-caps=-all', '--bounding-set=-net_admin', 'ip', 'netns', 'exec', sharedOvs().netns, cli, 'attach', '--bridge', 'ovs0', '--container', `netns:${g.name}`, '--ip', '10.7.0.2/24'], {
-      env: { ...process.env, OVS_RUNDIR: sharedOvs().dir },
-    });
+    const r = await run(
+      [
+        'setpriv',
+        '--inh-caps=-all',
+        '--bounding-set=-net_admin',
+        'ip',
+        'netns',
+        'exec',
+        sharedOvs().netns,
+        cli,
+        'attach',
+        '--bridge',
+        'ovs0',
+        '--container',
+        `netns:${g.name}`,
+        '--ip',
+        '10.7.0.2/24',
+      ],
+      {
+        env: { ...process.env, OVS_RUNDIR: sharedOvs().dir },
+      },
+    );
     // `ip netns exec` itself needs CAP_SYS_ADMIN only; our preflight must refuse before anything else.
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /CAP_NET_ADMIN|not permitted|PRIVILEGE/);
@@ -125,7 +175,7 @@ test('B1: without CAP_NET_ADMIN the CLI fails with PRIVILEGE and changes nothing
   });
 });
 
-test('C6: the guest\'s own default route, replaced by the attach, is put back when the attach fails after that', async () => {
+test("C6: the guest's own default route, replaced by the attach, is put back when the attach fails after that", async () => {
   await withGuest(async (g) => {
     await g.exec(['ip', 'link', 'add', 'own0', 'type', 'veth', 'peer', 'name', 'own1']);
     await g.exec(['ip', 'addr', 'add', '192.168.77.2/24', 'dev', 'own0']);
@@ -133,7 +183,13 @@ test('C6: the guest\'s own default route, replaced by the attach, is put back wh
     await g.exec(['ip', 'link', 'set', 'own1', 'up']);
     await g.exec(['ip', 'route', 'add', 'default', 'via', '192.168.77.1', 'dev', 'own0']);
     const before = await g.ip('route', 'show');
-    const p = Plumber.open({ ovsDb: sharedOvs().remote, hostNetns: { name: sharedOvs().netns }, stepHook: (s) => { if (s === 'guest default route') throw new NetplumbError('INTERNAL', 'injected fault after the default route'); } });
+    const p = Plumber.open({
+      ovsDb: sharedOvs().remote,
+      hostNetns: { name: sharedOvs().netns },
+      stepHook: (s) => {
+        if (s === 'guest default route') throw new NetplumbError('INTERNAL', 'injected fault after the default route');
+      },
+    });
     try {
       await assert.rejects(p.attach(spec(g)), /injected fault/);
     } finally {

@@ -29,8 +29,25 @@ before(async () => {
   await host.exec(['ip', 'link', 'add', 'nic0', 'mtu', '1450', 'type', 'veth', 'peer', 'name', 'nic0p']);
   await host.exec(['ip', 'link', 'set', 'nic0', 'up']);
   await host.exec(['ip', 'link', 'set', 'nic0p', 'up']);
-  dnsmasq = spawn('ip', ['netns', 'exec', host.name, 'dnsmasq', '--no-daemon', '--port=0', '--interface=br0', '--bind-interfaces', '--except-interface=lo',
-    '--dhcp-range=10.5.0.50,10.5.0.99,255.255.255.0,2m', `--dhcp-leasefile=${join(dir, 'leases')}`, '--dhcp-authoritative', '--log-dhcp'], { stdio: 'ignore' });
+  dnsmasq = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      host.name,
+      'dnsmasq',
+      '--no-daemon',
+      '--port=0',
+      '--interface=br0',
+      '--bind-interfaces',
+      '--except-interface=lo',
+      '--dhcp-range=10.5.0.50,10.5.0.99,255.255.255.0,2m',
+      `--dhcp-leasefile=${join(dir, 'leases')}`,
+      '--dhcp-authoritative',
+      '--log-dhcp',
+    ],
+    { stdio: 'ignore' },
+  );
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(dnsmasq.exitCode, null, 'dnsmasq is running');
 });
@@ -58,12 +75,18 @@ const code = (c: string) => (e: unknown) => e instanceof NetplumbError && e.code
 
 async function inet(g: TestNetns, family: 'inet' | 'inet6' = 'inet'): Promise<string[]> {
   const [l] = await g.ip('addr', 'show', 'dev', 'eth1');
-  return (l?.addr_info ?? []).filter((a) => a.family === family && a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+  return (l?.addr_info ?? [])
+    .filter((a) => a.family === family && a.scope === 'global')
+    .map((a) => `${a.local}/${a.prefixlen}`);
 }
 
 test('DHCP (udhcpc, quits after the lease): the guest gets an address from dnsmasq; MTU inherited from the bridge', async () => {
   await withGuest(async (g, p) => {
-    await p.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] } });
+    await p.attach({
+      host: 'br0',
+      guest: { netns: g.name },
+      ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] },
+    });
     const addrs = await inet(g);
     assert.equal(addrs.length, 1);
     assert.match(addrs[0] as string, /^10\.5\.0\.(5\d|[6-9]\d)\/24$/);
@@ -75,7 +98,11 @@ test('DHCP (udhcpc, quits after the lease): the guest gets an address from dnsma
 
 test('DHCP with renewal (udhcpc -f): the client keeps running in the guest namespace; detach stops it', async () => {
   await withGuest(async (g, p) => {
-    const r = await p.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: true, options: [] } });
+    const r = await p.attach({
+      host: 'br0',
+      guest: { netns: g.name },
+      ip: { kind: 'dhcp', client: 'udhcpc', foreground: true, options: [] },
+    });
     const pidfile = `/run/netplumb/dhcp/${r.record.id}.pid`;
     let addrs: string[] = [];
     for (let i = 0; i < 100 && addrs.length === 0; i++) {
@@ -86,7 +113,12 @@ test('DHCP with renewal (udhcpc -f): the client keeps running in the guest names
     const pid = Number(readFileSync(pidfile, 'utf8'));
     assert.ok(existsSync(`/proc/${pid}`), 'client alive');
     await p.detach({ guest: { netns: g.name } });
-    for (let i = 0; i < 50 && existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'); i++) await new Promise((res) => setTimeout(res, 50));
+    for (
+      let i = 0;
+      i < 50 && existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+      i++
+    )
+      await new Promise((res) => setTimeout(res, 50));
     assert.equal(existsSync(pidfile), false);
   });
 });
@@ -98,13 +130,19 @@ test('macvlan on a NIC: created directly in the guest, MTU of the parent, reacha
     assert.equal(l?.linkinfo?.info_kind, 'macvlan');
     assert.equal(l?.mtu, 1450);
     assert.deepEqual(await inet(g), ['10.6.0.2/24']);
-    assert.deepEqual((await host.ip('link', 'show', 'type', 'macvlan')), [], 'nothing left on the host side');
+    assert.deepEqual(await host.ip('link', 'show', 'type', 'macvlan'), [], 'nothing left on the host side');
   });
 });
 
 test('IPv6 with a gateway, the U: MAC form, and --wait for UP', async () => {
   await withGuest(async (g, p) => {
-    await p.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'static', address: 'fd00:5::2/64', gateway: 'fd00:5::1' }, mac: 'U:db1', waitUpMs: 5000 });
+    await p.attach({
+      host: 'br0',
+      guest: { netns: g.name },
+      ip: { kind: 'static', address: 'fd00:5::2/64', gateway: 'fd00:5::1' },
+      mac: 'U:db1',
+      waitUpMs: 5000,
+    });
     assert.deepEqual(await inet(g, 'inet6'), ['fd00:5::2/64']);
     const routes = await g.ip<{ dst: string; gateway?: string }>('-6', 'route', 'show');
     assert.ok(routes.some((r) => r.dst === 'default' && r.gateway === 'fd00:5::1'));
@@ -119,17 +157,37 @@ test('IPv6 with a gateway, the U: MAC form, and --wait for UP', async () => {
 test('a failing step rolls back everything before it: the veth is gone, the guest is untouched', async () => {
   await withGuest(async (g, p) => {
     // The address is fine, the gateway route is refused by the kernel (a v4 gateway via a v4 address but unreachable scope): use a fault hook instead.
-    const failing = Plumber.open({ hostNetns: { name: host.name }, stepHook: (step) => { if (step === 'guest default route') throw new NetplumbError('INTERNAL', 'injected fault after the default route'); } });
+    const failing = Plumber.open({
+      hostNetns: { name: host.name },
+      stepHook: (step) => {
+        if (step === 'guest default route')
+          throw new NetplumbError('INTERNAL', 'injected fault after the default route');
+      },
+    });
     try {
-      await assert.rejects(failing.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.5.0.9/24', gateway: '10.5.0.1' } }), /injected fault/);
+      await assert.rejects(
+        failing.attach({
+          host: 'br0',
+          guest: { netns: g.name },
+          ip: { kind: 'static', address: '10.5.0.9/24', gateway: '10.5.0.1' },
+        }),
+        /injected fault/,
+      );
     } finally {
       await failing.close();
     }
     assert.deepEqual(await g.linkNames(), ['lo']);
-    assert.deepEqual((await g.ip('route', 'show')), []);
-    assert.deepEqual((await host.ip('link', 'show', 'master', 'br0')), []);
+    assert.deepEqual(await g.ip('route', 'show'), []);
+    assert.deepEqual(await host.ip('link', 'show', 'master', 'br0'), []);
     // And a DHCP attach with no server answering fails cleanly within its timeout, leaving nothing.
-    await assert.rejects(p.attach({ host: 'nic0', guest: { netns: g.name }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] } }), code('UNAVAILABLE'));
+    await assert.rejects(
+      p.attach({
+        host: 'nic0',
+        guest: { netns: g.name },
+        ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] },
+      }),
+      code('UNAVAILABLE'),
+    );
     assert.deepEqual(await g.linkNames(), ['lo']);
   });
 });
@@ -139,14 +197,30 @@ test('--direct-phys: the NIC itself moves into the guest under the new name; det
   try {
     await withGuest(async (g, p) => {
       const hostIndex = (await host.link('phys0'))?.ifindex;
-      const r = await p.attach({ host: 'phys0', mode: 'phys', guest: { netns: g.name }, ip: { kind: 'static', address: '10.8.0.2/24' } });
+      const r = await p.attach({
+        host: 'phys0',
+        mode: 'phys',
+        guest: { netns: g.name },
+        ip: { kind: 'static', address: '10.8.0.2/24' },
+      });
       assert.equal(r.changed, true);
       assert.equal(await host.link('phys0'), undefined, 'gone from the host');
       const [l] = await g.ip('link', 'show', 'dev', 'eth1');
       assert.equal(l?.ifindex, hostIndex, 'the same device, not a copy');
       assert.equal(l?.mtu, 1480, 'its own MTU kept');
       assert.deepEqual(await inet(g), ['10.8.0.2/24']);
-      assert.equal((await p.attach({ host: 'phys0', mode: 'phys', guest: { netns: g.name }, ip: { kind: 'static', address: '10.8.0.2/24' } })).changed, false, 'idempotent');
+      assert.equal(
+        (
+          await p.attach({
+            host: 'phys0',
+            mode: 'phys',
+            guest: { netns: g.name },
+            ip: { kind: 'static', address: '10.8.0.2/24' },
+          })
+        ).changed,
+        false,
+        'idempotent',
+      );
       const d = await p.detach({ guest: { netns: g.name } });
       assert.equal(d.detached.length, 1);
       assert.equal((await host.link('phys0'))?.ifindex, hostIndex, 'back on the host under its own name');
@@ -162,13 +236,22 @@ test('macvlan detach removes the guest interface; @VID on a NIC needs 802.1Q, re
     await p.attach({ host: 'nic0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.6.0.3/24' } });
     assert.equal((await p.detach({ guest: { netns: g.name } })).detached.length, 1);
     assert.deepEqual(await g.linkNames(), ['lo']);
-    const kernelHasVlan = (await host.status(['ip', 'link', 'add', 'nic0.12', 'link', 'nic0', 'type', 'vlan', 'id', '12'])) === 0;
+    const kernelHasVlan =
+      (await host.status(['ip', 'link', 'add', 'nic0.12', 'link', 'nic0', 'type', 'vlan', 'id', '12'])) === 0;
     if (kernelHasVlan) {
       await host.exec(['ip', 'link', 'del', 'nic0.12']);
-      await p.attach({ host: 'nic0', guest: { netns: g.name }, vlan: 12, ip: { kind: 'static', address: '10.6.0.3/24' } });
+      await p.attach({
+        host: 'nic0',
+        guest: { netns: g.name },
+        vlan: 12,
+        ip: { kind: 'static', address: '10.6.0.3/24' },
+      });
       assert.ok(await host.link('nic0.12'), 'sub-interface made');
     } else {
-      await assert.rejects(p.attach({ host: 'nic0', guest: { netns: g.name }, vlan: 12, ip: { kind: 'static', address: '10.6.0.3/24' } }), code('UNSUPPORTED'));
+      await assert.rejects(
+        p.attach({ host: 'nic0', guest: { netns: g.name }, vlan: 12, ip: { kind: 'static', address: '10.6.0.3/24' } }),
+        code('UNSUPPORTED'),
+      );
       assert.deepEqual(await g.linkNames(), ['lo']);
       assert.equal(await host.link('nic0.12'), undefined);
     }
@@ -182,7 +265,12 @@ test('the new address is announced natively: a neighbour that accepts gratuitous
     await p.attach({ host: 'br0', guest: { netns: observer.name }, ip: { kind: 'static', address: '10.5.1.1/16' } });
     await observer.exec(['sysctl', '-q', '-w', 'net.ipv4.conf.eth1.arp_accept=1']);
     await withGuest(async (g, p2) => {
-      await p2.attach({ host: 'br0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.5.1.2/16' }, mac: '02:00:00:00:05:02' });
+      await p2.attach({
+        host: 'br0',
+        guest: { netns: g.name },
+        ip: { kind: 'static', address: '10.5.1.2/16' },
+        mac: '02:00:00:00:05:02',
+      });
       let neigh: { dst: string; lladdr?: string }[] = [];
       for (let i = 0; i < 50 && !neigh.some((n) => n.dst === '10.5.1.2'); i++) {
         await new Promise((r) => setTimeout(r, 20));
@@ -199,11 +287,35 @@ test('the new address is announced natively: a neighbour that accepts gratuitous
 
 test('macvlan modes (pipework#239): vepa and private are passed to the kernel and part of the attachment', async () => {
   await withGuest(async (g, p) => {
-    await p.attach({ host: 'nic0', guest: { netns: g.name }, macvlanMode: 'private', ip: { kind: 'static', address: '10.6.0.4/24' } });
+    await p.attach({
+      host: 'nic0',
+      guest: { netns: g.name },
+      macvlanMode: 'private',
+      ip: { kind: 'static', address: '10.6.0.4/24' },
+    });
     const [l] = await g.ip('link', 'show', 'dev', 'eth1');
     assert.equal(l?.linkinfo?.info_data?.['mode'], 'private');
-    await assert.rejects(p.attach({ host: 'nic0', guest: { netns: g.name }, macvlanMode: 'vepa', ip: { kind: 'static', address: '10.6.0.4/24' } }), code('CONFLICT'));
-    assert.equal((await p.attach({ host: 'nic0', guest: { netns: g.name }, macvlanMode: 'vepa', force: true, ip: { kind: 'static', address: '10.6.0.4/24' } })).changed, true);
+    await assert.rejects(
+      p.attach({
+        host: 'nic0',
+        guest: { netns: g.name },
+        macvlanMode: 'vepa',
+        ip: { kind: 'static', address: '10.6.0.4/24' },
+      }),
+      code('CONFLICT'),
+    );
+    assert.equal(
+      (
+        await p.attach({
+          host: 'nic0',
+          guest: { netns: g.name },
+          macvlanMode: 'vepa',
+          force: true,
+          ip: { kind: 'static', address: '10.6.0.4/24' },
+        })
+      ).changed,
+      true,
+    );
     const [v] = await g.ip('link', 'show', 'dev', 'eth1');
     assert.equal(v?.linkinfo?.info_data?.['mode'], 'vepa');
   });

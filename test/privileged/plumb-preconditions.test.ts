@@ -17,7 +17,17 @@ import { TestNetns } from '../helpers/netns.js';
 import { must } from '../helpers/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
-  CountingSocket, hostIp, hostVeths, isCode, ovsPorts, ovsSpec, uniq, useOvsWithBystanders, withGuest, withPlumber, worldState,
+  CountingSocket,
+  hostIp,
+  hostVeths,
+  isCode,
+  ovsPorts,
+  ovsSpec,
+  uniq,
+  useOvsWithBystanders,
+  withGuest,
+  withPlumber,
+  worldState,
 } from './support/plumb-bed.js';
 
 const ovs = useOvsWithBystanders();
@@ -31,14 +41,18 @@ async function refusedWithoutChange(g: TestNetns | undefined, refusals: Refusal[
   const o = ovs();
   const before = await worldState(o, g);
   await withPlumber(o, async (p) => {
-    for (const [spec, code, re] of refusals) await assert.rejects(p.attach(spec), isCode(code, re), JSON.stringify(spec.guest));
+    for (const [spec, code, re] of refusals)
+      await assert.rejects(p.attach(spec), isCode(code, re), JSON.stringify(spec.guest));
   });
   assert.deepEqual(await worldState(o, g), before, 'a refused attach changed something');
 }
 
 test('B2: attach to a missing OVS bridge is NOT_FOUND(host) and leaves no veth', async () => {
   await withGuest(async (g) => {
-    await refusedWithoutChange(g, [[ovsSpec(g, { host: 'ovs9', mode: 'ovs' }), 'NOT_FOUND', /ovs9/], [ovsSpec(g, { host: 'ovs9' }), 'NOT_FOUND', /ovs9/]]);
+    await refusedWithoutChange(g, [
+      [ovsSpec(g, { host: 'ovs9', mode: 'ovs' }), 'NOT_FOUND', /ovs9/],
+      [ovsSpec(g, { host: 'ovs9' }), 'NOT_FOUND', /ovs9/],
+    ]);
     assert.deepEqual(await hostVeths(ovs()), []);
   });
 });
@@ -46,7 +60,10 @@ test('B2: attach to a missing OVS bridge is NOT_FOUND(host) and leaves no veth',
 test('B3: attach to a missing Linux bridge is NOT_FOUND and leaves no veth', async () => {
   await withGuest(async (g) => {
     const spec: AttachSpec = { host: 'br9', guest: { netns: g.name }, ip: { kind: 'static', address: '10.7.0.2/24' } };
-    await refusedWithoutChange(g, [[{ ...spec, mode: 'bridge' }, 'NOT_FOUND', /br9/], [spec, 'NOT_FOUND', /br9/]]);
+    await refusedWithoutChange(g, [
+      [{ ...spec, mode: 'bridge' }, 'NOT_FOUND', /br9/],
+      [spec, 'NOT_FOUND', /br9/],
+    ]);
   });
 });
 
@@ -61,8 +78,16 @@ test('B4: macvlan on a missing parent, on a bridge port (EBUSY): refused, no str
   await hostIp(o, ['link', 'add', down, 'type', 'veth', 'peer', 'name', `${down}p`]);
   try {
     await withGuest(async (g) => {
-      const macvlan = (host: string): AttachSpec => ({ host, mode: 'macvlan', guest: { netns: g.name }, ip: { kind: 'static', address: '10.8.0.2/24' } });
-      await refusedWithoutChange(g, [[macvlan(`nic${n}`), 'NOT_FOUND', new RegExp(`nic${n}`)], [macvlan(port), 'CONFLICT']]);
+      const macvlan = (host: string): AttachSpec => ({
+        host,
+        mode: 'macvlan',
+        guest: { netns: g.name },
+        ip: { kind: 'static', address: '10.8.0.2/24' },
+      });
+      await refusedWithoutChange(g, [
+        [macvlan(`nic${n}`), 'NOT_FOUND', new RegExp(`nic${n}`)],
+        [macvlan(port), 'CONFLICT'],
+      ]);
       const hostBefore = (await worldState(o)).hostLinks;
       await withPlumber(o, async (p) => {
         await p.attach(macvlan(down));
@@ -90,9 +115,16 @@ test('B6: a regular file, a directory, a UTS namespace file, a magic link: not a
     writeFileSync(`/run/netns/${stale}`, ''); // on tmpfs: a stale /run/netns entry
     try {
       const spec = (guest: AttachSpec['guest']): AttachSpec => ({ host: 'ovs0', guest, ip: { kind: 'none' } });
-      const notNetns = (guest: AttachSpec['guest']): Refusal => [spec(guest), 'INVALID_ARGUMENT', /not a network namespace/];
+      const notNetns = (guest: AttachSpec['guest']): Refusal => [
+        spec(guest),
+        'INVALID_ARGUMENT',
+        /not a network namespace/,
+      ];
       await refusedWithoutChange(undefined, [
-        notNetns({ path: file }), notNetns({ path: join(dir, 'dir') }), notNetns({ path: uts }), notNetns({ netns: stale }),
+        notNetns({ path: file }),
+        notNetns({ path: join(dir, 'dir') }),
+        notNetns({ path: uts }),
+        notNetns({ netns: stale }),
         [spec({ path: '/proc/self/ns/mnt' }), 'INVALID_ARGUMENT'],
       ]);
     } finally {
@@ -106,13 +138,21 @@ test('B6: a regular file, a directory, a UTS namespace file, a magic link: not a
 
 /** This process's own namespace as ip -json sees it: links, addresses, routes. */
 async function ownNamespace(): Promise<string> {
-  return JSON.stringify([await must(['ip', '-json', 'addr', 'show']), await must(['ip', '-json', 'route', 'show', 'table', 'all'])]);
+  return JSON.stringify([
+    await must(['ip', '-json', 'addr', 'show']),
+    await must(['ip', '-json', 'route', 'show', 'table', 'all']),
+  ]);
 }
 
-test('B7: the caller\'s own namespace, the configured host namespace and init\'s are refused on attach and detach, byte-identical after', async () => {
+test("B7: the caller's own namespace, the configured host namespace and init's are refused on attach and detach, byte-identical after", async () => {
   const o = ovs();
   const own = await ownNamespace();
-  const spec = (guest: AttachSpec['guest']): AttachSpec => ({ host: 'ovs0', guest, ifname: 'np-b7', ip: { kind: 'static', address: '10.77.0.2/24' } });
+  const spec = (guest: AttachSpec['guest']): AttachSpec => ({
+    host: 'ovs0',
+    guest,
+    ifname: 'np-b7',
+    ip: { kind: 'static', address: '10.77.0.2/24' },
+  });
   // init's namespace may be unreadable even to root (then the kernel refuses: PRIVILEGE); never opened for writing either way.
   const initReadable = (() => {
     try {
@@ -123,20 +163,27 @@ test('B7: the caller\'s own namespace, the configured host namespace and init\'s
     }
   })();
   await refusedWithoutChange(undefined, [
-    [spec({ pid: process.pid }), 'HOST_NAMESPACE_REFUSED'], [spec({ path: '/proc/self/ns/net' }), 'HOST_NAMESPACE_REFUSED'],
-    [spec({ netns: o.netns }), 'HOST_NAMESPACE_REFUSED'], [spec({ path: '/proc/1/ns/net' }), initReadable ? 'HOST_NAMESPACE_REFUSED' : 'PRIVILEGE'],
+    [spec({ pid: process.pid }), 'HOST_NAMESPACE_REFUSED'],
+    [spec({ path: '/proc/self/ns/net' }), 'HOST_NAMESPACE_REFUSED'],
+    [spec({ netns: o.netns }), 'HOST_NAMESPACE_REFUSED'],
+    [spec({ path: '/proc/1/ns/net' }), initReadable ? 'HOST_NAMESPACE_REFUSED' : 'PRIVILEGE'],
   ]);
   await withPlumber(o, async (p) => {
     await assert.rejects(p.detach({ guest: { pid: process.pid } }), isCode('HOST_NAMESPACE_REFUSED'));
     await assert.rejects(p.detach({ guest: { netns: o.netns } }), isCode('HOST_NAMESPACE_REFUSED'));
   });
-  assert.equal(await ownNamespace(), own, 'this process\'s namespace is byte-identical');
+  assert.equal(await ownNamespace(), own, "this process's namespace is byte-identical");
   // The explicit override goes through (this process's namespace is the private one scripts/isolated made).
   await withPlumber(o, async (p) => {
     const r = await p.attach({ ...spec({ pid: process.pid }), allowHostNetns: true });
     assert.equal(r.changed, true);
-    const link = JSON.parse(await must(['ip', '-json', 'addr', 'show', 'dev', 'np-b7'])) as { addr_info: { local: string }[] }[];
-    assert.deepEqual(link[0]?.addr_info.map((a) => a.local).filter((a) => a.startsWith('10.')), ['10.77.0.2']);
+    const link = JSON.parse(await must(['ip', '-json', 'addr', 'show', 'dev', 'np-b7'])) as {
+      addr_info: { local: string }[];
+    }[];
+    assert.deepEqual(
+      link[0]?.addr_info.map((a) => a.local).filter((a) => a.startsWith('10.')),
+      ['10.77.0.2'],
+    );
     await hostIp(o, ['link', 'del', r.record.hostIfname]);
     await o.vsctl(['del-port', r.record.hostIfname]);
   });
@@ -165,19 +212,28 @@ test('B8: a PID reused by a host-namespace process is IDENTITY_MISMATCH for the 
   await withGuest(async (g) => {
     const victim = ChildProcess.spawn('ip', ['netns', 'exec', g.name, 'sleep', '30'], { stdio: 'ignore' });
     const pid = victim.pid as number;
-    for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ip'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ip'); i++)
+      await new Promise((r) => setTimeout(r, 10));
     const startTime = startTimeOf(pid);
     victim.kill('SIGKILL');
     await new Promise((r) => victim.once('exit', r));
     const impostor = await spawnWithPid(pid);
     try {
       assert.notEqual(startTimeOf(pid), startTime);
-      await refusedWithoutChange(g, [[{ host: 'ovs0', guest: { pid, startTime }, ifname: 'np-b8', ip: { kind: 'static', address: '10.78.0.2/24' } }, 'IDENTITY_MISMATCH', /replaced/]]);
+      await refusedWithoutChange(g, [
+        [
+          { host: 'ovs0', guest: { pid, startTime }, ifname: 'np-b8', ip: { kind: 'static', address: '10.78.0.2/24' } },
+          'IDENTITY_MISMATCH',
+          /replaced/,
+        ],
+      ]);
       assert.ok(!(await must(['ip', '-json', 'link', 'show'])).includes('np-b8'));
     } finally {
       impostor.kill('SIGKILL');
       await waitForExit(pid);
-      await new Promise((r) => (impostor.exitCode !== null || impostor.signalCode !== null ? r(undefined) : impostor.once('exit', r)));
+      await new Promise((r) =>
+        impostor.exitCode !== null || impostor.signalCode !== null ? r(undefined) : impostor.once('exit', r),
+      );
     }
   });
 });
@@ -193,12 +249,27 @@ test('B9: /run/netns/x as a symlink (to the host or to a real guest), swapped ba
     // It runs while its flag file exists, and is stopped by removing it (a killed loop could leave an ln running).
     const flag = join(tmpdir(), `np-b9-${x}`);
     writeFileSync(flag, '');
-    const flipper = ChildProcess.spawn('bash', ['-c', `cd /run/netns; while [ -e ${flag} ]; do ln -sfn /proc/${process.pid}/ns/net .${x}; mv -T .${x} ${x}; ln -sfn ${g.path} .${x}; mv -T .${x} ${x}; done`], { stdio: 'ignore' });
+    const flipper = ChildProcess.spawn(
+      'bash',
+      [
+        '-c',
+        `cd /run/netns; while [ -e ${flag} ]; do ln -sfn /proc/${process.pid}/ns/net .${x}; mv -T .${x} ${x}; ln -sfn ${g.path} .${x}; mv -T .${x} ${x}; done`,
+      ],
+      { stdio: 'ignore' },
+    );
     const stopped = new Promise((r) => flipper.once('exit', r));
     try {
       await withPlumber(o, async (p) => {
         for (let i = 0; i < 300; i++) {
-          await assert.rejects(p.attach({ host: 'ovs0', guest: { netns: x }, ifname: 'np-b9', ip: { kind: 'static', address: '10.79.0.2/24' } }), isCode('INVALID_ARGUMENT', /symbolic link/));
+          await assert.rejects(
+            p.attach({
+              host: 'ovs0',
+              guest: { netns: x },
+              ifname: 'np-b9',
+              ip: { kind: 'static', address: '10.79.0.2/24' },
+            }),
+            isCode('INVALID_ARGUMENT', /symbolic link/),
+          );
         }
       });
     } finally {
@@ -241,7 +312,8 @@ async function refusedBeforeAnything(specs: AttachSpec[], detachGuests: AttachSp
     const p = Plumber.open({ ovsDb: `unix:${counting.path}`, hostNetns: { name: ovs().netns } });
     try {
       for (const s of specs) await assert.rejects(p.attach(s), isCode('INVALID_ARGUMENT'), JSON.stringify(s));
-      for (const guest of detachGuests) await assert.rejects(p.detach({ guest }), isCode('INVALID_ARGUMENT'), JSON.stringify(guest));
+      for (const guest of detachGuests)
+        await assert.rejects(p.detach({ guest }), isCode('INVALID_ARGUMENT'), JSON.stringify(guest));
     } finally {
       await p.close();
     }
@@ -260,8 +332,12 @@ const NOWHERE = { netns: 'np-never-created' };
 test('A8: external_id values with NUL, ESC, a lone surrogate, U+FFFD, 10 KB, a key with a space: INVALID_ARGUMENT, nothing sent', async () => {
   const base: AttachSpec = { host: 'ovs0', guest: NOWHERE, ip: { kind: 'none' } };
   const bad: Record<string, string>[] = [
-    { note: 'a\u0000b' }, { note: 'a\u001bb' }, { note: 'a\ud800b' }, { note: Buffer.from([0x61, 0xff, 0x62]).toString('utf8') },
-    { note: 'x'.repeat(10_240) }, { 'Foo Bar': 'x' },
+    { note: 'a\u0000b' },
+    { note: 'a\u001bb' },
+    { note: 'a\ud800b' },
+    { note: Buffer.from([0x61, 0xff, 0x62]).toString('utf8') },
+    { note: 'x'.repeat(10_240) },
+    { 'Foo Bar': 'x' },
   ];
   await refusedBeforeAnything(bad.map((metadata) => ({ ...base, metadata })));
 });
@@ -272,8 +348,16 @@ test('A8: a shell-looking external_id value is stored literally and no bridge ch
     const bridges = await o.vsctl(['list-br']);
     const value = 'a;b -- del-br ovs0 $(reboot) `id` | x';
     await withPlumber(o, async (p) => {
-      const r = await p.attach({ host: 'ovs0', guest: { netns: g.name }, ip: { kind: 'none' }, metadata: { note: value } });
-      assert.equal(JSON.parse((await o.vsctl(['get', 'port', r.record.hostIfname, 'external_ids:note'])).trim()), value);
+      const r = await p.attach({
+        host: 'ovs0',
+        guest: { netns: g.name },
+        ip: { kind: 'none' },
+        metadata: { note: value },
+      });
+      assert.equal(
+        JSON.parse((await o.vsctl(['get', 'port', r.record.hostIfname, 'external_ids:note'])).trim()),
+        value,
+      );
       assert.equal(await o.vsctl(['list-br']), bridges);
       await p.detach({ guest: { netns: g.name } });
     });
@@ -282,24 +366,45 @@ test('A8: a shell-looking external_id value is stored literally and no bridge ch
 });
 
 test('A9: metadata setting iface-id, attached-mac, iface-status, vm-id or netplumb.* keys: INVALID_ARGUMENT, nothing written', async () => {
-  const keys = ['iface-id', 'attached-mac', 'iface-status', 'vm-id', 'netplumb.owner', 'netplumb.attachment', 'netplumb.record'];
-  await refusedBeforeAnything(keys.map((k) => ({ host: 'ovs0', guest: NOWHERE, ip: { kind: 'none' }, metadata: { [k]: 'x' } })));
+  const keys = [
+    'iface-id',
+    'attached-mac',
+    'iface-status',
+    'vm-id',
+    'netplumb.owner',
+    'netplumb.attachment',
+    'netplumb.record',
+  ];
+  await refusedBeforeAnything(
+    keys.map((k) => ({ host: 'ovs0', guest: NOWHERE, ip: { kind: 'none' }, metadata: { [k]: 'x' } })),
+  );
 });
 
 test('A10: netns names with path syntax, ".", "..", 300 characters: INVALID_ARGUMENT on attach and detach', async () => {
   const names = ['../../proc/1/ns/net', '/etc/passwd', 'a/b', '.', '..', 'x'.repeat(300), ''];
   const guests = names.map((netns) => ({ netns }));
-  await refusedBeforeAnything(guests.map((guest) => ({ host: 'ovs0', guest, ip: { kind: 'none' } })), guests);
+  await refusedBeforeAnything(
+    guests.map((guest) => ({ host: 'ovs0', guest, ip: { kind: 'none' } })),
+    guests,
+  );
 });
 
 test('H5: $(reboot), backticks, ;, | and newlines in every name: INVALID_ARGUMENT, no shell, nothing sent', async () => {
   const words = ['$(reboot)', '`id`', 'a;b', 'a|b', 'eth1\nrm'];
   const base: AttachSpec = { host: 'ovs0', guest: NOWHERE, ip: { kind: 'none' } };
   const specs = words.flatMap((w): AttachSpec[] => [
-    { ...base, ifname: w }, { ...base, hostIfname: w }, { ...base, host: w }, { ...base, guest: { container: w } },
-    { ...base, guest: { netns: w } }, { ...base, metadata: { [w]: 'x' } }, { ...base, mac: w },
+    { ...base, ifname: w },
+    { ...base, hostIfname: w },
+    { ...base, host: w },
+    { ...base, guest: { container: w } },
+    { ...base, guest: { netns: w } },
+    { ...base, metadata: { [w]: 'x' } },
+    { ...base, mac: w },
   ]);
-  await refusedBeforeAnything(specs, words.flatMap((w) => [{ container: w }, { netns: w }]));
+  await refusedBeforeAnything(
+    specs,
+    words.flatMap((w) => [{ container: w }, { netns: w }]),
+  );
 });
 
 test('H5: the tc pass-through hands shell syntax to tc as one argv word (shell: false), never to a shell', async () => {
@@ -314,7 +419,10 @@ test('H5: the tc pass-through hands shell syntax to tc as one argv word (shell: 
     const marker = join(tmpdir(), `np-h5-${uniq()}`);
     try {
       await withPlumber(ovs(), async (p) => {
-        await assert.rejects(p.passthrough({ netns: g.name }, 'tc', ['qdisc', 'show', 'dev', `lo;touch ${marker}`]), isCode('UNAVAILABLE'));
+        await assert.rejects(
+          p.passthrough({ netns: g.name }, 'tc', ['qdisc', 'show', 'dev', `lo;touch ${marker}`]),
+          isCode('UNAVAILABLE'),
+        );
       });
     } finally {
       cp.spawn = realSpawn;

@@ -18,7 +18,16 @@ import { TestNetns } from '../helpers/netns.js';
 import { must } from '../helpers/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
-  BYSTANDER_PORT, hostIp, hostVeths, isCode, ovsPorts, ovsSpec, useOvsWithBystanders, withGuest, withPlumber, worldState,
+  BYSTANDER_PORT,
+  hostIp,
+  hostVeths,
+  isCode,
+  ovsPorts,
+  ovsSpec,
+  useOvsWithBystanders,
+  withGuest,
+  withPlumber,
+  worldState,
 } from './support/plumb-bed.js';
 
 const ovs = useOvsWithBystanders();
@@ -37,18 +46,29 @@ function after(step: string, fault: () => Promise<void>): (s: string) => Promise
 }
 
 /** An attach through the hook must fail as `check` says; the world is then as before. */
-async function failsAndRollsBack(g: TestNetns, spec: AttachSpec, hook: (s: string) => Promise<void>, check: (e: unknown) => boolean): Promise<void> {
+async function failsAndRollsBack(
+  g: TestNetns,
+  spec: AttachSpec,
+  hook: (s: string) => Promise<void>,
+  check: (e: unknown) => boolean,
+): Promise<void> {
   const o = ovs();
   const before = await worldState(o, g);
-  await withPlumber(o, async (p) => {
-    await assert.rejects(p.attach(spec), check);
-  }, { stepHook: hook });
+  await withPlumber(
+    o,
+    async (p) => {
+      await assert.rejects(p.attach(spec), check);
+    },
+    { stepHook: hook },
+  );
   assert.deepEqual(await worldState(o, g), before);
 }
 
 test('C5: the requested address already on the guest device (EEXIST) is ALREADY_EXISTS; veth and OVS port rolled back', async () => {
   await withGuest(async (g) => {
-    const hook = after('guest link up', async () => { await g.exec(['ip', 'addr', 'add', '10.7.0.2/24', 'dev', 'eth1']); });
+    const hook = after('guest link up', async () => {
+      await g.exec(['ip', 'addr', 'add', '10.7.0.2/24', 'dev', 'eth1']);
+    });
     await failsAndRollsBack(g, ovsSpec(g), hook, isCode('ALREADY_EXISTS'));
   });
 });
@@ -61,9 +81,18 @@ test('C7: the host veth deleted before ovs-vswitchd opens it: DATAPLANE_APPLY_FA
       hostIf = (await hostVeths(o))[0] ?? '';
       await hostIp(o, ['link', 'del', hostIf]);
     });
-    await failsAndRollsBack(g, ovsSpec(g), hook, isCode('DATAPLANE_APPLY_FAILED', /could not open|No such device|ofport -1/));
+    await failsAndRollsBack(
+      g,
+      ovsSpec(g),
+      hook,
+      isCode('DATAPLANE_APPLY_FAILED', /could not open|No such device|ofport -1/),
+    );
     assert.notEqual(hostIf, '');
-    assert.equal((await o.vsctl(['--columns=_uuid', 'find', 'Interface', `name=${hostIf}`])).trim(), '', 'no Interface row left');
+    assert.equal(
+      (await o.vsctl(['--columns=_uuid', 'find', 'Interface', `name=${hostIf}`])).trim(),
+      '',
+      'no Interface row left',
+    );
   });
 });
 
@@ -77,15 +106,19 @@ test('C2: a step fails and the OVS undo fails too (ovsdb-server down): PARTIAL_C
     });
     let residuePort = '';
     try {
-      await withPlumber(o, async (p) => {
-        await assert.rejects(p.attach(ovsSpec(g)), (e: unknown) => {
-          isCode('PARTIAL_CLEANUP_FAILED', /injected fault after the OVS port.*left behind: OVS port "([^"]+)"/)(e);
-          const residue = (e as NetplumbError).details.residue as { what: string }[];
-          assert.equal(residue.length, 1, JSON.stringify(residue));
-          residuePort = /OVS port "([^"]+)"/.exec(residue[0]?.what ?? '')?.[1] ?? '';
-          return true;
-        });
-      }, { stepHook: hook, ovsdbConnection: quick });
+      await withPlumber(
+        o,
+        async (p) => {
+          await assert.rejects(p.attach(ovsSpec(g)), (e: unknown) => {
+            isCode('PARTIAL_CLEANUP_FAILED', /injected fault after the OVS port.*left behind: OVS port "([^"]+)"/)(e);
+            const residue = (e as NetplumbError).details.residue as { what: string }[];
+            assert.equal(residue.length, 1, JSON.stringify(residue));
+            residuePort = /OVS port "([^"]+)"/.exec(residue[0]?.what ?? '')?.[1] ?? '';
+            return true;
+          });
+        },
+        { stepHook: hook, ovsdbConnection: quick },
+      );
     } finally {
       await o.startDb();
     }
@@ -163,7 +196,10 @@ async function attachThenUndo(body: (p: Plumber, g: TestNetns, r: AttachResult) 
 test('D5: detach by the recorded guest id, without opening the namespace: veth, guest end and OVS port removed', async () => {
   await attachThenUndo(async (p, _g, r) => {
     const d = await p.detach({ guest: r.record.guestId });
-    assert.deepEqual(d.detached.map((x) => x.id), [r.record.id]);
+    assert.deepEqual(
+      d.detached.map((x) => x.id),
+      [r.record.id],
+    );
   });
 });
 
@@ -171,7 +207,8 @@ test('D4: detach twice, and detach of a guest never attached: success every time
   await attachThenUndo(async (p, g, r) => {
     assert.equal((await p.detach({ guest: { netns: g.name } })).detached.length, 1);
     const after = await worldState(ovs(), g);
-    for (const guest of [{ netns: g.name }, r.record.guestId]) assert.deepEqual((await p.detach({ guest })).detached, []);
+    for (const guest of [{ netns: g.name }, r.record.guestId])
+      assert.deepEqual((await p.detach({ guest })).detached, []);
     await withGuest(async (other) => {
       assert.deepEqual((await p.detach({ guest: { netns: other.name } })).detached, []);
     });
@@ -191,17 +228,22 @@ test('F9: an admin deleted the bridge (del-br) after the attach: detach succeeds
     });
     await o.addBridge('ovs9'); // as it was before (new uuids: compare without the OVS tables)
     const after = await worldState(o, g);
-    assert.deepEqual([after.guestLinks, after.guestRoutes, await hostVeths(o)], [before.guestLinks, before.guestRoutes, []]);
+    assert.deepEqual(
+      [after.guestLinks, after.guestRoutes, await hostVeths(o)],
+      [before.guestLinks, before.guestRoutes, []],
+    );
     await o.vsctl(['del-br', 'ovs9']);
   });
 });
 
 /** Ports whose external_ids name this attachment, as ovs-vsctl finds them. */
 async function portsOf(attachment: string): Promise<number> {
-  return (await ovs().vsctl(['--columns=_uuid', 'find', 'Port', `external_ids:netplumb.attachment=${attachment}`])).split('\n').filter(Boolean).length;
+  return (await ovs().vsctl(['--columns=_uuid', 'find', 'Port', `external_ids:netplumb.attachment=${attachment}`]))
+    .split('\n')
+    .filter(Boolean).length;
 }
 
-test('E3: a namespace replaced under the same name is a new guest: a stale detach by the old one\'s recorded id reaches nothing of the new one', async () => {
+test("E3: a namespace replaced under the same name is a new guest: a stale detach by the old one's recorded id reaches nothing of the new one", async () => {
   const a = await TestNetns.create('e3r');
   let readded = false;
   try {
@@ -217,7 +259,10 @@ test('E3: a namespace replaced under the same name is a new guest: a stale detac
       assert.notEqual(v2.record.hostIfname, v1.record.hostIfname);
       const before = await identity(a, v2.record.hostIfname);
       // The late detach of the old container removes its orphan port and nothing of the new one.
-      assert.deepEqual((await p.detach({ guest: v1.record.guestId })).detached.map((r) => r.id), [v1.record.id]);
+      assert.deepEqual(
+        (await p.detach({ guest: v1.record.guestId })).detached.map((r) => r.id),
+        [v1.record.id],
+      );
       assert.equal(await portsOf(v1.record.id), 0);
       assert.equal(await identity(a, v2.record.hostIfname), before, 'v2 untouched');
       assert.equal(await portsOf(v2.record.id), 1);
@@ -234,12 +279,22 @@ test('E2: two concurrent attaches of the same key (one engine, and two engines):
     const o = ovs();
     await withPlumber(o, async (p1) => {
       await withPlumber(o, async (p2) => {
-        for (const [x, y] of [[p1, p1], [p1, p2]] as const) {
+        for (const [x, y] of [
+          [p1, p1],
+          [p1, p2],
+        ] as const) {
           const outcomes = await Promise.allSettled([x.attach(ovsSpec(g)), y.attach(ovsSpec(g))]);
           const ok = outcomes.filter((out): out is PromiseFulfilledResult<AttachResult> => out.status === 'fulfilled');
-          assert.ok(ok.length >= 1, JSON.stringify(outcomes.map((out) => (out.status === 'rejected' ? String(out.reason) : 'ok'))));
+          assert.ok(
+            ok.length >= 1,
+            JSON.stringify(outcomes.map((out) => (out.status === 'rejected' ? String(out.reason) : 'ok'))),
+          );
           for (const out of outcomes) {
-            if (out.status === 'rejected') assert.ok(out.reason instanceof NetplumbError && ['CONFLICT', 'ALREADY_EXISTS'].includes(out.reason.code), String(out.reason));
+            if (out.status === 'rejected')
+              assert.ok(
+                out.reason instanceof NetplumbError && ['CONFLICT', 'ALREADY_EXISTS'].includes(out.reason.code),
+                String(out.reason),
+              );
           }
           const id = (ok[0] as PromiseFulfilledResult<AttachResult>).value.record.id;
           assert.equal(await portsOf(id), 1, 'one port row');
@@ -259,7 +314,10 @@ test('E3: a stale detach of attachment v1 arriving while v2 of the same host nam
     await withPlumber(ovs(), async (p) => {
       const v1 = await p.attach(ovsSpec(a, { hostIfname: 'np-e3' }));
       await p.detach({ guest: { netns: a.name } });
-      const [v2] = await Promise.all([p.attach(ovsSpec(b, { hostIfname: 'np-e3' })), p.detach({ guest: v1.record.guestId })]);
+      const [v2] = await Promise.all([
+        p.attach(ovsSpec(b, { hostIfname: 'np-e3' })),
+        p.detach({ guest: v1.record.guestId }),
+      ]);
       const id = await identity(b, 'np-e3');
       assert.deepEqual((await p.detach({ guest: v1.record.guestId })).detached, []);
       assert.deepEqual((await p.detach({ guest: { netns: a.name } })).detached, []);
@@ -328,13 +386,22 @@ test('D2: the guest process exits right after the veth is made: the attach compl
   const o = ovs();
   const guest = await spawnGuestProcess();
   try {
-    await withPlumber(o, async (p) => {
-      const outcome = await p.attach({ host: 'ovs0', guest: { pid: guest.pid }, ip: { kind: 'static', address: '10.7.0.9/24' } }).then(() => 'attached', (e: unknown) => String(e));
-      assert.ok(outcome === 'attached' || /NAMESPACE_GONE|NOT_FOUND/.test(outcome), outcome);
-      for (let i = 0; i < 250 && (await hostVeths(o)).length > 0; i++) await sleep(20);
-      assert.deepEqual(await hostVeths(o), [], 'the veth died with the namespace');
-      await p.gc({ graceSeconds: 0 }); // nothing else is attaching: no grace needed
-    }, { stepHook: after('veth', () => kill(guest.child)) });
+    await withPlumber(
+      o,
+      async (p) => {
+        const outcome = await p
+          .attach({ host: 'ovs0', guest: { pid: guest.pid }, ip: { kind: 'static', address: '10.7.0.9/24' } })
+          .then(
+            () => 'attached',
+            (e: unknown) => String(e),
+          );
+        assert.ok(outcome === 'attached' || /NAMESPACE_GONE|NOT_FOUND/.test(outcome), outcome);
+        for (let i = 0; i < 250 && (await hostVeths(o)).length > 0; i++) await sleep(20);
+        assert.deepEqual(await hostVeths(o), [], 'the veth died with the namespace');
+        await p.gc({ graceSeconds: 0 }); // nothing else is attaching: no grace needed
+      },
+      { stepHook: after('veth', () => kill(guest.child)) },
+    );
     assert.deepEqual(await ovsPorts(o), [BYSTANDER_PORT], 'no port left without its device');
     assert.deepEqual(holdersOf(guest.ino), []);
   } finally {
@@ -370,30 +437,42 @@ test('G2: under 12 concurrent attaches, file reads, DNS lookups and TCP connects
     while (!stop) {
       await readFile('/proc/self/status', 'utf8');
       await lookup('localhost');
-      answers.push(await new Promise<string>((resolve, reject) => {
-        const c = connect(port, '127.0.0.1');
-        let data = '';
-        c.on('data', (d) => (data += d.toString()));
-        c.on('end', () => resolve(data));
-        c.on('error', reject);
-      }));
+      answers.push(
+        await new Promise<string>((resolve, reject) => {
+          const c = connect(port, '127.0.0.1');
+          let data = '';
+          c.on('data', (d) => (data += d.toString()));
+          c.on('end', () => resolve(data));
+          c.on('error', reject);
+        }),
+      );
     }
   };
   try {
     await withPlumber(o, async (p) => {
       const loops = Array.from({ length: 4 }, loop);
-      await Promise.all(guests.map((g, i) => p.attach(ovsSpec(g, { ip: { kind: 'static', address: `10.7.1.${i + 1}/24` } }))));
+      await Promise.all(
+        guests.map((g, i) => p.attach(ovsSpec(g, { ip: { kind: 'static', address: `10.7.1.${i + 1}/24` } }))),
+      );
       stop = true;
       await Promise.all(loops);
       // Equivalent to: ip -all netns exec ss -Htan — one section per named namespace, headed "netns: NAME".
-      const sections = new Map((await must(['ip', '-all', 'netns', 'exec', 'ss', '-Htan'])).split(/^netns: /m).slice(1).map((sec) => {
-        const [name = '', ...lines] = sec.split('\n');
-        return [name.trim(), lines.join('\n').trim()] as const;
-      }));
+      const sections = new Map(
+        (await must(['ip', '-all', 'netns', 'exec', 'ss', '-Htan']))
+          .split(/^netns: /m)
+          .slice(1)
+          .map((sec) => {
+            const [name = '', ...lines] = sec.split('\n');
+            return [name.trim(), lines.join('\n').trim()] as const;
+          }),
+      );
       for (const g of guests) assert.equal(sections.get(g.name), '', `a TCP socket appeared in ${g.name}`);
       await Promise.all(guests.map((g) => p.detach({ guest: { netns: g.name } })));
     });
-    assert.ok(answers.length > 0 && answers.every((a) => a === 'host\n'), `${answers.length} connects, all to the host listener`);
+    assert.ok(
+      answers.length > 0 && answers.every((a) => a === 'host\n'),
+      `${answers.length} connects, all to the host listener`,
+    );
   } finally {
     stop = true;
     await new Promise<void>((r) => server.close(() => r()));

@@ -19,7 +19,21 @@ before(async () => {
   host1 = await startOvs({ withVswitchd: true });
   host2 = await startOvs({ withVswitchd: true });
   // The "physical" cable between the hosts: eth1 in each, added to ovs0 as a trunk (no tag).
-  await must(['ip', '-n', host1.netns, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', host2.netns]);
+  await must([
+    'ip',
+    '-n',
+    host1.netns,
+    'link',
+    'add',
+    'eth1',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth1',
+    'netns',
+    host2.netns,
+  ]);
   for (const h of [host1, host2]) {
     await must(['ip', '-n', h.netns, 'link', 'set', 'eth1', 'promisc', 'on', 'up']);
     await h.addBridge('ovs0');
@@ -38,20 +52,40 @@ test('seed scenario 2: VLANs 100/200 across a trunk between two hosts', async ()
   const con = await Promise.all([1, 2, 3, 4].map(() => TestNetns.create('con')));
   try {
     const [c1, c2, c3, c4] = con as [TestNetns, TestNetns, TestNetns, TestNetns];
-    const plan: [Plumber, TestNetns, number, number][] = [[p1, c1, 1, 100], [p1, c2, 2, 200], [p2, c3, 3, 100], [p2, c4, 4, 200]];
+    const plan: [Plumber, TestNetns, number, number][] = [
+      [p1, c1, 1, 100],
+      [p1, c2, 2, 200],
+      [p2, c3, 3, 100],
+      [p2, c4, 4, 200],
+    ];
     for (const [p, c, n, vlan] of plan) {
-      await p.attach({ host: 'ovs0', guest: { netns: c.name }, ip: { kind: 'static', address: `10.0.0.${n}/24` }, vlan });
+      await p.attach({
+        host: 'ovs0',
+        guest: { netns: c.name },
+        ip: { kind: 'static', address: `10.0.0.${n}/24` },
+        vlan,
+      });
     }
     // Oracle: each host's ovs-vsctl sees its own two tagged ports plus the trunk.
-    for (const [h, tags] of [[host1, ['100', '200']], [host2, ['100', '200']]] as const) {
+    for (const [h, tags] of [
+      [host1, ['100', '200']],
+      [host2, ['100', '200']],
+    ] as const) {
       const ports = (await h.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean);
       assert.equal(ports.length, 3);
-      const got = await Promise.all(ports.filter((x) => x !== 'eth1').map(async (x) => (await h.vsctl(['get', 'port', x, 'tag'])).trim()));
+      const got = await Promise.all(
+        ports.filter((x) => x !== 'eth1').map(async (x) => (await h.vsctl(['get', 'port', x, 'tag'])).trim()),
+      );
       assert.deepEqual(got.sort(), [...tags]);
     }
     assert.equal(await c1.ping('10.0.0.3', 3), true, 'con1 → con3 across the trunk (VLAN 100)');
     assert.equal(await c2.ping('10.0.0.4', 3), true, 'con2 → con4 across the trunk (VLAN 200)');
-    for (const [a, b] of [[c1, '10.0.0.2'], [c1, '10.0.0.4'], [c2, '10.0.0.3'], [c3, '10.0.0.4']] as const) {
+    for (const [a, b] of [
+      [c1, '10.0.0.2'],
+      [c1, '10.0.0.4'],
+      [c2, '10.0.0.3'],
+      [c3, '10.0.0.4'],
+    ] as const) {
       assert.equal(await a.ping(b), false, `${a.name} ↛ ${b}`);
     }
     for (const [p, c] of plan) await p.detach({ guest: { netns: c.name } });

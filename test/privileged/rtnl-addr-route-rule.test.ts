@@ -53,7 +53,10 @@ test('addresses: v4 with computed broadcast, v6 nodad, list, del, EEXIST and ext
       return true;
     });
     const [after] = await t.ip<IpLink>('addr', 'show', 'dev', 'va');
-    assert.equal(after?.addr_info?.some((a) => a.local === '10.1.2.3'), false);
+    assert.equal(
+      after?.addr_info?.some((a) => a.local === '10.1.2.3'),
+      false,
+    );
   });
 });
 
@@ -71,28 +74,53 @@ test('routes: default via on-link gateway, table/metric/src, replace, IPv6, del,
     const def = main.find((r) => r.dst === 'default');
     assert.deepEqual([def?.gateway, def?.dev, def?.flags.includes('onlink')], ['10.9.9.1', 'va', true]);
     const t100 = await t.ip<IpRoute>('route', 'show', 'table', '100');
-    assert.deepEqual(t100.map((r) => [r.dst, r.dev, r.metric, r.prefsrc, r.scope]), [['10.5.0.0/16', 'va', 50, '10.1.2.3', 'link']]);
+    assert.deepEqual(
+      t100.map((r) => [r.dst, r.dev, r.metric, r.prefsrc, r.scope]),
+      [['10.5.0.0/16', 'va', 50, '10.1.2.3', 'link']],
+    );
     const v6 = await t.ip<IpRoute>('-6', 'route', 'show', 'fd01::/64');
     assert.equal(v6[0]?.gateway, 'fd00::2');
-    await assert.rejects(rtnl.route.add({ dst: 'default', via: '10.9.9.1', dev: 'va', onlink: true }), expectCode('ALREADY_EXISTS'));
+    await assert.rejects(
+      rtnl.route.add({ dst: 'default', via: '10.9.9.1', dev: 'va', onlink: true }),
+      expectCode('ALREADY_EXISTS'),
+    );
     await rtnl.route.replace({ dst: 'default', via: '10.1.2.1', dev: 'va' });
     assert.equal((await t.ip<IpRoute>('route', 'show', 'default'))[0]?.gateway, '10.1.2.1');
-    assert.deepEqual((await rtnl.route.list({ table: 100 })).map((r) => [r.dst, r.metric, r.prefsrc]), [['10.5.0.0/16', 50, '10.1.2.3']]);
-    assert.ok((await rtnl.route.list({ family: 6, dev: 'va' })).some((r) => r.dst === 'fd01::/64' && r.gateway === 'fd00::2'));
+    assert.deepEqual(
+      (await rtnl.route.list({ table: 100 })).map((r) => [r.dst, r.metric, r.prefsrc]),
+      [['10.5.0.0/16', 50, '10.1.2.3']],
+    );
+    assert.ok(
+      (await rtnl.route.list({ family: 6, dev: 'va' })).some((r) => r.dst === 'fd01::/64' && r.gateway === 'fd00::2'),
+    );
     await rtnl.route.del({ dst: '10.5.0.0/16', dev: 'va', table: 100 });
     assert.deepEqual(await t.ip('route', 'show', 'table', '100'), []);
-    await assert.rejects(rtnl.route.add({ dst: '10.7.0.0/16', via: '10.99.0.1', dev: 'va' }), expectCode('INVALID_ARGUMENT'));
+    await assert.rejects(
+      rtnl.route.add({ dst: '10.7.0.0/16', via: '10.99.0.1', dev: 'va' }),
+      expectCode('INVALID_ARGUMENT'),
+    );
   });
 });
 
 test('rules: from/to/iif/fwmark/table/priority, not, lookup ≥ 256, list, del', async () => {
   await withNamespaces(1, async ({ rtnl, t }) => {
-    await rtnl.rule.add({ from: '10.1.0.0/16', to: '10.2.0.0/16', iif: 'va', fwmark: 1, fwmask: 0xff, table: 100, priority: 1000 });
+    await rtnl.rule.add({
+      from: '10.1.0.0/16',
+      to: '10.2.0.0/16',
+      iif: 'va',
+      fwmark: 1,
+      fwmask: 0xff,
+      table: 100,
+      priority: 1000,
+    });
     await rtnl.rule.add({ not: true, from: '10.3.0.0/16', table: 1000, priority: 1001 });
     await rtnl.rule.add({ family: 6, from: 'fd00::/8', table: 200, priority: 1002 });
     const rules = await t.ip<IpRule>('rule', 'show');
     const r1000 = rules.find((r) => r.priority === 1000);
-    assert.deepEqual([r1000?.src, r1000?.srclen, r1000?.dst, r1000?.dstlen, r1000?.iif, r1000?.fwmark, r1000?.fwmask, r1000?.table], ['10.1.0.0', 16, '10.2.0.0', 16, 'va', '0x1', '0xff', '100']);
+    assert.deepEqual(
+      [r1000?.src, r1000?.srclen, r1000?.dst, r1000?.dstlen, r1000?.iif, r1000?.fwmark, r1000?.fwmask, r1000?.table],
+      ['10.1.0.0', 16, '10.2.0.0', 16, 'va', '0x1', '0xff', '100'],
+    );
     const r1001 = rules.find((r) => r.priority === 1001);
     assert.deepEqual([r1001?.src, r1001?.table, 'not' in (r1001 ?? {})], ['10.3.0.0', '1000', true]);
     const v6 = await t.ip<IpRule>('-6', 'rule', 'show');
@@ -102,7 +130,10 @@ test('rules: from/to/iif/fwmark/table/priority, not, lookup ≥ 256, list, del',
     await rtnl.rule.del({ priority: 1000 });
     await rtnl.rule.del({ priority: 1001 });
     await rtnl.rule.del({ family: 6, priority: 1002 });
-    assert.deepEqual((await t.ip<IpRule>('rule', 'show')).map((r) => r.priority), [0, 32766, 32767]);
+    assert.deepEqual(
+      (await t.ip<IpRule>('rule', 'show')).map((r) => r.priority),
+      [0, 32766, 32767],
+    );
     await assert.rejects(rtnl.rule.del({ priority: 1000 }), expectCode('NOT_FOUND'));
   });
 });

@@ -42,7 +42,10 @@ test('veth: the peer is created in another namespace under its final name, MAC a
     assert.deepEqual(await guest.t.linkNames(), ['lo', 'eth1']);
     // Our decoder agrees with the oracle.
     const ours = await host.rtnl.link.get('h1');
-    assert.deepEqual([ours.index, ours.kind, ours.mac, ours.mtu, ours.alias, ours.peerIndex], [h1.ifindex, 'veth', h1.address, 1400, 'owner=netplumb', eth1.ifindex]);
+    assert.deepEqual(
+      [ours.index, ours.kind, ours.mac, ours.mtu, ours.alias, ours.peerIndex],
+      [h1.ifindex, 'veth', h1.address, 1400, 'owner=netplumb', eth1.ifindex],
+    );
     assert.equal(typeof ours.linkNetnsId, 'number');
   });
 });
@@ -50,14 +53,17 @@ test('veth: the peer is created in another namespace under its final name, MAC a
 test('C3: a peer-name clash in the target namespace is ALREADY_EXISTS and leaves no host side', async () => {
   await withNamespaces(2, async (host, guest) => {
     await guest.rtnl.link.add({ name: 'eth1', kind: 'bridge' });
-    await assert.rejects(host.rtnl.link.add({ name: 'h1', kind: 'veth', peer: { name: 'eth1', netnsFd: guest.ns.fd } }), (e: unknown) => {
-      expectCode('ALREADY_EXISTS')(e);
-      const err = e as NetplumbError;
-      assert.equal(err.details.errnoCode, 'EEXIST');
-      assert.equal(err.details.syscall, 'RTM_NEWLINK');
-      assert.match(err.message, /^link add "h1" \(veth\): RTM_NEWLINK: EEXIST/);
-      return true;
-    });
+    await assert.rejects(
+      host.rtnl.link.add({ name: 'h1', kind: 'veth', peer: { name: 'eth1', netnsFd: guest.ns.fd } }),
+      (e: unknown) => {
+        expectCode('ALREADY_EXISTS')(e);
+        const err = e as NetplumbError;
+        assert.equal(err.details.errnoCode, 'EEXIST');
+        assert.equal(err.details.syscall, 'RTM_NEWLINK');
+        assert.match(err.message, /^link add "h1" \(veth\): RTM_NEWLINK: EEXIST/);
+        return true;
+      },
+    );
     assert.deepEqual(await host.t.linkNames(), ['lo']);
   });
 });
@@ -79,7 +85,10 @@ test('link set: up/down, mtu, mac, alias, group, promisc, rename, master/nomaste
     assert.equal(va.ifalias, undefined);
     await rtnl.link.set('va', { master: 'br0' });
     assert.equal((await t.link('va'))?.master, 'br0');
-    assert.deepEqual((await rtnl.link.list({ master: 'br0' })).map((l) => l.name), ['va']);
+    assert.deepEqual(
+      (await rtnl.link.list({ master: 'br0' })).map((l) => l.name),
+      ['va'],
+    );
     await rtnl.link.set('va', { master: null });
     assert.equal((await t.link('va'))?.master, undefined);
     await rtnl.link.set('va', { name: 'va2' });
@@ -106,11 +115,31 @@ test('kinds: bridge, macvlan (each mode), vxlan as the oracle sees them', async 
       assert.equal(mv.link, 'p0');
       assert.deepEqual((await rtnl.link.get(`mv-${mode}`)).info, { mode, flags: 0 });
     }
-    await rtnl.link.add({ name: 'vx0', kind: 'vxlan', id: 42, remote: '192.0.2.1', local: '192.0.2.2', dstPort: 4789, dev: 'p0' });
+    await rtnl.link.add({
+      name: 'vx0',
+      kind: 'vxlan',
+      id: 42,
+      remote: '192.0.2.1',
+      local: '192.0.2.2',
+      dstPort: 4789,
+      dev: 'p0',
+    });
     const vx = (await t.link('vx0')) as IpLink;
     assert.equal(vx.linkinfo?.info_kind, 'vxlan');
-    assert.deepEqual([vx.linkinfo?.info_data?.['id'], vx.linkinfo?.info_data?.['remote'], vx.linkinfo?.info_data?.['local'], vx.linkinfo?.info_data?.['port']], [42, '192.0.2.1', '192.0.2.2', 4789]);
-    assert.deepEqual((await rtnl.link.list({ kind: 'macvlan' })).map((l) => l.name).sort(), ['mv-bridge', 'mv-private', 'mv-vepa']);
+    assert.deepEqual(
+      [
+        vx.linkinfo?.info_data?.['id'],
+        vx.linkinfo?.info_data?.['remote'],
+        vx.linkinfo?.info_data?.['local'],
+        vx.linkinfo?.info_data?.['port'],
+      ],
+      [42, '192.0.2.1', '192.0.2.2', 4789],
+    );
+    assert.deepEqual((await rtnl.link.list({ kind: 'macvlan' })).map((l) => l.name).sort(), [
+      'mv-bridge',
+      'mv-private',
+      'mv-vepa',
+    ]);
   });
 });
 
@@ -126,9 +155,13 @@ test('vlan (802.1Q): created as the oracle sees it, or refused as UNSUPPORTED ex
   await withNamespaces(1, async ({ rtnl, t }) => {
     await rtnl.link.add({ name: 'p0', kind: 'veth', peer: { name: 'p1' } });
     // The oracle: can iproute2 itself make an 802.1Q device on this kernel?
-    const kernelHasVlan = (await t.status(['ip', 'link', 'add', 'p0.11', 'link', 'p0', 'type', 'vlan', 'id', '11'])) === 0;
+    const kernelHasVlan =
+      (await t.status(['ip', 'link', 'add', 'p0.11', 'link', 'p0', 'type', 'vlan', 'id', '11'])) === 0;
     if (!kernelHasVlan) {
-      await assert.rejects(rtnl.link.add({ name: 'p0.10', link: 'p0', kind: 'vlan', id: 10 }), expectCode('UNSUPPORTED'));
+      await assert.rejects(
+        rtnl.link.add({ name: 'p0.10', link: 'p0', kind: 'vlan', id: 10 }),
+        expectCode('UNSUPPORTED'),
+      );
       assert.equal(await t.link('p0.10'), undefined);
       return;
     }
@@ -149,7 +182,11 @@ test('get/del of a missing link: NOT_FOUND naming it', async () => {
 
 test('del one, del group, and delMany through a fresh group (pipelined)', async () => {
   await withNamespaces(1, async ({ rtnl, t }) => {
-    await Promise.all(Array.from({ length: 30 }, (_, i) => rtnl.link.add({ name: `v${i}`, kind: 'veth', group: i < 10 ? 5 : 0, peer: { name: `p${i}` } })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        rtnl.link.add({ name: `v${i}`, kind: 'veth', group: i < 10 ? 5 : 0, peer: { name: `p${i}` } }),
+      ),
+    );
     assert.equal((await t.linkNames()).length, 61);
     await rtnl.link.del('v29');
     assert.equal(await t.link('v29'), undefined);
@@ -166,7 +203,9 @@ test('del one, del group, and delMany through a fresh group (pipelined)', async 
 
 test('a burst of concurrent requests on one socket: all answered, each to its caller', async () => {
   await withNamespaces(1, async ({ rtnl, t }) => {
-    const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => rtnl.link.add({ name: `d${i % 40}`, kind: 'bridge' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) => rtnl.link.add({ name: `d${i % 40}`, kind: 'bridge' })),
+    );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 40);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     assert.equal(rejected.length, 20);

@@ -59,7 +59,18 @@ export interface SoakReport {
   leftovers: { hostLinks: string[]; ovsPorts: string[]; namespaces: string[]; processes: number[] };
 }
 
-const ERROR_CODES = new Set(['UNAVAILABLE', 'OUTCOME_UNKNOWN', 'DATAPLANE_APPLY_FAILED', 'NAMESPACE_GONE', 'PARTIAL_CLEANUP_FAILED', 'NOT_FOUND', 'CONFLICT', 'ALREADY_EXISTS', 'IDENTITY_MISMATCH', 'PROTOCOL']);
+const ERROR_CODES = new Set([
+  'UNAVAILABLE',
+  'OUTCOME_UNKNOWN',
+  'DATAPLANE_APPLY_FAILED',
+  'NAMESPACE_GONE',
+  'PARTIAL_CLEANUP_FAILED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'ALREADY_EXISTS',
+  'IDENTITY_MISMATCH',
+  'PROTOCOL',
+]);
 const ROOT = join(__dirname, '..', '..', '..');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,33 +86,48 @@ function netnsBatch(verb: 'add' | 'del', names: string[], dir: string): void {
 
 /** A cold CLI process as the engine: `bin/netplumb attach|detach --json` through the daemon. */
 function cliEngine(socket: string, ovs: OvsInstance): Pick<Engine, 'attach' | 'detach'> {
-  const run = (args: string[]) => new Promise<void>((resolve, reject) => {
-    // Inside the emulated host, so that even a command acting without the daemon stays there.
-    const child = spawn('ip', ['netns', 'exec', ovs.netns, join(ROOT, 'bin', 'netplumb'), ...args, '--json'], {
-      env: { ...process.env, NETPLUMB_SOCKET: socket, OVS_RUNDIR: ovs.dir }, stdio: ['ignore', 'pipe', 'pipe'],
+  const run = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      // Inside the emulated host, so that even a command acting without the daemon stays there.
+      const child = spawn('ip', ['netns', 'exec', ovs.netns, join(ROOT, 'bin', 'netplumb'), ...args, '--json'], {
+        env: { ...process.env, NETPLUMB_SOCKET: socket, OVS_RUNDIR: ovs.dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (code === 0) return resolve();
+        // --json errors carry the taxonomy code on stdout: rebuild the typed error from them.
+        const line =
+          out
+            .trim()
+            .split('\n')
+            .find((l) => l.startsWith('{"ok":false')) ?? '';
+        try {
+          const j = JSON.parse(line) as { error?: { code?: string; message?: string } };
+          if (j.error?.code !== undefined && j.error.message !== undefined)
+            return reject(new NetplumbError(j.error.code as NetplumbError['code'], j.error.message));
+        } catch {
+          /* not JSON: untyped */
+        }
+        reject(new Error(`netplumb ${args[0]} exited ${code}: ${out}`));
+      });
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) return resolve();
-      // --json errors carry the taxonomy code on stdout: rebuild the typed error from them.
-      const line = out.trim().split('\n').find((l) => l.startsWith('{"ok":false')) ?? '';
-      try {
-        const j = JSON.parse(line) as { error?: { code?: string; message?: string } };
-        if (j.error?.code !== undefined && j.error.message !== undefined) return reject(new NetplumbError(j.error.code as NetplumbError['code'], j.error.message));
-      } catch {
-        /* not JSON: untyped */
-      }
-      reject(new Error(`netplumb ${args[0]} exited ${code}: ${out}`));
-    });
-  });
   return {
     attach: async (s: AttachSpec) => {
       const g = s.guest as { netns: string };
       const ipArg = s.ip.kind === 'static' ? ['--ip', s.ip.address] : [];
-      await run(['attach', '--bridge', s.host, '--container', `netns:${g.netns}`, ...ipArg, ...(s.vlan !== undefined ? ['--vlan', String(s.vlan)] : [])]);
+      await run([
+        'attach',
+        '--bridge',
+        s.host,
+        '--container',
+        `netns:${g.netns}`,
+        ...ipArg,
+        ...(s.vlan !== undefined ? ['--vlan', String(s.vlan)] : []),
+      ]);
       return undefined as never;
     },
     detach: async (req) => {
@@ -116,8 +142,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const dir = mkdtempSync(join(tmpdir(), 'np-soak-'));
   const names = Array.from({ length: opts.guests }, (_, i) => `np-soak-${process.pid}-${i}`);
   const report: SoakReport = {
-    cycles: 0, durationMs: 0, errorsByCode: {}, untyped: [], faults: {}, byEngine: {},
-    fds: { before: fdCount(), after: 0, max: 0 }, rssMb: [],
+    cycles: 0,
+    durationMs: 0,
+    errorsByCode: {},
+    untyped: [],
+    faults: {},
+    byEngine: {},
+    fds: { before: fdCount(), after: 0, max: 0 },
+    rssMb: [],
     leftovers: { hostLinks: [], ovsPorts: [], namespaces: [], processes: [] },
   };
   const ovs = await startOvs({ withVswitchd: true });
@@ -133,17 +165,27 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     daemon = await startDaemon({ socketPath: socket, plumberOptions });
     client = await DaemonClient.connect(socket, { requestTimeoutMs: 30_000 });
     const cli = cliEngine(socket, ovs);
-    const engines: [string, Pick<Engine, 'attach' | 'detach'>][] = [['library', direct], ['daemon', client]];
-    const pick = (): [string, Pick<Engine, 'attach' | 'detach'>] => (rand() * opts.cliEvery < 1 ? ['cli', cli] : engines[rand() < 0.5 ? 0 : 1] as [string, Engine]);
+    const engines: [string, Pick<Engine, 'attach' | 'detach'>][] = [
+      ['library', direct],
+      ['daemon', client],
+    ];
+    const pick = (): [string, Pick<Engine, 'attach' | 'detach'>] =>
+      rand() * opts.cliEvery < 1 ? ['cli', cli] : (engines[rand() < 0.5 ? 0 : 1] as [string, Engine]);
 
     const busy = new Set<number>();
     let stop = false;
     const deadline = t0 + opts.maxDurationMs;
     const note = (e: unknown) => {
-      if (e instanceof NetplumbError && ERROR_CODES.has(e.code) && e.message.length > 0) report.errorsByCode[e.code] = (report.errorsByCode[e.code] ?? 0) + 1;
+      if (e instanceof NetplumbError && ERROR_CODES.has(e.code) && e.message.length > 0)
+        report.errorsByCode[e.code] = (report.errorsByCode[e.code] ?? 0) + 1;
       else report.untyped.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     };
-    const spec = (i: number): AttachSpec => ({ host: 'ovs0', guest: { netns: names[i] as string }, vlan: 100 + (i % 4), ip: { kind: 'static', address: `10.77.${i >> 8}.${(i & 255) || 1}/16` } });
+    const spec = (i: number): AttachSpec => ({
+      host: 'ovs0',
+      guest: { netns: names[i] as string },
+      vlan: 100 + (i % 4),
+      ip: { kind: 'static', address: `10.77.${i >> 8}.${i & 255 || 1}/16` },
+    });
 
     const worker = async () => {
       while (!stop && report.cycles < opts.cycles && Date.now() < deadline) {
@@ -216,7 +258,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const fds = fdCount();
       report.fds.max = Math.max(report.fds.max, fds);
       report.rssMb.push([Math.round((Date.now() - t0) / 1000), Math.round(process.memoryUsage().rss / 2 ** 20)]);
-      opts.progress?.(`${report.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, fds ${fds}, errors ${JSON.stringify(report.errorsByCode)}`);
+      opts.progress?.(
+        `${report.cycles} cycles, ${Math.round((Date.now() - t0) / 1000)} s, fds ${fds}, errors ${JSON.stringify(report.errorsByCode)}`,
+      );
     }, 5000);
     const faulting = faults();
     try {
@@ -241,7 +285,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await client?.close();
     await daemon?.close();
     await direct.close();
-    report.leftovers.hostLinks = (JSON.parse(ip(['-json', '-n', ovs.netns, 'link', 'show', 'type', 'veth'])) as { ifname: string }[]).map((l) => l.ifname);
+    report.leftovers.hostLinks = (
+      JSON.parse(ip(['-json', '-n', ovs.netns, 'link', 'show', 'type', 'veth'])) as { ifname: string }[]
+    ).map((l) => l.ifname);
     report.leftovers.ovsPorts = (await ovs.vsctl(['list-ports', 'ovs0']).catch(() => '')).split('\n').filter(Boolean);
     netnsBatch('del', names, dir);
     report.leftovers.namespaces = readdirSync('/run/netns').filter((n) => n.startsWith(`np-soak-${process.pid}-`));

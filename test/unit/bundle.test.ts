@@ -14,9 +14,17 @@ const ROOT = join(__dirname, '..', '..', '..');
 for (const cmd of ['pipework', 'netplumb']) {
   test(`the ${cmd} bundle holds the engine and uses no dynamic import()`, () => {
     // The command's own part and the lazily loaded rest (the engine).
-    const text = ['js', 'more.js'].map((ext) => readFileSync(join(ROOT, 'dist', 'bundle', `${cmd}.${ext}`), 'utf8')).join('\n');
+    const text = ['js', 'more.js']
+      .map((ext) => readFileSync(join(ROOT, 'dist', 'bundle', `${cmd}.${ext}`), 'utf8'))
+      .join('\n');
     assert.doesNotMatch(text, /\bimport\(['"]/, 'a dynamic import() of a module');
-    for (const m of ['dist/src/plumb/plumber.js', 'dist/src/plumb/ip-words.js', 'dist/src/ovsdb/vswitch.js', 'dist/src/rtnl/rtnl.js', 'dist/src/guest/docker-api.js']) {
+    for (const m of [
+      'dist/src/plumb/plumber.js',
+      'dist/src/plumb/ip-words.js',
+      'dist/src/ovsdb/vswitch.js',
+      'dist/src/rtnl/rtnl.js',
+      'dist/src/guest/docker-api.js',
+    ]) {
       assert.ok(text.includes(JSON.stringify(m)), `${m} is in the ${cmd} bundle`);
     }
   });
@@ -28,7 +36,10 @@ for (const cmd of ['pipework', 'netplumb']) {
     for (const m of ['dist/src/plumb/plumber.js', 'dist/src/ovsdb/vswitch.js', 'dist/src/rtnl/rtnl.js']) {
       assert.ok(!eager.includes(`\n${JSON.stringify(m)}: [`), `${m} is not compiled by every start of ${cmd}`);
     }
-    assert.ok(eager.includes(`\n${JSON.stringify('dist/src/daemon/client.js')}: [`), `the daemon client is in ${cmd}'s own part`);
+    assert.ok(
+      eager.includes(`\n${JSON.stringify('dist/src/daemon/client.js')}: [`),
+      `the daemon client is in ${cmd}'s own part`,
+    );
   });
 }
 

@@ -10,7 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ErrorCode, EXIT_CODES, NetplumbError } from '../../src/errors.js';
-import { ERROR_CODE_TABLE, LineSplitter, errorFromRpc, jsonDepthExceeds, rpcCodeFor } from '../../src/daemon/protocol.js';
+import {
+  ERROR_CODE_TABLE,
+  LineSplitter,
+  errorFromRpc,
+  jsonDepthExceeds,
+  rpcCodeFor,
+} from '../../src/daemon/protocol.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from '../../src/daemon/params.js';
 import { throwsCode } from './support/assert-error.js';
 
@@ -30,25 +36,41 @@ test('lines: an unfinished message over the limit overflows without being held w
   const s = new LineSplitter(10);
   assert.deepEqual(s.push(Buffer.from('12345')), []);
   assert.equal(s.push(Buffer.from('678901')), 'overflow');
-  assert.equal(new LineSplitter(10).push(Buffer.from('12345678901\n')), 'overflow', 'a complete line over the limit too');
+  assert.equal(
+    new LineSplitter(10).push(Buffer.from('12345678901\n')),
+    'overflow',
+    'a complete line over the limit too',
+  );
   assert.deepEqual(new LineSplitter(10).push(Buffer.from('1234567890\n')), ['1234567890'], 'exactly the limit is fine');
 });
 
 test('lines: any chunking of the same bytes gives the same messages', () => {
-  fc.assert(fc.property(fc.array(fc.string({ maxLength: 20 }).map((t) => t.replace(/\n/g, ' ')), { maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }), (msgs, cuts) => {
-    const bytes = Buffer.from(msgs.map((m) => `${m}\n`).join(''));
-    const s = new LineSplitter(1000);
-    const got: string[] = [];
-    let at = 0;
-    for (let i = 0; at < bytes.length; i++) {
-      const n = cuts[i % cuts.length] as number;
-      const r = s.push(bytes.subarray(at, at + n));
-      assert.notEqual(r, 'overflow');
-      got.push(...(r as string[]));
-      at += n;
-    }
-    assert.deepEqual(got, msgs.map((m) => m.replace(/\r$/, '')).filter((m) => m.trim() !== ''));
-  }));
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.string({ maxLength: 20 }).map((t) => t.replace(/\n/g, ' ')),
+        { maxLength: 8 },
+      ),
+      fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }),
+      (msgs, cuts) => {
+        const bytes = Buffer.from(msgs.map((m) => `${m}\n`).join(''));
+        const s = new LineSplitter(1000);
+        const got: string[] = [];
+        let at = 0;
+        for (let i = 0; at < bytes.length; i++) {
+          const n = cuts[i % cuts.length] as number;
+          const r = s.push(bytes.subarray(at, at + n));
+          assert.notEqual(r, 'overflow');
+          got.push(...(r as string[]));
+          at += n;
+        }
+        assert.deepEqual(
+          got,
+          msgs.map((m) => m.replace(/\r$/, '')).filter((m) => m.trim() !== ''),
+        );
+      },
+    ),
+  );
 });
 
 test('depth: brackets in strings and escaped quotes do not count; 10^4 levels are caught', () => {
@@ -56,12 +78,15 @@ test('depth: brackets in strings and escaped quotes do not count; 10^4 levels ar
   assert.equal(jsonDepthExceeds('{"a":[1,{"b":[[]]}]}', 4), true);
   assert.equal(jsonDepthExceeds(JSON.stringify({ s: '[[[[{{{{"\\' }), 1), false);
   assert.equal(jsonDepthExceeds(`${'['.repeat(10_000)}${']'.repeat(10_000)}`, 32), true);
-  fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
-    const depth = (x: unknown): number => (typeof x === 'object' && x !== null ? 1 + Math.max(0, ...Object.values(x).map(depth)) : 0);
-    const text = JSON.stringify(v);
-    assert.equal(jsonDepthExceeds(text, depth(v)), false);
-    if (depth(v) > 0) assert.equal(jsonDepthExceeds(text, depth(v) - 1), true);
-  }));
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+      const depth = (x: unknown): number =>
+        typeof x === 'object' && x !== null ? 1 + Math.max(0, ...Object.values(x).map(depth)) : 0;
+      const text = JSON.stringify(v);
+      assert.equal(jsonDepthExceeds(text, depth(v)), false);
+      if (depth(v) > 0) assert.equal(jsonDepthExceeds(text, depth(v) - 1), true);
+    }),
+  );
 });
 
 test('error codes: one fixed JSON-RPC code per taxonomy code, distinct, in the server-error range', () => {
@@ -76,8 +101,15 @@ test('error codes: one fixed JSON-RPC code per taxonomy code, distinct, in the s
 });
 
 test('errors: a NetplumbError crosses as data and is rebuilt the same', () => {
-  const e = new NetplumbError(ErrorCode.NOT_FOUND, 'bridge "ovs9" not found', { field: 'host', errno: 19, errnoCode: 'ENODEV', syscall: 'RTM_GETLINK' });
-  const back = errorFromRpc(JSON.parse(JSON.stringify({ code: rpcCodeFor(e.code), message: e.message, data: e.toJSON() })));
+  const e = new NetplumbError(ErrorCode.NOT_FOUND, 'bridge "ovs9" not found', {
+    field: 'host',
+    errno: 19,
+    errnoCode: 'ENODEV',
+    syscall: 'RTM_GETLINK',
+  });
+  const back = errorFromRpc(
+    JSON.parse(JSON.stringify({ code: rpcCodeFor(e.code), message: e.message, data: e.toJSON() })),
+  );
   assert.ok(back instanceof NetplumbError);
   assert.equal(back.code, e.code);
   assert.equal(back.message, e.message);
@@ -89,18 +121,42 @@ test('errors: a NetplumbError crosses as data and is rebuilt the same', () => {
 });
 
 test('params: shapes are checked, unknown keys refused, values left to the engine', () => {
-  const spec = { host: 'ovs0', guest: { netns: 'blue' }, ip: { kind: 'static', address: '10.0.0.2/24', gateway: '10.0.0.1' }, vlan: 10, trunks: undefined, metadata: { team: 'a' } };
-  assert.deepEqual(attachParams(spec), { host: 'ovs0', guest: { netns: 'blue' }, ip: { kind: 'static', address: '10.0.0.2/24', gateway: '10.0.0.1' }, vlan: 10, metadata: { team: 'a' } });
-  assert.deepEqual(attachParams({ host: 'br0', guest: 'con1', ip: { kind: 'dhcp', client: 'udhcpc', foreground: true } }).ip, { kind: 'dhcp', client: 'udhcpc', foreground: true, options: [] });
+  const spec = {
+    host: 'ovs0',
+    guest: { netns: 'blue' },
+    ip: { kind: 'static', address: '10.0.0.2/24', gateway: '10.0.0.1' },
+    vlan: 10,
+    trunks: undefined,
+    metadata: { team: 'a' },
+  };
+  assert.deepEqual(attachParams(spec), {
+    host: 'ovs0',
+    guest: { netns: 'blue' },
+    ip: { kind: 'static', address: '10.0.0.2/24', gateway: '10.0.0.1' },
+    vlan: 10,
+    metadata: { team: 'a' },
+  });
+  assert.deepEqual(
+    attachParams({ host: 'br0', guest: 'con1', ip: { kind: 'dhcp', client: 'udhcpc', foreground: true } }).ip,
+    { kind: 'dhcp', client: 'udhcpc', foreground: true, options: [] },
+  );
   throwsCode(() => attachParams({ ...spec, extra: 1 }), 'INVALID_ARGUMENT', 'params');
   throwsCode(() => attachParams({ ...spec, host: ['ovs0'] }), 'INVALID_ARGUMENT', 'host');
   throwsCode(() => attachParams({ ...spec, vlan: '10' }), 'INVALID_ARGUMENT', 'vlan');
   throwsCode(() => attachParams({ ...spec, ip: { kind: 'static' } }), 'INVALID_ARGUMENT', 'ip.address');
-  throwsCode(() => attachParams({ ...spec, ip: { kind: 'dhcp', client: 'sh -c reboot', foreground: false } }), 'INVALID_ARGUMENT', 'ip.client');
+  throwsCode(
+    () => attachParams({ ...spec, ip: { kind: 'dhcp', client: 'sh -c reboot', foreground: false } }),
+    'INVALID_ARGUMENT',
+    'ip.client',
+  );
   throwsCode(() => attachParams({ ...spec, guest: { netns: 'a', pid: 1 } }), 'INVALID_ARGUMENT', 'guest');
   throwsCode(() => attachParams({ ...spec, metadata: { k: 1 } }), 'INVALID_ARGUMENT', 'metadata.k');
   throwsCode(() => attachParams({ ...spec, __proto__: { x: 1 }, ['constructor']: 1 }), 'INVALID_ARGUMENT', 'params');
-  throwsCode(() => attachParams(JSON.parse('{"host":"a","guest":"b","ip":{"kind":"none"},"__proto__":{"force":true}}')), 'INVALID_ARGUMENT', 'params');
+  throwsCode(
+    () => attachParams(JSON.parse('{"host":"a","guest":"b","ip":{"kind":"none"},"__proto__":{"force":true}}')),
+    'INVALID_ARGUMENT',
+    'params',
+  );
   throwsCode(() => attachParams(null), 'INVALID_ARGUMENT', 'params');
   assert.deepEqual(detachParams({ guest: { pid: 42 }, ifname: 'eth2' }), { guest: { pid: 42 }, ifname: 'eth2' });
   throwsCode(() => detachParams({ guest: { pid: '42' } }), 'INVALID_ARGUMENT', 'guest.pid');
@@ -118,7 +174,12 @@ test('params: shapes are checked, unknown keys refused, values left to the engin
 
 test('params: an ip kind named like an Object.prototype member, and metadata null, are INVALID_ARGUMENT, not a TypeError (found by fuzzing)', () => {
   const base = { host: 'br0', guest: 'con1', ip: { kind: 'none' } };
-  for (const kind of ['__proto__', 'constructor', 'toString', 'valueOf']) throwsCode(() => attachParams({ ...base, ip: JSON.parse(`{"kind":${JSON.stringify(kind)}}`) }), 'INVALID_ARGUMENT', 'ip.kind');
+  for (const kind of ['__proto__', 'constructor', 'toString', 'valueOf'])
+    throwsCode(
+      () => attachParams({ ...base, ip: JSON.parse(`{"kind":${JSON.stringify(kind)}}`) }),
+      'INVALID_ARGUMENT',
+      'ip.kind',
+    );
   throwsCode(() => attachParams({ ...base, metadata: null }), 'INVALID_ARGUMENT', 'metadata');
   throwsCode(() => attachParams({ ...base, metadata: 'a' }), 'INVALID_ARGUMENT', 'metadata');
 });
@@ -144,7 +205,11 @@ test('the CLI loads neither the daemon client, jsonrpc-lite nor pino when no dae
   `;
   let out: string;
   try {
-    out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NETPLUMB_SOCKET: '/nonexistent/netplumb.sock', NETPLUMB_LOG: '' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    out = execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, NETPLUMB_SOCKET: '/nonexistent/netplumb.sock', NETPLUMB_LOG: '' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch (e) {
     out = String((e as { stdout?: string }).stdout ?? '');
   }

@@ -31,7 +31,9 @@ const ip = fc.oneof(
   fc.integer({ min: 1, max: 0xfffe }).map((h) => `2001:db8::${h.toString(16)}/64`),
   fc.constantFrom('0/0', 'dhcp', 'udhcpc', 'dhclient-f', 'dhcpcd-f:-4'),
 );
-const mac = fc.uint8Array({ minLength: 5, maxLength: 5 }).map((b) => ['02', ...Array.from(b, (x) => x.toString(16).padStart(2, '0'))].join(':'));
+const mac = fc
+  .uint8Array({ minLength: 5, maxLength: 5 })
+  .map((b) => ['02', ...Array.from(b, (x) => x.toString(16).padStart(2, '0'))].join(':'));
 
 const attach: fc.Arbitrary<Attach> = fc.record(
   { host: name, container: name, ip, ifname: name, hostIfname: name, mac, vlan: fc.integer({ min: 1, max: 4094 }) },
@@ -40,14 +42,30 @@ const attach: fc.Arbitrary<Attach> = fc.record(
 
 /** `netplumb attach` options for `a`, as [option, value] pairs. */
 function netplumbOptions(a: Attach): [string, string][] {
-  const o: [string, string | undefined][] = [['bridge', a.host], ['container', a.container], ['ip', a.ip], ['ifname', a.ifname], ['host-ifname', a.hostIfname], ['mac', a.mac], ['vlan', a.vlan?.toString()]];
+  const o: [string, string | undefined][] = [
+    ['bridge', a.host],
+    ['container', a.container],
+    ['ip', a.ip],
+    ['ifname', a.ifname],
+    ['host-ifname', a.hostIfname],
+    ['mac', a.mac],
+    ['vlan', a.vlan?.toString()],
+  ];
   return o.filter((p): p is [string, string] => p[1] !== undefined);
 }
 
 /** The pipework command line for `a`. */
 function pipeworkArgv(a: Attach): string[] {
-  const macVlan = a.mac !== undefined || a.vlan !== undefined ? [`${a.mac ?? ''}${a.vlan !== undefined ? `@${a.vlan}` : ''}`] : [];
-  return [a.host, ...(a.ifname !== undefined ? ['-i', a.ifname] : []), ...(a.hostIfname !== undefined ? ['-l', a.hostIfname] : []), a.container, a.ip, ...macVlan];
+  const macVlan =
+    a.mac !== undefined || a.vlan !== undefined ? [`${a.mac ?? ''}${a.vlan !== undefined ? `@${a.vlan}` : ''}`] : [];
+  return [
+    a.host,
+    ...(a.ifname !== undefined ? ['-i', a.ifname] : []),
+    ...(a.hostIfname !== undefined ? ['-l', a.hostIfname] : []),
+    a.container,
+    a.ip,
+    ...macVlan,
+  ];
 }
 
 function attachSpecOf(argv: readonly string[]): unknown {
@@ -59,9 +77,20 @@ function attachSpecOf(argv: readonly string[]): unknown {
 fuzz(
   'cli',
   'valid attach lines parse to one AttachSpec: --opt value, --opt=value, any option order, and the pipework syntax',
-  fc.tuple(attach, fc.array(fc.boolean(), { minLength: 7, maxLength: 7 })).chain(([a, joined]) => fc.tuple(fc.constant(a), fc.constant(joined), fc.shuffledSubarray(netplumbOptions(a), { minLength: netplumbOptions(a).length }))),
+  fc
+    .tuple(attach, fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }))
+    .chain(([a, joined]) =>
+      fc.tuple(
+        fc.constant(a),
+        fc.constant(joined),
+        fc.shuffledSubarray(netplumbOptions(a), { minLength: netplumbOptions(a).length }),
+      ),
+    ),
   ([a, joined, shuffled]) => {
-    const spelled = (pairs: [string, string][], eq: readonly boolean[]): string[] => ['attach', ...pairs.flatMap(([o, v], i) => (eq[i] === true ? [`--${o}=${v}`] : [`--${o}`, v]))];
+    const spelled = (pairs: [string, string][], eq: readonly boolean[]): string[] => [
+      'attach',
+      ...pairs.flatMap(([o, v], i) => (eq[i] === true ? [`--${o}=${v}`] : [`--${o}`, v])),
+    ];
     const spec = attachSpecOf(spelled(netplumbOptions(a), []));
     assert.deepEqual(attachSpecOf(spelled(netplumbOptions(a), joined)), spec);
     assert.deepEqual(attachSpecOf(spelled(shuffled, joined)), spec);
@@ -73,11 +102,41 @@ fuzz(
   },
 );
 
-type Edit = { op: 'drop' | 'repeat'; at: number } | { op: 'swap'; at: number; with: number } | { op: 'replace' | 'insert'; at: number; word: string };
+type Edit =
+  | { op: 'drop' | 'repeat'; at: number }
+  | { op: 'swap'; at: number; with: number }
+  | { op: 'replace' | 'insert'; at: number; word: string };
 
 const hostileWord = fc.oneof(
   hostileString(16),
-  fc.constantFrom('-', '--', '-i', '-l', '-a', '--wait', '--direct-phys', '--help', '-h', '=', '--=', '--ip=', '--vlan=0x10', '--__proto__', '--constructor=1', '--valueOf', '@', '@@', 'U:', 'mac:', 'netns:', 'pid:', '0/0@', 'dhcp:', '4', '6'),
+  fc.constantFrom(
+    '-',
+    '--',
+    '-i',
+    '-l',
+    '-a',
+    '--wait',
+    '--direct-phys',
+    '--help',
+    '-h',
+    '=',
+    '--=',
+    '--ip=',
+    '--vlan=0x10',
+    '--__proto__',
+    '--constructor=1',
+    '--valueOf',
+    '@',
+    '@@',
+    'U:',
+    'mac:',
+    'netns:',
+    'pid:',
+    '0/0@',
+    'dhcp:',
+    '4',
+    '6',
+  ),
 );
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ op: fc.constantFrom('drop' as const, 'repeat' as const), at: fc.nat() }),

@@ -25,7 +25,21 @@ import { DECODERS } from './support/netlink-decoders.js';
 // ------------------------------------------------------------------ structure of real messages
 
 /** Size of the fixed struct that opens each message type's payload (before its attributes). */
-const FIXED_HEADER: Readonly<Record<number, number>> = { 16: 16, 17: 16, 18: 16, 19: 16, 20: 8, 21: 8, 22: 8, 24: 12, 25: 12, 26: 12, 32: 12, 33: 12, 34: 12 };
+const FIXED_HEADER: Readonly<Record<number, number>> = {
+  16: 16,
+  17: 16,
+  18: 16,
+  19: 16,
+  20: 8,
+  21: 8,
+  22: 8,
+  24: 12,
+  25: 12,
+  26: 12,
+  32: 12,
+  33: 12,
+  34: 12,
+};
 
 /** Whether `buf[start, end)` is a whole number of well-formed attributes. */
 function tiles(buf: Buffer, start: number, end: number): boolean {
@@ -86,7 +100,10 @@ type Mutation =
 const lengthLie = (max: number): fc.Arbitrary<{ value: number; relative: boolean }> =>
   fc.oneof(
     fc.record({ value: fc.integer({ min: -9, max: 9 }), relative: fc.constant(true) }),
-    fc.record({ value: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constant(max), fc.integer({ min: 0, max })), relative: fc.constant(false) }),
+    fc.record({
+      value: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constant(max), fc.integer({ min: 0, max })),
+      relative: fc.constant(false),
+    }),
   );
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -112,7 +129,11 @@ function lie(b: Buffer, at: number | undefined, width: 2 | 4, m: { value: number
 }
 
 /** Apply one mutation; length lies land on real nlmsg_len / nla_len fields, found by `locate` (a datagram's by default). */
-function mutate(buf: Buffer, m: Mutation, locate: (b: Buffer) => { messages: number[]; attrs: number[] } = layout): Buffer {
+function mutate(
+  buf: Buffer,
+  m: Mutation,
+  locate: (b: Buffer) => { messages: number[]; attrs: number[] } = layout,
+): Buffer {
   if (buf.length === 0) return m.op === 'append' ? Buffer.from(m.bytes) : buf;
   const b = Buffer.from(buf);
   switch (m.op) {
@@ -143,12 +164,22 @@ function decodeAll(datagram: Buffer): void {
     const decoded = DECODERS[m.type]?.(m);
     if (m.type === 2) {
       const e = decoded as NlMsgErr;
-      if (e.error !== 0) assert.ok(kernelError({ errno: -e.error, type: e.request.type, extAck: e.extAck, request: m.payload.subarray(4) }) instanceof NetplumbError);
+      if (e.error !== 0)
+        assert.ok(
+          kernelError({
+            errno: -e.error,
+            type: e.request.type,
+            extAck: e.extAck,
+            request: m.payload.subarray(4),
+          }) instanceof NetplumbError,
+        );
     }
   }
 }
 
-const SAMPLES: readonly Buffer[] = Object.values(CAPTURES).flatMap((c) => [...('request' in c ? [c.request] : []), ...c.replies]).map((h) => hex(h));
+const SAMPLES: readonly Buffer[] = Object.values(CAPTURES)
+  .flatMap((c) => [...('request' in c ? [c.request] : []), ...c.replies])
+  .map((h) => hex(h));
 
 fuzz(
   'netlink',
@@ -170,10 +201,17 @@ interface AttrNode {
 }
 
 const attrType = fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: NLA_F.NLA_TYPE_MASK }));
-const payload = fc.oneof(fc.constantFrom(0, 1, 2, 4, 6, 8, 16).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })), fc.uint8Array({ maxLength: 40 }));
+const payload = fc.oneof(
+  fc.constantFrom(0, 1, 2, 4, 6, 8, 16).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+  fc.uint8Array({ maxLength: 40 }),
+);
 
 const { forest } = fc.letrec<{ node: AttrNode; forest: AttrNode[] }>((tie) => ({
-  node: fc.record({ type: attrType, nestedFlag: fc.boolean(), body: fc.oneof({ depthSize: 'small', withCrossShrink: true }, payload, tie('forest')) }),
+  node: fc.record({
+    type: attrType,
+    nestedFlag: fc.boolean(),
+    body: fc.oneof({ depthSize: 'small', withCrossShrink: true }, payload, tie('forest')),
+  }),
   forest: fc.array(tie('node'), { maxLength: 4 }),
 }));
 
@@ -200,19 +238,31 @@ function readForest(buf: Buffer, nodes: readonly AttrNode[]): AttrNode[] {
   const attrs: RawAttr[] = splitAttrs(buf);
   return attrs.map((a, i) => {
     const shape = nodes[i]?.body;
-    return { type: a.type, nestedFlag: a.nested, body: shape === undefined || shape instanceof Uint8Array ? new Uint8Array(a.data) : readForest(a.data, shape) };
+    return {
+      type: a.type,
+      nestedFlag: a.nested,
+      body: shape === undefined || shape instanceof Uint8Array ? new Uint8Array(a.data) : readForest(a.data, shape),
+    };
   });
 }
 
 function plainForest(nodes: readonly AttrNode[]): AttrNode[] {
-  return nodes.map((n) => ({ ...n, body: n.body instanceof Uint8Array ? new Uint8Array(n.body) : plainForest(n.body) }));
+  return nodes.map((n) => ({
+    ...n,
+    body: n.body instanceof Uint8Array ? new Uint8Array(n.body) : plainForest(n.body),
+  }));
 }
 
-fuzz('netlink', 'attribute trees: encode → split is the identity, and the IFLA table parses them or fails with PROTOCOL', forest, (nodes) => {
-  const buf = writeForest(new AttrWriter(), nodes).encode();
-  assert.deepEqual(readForest(buf, nodes), plainForest(nodes));
-  returnsOrThrows(() => parseAttrs(buf, LINK_TABLE), 'PROTOCOL');
-});
+fuzz(
+  'netlink',
+  'attribute trees: encode → split is the identity, and the IFLA table parses them or fails with PROTOCOL',
+  forest,
+  (nodes) => {
+    const buf = writeForest(new AttrWriter(), nodes).encode();
+    assert.deepEqual(readForest(buf, nodes), plainForest(nodes));
+    returnsOrThrows(() => parseAttrs(buf, LINK_TABLE), 'PROTOCOL');
+  },
+);
 
 fuzz(
   'netlink',
@@ -228,15 +278,28 @@ fuzz(
 
 // ------------------------------------------------------------------ headers
 
-const header: fc.Arbitrary<NlMsgHdr> = fc.record({ type: fc.integer({ min: 0, max: 0xffff }), flags: fc.integer({ min: 0, max: 0xffff }), seq: fc.nat({ max: 0xffffffff }), pid: fc.nat({ max: 0xffffffff }) });
-
-fuzz('netlink', 'datagrams: encode → decodeMessages is the identity for any headers and payloads', fc.array(fc.tuple(header, fc.uint8Array({ maxLength: 48 })), { maxLength: 6 }), (msgs) => {
-  const datagram = Buffer.concat(msgs.map(([h, p]) => encodeMessage(h, p)));
-  assert.deepEqual(
-    decodeMessages(datagram).map((m) => [{ type: m.type, flags: m.flags, seq: m.seq, pid: m.pid }, new Uint8Array(m.payload)]),
-    msgs.map(([h, p]) => [{ ...h }, new Uint8Array(p)]),
-  );
+const header: fc.Arbitrary<NlMsgHdr> = fc.record({
+  type: fc.integer({ min: 0, max: 0xffff }),
+  flags: fc.integer({ min: 0, max: 0xffff }),
+  seq: fc.nat({ max: 0xffffffff }),
+  pid: fc.nat({ max: 0xffffffff }),
 });
+
+fuzz(
+  'netlink',
+  'datagrams: encode → decodeMessages is the identity for any headers and payloads',
+  fc.array(fc.tuple(header, fc.uint8Array({ maxLength: 48 })), { maxLength: 6 }),
+  (msgs) => {
+    const datagram = Buffer.concat(msgs.map(([h, p]) => encodeMessage(h, p)));
+    assert.deepEqual(
+      decodeMessages(datagram).map((m) => [
+        { type: m.type, flags: m.flags, seq: m.seq, pid: m.pid },
+        new Uint8Array(m.payload),
+      ]),
+      msgs.map(([h, p]) => [{ ...h }, new Uint8Array(p)]),
+    );
+  },
+);
 
 // ------------------------------------------------------------------ NLMSG_ERROR and NLMSG_DONE
 
@@ -277,33 +340,45 @@ const nlmsgerr = fc.record({
   extAck: extAckParts,
 });
 
-fuzz('netlink', 'NLMSG_ERROR and NLMSG_DONE built from parts decode back to those parts; mutated, they fail with PROTOCOL', fc.tuple(nlmsgerr, fc.array(mutation, { maxLength: 3 })), ([e, mutations]) => {
-  const request = encodeMessage(e.request[0], e.request[1]);
-  // The kernel echoes the whole request only for an error without NLM_F_CAPPED.
-  const echoed = e.capped || e.error === 0 ? request.subarray(0, NLMSG_HDRLEN) : request;
-  const status = Buffer.alloc(4);
-  status.writeInt32LE(e.error);
-  const tlvs = e.tlvs ? encodeExtAck(e.extAck) : Buffer.alloc(0);
-  const flags = (e.capped ? NLM_F.NLM_F_CAPPED : 0) | (e.tlvs ? NLM_F.NLM_F_ACK_TLVS : 0);
-  const err = encodeMessage({ type: 2, flags, seq: 1, pid: 0 }, status, echoed, tlvs);
-  const done = encodeMessage({ type: 3, flags: flags | NLM_F.NLM_F_MULTI, seq: 1, pid: 0 }, status, tlvs);
-  const expectedAck = e.tlvs ? { ...e.extAck, ...(e.extAck.cookie !== undefined ? { cookie: Buffer.from(e.extAck.cookie) } : {}), unknown: [] } : { unknown: [] };
+fuzz(
+  'netlink',
+  'NLMSG_ERROR and NLMSG_DONE built from parts decode back to those parts; mutated, they fail with PROTOCOL',
+  fc.tuple(nlmsgerr, fc.array(mutation, { maxLength: 3 })),
+  ([e, mutations]) => {
+    const request = encodeMessage(e.request[0], e.request[1]);
+    // The kernel echoes the whole request only for an error without NLM_F_CAPPED.
+    const echoed = e.capped || e.error === 0 ? request.subarray(0, NLMSG_HDRLEN) : request;
+    const status = Buffer.alloc(4);
+    status.writeInt32LE(e.error);
+    const tlvs = e.tlvs ? encodeExtAck(e.extAck) : Buffer.alloc(0);
+    const flags = (e.capped ? NLM_F.NLM_F_CAPPED : 0) | (e.tlvs ? NLM_F.NLM_F_ACK_TLVS : 0);
+    const err = encodeMessage({ type: 2, flags, seq: 1, pid: 0 }, status, echoed, tlvs);
+    const done = encodeMessage({ type: 3, flags: flags | NLM_F.NLM_F_MULTI, seq: 1, pid: 0 }, status, tlvs);
+    const expectedAck = e.tlvs
+      ? { ...e.extAck, ...(e.extAck.cookie !== undefined ? { cookie: Buffer.from(e.extAck.cookie) } : {}), unknown: [] }
+      : { unknown: [] };
 
-  const [errMsg] = decodeMessages(err);
-  const decoded = decodeNlMsgErr(errMsg!);
-  assert.equal(decoded.error, e.error);
-  assert.deepEqual({ ...decoded.request }, { len: request.readUInt32LE(0), ...e.request[0] });
-  assert.deepEqual(decoded.extAck, expectedAck);
-  const [doneMsg] = decodeMessages(done);
-  assert.deepEqual(decodeDone(doneMsg!), { error: e.error, extAck: expectedAck });
-  if (e.error !== 0) {
-    const mapped = kernelError({ errno: -e.error, type: e.request[0].type, extAck: decoded.extAck, request: Buffer.from(request) });
-    assert.ok(mapped instanceof NetplumbError);
-    assert.equal(mapped.details.errno, -e.error);
-  }
-  const broken = mutations.reduce<Buffer>((b, m) => mutate(b, m), Buffer.concat([err, done]));
-  returnsOrThrows(() => decodeAll(broken), 'PROTOCOL');
-});
+    const [errMsg] = decodeMessages(err);
+    const decoded = decodeNlMsgErr(errMsg!);
+    assert.equal(decoded.error, e.error);
+    assert.deepEqual({ ...decoded.request }, { len: request.readUInt32LE(0), ...e.request[0] });
+    assert.deepEqual(decoded.extAck, expectedAck);
+    const [doneMsg] = decodeMessages(done);
+    assert.deepEqual(decodeDone(doneMsg!), { error: e.error, extAck: expectedAck });
+    if (e.error !== 0) {
+      const mapped = kernelError({
+        errno: -e.error,
+        type: e.request[0].type,
+        extAck: decoded.extAck,
+        request: Buffer.from(request),
+      });
+      assert.ok(mapped instanceof NetplumbError);
+      assert.equal(mapped.details.errno, -e.error);
+    }
+    const broken = mutations.reduce<Buffer>((b, m) => mutate(b, m), Buffer.concat([err, done]));
+    returnsOrThrows(() => decodeAll(broken), 'PROTOCOL');
+  },
+);
 
 // ------------------------------------------------------------------ rtnetlink messages from random parts
 
@@ -316,7 +391,11 @@ const linkInfo: fc.Arbitrary<AttrNode> = fc
     type: IFLA.IFLA_LINKINFO,
     nestedFlag: false,
     body: [
-      { type: slave ? IFLA_INFO.IFLA_INFO_SLAVE_KIND : IFLA_INFO.IFLA_INFO_KIND, nestedFlag: false, body: Buffer.from(`${kind.replace(/\0/g, '')}\0`) },
+      {
+        type: slave ? IFLA_INFO.IFLA_INFO_SLAVE_KIND : IFLA_INFO.IFLA_INFO_KIND,
+        nestedFlag: false,
+        body: Buffer.from(`${kind.replace(/\0/g, '')}\0`),
+      },
       { type: slave ? IFLA_INFO.IFLA_INFO_SLAVE_DATA : IFLA_INFO.IFLA_INFO_DATA, nestedFlag: false, body: data },
     ],
   }));
@@ -324,10 +403,21 @@ const linkInfo: fc.Arbitrary<AttrNode> = fc
 fuzz(
   'netlink',
   'link/address/route/rule messages assembled from a random fixed header and random attributes decode deterministically or fail with PROTOCOL',
-  fc.tuple(fc.constantFrom(16, 20, 24, 32, 2, 3), fc.uint8Array({ minLength: 0, maxLength: 24 }), forest, fc.option(linkInfo)),
+  fc.tuple(
+    fc.constantFrom(16, 20, 24, 32, 2, 3),
+    fc.uint8Array({ minLength: 0, maxLength: 24 }),
+    forest,
+    fc.option(linkInfo),
+  ),
   ([type, fixed, nodes, info]) => {
     const attrs = writeForest(new AttrWriter(), info === null ? nodes : [...nodes, info]).encode();
-    const m = { type, flags: 0, seq: 0, pid: 0, payload: Buffer.concat([Buffer.from(fixed), Buffer.alloc(align4(fixed.length) - fixed.length), attrs]) };
+    const m = {
+      type,
+      flags: 0,
+      seq: 0,
+      pid: 0,
+      payload: Buffer.concat([Buffer.from(fixed), Buffer.alloc(align4(fixed.length) - fixed.length), attrs]),
+    };
     const decode = DECODERS[type]!;
     if (returnsOrThrows(() => decode(m), 'PROTOCOL') === 'ok') assert.deepEqual(decode(m), decode(m));
   },

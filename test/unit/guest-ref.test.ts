@@ -17,14 +17,20 @@ test('words map to kinds: netns:, pid:, absolute paths, else a container', () =>
     ['netns:blue', { kind: 'netns', selector: { name: 'blue' }, label: 'netns:blue' }],
     ['pid:42', { kind: 'pid', selector: { pid: 42 }, label: 'pid:42' }],
     ['/run/netns/blue', { kind: 'path', selector: { path: '/run/netns/blue' }, label: '/run/netns/blue' }],
-    ['/var/run/docker/netns/abc', { kind: 'path', selector: { path: '/var/run/docker/netns/abc' }, label: '/var/run/docker/netns/abc' }],
+    [
+      '/var/run/docker/netns/abc',
+      { kind: 'path', selector: { path: '/var/run/docker/netns/abc' }, label: '/var/run/docker/netns/abc' },
+    ],
     ['/proc/42/ns/net', { kind: 'pid', selector: { pid: 42 }, label: '/proc/42/ns/net' }],
     ['/proc/self/ns/net', { kind: 'pid', selector: { pid: process.pid }, label: '/proc/self/ns/net' }],
     [{ container: 'con1' }, { kind: 'container', container: 'con1', label: 'container "con1"' }],
     [{ name: 'blue' }, { kind: 'netns', selector: { name: 'blue' }, label: 'netns:blue' }],
     [{ path: '/run/netns/blue' }, { kind: 'path', selector: { path: '/run/netns/blue' }, label: '/run/netns/blue' }],
     [{ pid: 42 }, { kind: 'pid', selector: { pid: 42 }, label: 'pid:42' }],
-    [{ pid: 42, startTime: 1234 }, { kind: 'pid', selector: { pid: 42, startTime: 1234 }, label: 'pid:42' }],
+    [
+      { pid: 42, startTime: 1234 },
+      { kind: 'pid', selector: { pid: 42, startTime: 1234 }, label: 'pid:42' },
+    ],
   ];
   for (const [ref, expected] of cases) assert.deepEqual(parseGuestRef(ref), expected, JSON.stringify(ref));
 });
@@ -42,8 +48,27 @@ test('container names, full IDs and ID prefixes are accepted', () => {
 
 test('bad container references are INVALID_ARGUMENT', () => {
   const bad = [
-    '', '.', '..', 'a..b', '.hidden', '-rm', '_x', 'con 1', 'con\n', 'con\t1', 'con\u0000', 'con\u001b[31m',
-    'con;reboot', '$(reboot)', '`id`', 'a|b', 'a?b', 'a#b', 'a%2fb', 'ünïcode', 'A'.repeat(CONTAINER_REF_MAX + 1),
+    '',
+    '.',
+    '..',
+    'a..b',
+    '.hidden',
+    '-rm',
+    '_x',
+    'con 1',
+    'con\n',
+    'con\t1',
+    'con\u0000',
+    'con\u001b[31m',
+    'con;reboot',
+    '$(reboot)',
+    '`id`',
+    'a|b',
+    'a?b',
+    'a#b',
+    'a%2fb',
+    'ünïcode',
+    'A'.repeat(CONTAINER_REF_MAX + 1),
   ];
   for (const ref of bad) throwsCode(() => validateContainerRef(ref), 'INVALID_ARGUMENT', 'container');
   for (const ref of bad) throwsCode(() => parseGuestRef(ref), 'INVALID_ARGUMENT');
@@ -51,14 +76,35 @@ test('bad container references are INVALID_ARGUMENT', () => {
 });
 
 test('relative paths and path syntax in a word are refused, not taken as containers', () => {
-  for (const ref of ['a/b', 'run/netns/x', '../../proc/1/ns/net', './x']) throwsCode(() => parseGuestRef(ref), 'INVALID_ARGUMENT');
+  for (const ref of ['a/b', 'run/netns/x', '../../proc/1/ns/net', './x'])
+    throwsCode(() => parseGuestRef(ref), 'INVALID_ARGUMENT');
 });
 
 test('bad pid: and netns: references are INVALID_ARGUMENT', () => {
-  for (const ref of ['pid:', 'pid:0', 'pid:-1', 'pid:1.5', 'pid:0x10', 'pid: 12', 'pid:12 ', 'pid:012', 'pid:99999999', 'pid:abc', 'pid:1e3']) {
+  for (const ref of [
+    'pid:',
+    'pid:0',
+    'pid:-1',
+    'pid:1.5',
+    'pid:0x10',
+    'pid: 12',
+    'pid:12 ',
+    'pid:012',
+    'pid:99999999',
+    'pid:abc',
+    'pid:1e3',
+  ]) {
     throwsCode(() => parseGuestRef(ref), 'INVALID_ARGUMENT', 'pid');
   }
-  for (const ref of ['netns:', 'netns:..', 'netns:.', 'netns:a/b', 'netns:../../proc/1/ns/net', `netns:${'x'.repeat(300)}`, 'netns:a\nb']) {
+  for (const ref of [
+    'netns:',
+    'netns:..',
+    'netns:.',
+    'netns:a/b',
+    'netns:../../proc/1/ns/net',
+    `netns:${'x'.repeat(300)}`,
+    'netns:a\nb',
+  ]) {
     throwsCode(() => parseGuestRef(ref), 'INVALID_ARGUMENT', 'netns');
   }
   throwsCode(() => parseGuestRef({ pid: 0 }), 'INVALID_ARGUMENT', 'pid');

@@ -8,11 +8,13 @@ import { throwsCode } from './support/assert-error.js';
 
 /** What pipework computes: `echo $seed | md5sum`, i.e. md5 over the seed's bytes plus a newline. */
 function expectedStableMac(seed: string): string {
-  const hex = createHash('md5').update(Buffer.concat([Buffer.from(seed, 'utf8'), Buffer.from([0x0a])])).digest('hex');
+  const hex = createHash('md5')
+    .update(Buffer.concat([Buffer.from(seed, 'utf8'), Buffer.from([0x0a])]))
+    .digest('hex');
   return `02:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}:${hex.slice(8, 10)}`;
 }
 
-test('U:<seed> matches the output of pipework\'s own pipeline under dash (recorded fixtures)', () => {
+test("U:<seed> matches the output of pipework's own pipeline under dash (recorded fixtures)", () => {
   // sh -c 'echo $1 | md5sum | sed "s/^\(..\)\(..\)\(..\)\(..\)\(..\).*$/02:\1:\2:\3:\4:\5/"' _ SEED
   assert.equal(stableMac('seed'), '02:0d:ab:e0:ac:32');
   assert.equal(stableMac('web1-eth2'), '02:48:db:00:2f:84');
@@ -37,7 +39,21 @@ test('the stable MAC is unicast and locally administered', () => {
 });
 
 test('seeds the shell would alter are refused (whitespace, backslash, globs, echo options, empty)', () => {
-  for (const bad of ['', 'a b', 'a\tb', 'a\nb', 'a\\nb', 'a*', 'a?', 'a[b]', '-n', '-e', '-neE', 'a\u0000b', 'a\u001bb']) {
+  for (const bad of [
+    '',
+    'a b',
+    'a\tb',
+    'a\nb',
+    'a\\nb',
+    'a*',
+    'a?',
+    'a[b]',
+    '-n',
+    '-e',
+    '-neE',
+    'a\u0000b',
+    'a\u001bb',
+  ]) {
     throwsCode(() => stableMac(bad), 'INVALID_ARGUMENT', 'mac');
     throwsCode(() => parseMacArgument('mac', `U:${bad}`), 'INVALID_ARGUMENT', 'mac');
   }
@@ -45,7 +61,13 @@ test('seeds the shell would alter are refused (whitespace, backslash, globs, ech
 });
 
 test('A6: invalid literal MACs are refused; dashes and upper case are normalised', () => {
-  for (const bad of ['ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00', 'aa:bb:cc:dd:ee', 'AA:BB:CC:DD:EE:FG', 'aabb.ccdd.eeff']) {
+  for (const bad of [
+    'ff:ff:ff:ff:ff:ff',
+    '00:00:00:00:00:00',
+    'aa:bb:cc:dd:ee',
+    'AA:BB:CC:DD:EE:FG',
+    'aabb.ccdd.eeff',
+  ]) {
     throwsCode(() => parseMacArgument('mac', bad), 'INVALID_ARGUMENT', 'mac');
     throwsCode(() => resolveMac('mac', bad), 'INVALID_ARGUMENT', 'mac');
   }

@@ -16,14 +16,23 @@ test('nlmsghdr: encode writes the length, type, flags, seq and pid little-endian
   const m = encodeMessage({ type: 16, flags: 0x605, seq: 0x6b09bec0, pid: 0 }, Buffer.from([1, 2, 3]));
   assert.equal(m.toString('hex'), '13000000' + '1000' + '0506' + 'c0be096b' + '00000000' + '010203' + '00');
   const [d] = decodeMessages(m);
-  assert.deepEqual({ type: d?.type, flags: d?.flags, seq: d?.seq, pid: d?.pid, payload: d?.payload.toString('hex') }, { type: 16, flags: 0x605, seq: 0x6b09bec0, pid: 0, payload: '010203' });
+  assert.deepEqual(
+    { type: d?.type, flags: d?.flags, seq: d?.seq, pid: d?.pid, payload: d?.payload.toString('hex') },
+    { type: 16, flags: 0x605, seq: 0x6b09bec0, pid: 0, payload: '010203' },
+  );
 });
 
 test('nlmsghdr: a datagram holding several messages splits into all of them', () => {
   const a = encodeMessage({ type: 16, flags: 2, seq: 1, pid: 7 }, Buffer.alloc(5, 0xaa));
   const b = encodeMessage({ type: 3, flags: 2, seq: 1, pid: 7 }, Buffer.alloc(4));
   const ms = decodeMessages(Buffer.concat([a, b]));
-  assert.deepEqual(ms.map((m) => [m.type, m.payload.length]), [[16, 5], [3, 4]]);
+  assert.deepEqual(
+    ms.map((m) => [m.type, m.payload.length]),
+    [
+      [16, 5],
+      [3, 4],
+    ],
+  );
 });
 
 test('nlmsghdr: a length shorter than the header or past the end is a PROTOCOL error', () => {
@@ -74,17 +83,22 @@ test('attribute writer: typed helpers encode like the kernel expects', () => {
   assert.equal(w.length, hexOf.length / 2);
 });
 
-test('attribute writer: nests get deferred lengths that include their children\'s padding', () => {
+test("attribute writer: nests get deferred lengths that include their children's padding", () => {
   const w = new AttrWriter().nest(18, (li) => {
     li.string(1, 'veth', false);
     li.nest(2, (d) => d.nest(1, (p) => p.raw(Buffer.alloc(16)).string(3, 'b')));
   });
   // The IFLA_LINKINFO of `ip link add name a type veth peer name b`.
-  assert.equal(w.encode().toString('hex'), '2c001200080001007665746820000200' + '1c000100' + '00'.repeat(16) + '0600030062000000');
+  assert.equal(
+    w.encode().toString('hex'),
+    '2c001200080001007665746820000200' + '1c000100' + '00'.repeat(16) + '0600030062000000',
+  );
 });
 
 test('attribute writer: NLA_F_NESTED on request and omitted empty nests', () => {
-  const w = new AttrWriter().nest(3, (n) => n.u8(1, 1), { nestedFlag: true }).nest(4, () => undefined, { omitIfEmpty: true });
+  const w = new AttrWriter()
+    .nest(3, (n) => n.u8(1, 1), { nestedFlag: true })
+    .nest(4, () => undefined, { omitIfEmpty: true });
   const b = w.encode();
   assert.equal(b.readUInt16LE(2), 3 | NLA_F.NLA_F_NESTED);
   assert.equal(b.length, 12);
@@ -130,12 +144,18 @@ test('parse tables: known attributes by name, nested tables, repeated attributes
   assert.equal(a.on, true);
   assert.equal(a.big, 2n ** 40n);
   assert.equal(a.port, 4789);
-  assert.deepEqual(a.unknown.map((u) => [u.type, u.data.toString('hex')]), [[99, '07000000']]);
+  assert.deepEqual(
+    a.unknown.map((u) => [u.type, u.data.toString('hex')]),
+    [[99, '07000000']],
+  );
 });
 
 test('parse tables: a wrong-sized scalar is a PROTOCOL error naming the attribute', () => {
   const buf = new AttrWriter().u16(1, 5).encode();
-  assert.throws(() => parseAttrs(buf, OUTER), (e: Error) => /OUTER attribute mtu \(1\)/.test(e.message) && (e as { code?: string }).code === 'PROTOCOL');
+  assert.throws(
+    () => parseAttrs(buf, OUTER),
+    (e: Error) => /OUTER attribute mtu \(1\)/.test(e.message) && (e as { code?: string }).code === 'PROTOCOL',
+  );
   throwsCode(() => parseAttrs(new AttrWriter().bytes(4, Buffer.alloc(5)).encode(), OUTER), 'PROTOCOL');
   throwsCode(() => parseAttrs(new AttrWriter().bytes(5, Buffer.alloc(1)).encode(), OUTER), 'PROTOCOL');
   throwsCode(() => parseAttrs(new AttrWriter().bytes(2, Buffer.from([0xff, 0xfe])).encode(), OUTER), 'PROTOCOL');
@@ -153,7 +173,13 @@ test('splitAttrs: truncated streams and short nla_len are PROTOCOL errors', () =
 });
 
 test('struct codec: fields in order, pads skipped, range-checked, truncation is a PROTOCOL error', () => {
-  const S = struct('s', [['a', 'u8'], ['p', 'pad8'], ['b', 'u16'], ['c', 's32'], ['d', 'u32']]);
+  const S = struct('s', [
+    ['a', 'u8'],
+    ['p', 'pad8'],
+    ['b', 'u16'],
+    ['c', 's32'],
+    ['d', 'u32'],
+  ]);
   const b = S.encode({ a: 1, b: 0x203, c: -1, d: 7 });
   assert.equal(b.toString('hex'), '01000302ffffffff07000000');
   assert.deepEqual(S.decode(b), { a: 1, b: 0x203, c: -1, d: 7 });
@@ -192,7 +218,11 @@ test('truncating a captured message at any byte gives a PROTOCOL error, never a 
     const len = 16 + m.payload.length;
     for (let cut = 0; cut < len; cut++) {
       // The datagram claims `len` bytes but holds `cut`: always an error.
-      assert.equal(parsesOrProtocolError(() => decodeAny(whole.subarray(0, cut === 0 ? 1 : cut))), 'error', `cut at ${cut} of type ${m.type}`);
+      assert.equal(
+        parsesOrProtocolError(() => decodeAny(whole.subarray(0, cut === 0 ? 1 : cut))),
+        'error',
+        `cut at ${cut} of type ${m.type}`,
+      );
       checked++;
     }
   }
@@ -203,7 +233,8 @@ test('truncating a message payload (with a consistent length) gives a typed erro
   for (const { m } of DUMP_MESSAGES) {
     const decode = DECODERS[m.type];
     if (decode === undefined) continue;
-    for (let cut = 0; cut < m.payload.length; cut++) parsesOrProtocolError(() => decode({ ...m, payload: m.payload.subarray(0, cut) }));
+    for (let cut = 0; cut < m.payload.length; cut++)
+      parsesOrProtocolError(() => decode({ ...m, payload: m.payload.subarray(0, cut) }));
   }
 });
 
@@ -212,7 +243,10 @@ test('property: random bytes never crash the decoders', () => {
     fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
       parsesOrProtocolError(() => decodeAny(Buffer.from(bytes)));
       for (const decode of Object.values(DECODERS)) {
-        for (const type of Object.keys(DECODERS)) parsesOrProtocolError(() => decode({ type: Number(type), flags: 0x300, seq: 0, pid: 0, payload: Buffer.from(bytes) }));
+        for (const type of Object.keys(DECODERS))
+          parsesOrProtocolError(() =>
+            decode({ type: Number(type), flags: 0x300, seq: 0, pid: 0, payload: Buffer.from(bytes) }),
+          );
       }
     }),
     { numRuns: 2000 },
@@ -220,13 +254,19 @@ test('property: random bytes never crash the decoders', () => {
 });
 
 test('property: real messages with random bytes overwritten never crash the decoders', () => {
-  const samples = DUMP_MESSAGES.filter(({ m }) => DECODERS[m.type] !== undefined).map(({ m }) => encodeMessage(m, m.payload));
+  const samples = DUMP_MESSAGES.filter(({ m }) => DECODERS[m.type] !== undefined).map(({ m }) =>
+    encodeMessage(m, m.payload),
+  );
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: samples.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (i, edits) => {
-      const b = Buffer.from(samples[i] ?? Buffer.alloc(0));
-      for (const [pos, v] of edits) b[pos % b.length] = v;
-      parsesOrProtocolError(() => decodeAny(b));
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: samples.length - 1 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      (i, edits) => {
+        const b = Buffer.from(samples[i] ?? Buffer.alloc(0));
+        for (const [pos, v] of edits) b[pos % b.length] = v;
+        parsesOrProtocolError(() => decodeAny(b));
+      },
+    ),
     { numRuns: 3000 },
   );
 });

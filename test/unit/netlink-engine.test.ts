@@ -19,7 +19,7 @@ function expectRejects(p: Promise<unknown>, check: (e: NetplumbError) => void): 
   });
 }
 
-test('a change carries REQUEST|ACK plus the caller\'s flags and resolves on the ACK', async () => {
+test("a change carries REQUEST|ACK plus the caller's flags and resolves on the ACK", async () => {
   const k = new FakeKernel(77, (req, kk) => [kk.ack(req)]);
   const e = new NetlinkEngine(k, { firstSeq: 1000 });
   const replies = await e.request(RTM_NEWLINK, BODY, { flags: NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL });
@@ -32,7 +32,9 @@ test('a change carries REQUEST|ACK plus the caller\'s flags and resolves on the 
 });
 
 test('a GET resolves with the reply that precedes the ACK', async () => {
-  const k = new FakeKernel(5, (req, kk) => [Buffer.concat([kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, 1)), kk.ack(req)])]);
+  const k = new FakeKernel(5, (req, kk) => [
+    Buffer.concat([kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, 1)), kk.ack(req)]),
+  ]);
   const e = new NetlinkEngine(k);
   const replies = await e.request(RTM_GETLINK, BODY);
   assert.equal(replies.length, 1);
@@ -55,13 +57,19 @@ test('an error with an extended ACK rejects with errno, errnoCode, syscall and t
 
 test('a dump collects multipart replies, across datagrams, until NLMSG_DONE', async () => {
   const k = new FakeKernel(5, (req, kk) => [
-    Buffer.concat([kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, 1), NLM_F.NLM_F_MULTI), kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, 2), NLM_F.NLM_F_MULTI)]),
+    Buffer.concat([
+      kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, 1), NLM_F.NLM_F_MULTI),
+      kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, 2), NLM_F.NLM_F_MULTI),
+    ]),
     kk.reply(req, RTM_NEWLINK, Buffer.alloc(16, 3), NLM_F.NLM_F_MULTI),
     kk.done(req),
   ]);
   const e = new NetlinkEngine(k);
   const replies = await e.dump(RTM_GETLINK, BODY);
-  assert.deepEqual(replies.map((r) => r.payload[0]), [1, 2, 3]);
+  assert.deepEqual(
+    replies.map((r) => r.payload[0]),
+    [1, 2, 3],
+  );
   assert.equal(k.requests[0]?.flags, NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_DUMP);
 });
 
@@ -71,7 +79,9 @@ test('a dump whose DONE carries an error rejects', async () => {
     e.writeInt32LE(-95);
     return [kk.reply(req, NLMSG.NLMSG_DONE, e, NLM_F.NLM_F_MULTI)];
   });
-  await expectRejects(new NetlinkEngine(k).dump(RTM_GETLINK, BODY), (err) => assert.equal(err.details.errnoCode, 'EOPNOTSUPP'));
+  await expectRejects(new NetlinkEngine(k).dump(RTM_GETLINK, BODY), (err) =>
+    assert.equal(err.details.errnoCode, 'EOPNOTSUPP'),
+  );
 });
 
 test('NLM_F_DUMP_INTR restarts the dump under a new sequence number; the caller sees only the clean pass', async () => {
@@ -83,13 +93,19 @@ test('NLM_F_DUMP_INTR restarts the dump under a new sequence number; the caller 
   });
   const e = new NetlinkEngine(k);
   const replies = await e.dump(RTM_GETLINK, BODY);
-  assert.deepEqual(replies.map((r) => r.payload[0]), [3]);
+  assert.deepEqual(
+    replies.map((r) => r.payload[0]),
+    [3],
+  );
   const seqs = k.requests.map((r) => r.seq);
   assert.equal(new Set(seqs).size, 3);
 });
 
 test('a dump interrupted more often than the bound fails as UNAVAILABLE', async () => {
-  const k = new FakeKernel(5, (req, kk) => [kk.reply(req, RTM_NEWLINK, Buffer.alloc(16), NLM_F.NLM_F_MULTI | NLM_F.NLM_F_DUMP_INTR), kk.done(req)]);
+  const k = new FakeKernel(5, (req, kk) => [
+    kk.reply(req, RTM_NEWLINK, Buffer.alloc(16), NLM_F.NLM_F_MULTI | NLM_F.NLM_F_DUMP_INTR),
+    kk.done(req),
+  ]);
   const e = new NetlinkEngine(k, { maxDumpRetries: 2 });
   await expectRejects(e.dump(RTM_GETLINK, BODY), (err) => assert.equal(err.code, 'UNAVAILABLE'));
   assert.equal(k.requests.length, 3);
@@ -102,8 +118,14 @@ test('replies with a foreign port id, an unknown sequence number or NOOP are ign
   const p = e.request(RTM_NEWLINK, BODY).then(() => (settled = true));
   await settle();
   const req = k.requests[0] as NetlinkMessage;
-  const foreign = encodeMessage({ type: NLMSG.NLMSG_ERROR, flags: 0, seq: req.seq, pid: 6 }, Buffer.concat([Buffer.alloc(4), encodeMessage(req)]));
-  const unknownSeq = encodeMessage({ type: NLMSG.NLMSG_ERROR, flags: 0, seq: req.seq + 1, pid: 5 }, Buffer.concat([Buffer.alloc(4), encodeMessage(req)]));
+  const foreign = encodeMessage(
+    { type: NLMSG.NLMSG_ERROR, flags: 0, seq: req.seq, pid: 6 },
+    Buffer.concat([Buffer.alloc(4), encodeMessage(req)]),
+  );
+  const unknownSeq = encodeMessage(
+    { type: NLMSG.NLMSG_ERROR, flags: 0, seq: req.seq + 1, pid: 5 },
+    Buffer.concat([Buffer.alloc(4), encodeMessage(req)]),
+  );
   const multicast = encodeMessage({ type: RTM_NEWLINK, flags: 0, seq: 0, pid: 0 }, BODY);
   k.deliver(foreign, unknownSeq, multicast, k.reply(req, NLMSG.NLMSG_NOOP, Buffer.alloc(0)));
   await settle();
@@ -189,7 +211,10 @@ test('sequence numbers wrap around and skip 0', async () => {
   const e = new NetlinkEngine(k, { firstSeq: 0xffffffff });
   await e.request(RTM_NEWLINK, BODY);
   await e.request(RTM_NEWLINK, BODY);
-  assert.deepEqual(k.requests.map((r) => r.seq), [0xffffffff, 1]);
+  assert.deepEqual(
+    k.requests.map((r) => r.seq),
+    [0xffffffff, 1],
+  );
 });
 
 test('dumps run one at a time per socket (the kernel answers a second one with EBUSY); identical queued dumps are shared', async () => {
@@ -209,9 +234,17 @@ test('dumps run one at a time per socket (the kernel answers a second one with E
   const e = new NetlinkEngine(k);
   const other = Buffer.from(BODY);
   other[0] = 7;
-  const results = await Promise.all([e.dump(RTM_GETLINK, BODY), e.dump(RTM_GETLINK, other), e.dump(RTM_GETLINK, other), e.dump(RTM_GETLINK, BODY)]);
+  const results = await Promise.all([
+    e.dump(RTM_GETLINK, BODY),
+    e.dump(RTM_GETLINK, other),
+    e.dump(RTM_GETLINK, other),
+    e.dump(RTM_GETLINK, BODY),
+  ]);
   assert.equal(maxRunning, 1, 'never two dumps in flight');
-  assert.deepEqual(results.map((r) => r[0]?.payload[0]), [BODY[0], 7, 7, BODY[0]]);
+  assert.deepEqual(
+    results.map((r) => r[0]?.payload[0]),
+    [BODY[0], 7, 7, BODY[0]],
+  );
   assert.equal(k.requests.length, 2, 'each duplicate issued while its twin still waited was shared');
   // Once a dump has started, a new identical one is a new dump (it must see the table as it is now).
   const later = e.dump(RTM_GETLINK, BODY);

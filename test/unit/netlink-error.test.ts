@@ -16,7 +16,22 @@ function only<T>(xs: T[]): T {
 }
 
 test('errno table: Linux numbers and names', () => {
-  const expected: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 34: 'ERANGE', 95: 'EOPNOTSUPP', 99: 'EADDRNOTAVAIL', 101: 'ENETUNREACH', 105: 'ENOBUFS', 110: 'ETIMEDOUT', 113: 'EHOSTUNREACH' };
+  const expected: Record<number, string> = {
+    1: 'EPERM',
+    2: 'ENOENT',
+    13: 'EACCES',
+    16: 'EBUSY',
+    17: 'EEXIST',
+    19: 'ENODEV',
+    22: 'EINVAL',
+    34: 'ERANGE',
+    95: 'EOPNOTSUPP',
+    99: 'EADDRNOTAVAIL',
+    101: 'ENETUNREACH',
+    105: 'ENOBUFS',
+    110: 'ETIMEDOUT',
+    113: 'EHOSTUNREACH',
+  };
   for (const [n, name] of Object.entries(expected)) assert.equal(errnoName(Number(n)), name);
   assert.ok(Object.keys(ERRNO_NAMES).length >= 40);
   assert.equal(errnoName(4000), 'E4000');
@@ -53,7 +68,12 @@ test('captured EADDRNOTAVAIL with an extended ACK message: the kernel text is in
   const e = decodeNlMsgErr(msg);
   assert.equal(e.error, -99);
   assert.equal(e.extAck.msg, 'ipv4: Address not found');
-  const err = kernelError({ errno: 99, type: e.request.type, extAck: e.extAck, describe: 'addr del 10.1.2.3/24 dev "br0"' });
+  const err = kernelError({
+    errno: 99,
+    type: e.request.type,
+    extAck: e.extAck,
+    describe: 'addr del 10.1.2.3/24 dev "br0"',
+  });
   assert.equal(err.message, 'addr del 10.1.2.3/24 dev "br0": RTM_DELADDR: EADDRNOTAVAIL: ipv4: Address not found');
   assert.equal(err.details.extAck, 'ipv4: Address not found');
   assert.equal(err.code, 'INVALID_ARGUMENT');
@@ -62,7 +82,12 @@ test('captured EADDRNOTAVAIL with an extended ACK message: the kernel text is in
 test('ext-ack offset names the offending attribute of the request', () => {
   const request = hex(CAPTURES.badname.request);
   // offset 32 = the IFLA_IFNAME attribute right after nlmsghdr + ifinfomsg
-  const err = kernelError({ errno: 22, type: 16, extAck: { msg: 'Attribute failed policy validation', offset: 32, unknown: [] }, request });
+  const err = kernelError({
+    errno: 22,
+    type: 16,
+    extAck: { msg: 'Attribute failed policy validation', offset: 32, unknown: [] },
+    request,
+  });
   assert.equal(err.details.extAckOffset, 32);
   assert.equal(err.details.extAckAttrType, 3);
   assert.equal(err.message, 'RTM_NEWLINK: EINVAL: Attribute failed policy validation');

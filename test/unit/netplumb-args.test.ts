@@ -25,7 +25,9 @@ function rejects(argv: readonly string[], field: string, message?: RegExp): void
 const base = ['attach', '--bridge', 'ovs0', '--container', 'web1'];
 
 test('attach with every option', () => {
-  const c = parse('attach --bridge ovs0 --container web1 --ip 10.0.0.5/24 --gateway 10.0.0.254 --vlan 100 --mac U:web1 --ifname eth2 --host-ifname vweb1 --mtu 9000 --mode ovs --force --create-bridge --allow-host-netns --wait-up 5 --json --ovs-db unix:/run/openvswitch/db.sock --docker-host unix:///run/docker.sock');
+  const c = parse(
+    'attach --bridge ovs0 --container web1 --ip 10.0.0.5/24 --gateway 10.0.0.254 --vlan 100 --mac U:web1 --ifname eth2 --host-ifname vweb1 --mtu 9000 --mode ovs --force --create-bridge --allow-host-netns --wait-up 5 --json --ovs-db unix:/run/openvswitch/db.sock --docker-host unix:///run/docker.sock',
+  );
   assert.deepEqual(c, {
     command: 'attach',
     spec: {
@@ -61,11 +63,26 @@ test('attach: minimal, --opt=value, no --ip means no address', () => {
 
 test('attach produces the same AttachSpec as the equivalent pipework command line', () => {
   const pairs: Array<[string[], string[]]> = [
-    [['--ip', '10.0.0.5/24', '--gateway', '10.0.0.254', '--vlan', '100'], ['ovs0', 'web1', '10.0.0.5/24@10.0.0.254', '@100']],
-    [['--ip', '10.0.0.5/24@10.0.0.254', '--mac', '02:42:ac:11:00:02'], ['ovs0', 'web1', '10.0.0.5/24@10.0.0.254', '02:42:AC:11:00:02']],
-    [['--ifname', 'eth2', '--host-ifname', 'h1', '--ip', '2001:db8::5/64', '--mac', 'U:x'], ['ovs0', '-i', 'eth2', '-l', 'h1', 'web1', '2001:db8::5/64', 'U:x']],
-    [['--ip', 'udhcpc-f:-t 3'], ['ovs0', 'web1', 'udhcpc-f:-t 3']],
-    [['--ip', '0/0'], ['ovs0', 'web1', '0/0']],
+    [
+      ['--ip', '10.0.0.5/24', '--gateway', '10.0.0.254', '--vlan', '100'],
+      ['ovs0', 'web1', '10.0.0.5/24@10.0.0.254', '@100'],
+    ],
+    [
+      ['--ip', '10.0.0.5/24@10.0.0.254', '--mac', '02:42:ac:11:00:02'],
+      ['ovs0', 'web1', '10.0.0.5/24@10.0.0.254', '02:42:AC:11:00:02'],
+    ],
+    [
+      ['--ifname', 'eth2', '--host-ifname', 'h1', '--ip', '2001:db8::5/64', '--mac', 'U:x'],
+      ['ovs0', '-i', 'eth2', '-l', 'h1', 'web1', '2001:db8::5/64', 'U:x'],
+    ],
+    [
+      ['--ip', 'udhcpc-f:-t 3'],
+      ['ovs0', 'web1', 'udhcpc-f:-t 3'],
+    ],
+    [
+      ['--ip', '0/0'],
+      ['ovs0', 'web1', '0/0'],
+    ],
   ];
   for (const [netplumb, pipework] of pairs) {
     const fromNetplumb = parseNetplumbArgs([...base, ...netplumb]);
@@ -80,7 +97,12 @@ test('attach: dhcp (sidecar) and the host clients', () => {
   assert.ok(c.command === 'attach');
   assert.equal(c.dhcpSidecar, true);
   assert.deepEqual(c.spec.ip, { kind: 'dhcp', client: 'udhcpc', foreground: true, options: ['-f'] });
-  assert.deepEqual(attachSpec('--ip dhclient').ip, { kind: 'dhcp', client: 'dhclient', foreground: false, options: [] });
+  assert.deepEqual(attachSpec('--ip dhclient').ip, {
+    kind: 'dhcp',
+    client: 'dhclient',
+    foreground: false,
+    options: [],
+  });
 });
 
 test('attach: trunks are distinct VLAN ids, sorted; exclusive with --vlan; OVS only', () => {
@@ -132,20 +154,23 @@ test('A3: invalid interface names', () => {
 });
 
 test('A5: VLAN ids', () => {
-  for (const bad of ['0', '4095', '4096', '-1', '1.5', '10abc', '0x10', '']) rejects([...base, `--vlan=${bad}`], 'vlan');
+  for (const bad of ['0', '4095', '4096', '-1', '1.5', '10abc', '0x10', ''])
+    rejects([...base, `--vlan=${bad}`], 'vlan');
   assert.equal(attachSpec('--vlan 1').vlan, 1);
   assert.equal(attachSpec('--vlan 4094').vlan, 4094);
   assert.equal(attachSpec('').vlan, undefined);
 });
 
 test('A6: MACs', () => {
-  for (const bad of ['ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00', 'aa:bb:cc:dd:ee', 'AA:BB:CC:DD:EE:FG', 'aabb.ccdd.eeff']) rejects([...base, '--mac', bad], 'mac');
+  for (const bad of ['ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00', 'aa:bb:cc:dd:ee', 'AA:BB:CC:DD:EE:FG', 'aabb.ccdd.eeff'])
+    rejects([...base, '--mac', bad], 'mac');
   assert.equal(attachSpec('--mac AA-BB-CC-DD-EE-01').mac, 'aa:bb:cc:dd:ee:01');
 });
 
 test('A7: IP addresses', () => {
   rejects([...base, '--ip', '10.0.0.1'], 'ip', /Maybe you meant 10\.0\.0\.1\/24\?/);
-  for (const bad of ['10.0.0.1/33', '010.0.0.1/24', 'fe80::1%eth0/64', '::ffff:10.0.0.1/120']) rejects([...base, '--ip', bad], 'ip');
+  for (const bad of ['10.0.0.1/33', '010.0.0.1/24', 'fe80::1%eth0/64', '::ffff:10.0.0.1/120'])
+    rejects([...base, '--ip', bad], 'ip');
   rejects([...base, '--ip', '10.0.0.1/24@10.0.0.1'], 'gateway');
 });
 
@@ -177,20 +202,70 @@ test('option syntax errors: missing value, given twice, value on a flag, stray p
 });
 
 test('detach, list, show, gc, serve', () => {
-  assert.deepEqual(parse('detach --container web1'), { command: 'detach', guest: { container: 'web1' }, target: { ifname: 'eth1' }, json: false, connection: {} });
-  assert.deepEqual(parse('detach --container web1 --ifname eth2 --json'), { command: 'detach', guest: { container: 'web1' }, target: { ifname: 'eth2' }, json: true, connection: {} });
-  assert.deepEqual(parse('detach --container web1 --all'), { command: 'detach', guest: { container: 'web1' }, target: { all: true }, json: false, connection: {} });
+  assert.deepEqual(parse('detach --container web1'), {
+    command: 'detach',
+    guest: { container: 'web1' },
+    target: { ifname: 'eth1' },
+    json: false,
+    connection: {},
+  });
+  assert.deepEqual(parse('detach --container web1 --ifname eth2 --json'), {
+    command: 'detach',
+    guest: { container: 'web1' },
+    target: { ifname: 'eth2' },
+    json: true,
+    connection: {},
+  });
+  assert.deepEqual(parse('detach --container web1 --all'), {
+    command: 'detach',
+    guest: { container: 'web1' },
+    target: { all: true },
+    json: false,
+    connection: {},
+  });
   rejects(['detach', '--container', 'web1', '--all', '--ifname', 'eth1'], 'all', /exclude/);
   rejects(['detach'], 'container', /required/);
   assert.deepEqual(parse('list'), { command: 'list', json: false, connection: {} });
-  assert.deepEqual(parse('list --container web1 --json'), { command: 'list', guest: { container: 'web1' }, json: true, connection: {} });
-  assert.deepEqual(parse('show --container web1 --ifname eth2'), { command: 'show', guest: { container: 'web1' }, ifname: 'eth2', json: false, connection: {} });
-  assert.deepEqual(parse('gc --dry-run --ovs-db tcp:127.0.0.1:6640'), { command: 'gc', dryRun: true, json: false, connection: { ovsDb: 'tcp:127.0.0.1:6640' } });
-  assert.deepEqual(parse('serve --socket /run/netplumb/api.sock --group netplumb'), { command: 'serve', socketPath: '/run/netplumb/api.sock', group: 'netplumb', connection: {} });
-  assert.deepEqual(parse('gc --grace 0 --json'), { command: 'gc', dryRun: false, graceSeconds: 0, json: true, connection: {} });
+  assert.deepEqual(parse('list --container web1 --json'), {
+    command: 'list',
+    guest: { container: 'web1' },
+    json: true,
+    connection: {},
+  });
+  assert.deepEqual(parse('show --container web1 --ifname eth2'), {
+    command: 'show',
+    guest: { container: 'web1' },
+    ifname: 'eth2',
+    json: false,
+    connection: {},
+  });
+  assert.deepEqual(parse('gc --dry-run --ovs-db tcp:127.0.0.1:6640'), {
+    command: 'gc',
+    dryRun: true,
+    json: false,
+    connection: { ovsDb: 'tcp:127.0.0.1:6640' },
+  });
+  assert.deepEqual(parse('serve --socket /run/netplumb/api.sock --group netplumb'), {
+    command: 'serve',
+    socketPath: '/run/netplumb/api.sock',
+    group: 'netplumb',
+    connection: {},
+  });
+  assert.deepEqual(parse('gc --grace 0 --json'), {
+    command: 'gc',
+    dryRun: false,
+    graceSeconds: 0,
+    json: true,
+    connection: {},
+  });
   rejects(['gc', '--grace', '-1'], 'grace');
   rejects(['gc', '--grace', '1.5'], 'grace');
-  assert.deepEqual(parse('serve --gc-interval 300 --gc-grace 120'), { command: 'serve', gcIntervalSeconds: 300, gcGraceSeconds: 120, connection: {} });
+  assert.deepEqual(parse('serve --gc-interval 300 --gc-grace 120'), {
+    command: 'serve',
+    gcIntervalSeconds: 300,
+    gcGraceSeconds: 120,
+    connection: {},
+  });
   assert.deepEqual(parse('serve --gc-interval 0'), { command: 'serve', connection: {} });
   assert.deepEqual(parse('serve --gc-grace 10'), { command: 'serve', gcGraceSeconds: 10, connection: {} });
   assert.deepEqual(parse('serve --max-concurrent 64'), { command: 'serve', maxConcurrent: 64, connection: {} });
@@ -199,7 +274,11 @@ test('detach, list, show, gc, serve', () => {
   rejects(['serve', '--group', 'Bad Group'], 'group');
   rejects(['list', '--ovs-db', 'ssl:1.2.3.4:6640'], 'remote');
   rejects(['list', '--docker-host', 'tcp://1.2.3.4:2375'], 'docker-host');
-  assert.deepEqual(parse('list --docker-host unix:/run/podman/podman.sock'), { command: 'list', json: false, connection: { dockerSocketPath: '/run/podman/podman.sock' } });
+  assert.deepEqual(parse('list --docker-host unix:/run/podman/podman.sock'), {
+    command: 'list',
+    json: false,
+    connection: { dockerSocketPath: '/run/podman/podman.sock' },
+  });
 });
 
 test('help and version, in every spelling', () => {
@@ -216,7 +295,26 @@ test('help and version, in every spelling', () => {
 
 test('help texts list every option and teach the pipework equivalent', () => {
   const attach = helpText('attach');
-  for (const option of ['--bridge', '--container', '--ip', '--gateway', '--vlan', '--trunks', '--mac', '--ifname', '--host-ifname', '--mtu', '--mode', '--force', '--create-bridge', '--wait-up', '--json', '--ovs-db', '--docker-host']) assert.ok(attach.includes(option), option);
+  for (const option of [
+    '--bridge',
+    '--container',
+    '--ip',
+    '--gateway',
+    '--vlan',
+    '--trunks',
+    '--mac',
+    '--ifname',
+    '--host-ifname',
+    '--mtu',
+    '--mode',
+    '--force',
+    '--create-bridge',
+    '--wait-up',
+    '--json',
+    '--ovs-db',
+    '--docker-host',
+  ])
+    assert.ok(attach.includes(option), option);
   assert.ok(attach.includes('pipework ovs0 web1 10.0.0.5/24@10.0.0.254 @100'));
   // Every netplumb example in the attach help parses, and where a pipework equivalent is given, both give the same spec.
   for (const line of attach.split('\n').filter((l) => l.startsWith('  netplumb attach '))) {
@@ -227,10 +325,51 @@ test('help texts list every option and teach the pipework equivalent', () => {
   assert.ok(helpText().includes('Commands:'));
 });
 
-const WORDS = ['attach', 'detach', 'list', 'show', 'gc', 'serve', 'help', 'version', '--bridge', '--container', '--ip', '--gateway', '--vlan', '--trunks', '--mac', '--mode', '--mtu', '--wait-up', '--json', '--all', '--ifname', '--force', '--ovs-db', '--docker-host', '--socket', '--', 'br1', 'web1', '10.0.0.5/24', 'dhcp', '100,200', 'U:x', 'ovs', 'eth1', '--bridge=ovs0', '-h'];
+const WORDS = [
+  'attach',
+  'detach',
+  'list',
+  'show',
+  'gc',
+  'serve',
+  'help',
+  'version',
+  '--bridge',
+  '--container',
+  '--ip',
+  '--gateway',
+  '--vlan',
+  '--trunks',
+  '--mac',
+  '--mode',
+  '--mtu',
+  '--wait-up',
+  '--json',
+  '--all',
+  '--ifname',
+  '--force',
+  '--ovs-db',
+  '--docker-host',
+  '--socket',
+  '--',
+  'br1',
+  'web1',
+  '10.0.0.5/24',
+  'dhcp',
+  '100,200',
+  'U:x',
+  'ovs',
+  'eth1',
+  '--bridge=ovs0',
+  '-h',
+];
 
 test('property: any argv either parses or throws INVALID_ARGUMENT, never anything else', () => {
-  const word = fc.oneof(fc.constantFrom(...WORDS), fc.string({ maxLength: 16 }), fc.string({ maxLength: 16, unit: 'binary' }));
+  const word = fc.oneof(
+    fc.constantFrom(...WORDS),
+    fc.string({ maxLength: 16 }),
+    fc.string({ maxLength: 16, unit: 'binary' }),
+  );
   fc.assert(
     fc.property(fc.array(word, { maxLength: 10 }), (argv) => {
       try {
@@ -247,13 +386,21 @@ test('property: any argv either parses or throws INVALID_ARGUMENT, never anythin
 test('words named like Object.prototype members are plain words, never table hits (found by the property test)', () => {
   for (const w of ['valueOf', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
     for (const argv of [['attach', w], ['detach', w], ['help', w], [w]]) {
-      assert.throws(() => parseNetplumbArgs(argv), (e: unknown) => e instanceof NetplumbError && e.code === 'INVALID_ARGUMENT', argv.join(' '));
+      assert.throws(
+        () => parseNetplumbArgs(argv),
+        (e: unknown) => e instanceof NetplumbError && e.code === 'INVALID_ARGUMENT',
+        argv.join(' '),
+      );
     }
   }
 });
 
 test('a 128 KiB word (the longest argument Linux passes) is refused at once, not after seconds of suggesting (the slowest case of the fuzz run: --😀… took 0.7 s)', () => {
-  for (const argv of [['attach', `--${'\ud83d'.repeat(128 * 1024)}`], ['x'.repeat(128 * 1024)], ['attach', `--${'é'.repeat(128 * 1024)}=1`]]) {
+  for (const argv of [
+    ['attach', `--${'\ud83d'.repeat(128 * 1024)}`],
+    ['x'.repeat(128 * 1024)],
+    ['attach', `--${'é'.repeat(128 * 1024)}=1`],
+  ]) {
     const t0 = performance.now();
     rejects(argv, argv.length === 1 ? 'command' : 'option');
     assert.ok(performance.now() - t0 < 100, `${(performance.now() - t0).toFixed(0)} ms`);

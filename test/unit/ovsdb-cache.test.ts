@@ -10,7 +10,10 @@ import { OvsdbCache } from '../../src/ovsdb/cache.js';
 import { parseSchema } from '../../src/ovsdb/schema.js';
 import { VSWITCH_DECODERS, type VswitchTables } from '../../src/ovsdb/vswitch-model.js';
 
-const schema = parseSchema({ name: 'x', tables: { Port: { columns: { name: { type: 'string' }, tag: { type: { key: 'integer', min: 0, max: 1 } } } } } });
+const schema = parseSchema({
+  name: 'x',
+  tables: { Port: { columns: { name: { type: 'string' }, tag: { type: { key: 'integer', min: 0, max: 1 } } } } },
+});
 
 function cacheWithIndex(): OvsdbCache<VswitchTables> {
   const cache = new OvsdbCache<VswitchTables>(VSWITCH_DECODERS, schema);
@@ -18,7 +21,8 @@ function cacheWithIndex(): OvsdbCache<VswitchTables> {
   return cache;
 }
 
-const nameOf = (cache: OvsdbCache<VswitchTables>, name: string): string | undefined => cache.lookup('Port', 'name', name)?.uuid;
+const nameOf = (cache: OvsdbCache<VswitchTables>, name: string): string | undefined =>
+  cache.lookup('Port', 'name', name)?.uuid;
 
 describe('cache name index', () => {
   it('indexes rows loaded before the index was defined, and follows insert/rename/delete', () => {
@@ -35,7 +39,10 @@ describe('cache name index', () => {
     assert.equal(nameOf(cache, 'p1'), undefined);
     cache.clear();
     assert.equal(nameOf(cache, 'p3'), undefined);
-    assert.throws(() => cache.lookup('Port', 'nope', 'x'), (e: unknown) => e instanceof NetplumbError && e.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => cache.lookup('Port', 'nope', 'x'),
+      (e: unknown) => e instanceof NetplumbError && e.code === 'INVALID_ARGUMENT',
+    );
   });
 
   for (const order of ['delete first', 'insert first'] as const) {
@@ -65,14 +72,18 @@ describe('cache name index', () => {
     assert.equal(cache.first('Port'), undefined);
     cache.applyUpdate2({ Port: { a: { initial: { name: 'x' } }, b: { initial: { name: 'y' } } } });
     assert.equal(cache.first('Port')!.name, 'x');
-    assert.deepEqual([...cache.values('Port')].map((r) => r.name), ['x', 'y']);
+    assert.deepEqual(
+      [...cache.values('Port')].map((r) => r.name),
+      ['x', 'y'],
+    );
   });
 });
 
 describe('cache index with several rows per key', () => {
   it('lookupAll matches a scan of the table through random inserts, changes, deletes and clears', () => {
     const cache = new OvsdbCache<VswitchTables>(VSWITCH_DECODERS, schema);
-    const byTag = (r: { tag: number | undefined }): string | undefined => (r.tag === undefined ? undefined : String(r.tag));
+    const byTag = (r: { tag: number | undefined }): string | undefined =>
+      r.tag === undefined ? undefined : String(r.tag);
     cache.applyUpdate2({ Port: { u0: { initial: { name: 'p0', tag: 1 } } } });
     cache.defineIndex('Port', 'tag', byTag);
     const next = rng(11);
@@ -102,8 +113,19 @@ describe('cache index with several rows per key', () => {
         live.clear();
       }
       for (const t of ['0', '1', '2', '3']) {
-        const scan = cache.rows('Port').filter((r) => byTag(r) === t).map((r) => r.uuid).sort();
-        assert.deepEqual(cache.lookupAll('Port', 'tag', t).map((r) => r.uuid).sort(), scan, `step ${step}, tag ${t}`);
+        const scan = cache
+          .rows('Port')
+          .filter((r) => byTag(r) === t)
+          .map((r) => r.uuid)
+          .sort();
+        assert.deepEqual(
+          cache
+            .lookupAll('Port', 'tag', t)
+            .map((r) => r.uuid)
+            .sort(),
+          scan,
+          `step ${step}, tag ${t}`,
+        );
       }
     }
   });

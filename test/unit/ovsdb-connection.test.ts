@@ -12,16 +12,29 @@ import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OvsdbConnection, type ConnectionOptions } from '../../src/ovsdb/connection.js';
 import { JsonStreamSplitter } from '../../src/ovsdb/stream.js';
-import { VSWITCH_DECODERS, VSWITCH_MONITOR_COLUMNS, VSWITCH_REQUIRED_COLUMNS, type VswitchTables } from '../../src/ovsdb/vswitch-model.js';
+import {
+  VSWITCH_DECODERS,
+  VSWITCH_MONITOR_COLUMNS,
+  VSWITCH_REQUIRED_COLUMNS,
+  type VswitchTables,
+} from '../../src/ovsdb/vswitch-model.js';
 
-interface Msg { id: number | string | null; method?: string; params?: unknown[] }
+interface Msg {
+  id: number | string | null;
+  method?: string;
+  params?: unknown[];
+}
 type Handler = (msg: Msg, sock: net.Socket, peer: FakePeer) => void;
 
 class FakePeer {
   readonly sockets = new Set<net.Socket>();
   readonly received: Msg[] = [];
   connections = 0;
-  private constructor(readonly server: net.Server, readonly path: string, public handler: Handler) {}
+  private constructor(
+    readonly server: net.Server,
+    readonly path: string,
+    public handler: Handler,
+  ) {}
 
   static start(dir: string, handler: Handler): Promise<FakePeer> {
     const path = join(dir, 'db.sock');
@@ -61,14 +74,19 @@ class FakePeer {
 
 /** Answers echo and list_dbs; everything else is left unanswered unless a test says otherwise. */
 const basic: Handler = (m, sock) => {
-  if (m.method === 'echo' || m.method === 'list_dbs') FakePeer.reply(sock, m.id, m.method === 'echo' ? m.params : ['Open_vSwitch']);
+  if (m.method === 'echo' || m.method === 'list_dbs')
+    FakePeer.reply(sock, m.id, m.method === 'echo' ? m.params : ['Open_vSwitch']);
 };
 
 function isCode(code: ErrorCode, re?: RegExp) {
   return (e: unknown): boolean => e instanceof NetplumbError && e.code === code && (!re || re.test(e.message));
 }
 
-const FAST: ConnectionOptions = { requestTimeoutMs: 2000, probeIntervalMs: 0, reconnect: { initialDelayMs: 10, maxDelayMs: 40, maxAttempts: 3 } };
+const FAST: ConnectionOptions = {
+  requestTimeoutMs: 2000,
+  probeIntervalMs: 0,
+  reconnect: { initialDelayMs: 10, maxDelayMs: 40, maxAttempts: 3 },
+};
 
 describe('OvsdbConnection against a fake peer', () => {
   let dir: string;
@@ -86,8 +104,12 @@ describe('OvsdbConnection against a fake peer', () => {
     await peer.close();
     rmSync(dir, { recursive: true, force: true });
     // Handles close asynchronously: give them a moment, then insist.
-    for (let i = 0; i < 50 && process.getActiveResourcesInfo().length > handlesBefore; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(process.getActiveResourcesInfo().length <= handlesBefore, `leaked handles: ${process.getActiveResourcesInfo().join(',')}`);
+    for (let i = 0; i < 50 && process.getActiveResourcesInfo().length > handlesBefore; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(
+      process.getActiveResourcesInfo().length <= handlesBefore,
+      `leaked handles: ${process.getActiveResourcesInfo().join(',')}`,
+    );
   });
 
   const open = async (opts: ConnectionOptions = {}): Promise<OvsdbConnection> => {
@@ -106,7 +128,10 @@ describe('OvsdbConnection against a fake peer', () => {
     peer.handler = (m, sock) => FakePeer.reply(sock, m.id, m.params);
     await open();
     const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => conn.request('transact', [i])));
-    assert.deepEqual(replies, Array.from({ length: 200 }, (_, i) => [i]));
+    assert.deepEqual(
+      replies,
+      Array.from({ length: 200 }, (_, i) => [i]),
+    );
   });
 
   it('answers the server echo with its params', async () => {
@@ -119,7 +144,10 @@ describe('OvsdbConnection against a fake peer', () => {
 
   it('handles notifications interleaved with replies and ignores unknown reply ids', async () => {
     peer.handler = (m, sock) => {
-      sock.write(JSON.stringify({ id: 999, result: 'stale', error: null }) + JSON.stringify({ id: null, method: 'update', params: ['m', {}] }));
+      sock.write(
+        JSON.stringify({ id: 999, result: 'stale', error: null }) +
+          JSON.stringify({ id: null, method: 'update', params: ['m', {}] }),
+      );
       sock.write(JSON.stringify({ id: m.id, result: 'mine', error: null }).slice(0, 5));
       setTimeout(() => sock.write(JSON.stringify({ id: m.id, result: 'mine', error: null }).slice(5)), 5);
     };
@@ -162,7 +190,10 @@ describe('OvsdbConnection against a fake peer', () => {
     };
     await open();
     const readOnly = conn.request('list_dbs', [], { idempotent: true });
-    await assert.rejects(conn.request('transact', []), isCode(ErrorCode.OUTCOME_UNKNOWN, /may or may not have been applied/));
+    await assert.rejects(
+      conn.request('transact', []),
+      isCode(ErrorCode.OUTCOME_UNKNOWN, /may or may not have been applied/),
+    );
     assert.deepEqual(await readOnly, ['Open_vSwitch']);
     assert.equal(peer.connections, 2);
   });
@@ -171,9 +202,15 @@ describe('OvsdbConnection against a fake peer', () => {
     peer.handler = () => undefined;
     await open();
     const t0 = Date.now();
-    await assert.rejects(conn.request('transact', [], { timeoutMs: 150 }), isCode(ErrorCode.OUTCOME_UNKNOWN, /no reply within 150 ms/));
+    await assert.rejects(
+      conn.request('transact', [], { timeoutMs: 150 }),
+      isCode(ErrorCode.OUTCOME_UNKNOWN, /no reply within 150 ms/),
+    );
     assert.ok(Date.now() - t0 < 1000);
-    await assert.rejects(conn.request('get_schema', [], { timeoutMs: 100, idempotent: true }), isCode(ErrorCode.UNAVAILABLE, /no reply/));
+    await assert.rejects(
+      conn.request('get_schema', [], { timeoutMs: 100, idempotent: true }),
+      isCode(ErrorCode.UNAVAILABLE, /no reply/),
+    );
   });
 
   it('sends an inactivity probe when idle and drops a peer that stays silent', async () => {
@@ -195,7 +232,9 @@ describe('OvsdbConnection against a fake peer', () => {
 
   it('when reconnect attempts run out, waiting requests fail with UNAVAILABLE (no crash); a later request reconnects', async () => {
     await open();
-    const gaveUp = new Promise<NetplumbError>((r) => conn.on('disconnect', (e) => /unreachable after/.test(e.message) && r(e)));
+    const gaveUp = new Promise<NetplumbError>((r) =>
+      conn.on('disconnect', (e) => /unreachable after/.test(e.message) && r(e)),
+    );
     await peer.close();
     const pending = conn.request('list_dbs', [], { idempotent: true, timeoutMs: 5000 });
     await assert.rejects(pending, isCode(ErrorCode.UNAVAILABLE, /unreachable after 3 attempts/));
@@ -238,25 +277,49 @@ describe('OvsdbClient against a fake peer', () => {
 
   const column = { type: { key: 'string', min: 0, max: 'unlimited' } };
   const schema = (omit?: string) => ({
-    name: 'Open_vSwitch', version: '8.3.1',
-    tables: Object.fromEntries(Object.entries(VSWITCH_REQUIRED_COLUMNS).map(([t, cols]) => [t, {
-      columns: Object.fromEntries(cols.filter((c) => !c.endsWith('?') && `${t}.${c}` !== omit).map((c) => [c, column])),
-    }])),
+    name: 'Open_vSwitch',
+    version: '8.3.1',
+    tables: Object.fromEntries(
+      Object.entries(VSWITCH_REQUIRED_COLUMNS).map(([t, cols]) => [
+        t,
+        {
+          columns: Object.fromEntries(
+            cols.filter((c) => !c.endsWith('?') && `${t}.${c}` !== omit).map((c) => [c, column]),
+          ),
+        },
+      ]),
+    ),
   });
   const monitorSpec = { columns: VSWITCH_MONITOR_COLUMNS, decoders: VSWITCH_DECODERS };
 
   it('falls back from monitor_cond_since to monitor_cond and loads the cache', async () => {
     peer = await FakePeer.start(dir, (m, sock) => {
       if (m.method === 'get_schema') FakePeer.reply(sock, m.id, schema());
-      else if (m.method === 'monitor_cond_since') sock.write(JSON.stringify({ id: m.id, result: null, error: { error: 'unknown method' } }));
-      else if (m.method === 'monitor_cond') FakePeer.reply(sock, m.id, { Bridge: { 'b-1': { initial: { name: 'ovs0' } } } });
+      else if (m.method === 'monitor_cond_since')
+        sock.write(JSON.stringify({ id: m.id, result: null, error: { error: 'unknown method' } }));
+      else if (m.method === 'monitor_cond')
+        FakePeer.reply(sock, m.id, { Bridge: { 'b-1': { initial: { name: 'ovs0' } } } });
     });
-    const client = await OvsdbClient.connect<VswitchTables>({ ...FAST, remote: `unix:${peer.path}`, monitor: monitorSpec, required: VSWITCH_REQUIRED_COLUMNS });
+    const client = await OvsdbClient.connect<VswitchTables>({
+      ...FAST,
+      remote: `unix:${peer.path}`,
+      monitor: monitorSpec,
+      required: VSWITCH_REQUIRED_COLUMNS,
+    });
     assert.equal(client.monitorMethod, 'monitor_cond');
-    assert.deepEqual(client.cache.rows('Bridge').map((b) => b.name), ['ovs0']);
+    assert.deepEqual(
+      client.cache.rows('Bridge').map((b) => b.name),
+      ['ovs0'],
+    );
     const sock = [...peer.sockets][0]!;
     const applied = new Promise<void>((r) => client.cache.once('applied', () => r()));
-    sock.write(JSON.stringify({ id: null, method: 'update2', params: ['netplumb', { Bridge: { 'b-2': { insert: { name: 'ovs1' } } } }] }));
+    sock.write(
+      JSON.stringify({
+        id: null,
+        method: 'update2',
+        params: ['netplumb', { Bridge: { 'b-2': { insert: { name: 'ovs1' } } } }],
+      }),
+    );
     await applied;
     assert.equal(client.cache.size('Bridge'), 2);
     await client.close();
@@ -266,23 +329,48 @@ describe('OvsdbClient against a fake peer', () => {
     let generation = 0;
     peer = await FakePeer.start(dir, (m, sock) => {
       if (m.method === 'get_schema') FakePeer.reply(sock, m.id, schema());
-      else if (m.method === 'monitor_cond_since') FakePeer.reply(sock, m.id, [false, 'txn', { Bridge: { [`b-${generation}`]: { initial: { name: `br${generation}` } } } }]);
+      else if (m.method === 'monitor_cond_since')
+        FakePeer.reply(sock, m.id, [
+          false,
+          'txn',
+          { Bridge: { [`b-${generation}`]: { initial: { name: `br${generation}` } } } },
+        ]);
     });
-    const client = await OvsdbClient.connect<VswitchTables>({ ...FAST, remote: `unix:${peer.path}`, monitor: monitorSpec });
-    assert.deepEqual(client.cache.rows('Bridge').map((b) => b.name), ['br0']);
+    const client = await OvsdbClient.connect<VswitchTables>({
+      ...FAST,
+      remote: `unix:${peer.path}`,
+      monitor: monitorSpec,
+    });
+    assert.deepEqual(
+      client.cache.rows('Bridge').map((b) => b.name),
+      ['br0'],
+    );
     generation = 1;
     const synced = new Promise((r) => client.once('synced', r));
     peer.dropAll();
     assert.deepEqual(await synced, { method: 'monitor_cond_since', reconnect: true });
-    assert.deepEqual(client.cache.rows('Bridge').map((b) => b.name), ['br1']);
+    assert.deepEqual(
+      client.cache.rows('Bridge').map((b) => b.name),
+      ['br1'],
+    );
     assert.equal(peer.received.filter((m) => m.method === 'monitor_cond_since').at(-1)!.params![3], 'txn');
     await client.close();
   });
 
   it('refuses a server whose schema lacks a column we use (INCOMPATIBLE), and closes', async () => {
-    peer = await FakePeer.start(dir, (m, sock) => m.method === 'get_schema' && FakePeer.reply(sock, m.id, schema('Port.vlan_mode')));
-    await assert.rejects(OvsdbClient.connect<VswitchTables>({ ...FAST, remote: `unix:${peer.path}`, monitor: monitorSpec, required: VSWITCH_REQUIRED_COLUMNS }),
-      isCode(ErrorCode.INCOMPATIBLE, /lacks column Port\.vlan_mode/));
+    peer = await FakePeer.start(
+      dir,
+      (m, sock) => m.method === 'get_schema' && FakePeer.reply(sock, m.id, schema('Port.vlan_mode')),
+    );
+    await assert.rejects(
+      OvsdbClient.connect<VswitchTables>({
+        ...FAST,
+        remote: `unix:${peer.path}`,
+        monitor: monitorSpec,
+        required: VSWITCH_REQUIRED_COLUMNS,
+      }),
+      isCode(ErrorCode.INCOMPATIBLE, /lacks column Port\.vlan_mode/),
+    );
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(peer.sockets.size, 0);
   });

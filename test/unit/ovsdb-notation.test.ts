@@ -3,14 +3,29 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { NetplumbError } from '../../src/errors.js';
 import {
-  decodeIntegerSet, decodeMap, decodeOptional, decodeStringMap, decodeStringSet, decodeUuid, map, namedUuid, optional, set, uuid,
-  validateString, validateStringMap, validateUserExternalIds,
+  decodeIntegerSet,
+  decodeMap,
+  decodeOptional,
+  decodeStringMap,
+  decodeStringSet,
+  decodeUuid,
+  map,
+  namedUuid,
+  optional,
+  set,
+  uuid,
+  validateString,
+  validateStringMap,
+  validateUserExternalIds,
 } from '../../src/ovsdb/notation.js';
 
 const U = '7d142ab3-90bb-43a0-a36a-29ac06fe580d';
 
 function expectInvalid(fn: () => unknown, re?: RegExp): void {
-  assert.throws(fn, (e: unknown) => e instanceof NetplumbError && e.code === 'INVALID_ARGUMENT' && (!re || re.test(e.message)));
+  assert.throws(
+    fn,
+    (e: unknown) => e instanceof NetplumbError && e.code === 'INVALID_ARGUMENT' && (!re || re.test(e.message)),
+  );
 }
 
 describe('notation encoders/decoders', () => {
@@ -37,19 +52,30 @@ describe('notation encoders/decoders', () => {
   });
 
   it('round-trips string sets and string maps (property)', () => {
-    fc.assert(fc.property(fc.uniqueArray(fc.string()), fc.dictionary(fc.string(), fc.string()), (arr, rec) => {
-      assert.deepEqual(decodeStringSet(JSON.parse(JSON.stringify(set(arr)))), arr);
-      assert.deepEqual({ ...decodeStringMap(JSON.parse(JSON.stringify(map(rec)))) }, { ...rec });
-    }));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string()), fc.dictionary(fc.string(), fc.string()), (arr, rec) => {
+        assert.deepEqual(decodeStringSet(JSON.parse(JSON.stringify(set(arr)))), arr);
+        assert.deepEqual({ ...decodeStringMap(JSON.parse(JSON.stringify(map(rec)))) }, { ...rec });
+      }),
+    );
   });
 
   it('decodes maps to Map and rejects malformed notation with PROTOCOL', () => {
     assert.deepEqual(decodeMap(['map', [['a', 1]]]), new Map([['a', 1]]));
     for (const bad of [['map', [['a']]], ['map', 'x'], { a: 1 }, ['set', [{}]], ['set']]) {
-      assert.throws(() => (Array.isArray(bad) && bad[0] === 'set' ? decodeStringSet(bad) : decodeMap(bad)), (e: unknown) => e instanceof NetplumbError && e.code === 'PROTOCOL');
+      assert.throws(
+        () => (Array.isArray(bad) && bad[0] === 'set' ? decodeStringSet(bad) : decodeMap(bad)),
+        (e: unknown) => e instanceof NetplumbError && e.code === 'PROTOCOL',
+      );
     }
-    assert.throws(() => decodeUuid('x'), (e: unknown) => e instanceof NetplumbError && e.code === 'PROTOCOL');
-    assert.throws(() => decodeOptional(['set', [1, 2]]), (e: unknown) => e instanceof NetplumbError && e.code === 'PROTOCOL');
+    assert.throws(
+      () => decodeUuid('x'),
+      (e: unknown) => e instanceof NetplumbError && e.code === 'PROTOCOL',
+    );
+    assert.throws(
+      () => decodeOptional(['set', [1, 2]]),
+      (e: unknown) => e instanceof NetplumbError && e.code === 'PROTOCOL',
+    );
   });
 });
 

@@ -52,11 +52,19 @@ test('-i, -l and -a in that order, gateway, MAC and VLAN', () => {
 });
 
 test('a gateway outside the subnet is valid (pipework adds an on-link route)', () => {
-  assert.deepEqual(spec('br1 web1 10.0.0.5/24@192.168.0.1').ip, { kind: 'static', address: '10.0.0.5/24', gateway: '192.168.0.1' });
+  assert.deepEqual(spec('br1 web1 10.0.0.5/24@192.168.0.1').ip, {
+    kind: 'static',
+    address: '10.0.0.5/24',
+    gateway: '192.168.0.1',
+  });
 });
 
 test('IPv6 with -a 6, or detected from the address; canonical text', () => {
-  assert.deepEqual(spec('ovs0 -a 6 web1 2001:DB8:0::5/64@2001:db8::1').ip, { kind: 'static', address: '2001:db8::5/64', gateway: '2001:db8::1' });
+  assert.deepEqual(spec('ovs0 -a 6 web1 2001:DB8:0::5/64@2001:db8::1').ip, {
+    kind: 'static',
+    address: '2001:db8::5/64',
+    gateway: '2001:db8::1',
+  });
   assert.deepEqual(spec('ovs0 web1 2001:db8::5/64').ip, { kind: 'static', address: '2001:db8::5/64' });
   assert.equal(spec('ovs0 web1 2001:db8::5/64').family, undefined);
 });
@@ -68,10 +76,22 @@ test('0/0: an interface without an address', () => {
 });
 
 test('dhcp[:opts]: the Docker busybox sidecar; -f in the options keeps it renewing', () => {
-  assert.deepEqual(attach('br1 web1 dhcp'), { kind: 'attach', spec: { host: 'br1', guest: { container: 'web1' }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] } }, dhcpSidecar: true });
+  assert.deepEqual(attach('br1 web1 dhcp'), {
+    kind: 'attach',
+    spec: {
+      host: 'br1',
+      guest: { container: 'web1' },
+      ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] },
+    },
+    dhcpSidecar: true,
+  });
   assert.deepEqual(parsePipeworkArgs(['br1', 'web1', 'dhcp:-f -t 5']), {
     kind: 'attach',
-    spec: { host: 'br1', guest: { container: 'web1' }, ip: { kind: 'dhcp', client: 'udhcpc', foreground: true, options: ['-f', '-t', '5'] } },
+    spec: {
+      host: 'br1',
+      guest: { container: 'web1' },
+      ip: { kind: 'dhcp', client: 'udhcpc', foreground: true, options: ['-f', '-t', '5'] },
+    },
     dhcpSidecar: true,
   });
   rejects(['br1', 'web1', 'dhcp-f'], 'ip', /dhcp:-f/);
@@ -138,9 +158,24 @@ test('guests: container names and ids, and namespace selectors', () => {
 });
 
 test('route, rule and tc pass everything after the guest through', () => {
-  assert.deepEqual(parsePipeworkArgs(['route', 'web1', 'add', '10.1.0.0/16', 'via', '10.0.0.1']), { kind: 'passthrough', tool: 'route', guest: { container: 'web1' }, args: ['add', '10.1.0.0/16', 'via', '10.0.0.1'] });
-  assert.deepEqual(parse('rule web1 add from 10.0.0.5 table 100'), { kind: 'passthrough', tool: 'rule', guest: { container: 'web1' }, args: ['add', 'from', '10.0.0.5', 'table', '100'] });
-  assert.deepEqual(parse('tc web1 qdisc add dev eth1 root netem delay 10ms'), { kind: 'passthrough', tool: 'tc', guest: { container: 'web1' }, args: 'qdisc add dev eth1 root netem delay 10ms'.split(' ') });
+  assert.deepEqual(parsePipeworkArgs(['route', 'web1', 'add', '10.1.0.0/16', 'via', '10.0.0.1']), {
+    kind: 'passthrough',
+    tool: 'route',
+    guest: { container: 'web1' },
+    args: ['add', '10.1.0.0/16', 'via', '10.0.0.1'],
+  });
+  assert.deepEqual(parse('rule web1 add from 10.0.0.5 table 100'), {
+    kind: 'passthrough',
+    tool: 'rule',
+    guest: { container: 'web1' },
+    args: ['add', 'from', '10.0.0.5', 'table', '100'],
+  });
+  assert.deepEqual(parse('tc web1 qdisc add dev eth1 root netem delay 10ms'), {
+    kind: 'passthrough',
+    tool: 'tc',
+    guest: { container: 'web1' },
+    args: 'qdisc add dev eth1 root netem delay 10ms'.split(' '),
+  });
   rejects(['route'], 'guest');
   rejects(['route', 'web1'], 'argv');
   rejects(['tc', '$(reboot)', 'qdisc'], 'guest');
@@ -189,7 +224,11 @@ test('missing and extra arguments; help and usage', () => {
   const text = usage();
   assert.ok(text.startsWith('Syntax:\n'));
   assert.equal(text.split('\n').filter((l) => l.startsWith('pipework ')).length, 8);
-  assert.ok(text.includes('pipework <hostinterface> [-i containerinterface] [-l localinterfacename] [-a addressfamily] <guest> <ipaddr>/<subnet>[@default_gateway] [macaddr][@vlan]'));
+  assert.ok(
+    text.includes(
+      'pipework <hostinterface> [-i containerinterface] [-l localinterfacename] [-a addressfamily] <guest> <ipaddr>/<subnet>[@default_gateway] [macaddr][@vlan]',
+    ),
+  );
   assert.ok(text.includes('pipework --wait [-i containerinterface]'));
   assert.ok(text.includes('netplumb --help'));
 });
@@ -220,14 +259,23 @@ test('A5: VLAN 0, 4095, 4096, -1, 1.5, 10abc, 0x10 and an empty tag are refused'
 });
 
 test('A6: invalid MACs are refused; dashes are normalised', () => {
-  for (const bad of ['ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00', 'aa:bb:cc:dd:ee', 'AA:BB:CC:DD:EE:FG', 'aabb.ccdd.eeff', 'u:seed', 'U:', 'U:a*b']) {
+  for (const bad of [
+    'ff:ff:ff:ff:ff:ff',
+    '00:00:00:00:00:00',
+    'aa:bb:cc:dd:ee',
+    'AA:BB:CC:DD:EE:FG',
+    'aabb.ccdd.eeff',
+    'u:seed',
+    'U:',
+    'U:a*b',
+  ]) {
     rejects(['ovs0', 'web1', '10.0.0.5/24', bad], 'mac');
     rejects(['ovs0', 'web1', '10.0.0.5/24', `${bad}@100`], 'mac');
   }
   assert.equal(spec('ovs0 web1 10.0.0.5/24 AA-BB-CC-DD-EE-01').mac, 'aa:bb:cc:dd:ee:01');
 });
 
-test('A7: a missing prefix gets pipework\'s hint', () => {
+test("A7: a missing prefix gets pipework's hint", () => {
   rejects(['br1', 'web1', '10.0.0.1'], 'ip', /Maybe you meant 10\.0\.0\.1\/24\?/);
   rejects(['br1', 'web1', '10.0.0.1@10.0.0.254'], 'ip', /Maybe you meant 10\.0\.0\.1\/24@10\.0\.0\.254\?/);
   rejects(['br1', 'web1', '2001:db8::5'], 'ip', /Maybe you meant 2001:db8::5\/64\?/);
@@ -250,15 +298,50 @@ test('A7: bad prefixes, leading zeros, zone ids, v4-mapped under -a 4, family mi
 });
 
 test('H5: shell syntax in guest names is refused', () => {
-  for (const bad of ['$(reboot)', '`id`', 'a;b', 'a|b', 'a\nb', 'a b', '-web1', '']) rejects(['br1', bad, '10.0.0.5/24'], bad.startsWith('-') ? 'argv' : 'guest');
+  for (const bad of ['$(reboot)', '`id`', 'a;b', 'a|b', 'a\nb', 'a b', '-web1', ''])
+    rejects(['br1', bad, '10.0.0.5/24'], bad.startsWith('-') ? 'argv' : 'guest');
   rejects(['br1', 'pid:0', '10.0.0.5/24'], 'pid');
   rejects(['br1', 'netns:../x', '10.0.0.5/24'], 'netns');
 });
 
-const WORDS = ['br1', 'ovs0', 'eth0', 'mac:02:42:ac:11:00:02', '-i', '-l', '-a', '4', '6', '--wait', '--direct-phys', 'route', 'rule', 'tc', 'web1', 'pid:12', '10.0.0.5/24', '10.0.0.5/24@10.0.0.1', '2001:db8::5/64', '0/0', 'dhcp', 'dhcp:-f', 'udhcpc-f', 'dhcpcd-f:-4', 'U:seed', '@100', '02:42:ac:11:00:02@7', '', '@'];
+const WORDS = [
+  'br1',
+  'ovs0',
+  'eth0',
+  'mac:02:42:ac:11:00:02',
+  '-i',
+  '-l',
+  '-a',
+  '4',
+  '6',
+  '--wait',
+  '--direct-phys',
+  'route',
+  'rule',
+  'tc',
+  'web1',
+  'pid:12',
+  '10.0.0.5/24',
+  '10.0.0.5/24@10.0.0.1',
+  '2001:db8::5/64',
+  '0/0',
+  'dhcp',
+  'dhcp:-f',
+  'udhcpc-f',
+  'dhcpcd-f:-4',
+  'U:seed',
+  '@100',
+  '02:42:ac:11:00:02@7',
+  '',
+  '@',
+];
 
 test('property: any argv either parses or throws INVALID_ARGUMENT, never anything else', () => {
-  const word = fc.oneof(fc.constantFrom(...WORDS), fc.string({ maxLength: 20 }), fc.string({ maxLength: 20, unit: 'binary' }));
+  const word = fc.oneof(
+    fc.constantFrom(...WORDS),
+    fc.string({ maxLength: 20 }),
+    fc.string({ maxLength: 20, unit: 'binary' }),
+  );
   fc.assert(
     fc.property(fc.array(word, { maxLength: 8 }), (argv) => {
       try {

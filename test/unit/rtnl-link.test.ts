@@ -38,7 +38,13 @@ test('veth: ip link add name a type veth peer name b', () => {
 });
 
 test('veth with the peer created in its namespace under its final name, MAC and MTU: one RTM_NEWLINK', () => {
-  const r = add({ name: 'h1', mac: '02:00:00:00:00:01', mtu: 1400, kind: 'veth', peer: { name: 'eth1', mac: '02-00-00-00-00-02', mtu: 1400, netnsFd: 4 } });
+  const r = add({
+    name: 'h1',
+    mac: '02:00:00:00:00:01',
+    mtu: 1400,
+    kind: 'veth',
+    peer: { name: 'eth1', mac: '02-00-00-00-00-02', mtu: 1400, netnsFd: 4 },
+  });
   assertSameBytes(r, CAPTURES.vethNs.request);
   assert.equal(r.describe, 'link add "h1" (veth)');
 });
@@ -46,7 +52,19 @@ test('veth with the peer created in its namespace under its final name, MAC and 
 test('bridge, macvlan and vxlan adds match ip', () => {
   assertSameBytes(add({ name: 'br0', kind: 'bridge' }), CAPTURES.bridge.request);
   assertSameBytes(add({ name: 'mv0', link: 4, kind: 'macvlan', mode: 'bridge' }), CAPTURES.macvlan.request);
-  assertSameBytes(add({ name: 'vx0', kind: 'vxlan', id: 42, remote: '192.0.2.1', local: '192.0.2.2', dstPort: 4789, dev: 4, learning: true }), CAPTURES.vxlan.request);
+  assertSameBytes(
+    add({
+      name: 'vx0',
+      kind: 'vxlan',
+      id: 42,
+      remote: '192.0.2.1',
+      local: '192.0.2.2',
+      dstPort: 4789,
+      dev: 4,
+      learning: true,
+    }),
+    CAPTURES.vxlan.request,
+  );
 });
 
 test('link set: up, down, rename, master, nomaster, several attributes at once', () => {
@@ -56,7 +74,10 @@ test('link set: up, down, rename, master, nomaster, several attributes at once',
   assertSameBytes(linkSetRequest(5, { master: 7 }, BY_INDEX), CAPTURES.master.request);
   assertSameBytes(linkSetRequest(5, { master: null }, BY_INDEX), CAPTURES.nomaster.request);
   const index = IFINFOMSG.decode(hex(CAPTURES.setmisc.request).subarray(16)).index;
-  assertSameBytes(linkSetRequest(index, { mac: '02:11:22:33:44:55', mtu: 1400, group: 7, alias: 'hello' }, BY_INDEX), CAPTURES.setmisc.request);
+  assertSameBytes(
+    linkSetRequest(index, { mac: '02:11:22:33:44:55', mtu: 1400, group: 7, alias: 'hello' }, BY_INDEX),
+    CAPTURES.setmisc.request,
+  );
 });
 
 test('delete by group: RTM_DELLINK with ifindex 0 and IFLA_GROUP', () => {
@@ -69,9 +90,15 @@ test('vlan and ipoib encode their IFLA_INFO_DATA and need a parent', () => {
   assert.equal(attrs.link, 2);
   assert.equal(attrs.linkinfo?.kind, 'vlan');
   assert.equal(attrs.linkinfo?.data?.toString('hex'), '0600050088a80000' + '060001000a000000');
-  assert.throws(() => validateLinkAdd({ name: 'v', kind: 'vlan', id: 10 }), isNetplumbError('INVALID_ARGUMENT', 'link'));
+  assert.throws(
+    () => validateLinkAdd({ name: 'v', kind: 'vlan', id: 10 }),
+    isNetplumbError('INVALID_ARGUMENT', 'link'),
+  );
   const ib = add({ name: 'ib0.8001', link: 3, kind: 'ipoib', pkey: 0x8001, mode: 'connected' });
-  assert.equal(parseAttrs(ib.payload.subarray(16), LINK_TABLE).linkinfo?.data?.toString('hex'), '0600010001800000' + '0600020001000000');
+  assert.equal(
+    parseAttrs(ib.payload.subarray(16), LINK_TABLE).linkinfo?.data?.toString('hex'),
+    '0600010001800000' + '0600020001000000',
+  );
   const d = add({ name: 'd0', kind: 'dummy', up: true, group: 9 });
   assert.equal(IFINFOMSG.decode(d.payload).flags, 1);
   assert.equal(parseAttrs(d.payload.subarray(16), LINK_TABLE).group, 9);
@@ -92,36 +119,77 @@ test('link add validation fails before anything is built', () => {
     [{ name: 'h1', kind: 'veth', peer: { name: 'p', up: true } } as unknown as LinkAddOptions, 'peer.up'],
     [{ name: 'h1', kind: 'veth', peer: { name: 'p', alias: 'x' } } as unknown as LinkAddOptions, 'peer.alias'],
   ];
-  for (const [o, field] of bad) assert.throws(() => validateLinkAdd(o), isNetplumbError('INVALID_ARGUMENT', field), JSON.stringify(o));
+  for (const [o, field] of bad)
+    assert.throws(() => validateLinkAdd(o), isNetplumbError('INVALID_ARGUMENT', field), JSON.stringify(o));
 });
 
 // ---------------------------------------------------------------------------------------
 // Decoding
 
 function dumpedLinks(): Link[] {
-  return CAPTURES.linkdump.replies.flatMap((r) => decodeMessages(hex(r))).filter((m) => m.type === RTM.RTM_NEWLINK).map(decodeLink);
+  return CAPTURES.linkdump.replies
+    .flatMap((r) => decodeMessages(hex(r)))
+    .filter((m) => m.type === RTM.RTM_NEWLINK)
+    .map(decodeLink);
 }
 
 test('a captured RTM_NEWLINK dump decodes into typed links', () => {
   const links = dumpedLinks();
   const by = new Map(links.map((l) => [l.name, l]));
-  assert.deepEqual(links.map((l) => l.name), ['lo', 'b', 'a', 'vb', 'va', 'h2', 'br0', 'mv0', 'vx0']);
+  assert.deepEqual(
+    links.map((l) => l.name),
+    ['lo', 'b', 'a', 'vb', 'va', 'h2', 'br0', 'mv0', 'vx0'],
+  );
   const lo = by.get('lo');
   assert.equal(lo?.flags.loopback, true);
   assert.equal(lo?.mtu, 65536);
   assert.equal(lo?.kind, undefined);
   const va = by.get('va');
   assert.deepEqual(
-    { index: va?.index, kind: va?.kind, mtu: va?.mtu, mac: va?.mac, group: va?.group, alias: va?.alias, up: va?.flags.up, operstate: va?.operstate, peer: va?.peerIndex },
-    { index: 5, kind: 'veth', mtu: 1400, mac: '02:11:22:33:44:55', group: 7, alias: 'hello', up: true, operstate: 'up', peer: 4 },
+    {
+      index: va?.index,
+      kind: va?.kind,
+      mtu: va?.mtu,
+      mac: va?.mac,
+      group: va?.group,
+      alias: va?.alias,
+      up: va?.flags.up,
+      operstate: va?.operstate,
+      peer: va?.peerIndex,
+    },
+    {
+      index: 5,
+      kind: 'veth',
+      mtu: 1400,
+      mac: '02:11:22:33:44:55',
+      group: 7,
+      alias: 'hello',
+      up: true,
+      operstate: 'up',
+      peer: 4,
+    },
   );
   const h2 = by.get('h2');
   assert.equal(h2?.linkNetnsId, 0);
   assert.equal(h2?.peerIndex, 2);
-  assert.deepEqual(by.get('br0')?.info, { forwardDelay: 1500, ageingTime: 30000, priority: 32768, vlanFiltering: false, stp: false });
+  assert.deepEqual(by.get('br0')?.info, {
+    forwardDelay: 1500,
+    ageingTime: 30000,
+    priority: 32768,
+    vlanFiltering: false,
+    stp: false,
+  });
   assert.deepEqual(by.get('mv0')?.info, { mode: 'bridge', flags: 0 });
   assert.equal(by.get('mv0')?.peerIndex, 4);
-  assert.deepEqual(by.get('vx0')?.info, { id: 42, remote: '192.0.2.1', local: '192.0.2.2', dstPort: 4789, dev: 4, ttl: 0, learning: true });
+  assert.deepEqual(by.get('vx0')?.info, {
+    id: 42,
+    remote: '192.0.2.1',
+    local: '192.0.2.2',
+    dstPort: 4789,
+    dev: 4,
+    ttl: 0,
+    learning: true,
+  });
   // Attributes we do not model (stats, AF_SPEC, XDP…) are kept raw by number.
   assert.ok(va?.unknownAttrs.some((u) => u.type === 23 /* IFLA_STATS64 */));
 });
@@ -134,15 +202,20 @@ function linkKernel(links: Link[]): FakeKernel {
   const k = new FakeKernel(99, (req, kk) => {
     const hdr = IFINFOMSG.decode(req.payload);
     const a = parseAttrs(req.payload.subarray(16), LINK_TABLE);
-    const find = (): Link | undefined => links.find((l) => (hdr.index > 0 ? l.index === hdr.index : l.name === a.ifname));
+    const find = (): Link | undefined =>
+      links.find((l) => (hdr.index > 0 ? l.index === hdr.index : l.name === a.ifname));
     if (req.type === RTM.RTM_GETLINK && (req.flags & 0x300) === 0x300) {
-      const captured = CAPTURES.linkdump.replies.flatMap((r) => decodeMessages(hex(r))).filter((m) => m.type === RTM.RTM_NEWLINK);
+      const captured = CAPTURES.linkdump.replies
+        .flatMap((r) => decodeMessages(hex(r)))
+        .filter((m) => m.type === RTM.RTM_NEWLINK);
       return [...captured.map((m) => kk.reply(req, m.type, m.payload, 2)), kk.done(req)];
     }
     if (req.type === RTM.RTM_GETLINK) {
       const l = find();
       if (l === undefined) return [kk.error(req, 19)];
-      const raw = CAPTURES.linkdump.replies.flatMap((r) => decodeMessages(hex(r))).find((m) => m.type === RTM.RTM_NEWLINK && decodeLink(m).name === l.name) as NetlinkMessage;
+      const raw = CAPTURES.linkdump.replies
+        .flatMap((r) => decodeMessages(hex(r)))
+        .find((m) => m.type === RTM.RTM_NEWLINK && decodeLink(m).name === l.name) as NetlinkMessage;
       return [kk.reply(req, RTM.RTM_NEWLINK, raw.payload), kk.ack(req)];
     }
     if (req.type === RTM.RTM_NEWLINK && (req.flags & 0x400) === 0) {
@@ -165,7 +238,10 @@ test('link add resolves names (pipelined) then sends one RTM_NEWLINK with the in
   const rtnl = new Rtnl(k);
   await rtnl.link.add({ name: 'mv1', link: 'vb', master: 'br0', kind: 'macvlan', mode: 'private' });
   const reqs = k.requests;
-  assert.deepEqual(reqs.map((r) => r.type), [RTM.RTM_GETLINK, RTM.RTM_GETLINK, RTM.RTM_NEWLINK]);
+  assert.deepEqual(
+    reqs.map((r) => r.type),
+    [RTM.RTM_GETLINK, RTM.RTM_GETLINK, RTM.RTM_NEWLINK],
+  );
   assert.equal(k.sends[0]?.length, 2, 'both name lookups in one send');
   const a = parseAttrs((reqs[2] as NetlinkMessage).payload.subarray(16), LINK_TABLE);
   assert.deepEqual([a.link, a.master, a.ifname], [4, 7, 'mv1']);
@@ -174,10 +250,16 @@ test('link add resolves names (pipelined) then sends one RTM_NEWLINK with the in
 test('link get of a missing link is NOT_FOUND naming the link; invalid names send nothing', async () => {
   const k = linkKernel(dumpedLinks());
   const rtnl = new Rtnl(k);
-  await assert.rejects(rtnl.link.get('nope0'), (e: unknown) => isNetplumbError('NOT_FOUND')(e) && /link "nope0": RTM_GETLINK: ENODEV/.test((e as Error).message));
+  await assert.rejects(
+    rtnl.link.get('nope0'),
+    (e: unknown) => isNetplumbError('NOT_FOUND')(e) && /link "nope0": RTM_GETLINK: ENODEV/.test((e as Error).message),
+  );
   const before = k.requests.length;
   await assert.rejects(rtnl.link.get('bad name'), isNetplumbError('INVALID_ARGUMENT', 'dev'));
-  await assert.rejects(rtnl.link.add({ name: 'x'.repeat(16), kind: 'veth' }), isNetplumbError('INVALID_ARGUMENT', 'name'));
+  await assert.rejects(
+    rtnl.link.add({ name: 'x'.repeat(16), kind: 'veth' }),
+    isNetplumbError('INVALID_ARGUMENT', 'name'),
+  );
   await assert.rejects(rtnl.link.set('va', { mac: 'aabb.ccdd.eeff' }), isNetplumbError('INVALID_ARGUMENT', 'mac'));
   await settle();
   assert.equal(k.requests.length, before, 'nothing sent for invalid input');
@@ -185,9 +267,18 @@ test('link get of a missing link is NOT_FOUND naming the link; invalid names sen
 
 test('link list filters by kind, group and master', async () => {
   const rtnl = new Rtnl(linkKernel(dumpedLinks()));
-  assert.deepEqual((await rtnl.link.list({ kind: 'veth' })).map((l) => l.name), ['b', 'a', 'vb', 'va', 'h2']);
-  assert.deepEqual((await rtnl.link.list({ group: 7 })).map((l) => l.name), ['va']);
-  assert.deepEqual((await rtnl.link.list({ master: 'br0' })).map((l) => l.name), []);
+  assert.deepEqual(
+    (await rtnl.link.list({ kind: 'veth' })).map((l) => l.name),
+    ['b', 'a', 'vb', 'va', 'h2'],
+  );
+  assert.deepEqual(
+    (await rtnl.link.list({ group: 7 })).map((l) => l.name),
+    ['va'],
+  );
+  assert.deepEqual(
+    (await rtnl.link.list({ master: 'br0' })).map((l) => l.name),
+    [],
+  );
 });
 
 test('delGroup refuses group 0 (every ungrouped link) before sending anything', async () => {
@@ -214,12 +305,20 @@ test('delMany: a fresh random group on every link (pipelined), then one delete b
   assert.equal(del.type, RTM.RTM_DELLINK);
   assert.equal(IFINFOMSG.decode(del.payload).index, 0);
   assert.equal(parseAttrs(del.payload.subarray(16), LINK_TABLE).group, group);
-  assert.ok(k.sends.some((s) => s.length === 4), 'the four group changes went out as one batch');
+  assert.ok(
+    k.sends.some((s) => s.length === 4),
+    'the four group changes went out as one batch',
+  );
 });
 
 test('delMany with missingOk false reports the links that could not be deleted', async () => {
   const rtnl = new Rtnl(linkKernel(dumpedLinks()));
-  await assert.rejects(rtnl.link.delMany(['a', 'gone0'], { missingOk: false }), (e: unknown) => isNetplumbError('NOT_FOUND')(e) && JSON.stringify((e as { details: { failed: unknown } }).details.failed) === '["gone0"]');
+  await assert.rejects(
+    rtnl.link.delMany(['a', 'gone0'], { missingOk: false }),
+    (e: unknown) =>
+      isNetplumbError('NOT_FOUND')(e) &&
+      JSON.stringify((e as { details: { failed: unknown } }).details.failed) === '["gone0"]',
+  );
 });
 
 test('link add with an alias: created, then the alias set (the kernel ignores it on creation); undone if that fails', async () => {

@@ -15,7 +15,14 @@ export const LINK_KINDS = { veth, macvlan, vlan, bridge, vxlan, dummy, ipoib } a
 
 export type LinkKindName = keyof typeof LINK_KINDS;
 /** The kind-specific part of `link add` options, discriminated by `kind`. */
-export type LinkKindOptions = VethOptions | MacvlanOptions | VlanOptions | BridgeOptions | VxlanOptions | DummyOptions | IpoibOptions;
+export type LinkKindOptions =
+  | VethOptions
+  | MacvlanOptions
+  | VlanOptions
+  | BridgeOptions
+  | VxlanOptions
+  | DummyOptions
+  | IpoibOptions;
 /** Decoded IFLA_INFO_DATA of a known kind. */
 export type LinkKindInfo = VethInfo | MacvlanInfo | VlanInfo | BridgeInfo | VxlanInfo | DummyInfo | IpoibInfo;
 
@@ -23,7 +30,9 @@ type AnyKind = LinkKind<LinkKindOptions, LinkKindInfo>;
 
 /** The kind module for `name`, or undefined for a kind netplumb does not model. */
 export function linkKindFor(name: string): AnyKind | undefined {
-  return Object.prototype.hasOwnProperty.call(LINK_KINDS, name) ? (LINK_KINDS[name as LinkKindName] as unknown as AnyKind) : undefined;
+  return Object.prototype.hasOwnProperty.call(LINK_KINDS, name)
+    ? (LINK_KINDS[name as LinkKindName] as unknown as AnyKind)
+    : undefined;
 }
 
 export type { BridgeOptions, DummyOptions, IpoibOptions, MacvlanOptions, VethOptions, VlanOptions, VxlanOptions };

@@ -39,7 +39,11 @@ export const veth = linkKind<VethOptions, VethInfo>({
     if (o.peer === undefined) return o;
     const peer = validateLinkCommon(o.peer, 'peer.');
     for (const field of ['up', 'alias']) {
-      if (field in o.peer) throw invalidArgument(`peer.${field}`, `cannot be given when the veth is created; set it afterwards in the peer's namespace`);
+      if (field in o.peer)
+        throw invalidArgument(
+          `peer.${field}`,
+          `cannot be given when the veth is created; set it afterwards in the peer's namespace`,
+        );
     }
     if (peer.name !== undefined) peer.name = ifName('peer.name', peer.name);
     return { ...o, peer };

@@ -56,7 +56,9 @@ export const vlan = linkKind<VlanOptions, VlanInfo>({
     const a = parseAttrs(data, VLAN_TABLE);
     const info: VlanInfo = {};
     if (a.id !== undefined) info.id = a.id;
-    if (a.protocol !== undefined) info.protocol = a.protocol === ETH_P.ETH_P_8021Q ? '802.1Q' : a.protocol === ETH_P.ETH_P_8021AD ? '802.1ad' : a.protocol;
+    if (a.protocol !== undefined)
+      info.protocol =
+        a.protocol === ETH_P.ETH_P_8021Q ? '802.1Q' : a.protocol === ETH_P.ETH_P_8021AD ? '802.1ad' : a.protocol;
     return info;
   },
 });

@@ -79,7 +79,8 @@ export const vxlan = linkKind<VxlanOptions, VxlanInfo>({
     if (o.dstPort !== undefined) out.dstPort = integer('dstPort', o.dstPort, 1, 0xffff);
     if (o.ttl !== undefined) out.ttl = integer('ttl', o.ttl, 0, 255);
     if (o.dev !== undefined) out.dev = linkRef('dev', o.dev);
-    if (remote !== undefined && local !== undefined && remote.family !== local.family) throw invalidArgument('local', 'family differs from remote');
+    if (remote !== undefined && local !== undefined && remote.family !== local.family)
+      throw invalidArgument('local', 'family differs from remote');
     return out;
   },
   refs: (o) => (o.dev === undefined ? [] : [o.dev]),
@@ -89,8 +90,10 @@ export const vxlan = linkKind<VxlanOptions, VxlanInfo>({
     // iproute2's order: link, id, local, group, ttl, learning, port.
     if (o.dev !== undefined) w.u32(IFLA_VXLAN.IFLA_VXLAN_LINK, ctx.index(o.dev));
     w.u32(IFLA_VXLAN.IFLA_VXLAN_ID, o.id);
-    if (local !== undefined) w.bytes(local.family === 4 ? IFLA_VXLAN.IFLA_VXLAN_LOCAL : IFLA_VXLAN.IFLA_VXLAN_LOCAL6, local.bytes);
-    if (remote !== undefined) w.bytes(remote.family === 4 ? IFLA_VXLAN.IFLA_VXLAN_GROUP : IFLA_VXLAN.IFLA_VXLAN_GROUP6, remote.bytes);
+    if (local !== undefined)
+      w.bytes(local.family === 4 ? IFLA_VXLAN.IFLA_VXLAN_LOCAL : IFLA_VXLAN.IFLA_VXLAN_LOCAL6, local.bytes);
+    if (remote !== undefined)
+      w.bytes(remote.family === 4 ? IFLA_VXLAN.IFLA_VXLAN_GROUP : IFLA_VXLAN.IFLA_VXLAN_GROUP6, remote.bytes);
     if (o.ttl !== undefined) w.u8(IFLA_VXLAN.IFLA_VXLAN_TTL, o.ttl);
     if (o.learning !== undefined) w.u8(IFLA_VXLAN.IFLA_VXLAN_LEARNING, o.learning ? 1 : 0);
     if (o.dstPort !== undefined) w.be16(IFLA_VXLAN.IFLA_VXLAN_PORT, o.dstPort);

@@ -22,7 +22,8 @@ export function isCode(code: string, re?: RegExp): (e: unknown) => boolean {
   return (e: unknown) => {
     if (!(e instanceof NetplumbError)) throw new Error(`expected NetplumbError ${code}, got ${String(e)}`);
     if (e.code !== code) throw new Error(`expected ${code}, got ${e.code}: ${e.message}`);
-    if (re !== undefined && !re.test(e.message)) throw new Error(`${code} message ${JSON.stringify(e.message)} does not match ${String(re)}`);
+    if (re !== undefined && !re.test(e.message))
+      throw new Error(`${code} message ${JSON.stringify(e.message)} does not match ${String(re)}`);
     return true;
   };
 }
@@ -33,7 +34,17 @@ export const BYSTANDER_LINK = 'keep0';
 
 /** Equivalent to: ovs-vsctl add-port ovs0 foreign0 -- set interface foreign0 type=internal ; ip link add keep0 type bridge ; ip addr add 192.0.2.1/24 dev keep0 */
 export async function addBystanders(ovs: OvsInstance): Promise<void> {
-  await ovs.vsctl(['add-port', 'ovs0', BYSTANDER_PORT, '--', 'set', 'interface', BYSTANDER_PORT, 'type=internal', 'external_ids:owner=someone-else']);
+  await ovs.vsctl([
+    'add-port',
+    'ovs0',
+    BYSTANDER_PORT,
+    '--',
+    'set',
+    'interface',
+    BYSTANDER_PORT,
+    'type=internal',
+    'external_ids:owner=someone-else',
+  ]);
   await hostIp(ovs, ['link', 'add', BYSTANDER_LINK, 'type', 'bridge']);
   await hostIp(ovs, ['addr', 'add', '192.0.2.1/24', 'dev', BYSTANDER_LINK]);
   await hostIp(ovs, ['link', 'set', BYSTANDER_LINK, 'up']);
@@ -51,7 +62,9 @@ export function hostIp(ovs: OvsInstance, args: string[]): Promise<string> {
 
 /** Names of the veths in the host (OVS) namespace. */
 export async function hostVeths(ovs: OvsInstance): Promise<string[]> {
-  return (JSON.parse(await hostIp(ovs, ['-json', 'link', 'show', 'type', 'veth'])) as { ifname: string }[]).map((l) => l.ifname).sort();
+  return (JSON.parse(await hostIp(ovs, ['-json', 'link', 'show', 'type', 'veth'])) as { ifname: string }[])
+    .map((l) => l.ifname)
+    .sort();
 }
 
 /** `ovs-vsctl list-ports BRIDGE`, sorted. */
@@ -61,14 +74,30 @@ export async function ovsPorts(ovs: OvsInstance, bridge = 'ovs0'): Promise<strin
 
 /** Rows of an OVS table as ovs-vsctl prints them (JSON), sorted: a byte-comparable view. */
 async function ovsTable(ovs: OvsInstance, table: string, columns: string): Promise<string[]> {
-  const out = JSON.parse(await ovs.vsctl(['--format=json', `--columns=${columns}`, 'list', table])) as { data: unknown[] };
+  const out = JSON.parse(await ovs.vsctl(['--format=json', `--columns=${columns}`, 'list', table])) as {
+    data: unknown[];
+  };
   return out.data.map((r) => JSON.stringify(r)).sort();
 }
 
 /** Host links (index, name, master, addresses) as `ip -json addr` reports them. */
 async function ipAddrs(ns: string): Promise<string[]> {
-  const links = JSON.parse(await must(['ip', '-json', '-n', ns, 'addr', 'show'])) as { ifindex: number; ifname: string; master?: string; addr_info?: { local: string; prefixlen: number }[] }[];
-  return links.map((l) => JSON.stringify([l.ifindex, l.ifname, l.master ?? '', (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`)])).sort();
+  const links = JSON.parse(await must(['ip', '-json', '-n', ns, 'addr', 'show'])) as {
+    ifindex: number;
+    ifname: string;
+    master?: string;
+    addr_info?: { local: string; prefixlen: number }[];
+  }[];
+  return links
+    .map((l) =>
+      JSON.stringify([
+        l.ifindex,
+        l.ifname,
+        l.master ?? '',
+        (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
+      ]),
+    )
+    .sort();
 }
 
 export interface WorldState {
@@ -104,7 +133,11 @@ export async function withGuest(body: (g: TestNetns) => Promise<void>, prefix = 
 }
 
 /** Run `body` with a Plumber whose host namespace and OVSDB are the shared OVS's; closed afterwards. */
-export async function withPlumber(ovs: OvsInstance, body: (p: Plumber) => Promise<void>, opts: Partial<PlumberOptions> = {}): Promise<void> {
+export async function withPlumber(
+  ovs: OvsInstance,
+  body: (p: Plumber) => Promise<void>,
+  opts: Partial<PlumberOptions> = {},
+): Promise<void> {
   const p = Plumber.open({ ovsDb: ovs.remote, hostNetns: { name: ovs.netns }, ...opts });
   try {
     await body(p);
@@ -115,7 +148,13 @@ export async function withPlumber(ovs: OvsInstance, body: (p: Plumber) => Promis
 
 /** A static OVS attach of `g` to ovs0 (VLAN 70), with overrides. */
 export function ovsSpec(g: TestNetns, extra: Partial<AttachSpec> = {}): AttachSpec {
-  return { host: 'ovs0', guest: { netns: g.name }, ip: { kind: 'static', address: '10.7.0.2/24', gateway: '10.7.0.1' }, vlan: 70, ...extra };
+  return {
+    host: 'ovs0',
+    guest: { netns: g.name },
+    ip: { kind: 'static', address: '10.7.0.2/24', gateway: '10.7.0.1' },
+    vlan: 70,
+    ...extra,
+  };
 }
 
 /** A short unique suffix for names tests create. */
@@ -129,7 +168,11 @@ export function uniq(): string {
  */
 export class CountingSocket {
   connections = 0;
-  private constructor(private readonly server: Server, private readonly dir: string, readonly path: string) {
+  private constructor(
+    private readonly server: Server,
+    private readonly dir: string,
+    readonly path: string,
+  ) {
     server.on('connection', (s) => {
       this.connections++;
       s.destroy();

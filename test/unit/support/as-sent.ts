@@ -8,7 +8,10 @@ import { hex } from '../fixtures/iproute2.js';
 /** Our request as the engine would send it, with the captured message's sequence number. */
 export function asSent(r: RtnlRequest, captured: string): Buffer {
   const seq = hex(captured).readUInt32LE(8);
-  return encodeMessage({ type: r.type, flags: NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | r.flags, seq, pid: 0 }, r.payload);
+  return encodeMessage(
+    { type: r.type, flags: NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | r.flags, seq, pid: 0 },
+    r.payload,
+  );
 }
 
 export function assertSameBytes(r: RtnlRequest, captured: string): void {

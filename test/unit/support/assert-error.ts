@@ -2,7 +2,12 @@
 import * as assert from 'node:assert/strict';
 import { NetplumbError, type ErrorCode } from '../../../src/errors.js';
 
-export function isNetplumbError(code: ErrorCode, field?: string, message?: RegExp, context = ''): (e: unknown) => boolean {
+export function isNetplumbError(
+  code: ErrorCode,
+  field?: string,
+  message?: RegExp,
+  context = '',
+): (e: unknown) => boolean {
   return (e: unknown) => {
     assert.ok(e instanceof NetplumbError, `expected a NetplumbError, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
@@ -13,8 +18,17 @@ export function isNetplumbError(code: ErrorCode, field?: string, message?: RegEx
 }
 
 /** A command-line parser must refuse `argv` with INVALID_ARGUMENT naming `field`. */
-export function rejectsArgv(parse: (argv: readonly string[]) => unknown, argv: readonly string[], field: string, message?: RegExp): void {
-  assert.throws(() => parse(argv), isNetplumbError('INVALID_ARGUMENT', field, message, `${JSON.stringify(argv)}: `), JSON.stringify(argv));
+export function rejectsArgv(
+  parse: (argv: readonly string[]) => unknown,
+  argv: readonly string[],
+  field: string,
+  message?: RegExp,
+): void {
+  assert.throws(
+    () => parse(argv),
+    isNetplumbError('INVALID_ARGUMENT', field, message, `${JSON.stringify(argv)}: `),
+    JSON.stringify(argv),
+  );
 }
 
 /** Run `f`; it must throw a NetplumbError with `code` (and `field`). */
@@ -34,12 +48,16 @@ export function returnsOrThrows(f: () => unknown, codes: ErrorCode | readonly Er
   try {
     result = f();
   } catch (e) {
-    if (!(e instanceof NetplumbError) || !allowed.includes(e.code)) throw new Error(`expected a NetplumbError (${allowed.join(' or ')}), got ${String(e)}`, { cause: e });
-    if (e.cause instanceof TypeError || e.cause instanceof ReferenceError) throw new Error(`a ${e.cause.name} was reported as ${e.code}: ${e.message}`, { cause: e });
-    if (e.code === 'INVALID_ARGUMENT' && typeof e.details.field !== 'string') throw new Error(`INVALID_ARGUMENT without a field: ${e.message}`, { cause: e });
+    if (!(e instanceof NetplumbError) || !allowed.includes(e.code))
+      throw new Error(`expected a NetplumbError (${allowed.join(' or ')}), got ${String(e)}`, { cause: e });
+    if (e.cause instanceof TypeError || e.cause instanceof ReferenceError)
+      throw new Error(`a ${e.cause.name} was reported as ${e.code}: ${e.message}`, { cause: e });
+    if (e.code === 'INVALID_ARGUMENT' && typeof e.details.field !== 'string')
+      throw new Error(`INVALID_ARGUMENT without a field: ${e.message}`, { cause: e });
     return 'error';
   }
-  if (typeof (result as { then?: unknown } | null)?.then === 'function') throw new Error('returned a promise: a failure could escape as an unhandled rejection');
+  if (typeof (result as { then?: unknown } | null)?.then === 'function')
+    throw new Error('returned a promise: a failure could escape as an unhandled rejection');
   return 'ok';
 }
 

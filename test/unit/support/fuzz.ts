@@ -34,7 +34,8 @@ function envInt(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
 }
 
@@ -48,14 +49,22 @@ export interface FuzzOptions {
 }
 
 function prototypeShape(): string {
-  return [Object.prototype, Array.prototype, Function.prototype].map((p) => Object.getOwnPropertyNames(p).sort().join(',')).join('|');
+  return [Object.prototype, Array.prototype, Function.prototype]
+    .map((p) => Object.getOwnPropertyNames(p).sort().join(','))
+    .join('|');
 }
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-export function fuzz<T>(target: FuzzTarget, property: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => void, options: FuzzOptions = {}): void {
+export function fuzz<T>(
+  target: FuzzTarget,
+  property: string,
+  arbitrary: fc.Arbitrary<T>,
+  check: (value: T) => void,
+  options: FuzzOptions = {},
+): void {
   test(`fuzz ${target}: ${property}`, async () => {
     const numRuns = Math.max(1, Math.round(FUZZ_RUNS * (options.weight ?? 1)));
     const shape = prototypeShape();
@@ -98,7 +107,20 @@ export function fuzz<T>(target: FuzzTarget, property: string, arbitrary: fc.Arbi
 // ------------------------------------------------------------------ shared arbitraries
 
 /** Words that name Object.prototype members or poison plain-object lookups. */
-export const HOSTILE_WORDS = ['__proto__', 'constructor', 'prototype', 'valueOf', 'toString', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__', 'polluted', 'then', 'length', ''] as const;
+export const HOSTILE_WORDS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'valueOf',
+  'toString',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  '__defineGetter__',
+  'polluted',
+  'then',
+  'length',
+  '',
+] as const;
 
 /** Strings worth feeding a parser: hostile words, any text (lone surrogates included), and now and then a very long one. */
 export function hostileString(maxLength = 24): fc.Arbitrary<string> {
@@ -106,7 +128,12 @@ export function hostileString(maxLength = 24): fc.Arbitrary<string> {
     { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_WORDS) },
     { weight: 4, arbitrary: fc.string({ maxLength }) },
     { weight: 2, arbitrary: fc.string({ maxLength, unit: 'binary' }) },
-    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1000, max: 100_000 }), fc.constantFrom('x', 'é', '\0', '"', '\\', '😀')).map(([n, c]) => c.repeat(n)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.integer({ min: 1000, max: 100_000 }), fc.constantFrom('x', 'é', '\0', '"', '\\', '😀'))
+        .map(([n, c]) => c.repeat(n)),
+    },
   );
 }
 
@@ -129,14 +156,26 @@ export function hostileJson(maxDeep = 2000): fc.Arbitrary<unknown> {
       { depthSize: 'small', withCrossShrink: true },
       fc.constant(null),
       fc.boolean(),
-      fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -1, 1, 4, 6, 4094, 2 ** 32, 2 ** 53)),
+      fc.oneof(
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.constantFrom(0, -1, 1, 4, 6, 4094, 2 ** 32, 2 ** 53),
+      ),
       hostileString(),
       fc.array(tie('tree'), { maxLength: 4 }).map((array) => ({ array })),
-      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...HOSTILE_WORDS), fc.string({ maxLength: 8 })), tie('tree')), { maxLength: 4 }).map((entries) => ({ entries })),
+      fc
+        .array(fc.tuple(fc.oneof(fc.constantFrom(...HOSTILE_WORDS), fc.string({ maxLength: 8 })), tie('tree')), {
+          maxLength: 4,
+        })
+        .map((entries) => ({ entries })),
     ),
   }));
-  const deep = fc.tuple(fc.integer({ min: 1, max: maxDeep }), fc.boolean()).map(([n, obj]) => (obj ? '{"a":'.repeat(n) + '1' + '}'.repeat(n) : '['.repeat(n) + ']'.repeat(n)));
-  return fc.oneof({ weight: 9, arbitrary: tree.map(jsonText) }, { weight: 1, arbitrary: deep }).map((text) => JSON.parse(text) as unknown);
+  const deep = fc
+    .tuple(fc.integer({ min: 1, max: maxDeep }), fc.boolean())
+    .map(([n, obj]) => (obj ? '{"a":'.repeat(n) + '1' + '}'.repeat(n) : '['.repeat(n) + ']'.repeat(n)));
+  return fc
+    .oneof({ weight: 9, arbitrary: tree.map(jsonText) }, { weight: 1, arbitrary: deep })
+    .map((text) => JSON.parse(text) as unknown);
 }
 
 /** Cut points for a buffer of `length` bytes: sorted, distinct, inside it. */
