@@ -4,6 +4,7 @@
 // Every tarball is checked against the sha512 integrity that package-lock.json records, so what lands
 // in node_modules is byte for byte what `npm ci` would have fetched. Packages for other platforms
 // (optional native binaries) are skipped exactly as npm skips them.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a CommonJS script (package.json has no "type"), not an ES module
 'use strict';
 const { createHash } = require('node:crypto');
 const { execFileSync } = require('node:child_process');

@@ -251,7 +251,7 @@ function vswitchdCpuMs(ovs: OvsInstance): number {
 }
 
 /** Time `fn`, and count ovs-vswitchd's CPU meanwhile. */
-async function phase(ovs: OvsInstance, fn: () => Promise<unknown> | void): Promise<Phase> {
+async function phase(ovs: OvsInstance, fn: () => Promise<unknown> | undefined): Promise<Phase> {
   const cpu0 = vswitchdCpuMs(ovs);
   const t0 = nowMs();
   await fn();
@@ -276,8 +276,7 @@ async function checkGuest(s: Slot): Promise<void> {
   }[];
   const l = links[0];
   if (
-    !l ||
-    !l.flags.includes('UP') ||
+    !l?.flags.includes('UP') ||
     !l.addr_info.some((a) => a.family === 'inet' && `${a.local}/${a.prefixlen}` === address(s))
   ) {
     throw new Error(`${s.ifname} in ${guestName(s.guest)} is not up with ${address(s)}: ${stdout}`);
@@ -492,7 +491,9 @@ async function measureLibrary(ovs: OvsInstance): Promise<LibraryFigures> {
       concurrency: N,
       rounds: ROUNDS,
       watch,
-      atPeak: () => void (rssMbAtN = process.memoryUsage().rss / 2 ** 20),
+      atPeak: () => {
+        rssMbAtN = process.memoryUsage().rss / 2 ** 20;
+      },
     });
     const libraryC64 = await churn(engine, ovs, { slots: slots(N), concurrency: 64, rounds: ROUNDS, watch });
     const eventLoopLag = loop.stop();
@@ -642,7 +643,9 @@ async function daemonChurns(
       slots: slots(N),
       concurrency: Math.min(N, DEFAULT_MAX_CONCURRENT),
       rounds: ROUNDS,
-      atPeak: () => void (rssMbAtN = procStatusMb(d.pid, 'VmRSS')),
+      atPeak: () => {
+        rssMbAtN = procStatusMb(d.pid, 'VmRSS');
+      },
     });
   });
   step('CLI through the daemon');

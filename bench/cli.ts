@@ -223,8 +223,7 @@ async function main(): Promise<void> {
       }[];
       const l = links[0];
       if (
-        !l ||
-        !l.flags.includes('UP') ||
+        !l?.flags.includes('UP') ||
         !l.addr_info.some((a) => a.family === 'inet' && `${a.local}/${a.prefixlen}` === addr)
       )
         throw new Error(`${m}: eth1 in ${g.ns} is not up with ${addr}: ${JSON.stringify(links)}`);

@@ -59,7 +59,8 @@ function main(argv: string[]): number {
 
   const targets: Record<string, TargetSummary> = {};
   for (const s of stats) {
-    const t = (targets[s.target] ??= { properties: 0, cases: 0, durationMs: 0, slowestCaseMs: 0 });
+    const t = targets[s.target] ?? { properties: 0, cases: 0, durationMs: 0, slowestCaseMs: 0 };
+    targets[s.target] = t;
     t.properties++;
     t.cases += s.cases;
     t.durationMs += s.durationMs;

@@ -58,15 +58,51 @@ const char* ErrnoName(int e) {
   switch (e) {
 #define E(x) \
   case x:    \
-    return #x;
-    E(EPERM)
-    E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY)
-        E(EEXIST) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ENOSPC) E(ERANGE)
-            E(ENAMETOOLONG) E(ELOOP) E(ENOSYS) E(ENOBUFS) E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP) E(EAFNOSUPPORT)
-                E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETDOWN) E(ENETUNREACH) E(ECONNREFUSED) E(EXDEV) E(ESTALE) E(ENOTSOCK)
-                    E(EPIPE) E(ECONNRESET)
+    return #x
+    E(EPERM);
+    E(ENOENT);
+    E(ESRCH);
+    E(EINTR);
+    E(EIO);
+    E(ENXIO);
+    E(E2BIG);
+    E(EBADF);
+    E(EAGAIN);
+    E(ENOMEM);
+    E(EACCES);
+    E(EFAULT);
+    E(EBUSY);
+    E(EEXIST);
+    E(ENODEV);
+    E(ENOTDIR);
+    E(EISDIR);
+    E(EINVAL);
+    E(ENFILE);
+    E(EMFILE);
+    E(ENOTTY);
+    E(ENOSPC);
+    E(ERANGE);
+    E(ENAMETOOLONG);
+    E(ELOOP);
+    E(ENOSYS);
+    E(ENOBUFS);
+    E(EMSGSIZE);
+    E(EPROTONOSUPPORT);
+    E(EOPNOTSUPP);
+    E(EAFNOSUPPORT);
+    E(EADDRINUSE);
+    E(EADDRNOTAVAIL);
+    E(ENETDOWN);
+    E(ENETUNREACH);
+    E(ECONNREFUSED);
+    E(EXDEV);
+    E(ESTALE);
+    E(ENOTSOCK);
+    E(EPIPE);
+    E(ECONNRESET);
 #undef E
-                        default : return "EUNKNOWN";
+    default:
+      return "EUNKNOWN";
   }
 }
 

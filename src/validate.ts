@@ -203,7 +203,9 @@ function parseIpv6(field: string, s: string): Buffer | undefined {
     groups = head;
   }
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  groups.forEach((g, i) => {
+    out.writeUInt16BE(g, i * 2);
+  });
   return out;
 }
 

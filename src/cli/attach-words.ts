@@ -65,6 +65,7 @@ export interface IpWord {
 function dhcpWord(field: string, m: RegExpExecArray): IpWord {
   const name = m[1] as 'dhcp' | 'udhcpc' | 'dhclient' | 'dhcpcd';
   const optionText = m[3] ?? '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters in user input
   if (/[\u0000-\u0008\u000e-\u001f\u007f]/u.test(optionText))
     throw invalidArgument(field, 'DHCP client options contain a control character');
   // pipework expands the options unquoted: they are split on whitespace.

@@ -73,7 +73,7 @@ export function parseLongOptions<T extends OptionTable>(
     if (eq >= 0) value = word.slice(eq + 1);
     else {
       value = argv[i + 1];
-      if (value !== undefined && value.startsWith('--')) value = undefined;
+      if (value?.startsWith('--')) value = undefined;
       else i++;
     }
     if (value === undefined)

@@ -13,12 +13,12 @@ import {
   SUBCOMMAND_OPTIONS,
   SUBCOMMANDS,
   type Subcommand,
-  ATTACH_OPTIONS,
-  DETACH_OPTIONS,
-  LIST_OPTIONS,
-  SHOW_OPTIONS,
-  GC_OPTIONS,
-  SERVE_OPTIONS,
+  type ATTACH_OPTIONS,
+  type DETACH_OPTIONS,
+  type LIST_OPTIONS,
+  type SHOW_OPTIONS,
+  type GC_OPTIONS,
+  type SERVE_OPTIONS,
 } from './netplumb-options.js';
 import { didYouMean } from './suggest.js';
 

@@ -119,7 +119,7 @@ function readOptions(rest: readonly string[]): { values: Partial<Record<Position
     i += 2;
   }
   const word = rest[i];
-  if (word !== undefined && word.startsWith('-')) {
+  if (word?.startsWith('-')) {
     if (word === WAIT || word === DIRECT_PHYS) throw syntaxError('argv', `${word} must be the first argument`);
     if ((OPTION_ORDER as readonly string[]).includes(word)) {
       throw syntaxError(

@@ -64,7 +64,7 @@ export function main(argv: string[]): void {
     cmd = parsePipeworkArgs(argv);
   } catch (e) {
     process.exitCode = reportError('pipework', e, false, true);
-    if ((e as NetplumbError).details?.['showUsage'] === true) writeErr(`${usage()}\n`);
+    if ((e as NetplumbError).details?.showUsage === true) writeErr(`${usage()}\n`);
     return;
   }
   run(cmd).then(

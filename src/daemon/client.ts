@@ -8,7 +8,7 @@
  *   try { await client.attach(spec); } finally { await client.close(); }
  */
 import { createConnection, type Socket } from 'node:net';
-import { JsonRpcError, parseObject, request as rpcRequest, type RpcParams } from 'jsonrpc-lite';
+import { type JsonRpcError, parseObject, request as rpcRequest, type RpcParams } from 'jsonrpc-lite';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';

@@ -19,6 +19,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  type Stats,
   unlinkSync,
 } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -122,7 +123,7 @@ export async function claimSocketPath(path: string): Promise<void> {
       { field: 'socket' },
     );
   }
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(path);
   } catch (e) {

@@ -61,6 +61,7 @@ export function dockerSocketPath(host: string | undefined = process.env.DOCKER_H
     );
   }
   const path = host.slice('unix://'.length);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters in DOCKER_HOST
   if (!path.startsWith('/') || /[\u0000-\u001f]/.test(path))
     throw invalidArgument(
       'dockerHost',

@@ -101,9 +101,7 @@ export function parseAttrs<S extends AttrSpecs>(buf: Buffer, table: AttrTable<S>
   const out: Record<string, unknown> = {};
   const unknown: RawAttr[] = [];
   for (const a of attrs) {
-    const spec: AttrSpec | undefined = Object.prototype.hasOwnProperty.call(table.specs, a.type)
-      ? table.specs[a.type]
-      : undefined;
+    const spec: AttrSpec | undefined = Object.hasOwn(table.specs, a.type) ? table.specs[a.type] : undefined;
     if (spec === undefined) {
       unknown.push(a);
       continue;
@@ -117,7 +115,7 @@ export function parseAttrs<S extends AttrSpecs>(buf: Buffer, table: AttrTable<S>
       out[spec.name] = value;
     }
   }
-  out['unknown'] = unknown;
+  out.unknown = unknown;
   return out as ParsedAttrs<S>;
 }
 
@@ -147,15 +145,39 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decoders for the common attribute payloads. Scalars must have their exact size. */
 export const dec = {
-  u8: (d: Buffer): number => (len1(d), d.readUInt8(0)),
-  u16: (d: Buffer): number => (len2(d), d.readUInt16LE(0)),
-  u32: (d: Buffer): number => (len4(d), d.readUInt32LE(0)),
-  s32: (d: Buffer): number => (len4(d), d.readInt32LE(0)),
-  u64: (d: Buffer): bigint => (len8(d), d.readBigUInt64LE(0)),
-  be16: (d: Buffer): number => (len2(d), d.readUInt16BE(0)),
-  be32: (d: Buffer): number => (len4(d), d.readUInt32BE(0)),
+  u8: (d: Buffer): number => {
+    len1(d);
+    return d.readUInt8(0);
+  },
+  u16: (d: Buffer): number => {
+    len2(d);
+    return d.readUInt16LE(0);
+  },
+  u32: (d: Buffer): number => {
+    len4(d);
+    return d.readUInt32LE(0);
+  },
+  s32: (d: Buffer): number => {
+    len4(d);
+    return d.readInt32LE(0);
+  },
+  u64: (d: Buffer): bigint => {
+    len8(d);
+    return d.readBigUInt64LE(0);
+  },
+  be16: (d: Buffer): number => {
+    len2(d);
+    return d.readUInt16BE(0);
+  },
+  be32: (d: Buffer): number => {
+    len4(d);
+    return d.readUInt32BE(0);
+  },
   /** A u8 used as a boolean. */
-  bool8: (d: Buffer): boolean => (len1(d), d.readUInt8(0) !== 0),
+  bool8: (d: Buffer): boolean => {
+    len1(d);
+    return d.readUInt8(0) !== 0;
+  },
   /** Up to the first NUL (or the whole payload when unterminated). Must be valid UTF-8. */
   string: (d: Buffer): string => {
     const nul = d.indexOf(0);
@@ -166,7 +188,10 @@ export const dec = {
     if (d.length !== 0) throw parseError('flag', `expected 0 bytes, got ${d.length}`);
     return true;
   },
-  ipv4: (d: Buffer): string => (len4(d), formatIpv4(d)),
+  ipv4: (d: Buffer): string => {
+    len4(d);
+    return formatIpv4(d);
+  },
   ipv6: (d: Buffer): string => {
     if (d.length !== 16) throw parseError('IPv6 address', `expected 16 bytes, got ${d.length}`);
     return formatIpv6(d);

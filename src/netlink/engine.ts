@@ -208,8 +208,8 @@ export class NetlinkEngine {
    * (`details.sent`), those stay pending (their answers will come); the rest are rejected.
    */
   private sendFailed(batch: Pending[], err: NetplumbError): void {
-    const sent = typeof err.details['sent'] === 'number' ? err.details['sent'] : 0;
-    batch.slice(sent).forEach((p) => this.settle(p, err));
+    const sent = typeof err.details.sent === 'number' ? err.details.sent : 0;
+    for (const p of batch.slice(sent)) this.settle(p, err);
   }
 
   private settle(p: Pending, outcome: NetplumbError | NetlinkMessage[]): void {

@@ -32,12 +32,12 @@ export function kernelError(e: KernelErrorInput): NetplumbError {
   const text = e.extAck.msg !== undefined && e.extAck.msg !== '' ? e.extAck.msg : describeErrno(errnoCode);
   const prefix = e.describe !== undefined ? `${e.describe}: ` : '';
   const details: Record<string, unknown> = { errno: e.errno, errnoCode, syscall };
-  if (e.extAck.msg !== undefined) details['extAck'] = e.extAck.msg;
+  if (e.extAck.msg !== undefined) details.extAck = e.extAck.msg;
   if (e.extAck.offset !== undefined) {
-    details['extAckOffset'] = e.extAck.offset;
+    details.extAckOffset = e.extAck.offset;
     const attrType = attrTypeAt(e.request, e.extAck.offset);
-    if (attrType !== undefined) details['extAckAttrType'] = attrType;
+    if (attrType !== undefined) details.extAckAttrType = attrType;
   }
-  if (e.extAck.missingType !== undefined) details['extAckMissingType'] = e.extAck.missingType;
+  if (e.extAck.missingType !== undefined) details.extAckMissingType = e.extAck.missingType;
   return new NetplumbError(codeForErrno(errnoCode), `${prefix}${syscall}: ${errnoCode}: ${text}`, details);
 }

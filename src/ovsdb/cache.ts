@@ -68,6 +68,11 @@ function pairs(v: Value | undefined): [Atom, Atom][] {
   return v[1] as [Atom, Atom][];
 }
 
+/** A broken invariant of the cache itself (not of the server's input). */
+function outOfStep(what: string): NetplumbError {
+  return new NetplumbError(ErrorCode.INTERNAL, `OVSDB cache out of step: ${what}`);
+}
+
 /** Atoms equal by type and value. */
 function sameAtom(a: Atom, b: Atom): boolean {
   if (typeof a !== 'object' || typeof b !== 'object') return a === b;
@@ -96,9 +101,9 @@ function locate<E>(old: readonly E[], diff: readonly E[], atomOf: (e: E) => Atom
   }
   let left = diff.length;
   for (let i = 0; i < old.length && left > 0; i++) {
-    const a = atomOf(old[i]!);
+    const a = atomOf(old[i]);
     for (let j = 0; j < diff.length; j++) {
-      if (at[j] === -1 && sameAtom(a, atomOf(diff[j]!))) {
+      if (at[j] === -1 && sameAtom(a, atomOf(diff[j]))) {
         at[j] = i;
         left--;
         break;
@@ -133,9 +138,9 @@ export function applyColumnDiff(kind: ColumnKind, old: Value | undefined, diff: 
   const out = [...before];
   const gone = new Set<number>();
   changes.forEach((p, j) => {
-    const i = at[j]!;
+    const i = at[j];
     if (i === -1) out.push(p);
-    else if (sameAtom(before[i]![1], p[1])) gone.add(i);
+    else if (sameAtom(before[i][1], p[1])) gone.add(i);
     else out[i] = p;
   });
   return ['map', gone.size === 0 ? out : out.filter((_, i) => !gone.has(i))];
@@ -170,7 +175,10 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
    */
   defineIndex<T extends keyof M & string>(table: T, name: string, key: (row: M[T]) => string | undefined): void {
     let byName = this.indexes.get(table);
-    if (!byName) this.indexes.set(table, (byName = new Map()));
+    if (!byName) {
+      byName = new Map();
+      this.indexes.set(table, byName);
+    }
     const idx: Index<M[keyof M]> = { key: key as (row: M[keyof M]) => string | undefined, map: new Map() };
     byName.set(name, idx);
     for (const [uuid, e] of this.tables.get(table) ?? []) indexAdd(idx, idx.key(e.row), uuid);
@@ -189,7 +197,13 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
 
   /** Every row whose index `name` key is `key`, in the order they were written. */
   lookupAll<T extends keyof M & string>(table: T, name: string, key: string): M[T][] {
-    return [...this.indexed(table, name, key)].map((uuid) => this.get(table, uuid)!);
+    const out: M[T][] = [];
+    for (const uuid of this.indexed(table, name, key)) {
+      const row = this.get(table, uuid);
+      if (row === undefined) throw outOfStep(`index "${name}" on ${table} names row ${uuid}, which is not cached`);
+      out.push(row);
+    }
+    return out;
   }
 
   private indexed(table: keyof M & string, name: string, key: string): ReadonlySet<string> {
@@ -253,7 +267,8 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     for (const [table, rows] of this.tableEntries(updates)) {
       for (const [uuid, change] of Object.entries(rows)) {
         const c = change as TableUpdates2[string][string];
-        if (c.initial || c.insert) this.put(table, uuid, (c.initial ?? c.insert)!);
+        const full = c.initial ?? c.insert;
+        if (full) this.put(table, uuid, full);
         else if (c.modify) this.put(table, uuid, this.patch(table, uuid, c.modify));
         else if ('delete' in c) this.remove(table, uuid);
         else throw bad(`row ${table} ${uuid} has no initial/insert/modify/delete`);
@@ -273,8 +288,15 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     return out;
   }
 
+  /** A monitored table's rows (every table named by the decoders has a map from the start). */
+  private rowsOf(table: keyof M & string): Map<string, Entry<M[keyof M]>> {
+    const rows = this.tables.get(table);
+    if (!rows) throw outOfStep(`table ${table} is not monitored`);
+    return rows;
+  }
+
   private patch(table: keyof M & string, uuid: string, diff: Row): Row {
-    const cur = this.tables.get(table)!.get(uuid);
+    const cur = this.rowsOf(table).get(uuid);
     if (!cur) throw bad(`modify of unknown row ${table} ${uuid}`);
     const next: Row = { ...cur.raw };
     for (const [col, d] of Object.entries(diff)) {
@@ -286,7 +308,7 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
   }
 
   private put(table: keyof M & string, uuid: string, raw: Row): void {
-    const rows = this.tables.get(table)!;
+    const rows = this.rowsOf(table);
     const old = rows.get(uuid);
     const row = this.decoders[table](uuid, raw);
     rows.set(uuid, { raw, row });
@@ -302,7 +324,7 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
   }
 
   private remove(table: keyof M & string, uuid: string): void {
-    const rows = this.tables.get(table)!;
+    const rows = this.rowsOf(table);
     const old = rows.get(uuid);
     if (!old) return;
     rows.delete(uuid);

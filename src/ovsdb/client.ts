@@ -100,7 +100,7 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
 
   /** Resolves once the cache reflects the server (waits for a re-sync in progress). */
   async synced(): Promise<void> {
-    if (this.syncing) await this.syncing;
+    if (this.syncing !== null) await this.syncing;
   }
 
   listDbs(): Promise<string[]> {
@@ -161,18 +161,21 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
     this.emit('synced', { method: this.monitorMethod, reconnect });
   }
 
-  private monitorRequests(): Record<string, { columns: string[] }[]> {
-    const out: Record<string, { columns: string[] }[]> = {};
+  /** Each monitored table's <monitor-request>: the columns it is monitored for. */
+  private monitorRequests(): Record<string, { columns: string[] }> {
+    const out: Record<string, { columns: string[] }> = {};
     for (const [table, cols] of Object.entries(this.opts.monitor.columns) as [string, readonly string[]][]) {
-      out[table] = [{ columns: [...cols] }];
+      out[table] = { columns: [...cols] };
     }
     return out;
   }
 
   private async startMonitor(): Promise<void> {
-    const requests = this.monitorRequests() as unknown as Json;
-    const asV1 = (): Json =>
-      Object.fromEntries(Object.entries(this.monitorRequests()).map(([t, r]) => [t, r[0]!])) as unknown as Json;
+    // monitor_cond(_since) takes an array of <monitor-cond-request> per table, monitor (v1) one request.
+    const requests = Object.fromEntries(
+      Object.entries(this.monitorRequests()).map(([t, r]) => [t, [r]]),
+    ) as unknown as Json;
+    const asV1 = (): Json => this.monitorRequests() as unknown as Json;
     // Cancel a previous monitor on this session (none after a reconnect: a new session).
     for (;;) {
       try {

@@ -189,7 +189,7 @@ export function validateString(field: string, s: unknown, rules: StringRules = {
 }
 
 /** external_ids / options keys: a conservative charset, no spaces, 1–64 characters. */
-export const EXTERNAL_ID_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$/;
+export const EXTERNAL_ID_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
 /** Keys other systems (OVN, libvirt, OpenStack) give meaning to, and netplumb's own prefix. */
 export const RESERVED_EXTERNAL_ID_KEYS: readonly string[] = [

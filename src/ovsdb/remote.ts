@@ -29,9 +29,11 @@ export function parseRemote(text: string): Remote {
   }
   if (text.startsWith('tcp:')) {
     const m = /^tcp:(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+    const host = m?.[1] ?? m?.[2];
     const port = m ? Number(m[3]) : NaN;
-    if (!m || port < 1 || port > 65535) throw invalidArgument('remote', `"${text}": expected tcp:HOST:PORT`);
-    return { kind: 'tcp', host: (m[1] ?? m[2])!, port, text };
+    if (host === undefined || port < 1 || port > 65535)
+      throw invalidArgument('remote', `"${text}": expected tcp:HOST:PORT`);
+    return { kind: 'tcp', host, port, text };
   }
   throw invalidArgument('remote', `"${text}": expected unix:/path or tcp:host:port (ssl: is not supported)`);
 }

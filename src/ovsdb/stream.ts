@@ -79,7 +79,7 @@ export class JsonStreamSplitter {
     const out: unknown[] = [];
     let start = this.depth > 0 ? 0 : -1; // start of the current text within this chunk
     for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
+      const b = chunk[i];
       if (this.depth === 0) {
         if (isJsonWhitespace(b)) continue;
         if (b !== OPEN_BRACE && b !== OPEN_BRACKET) {

@@ -82,7 +82,8 @@ export function checkTransactResult(
   result.forEach((el, index) => {
     if (isRecord(el) && el.error !== undefined && el.error !== null) failures.push(failureOf(index, ops[index], el));
   });
-  if (failures.length === 0) {
+  const first = failures[0];
+  if (first === undefined) {
     if (result.length !== ops.length) {
       throw new NetplumbError(
         ErrorCode.PROTOCOL,
@@ -101,7 +102,7 @@ export function checkTransactResult(
     return result as OpResult[];
   }
   const summary = failures.map(describeFailure).join('; ');
-  const details = { syscall: 'transact', remote, failures, index: failures[0]!.index };
+  const details = { syscall: 'transact', remote, failures, index: first.index };
   for (const f of failures) {
     const domain = explain?.(f, ops);
     if (domain) {
@@ -110,7 +111,7 @@ export function checkTransactResult(
     }
   }
   throw new NetplumbError(
-    codeForFailure(failures[0]!),
+    codeForFailure(first),
     `OVSDB transaction on ${remote} failed (not committed): ${summary}`,
     details,
   );

@@ -96,7 +96,12 @@ function deadlineOf(w: WaitOption['wait']): number {
 }
 
 function insertedUuid(results: OpResult[], index: number): string {
-  return results[index]!.uuid![1];
+  const uuid = results[index]?.uuid;
+  if (uuid === undefined)
+    throw new NetplumbError(ErrorCode.PROTOCOL, `OVSDB transact reply has no uuid for the insert at op ${index}`, {
+      syscall: 'transact',
+    });
+  return uuid[1];
 }
 
 /** Name of the cache's unique index on `name` (Bridge, Port, Interface: unique in the schema too). */
@@ -168,10 +173,11 @@ export class Vswitch {
   async findPortsByExternalIds(match: Record<string, string>): Promise<PortRow[]> {
     await this.client.synced();
     const want = Object.entries(match);
-    if (want.length === 0) return this.client.cache.rows('Port');
+    const first = want[0];
+    if (first === undefined) return this.client.cache.rows('Port');
     // The first key is looked up in an index (made on first use, then kept): a scan of every
     // port per call made each detach cost as much as the bridge is large.
-    const [key, value] = want[0]!;
+    const [key, value] = first;
     const index = `external_ids:${key}`;
     if (!this.client.cache.hasIndex('Port', index))
       this.client.cache.defineIndex('Port', index, (r) => r.externalIds[key]);
@@ -209,7 +215,7 @@ export class Vswitch {
     ];
     const results = await this.run(ops, opts, this.explainDuplicate('bridge'));
     this.requireCount(
-      results[3]!,
+      results[3],
       `bridge "${name}" not added: the Open_vSwitch table of ${this.remote} is empty; initialise it with ovs-vsctl init`,
     );
     return { uuid: insertedUuid(results, 2), existed: false };
@@ -231,7 +237,9 @@ export class Vswitch {
   /** Equivalent to: ovs-vsctl [--may-exist] add-port BRIDGE PORT [tag=N] -- set Interface PORT type=T options:K=V */
   async addPort(bridge: string, spec: PortSpec, opts: AddPortOptions = {}): Promise<AddedPort & { written: Written }> {
     const { ports, written } = await this.addPorts(bridge, [spec], opts);
-    return { ...ports[0]!, written };
+    const port = ports[0];
+    if (port === undefined) throw new NetplumbError(ErrorCode.INTERNAL, `addPorts returned no port for "${spec.name}"`);
+    return { ...port, written };
   }
 
   /**
@@ -271,9 +279,9 @@ export class Vswitch {
     if (fresh.length === 0) return { ports: reused, written };
 
     const ops: Operation[] = [wait('Bridge', [eq('name', bridge)], ['name'], '==', [{ name: bridge }])];
-    fresh.forEach((s, i) =>
-      ops.push(insert('Interface', s.iface, `iface${i}`), insert('Port', s.port(`iface${i}`), `port${i}`)),
-    );
+    fresh.forEach((s, i) => {
+      ops.push(insert('Interface', s.iface, `iface${i}`), insert('Port', s.port(`iface${i}`), `port${i}`));
+    });
     ops.push(
       mutate('Bridge', [eq('name', bridge)], [['ports', 'insert', set(fresh.map((_, i) => namedUuid(`port${i}`)))]]),
     );
@@ -289,7 +297,7 @@ export class Vswitch {
         });
     });
     this.requireCount(
-      results.at(-1)!,
+      results.at(-1),
       `bridge "${bridge}" not found in ${this.remote}; create it with --create-bridge or ovs-vsctl add-br`,
     );
     const added = fresh.map(
@@ -345,7 +353,7 @@ export class Vswitch {
     validateName('port', name, 'any');
     if (tag !== null) validateVlan('tag', tag);
     const results = await this.run([update('Port', await this.portWhere(name), { tag: optional(tag) })], opts);
-    this.requireCount(results[0]!, `port "${name}" not found in ${this.remote}; nothing changed`);
+    this.requireCount(results[0], `port "${name}" not found in ${this.remote}; nothing changed`);
   }
 
   /** Equivalent to: ovs-vsctl set Port PORT external_ids:K=V … (other keys kept) */
@@ -361,7 +369,7 @@ export class Vswitch {
       ],
       opts,
     );
-    this.requireCount(results[0]!, `port "${name}" not found in ${this.remote}; nothing changed`);
+    this.requireCount(results[0], `port "${name}" not found in ${this.remote}; nothing changed`);
   }
 
   // ------------------------------------------------------------ helpers
@@ -381,7 +389,7 @@ export class Vswitch {
     if (deadline === 0) return this.client.transact(ops, { explain });
     const all = [...ops, mutate('Open_vSwitch', [], [['next_cfg', '+=', 1]]), select('Open_vSwitch', [], ['next_cfg'])];
     const results = await this.client.transact(all, { explain });
-    const target = results.at(-1)!.rows?.[0]?.next_cfg;
+    const target = results.at(-1)?.rows?.[0]?.next_cfg;
     if (typeof target !== 'number')
       throw new NetplumbError(ErrorCode.PROTOCOL, `no next_cfg in the reply from ${this.remote}`, {
         syscall: 'transact',
@@ -445,7 +453,12 @@ export class Vswitch {
     return br;
   }
 
-  private requireCount(r: OpResult, message: string): void {
+  /** `r`: the result of the op that matches the row (never missing: checkTransactResult checks the count). */
+  private requireCount(r: OpResult | undefined, message: string): void {
+    if (r === undefined)
+      throw new NetplumbError(ErrorCode.PROTOCOL, `OVSDB transact reply from ${this.remote} is missing a result`, {
+        syscall: 'transact',
+      });
     if (r.count === 0) throw new NetplumbError(ErrorCode.NOT_FOUND, message, { syscall: 'transact' });
   }
 
@@ -468,12 +481,12 @@ export class Vswitch {
   /** A duplicate-name constraint violation → ALREADY_EXISTS naming the bridge or port. */
   private explainDuplicate(what: 'bridge' | 'port'): ExplainFailure {
     return (f: OpFailure) => {
-      const m = /identical values \((.*)\) for index on column "name"/.exec(f.details ?? '');
-      if (f.error !== 'constraint violation' || !m) return undefined;
+      const name = /identical values \((.*)\) for index on column "name"/.exec(f.details ?? '')?.[1];
+      if (f.error !== 'constraint violation' || name === undefined) return undefined;
       return what === 'port'
-        ? this.portExists(m[1]!)
-        : new NetplumbError(ErrorCode.ALREADY_EXISTS, `${what} "${m[1]}" already exists in ${this.remote}`, {
-            name: m[1],
+        ? this.portExists(name)
+        : new NetplumbError(ErrorCode.ALREADY_EXISTS, `${what} "${name}" already exists in ${this.remote}`, {
+            name,
           });
     };
   }

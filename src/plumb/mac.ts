@@ -23,6 +23,7 @@ export function normalizeMac(field: string, text: unknown): string {
 function shellAlteration(seed: string): string | undefined {
   if (seed.length === 0) return 'is empty (pipework would hash a lone newline: every container would get the same MAC)';
   if (/[\s]/u.test(seed)) return 'contains whitespace (the shell splits it)';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters in the seed
   if (/[\u0000-\u001f\u007f]/u.test(seed)) return 'contains a control character';
   if (seed.includes('\\')) return 'contains a backslash (echo interprets it)';
   if (/[*?[]/.test(seed)) return 'contains a glob character (* ? [): the shell may expand it';

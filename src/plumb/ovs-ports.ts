@@ -65,12 +65,16 @@ export class OvsPortQueue {
     const vs = await this.vswitch();
     const results: Settled<AddedPort>[] = new Array(items.length);
     const byBridge = new Map<string, number[]>();
-    items.forEach((it, i) => byBridge.set(it.bridge, [...(byBridge.get(it.bridge) ?? []), i]));
+    items.forEach((it, i) => {
+      byBridge.set(it.bridge, [...(byBridge.get(it.bridge) ?? []), i]);
+    });
     await Promise.all(
       [...byBridge].map(async ([bridge, idx]) => {
         const specs = idx.map((i) => (items[i] as AddRequest).spec);
         const settled = await this.#addGroup(vs, bridge, specs);
-        idx.forEach((i, k) => (results[i] = settled[k] as Settled<AddedPort>));
+        idx.forEach((i, k) => {
+          results[i] = settled[k] as Settled<AddedPort>;
+        });
       }),
     );
     return results;

@@ -810,8 +810,7 @@ export async function waitUp(rtnl: Rtnl, ifname: string, timeoutMs: number): Pro
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const l = await rtnl.link.find(ifname);
-    if (l !== undefined && l.flags.up && l.carrier !== false && (l.operstate === 'up' || l.operstate === 'unknown'))
-      return l;
+    if (l?.flags.up && l.carrier !== false && (l.operstate === 'up' || l.operstate === 'unknown')) return l;
     if (Date.now() >= deadline) {
       throw new NetplumbError(
         ErrorCode.UNAVAILABLE,

@@ -2,7 +2,7 @@
  * The IFLA attributes a link carries that are not kind-specific: one encoder used by
  * `link add`, `link set` and the veth peer, and the parse table used to decode links.
  */
-import { AttrWriter } from '../netlink/attr-writer.js';
+import type { AttrWriter } from '../netlink/attr-writer.js';
 import { attr, attrTable, dec, multiAttr } from '../netlink/attr-reader.js';
 import { invalidArgument } from '../errors.js';
 import { fd, ifAlias, integer, macAddress, macBytes, mtu, u32 } from '../validate.js';

@@ -38,7 +38,7 @@ export type RouteType = keyof typeof TYPES;
 
 /** A routing table id: `main`, `local`, `default` or 1..2^32-1. */
 export function tableValue(field: string, v: unknown): number {
-  if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(TABLES, v)) return TABLES[v as TableName];
+  if (typeof v === 'string' && Object.hasOwn(TABLES, v)) return TABLES[v as TableName];
   return integer(field, v, 1, 0xffffffff);
 }
 

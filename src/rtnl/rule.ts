@@ -133,7 +133,7 @@ export function validateRule(o: RuleOptions): ValidRule {
   if (o.table !== undefined) out.table = tableValue('table', o.table);
   if (o.priority !== undefined) out.priority = u32('priority', o.priority);
   if (o.action !== undefined) {
-    if (!Object.prototype.hasOwnProperty.call(ACTIONS, o.action))
+    if (!Object.hasOwn(ACTIONS, o.action))
       throw invalidArgument('action', `${JSON.stringify(o.action)} is not one of ${Object.keys(ACTIONS).join(', ')}`);
     out.action = ACTIONS[o.action];
   }

@@ -16,7 +16,7 @@ export type ScopeName = keyof typeof SCOPES;
 export type Scope = ScopeName | number;
 
 export function scopeValue(field: string, v: unknown): number {
-  if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(SCOPES, v)) return SCOPES[v as ScopeName];
+  if (typeof v === 'string' && Object.hasOwn(SCOPES, v)) return SCOPES[v as ScopeName];
   if (typeof v === 'number') return integer(field, v, 0, 255);
   throw invalidArgument(field, `${JSON.stringify(v)} is not a scope (${Object.keys(SCOPES).join(', ')} or 0..255)`);
 }

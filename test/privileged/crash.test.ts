@@ -123,8 +123,7 @@ async function verdict(
   const addrs = eth1?.addr_info?.map((a) => a.local) ?? [];
   const routes = (await g.ip<{ dst: string; gateway?: string }>('route', 'show', 'default')).map((r) => r.gateway);
   const whole =
-    eth1 !== undefined &&
-    eth1.flags.includes('UP') &&
+    eth1?.flags.includes('UP') &&
     addrs.includes(address(n)) &&
     routes.includes('10.62.255.254') &&
     mine.length === 1 &&

@@ -97,8 +97,7 @@ function raw(
     s.on('error', () => undefined); // EPIPE while the daemon refuses an oversized body
     s.on('data', (d) => {
       buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         lines.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
         buf = buf.slice(nl + 1);
       }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Plumber } from '../../src/plumb/plumber.js';
-import { NetplumbError } from '../../src/errors.js';
+import type { NetplumbError } from '../../src/errors.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
 import { must } from '../helpers/exec.js';
@@ -49,7 +49,9 @@ test(`${N} concurrent attaches: all succeed, ${N} distinct ports in Bridge.ports
       [7],
       'only the clashing member failed',
     );
-    const reason = (failed[0]?.[0] as PromiseRejectedResult).reason as NetplumbError;
+    const outcome = failed[0]?.[0];
+    assert.ok(outcome?.status === 'rejected');
+    const reason = outcome.reason as NetplumbError;
     assert.equal(reason.code, 'ALREADY_EXISTS', reason.message);
     // Oracle: exactly N-1 of our ports plus the foreign one; N-1 host veths (the clash was rolled back).
     const ports = (await sharedOvs().vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean);

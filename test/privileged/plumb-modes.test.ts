@@ -294,7 +294,7 @@ test('macvlan modes (pipework#239): vepa and private are passed to the kernel an
       ip: { kind: 'static', address: '10.6.0.4/24' },
     });
     const [l] = await g.ip('link', 'show', 'dev', 'eth1');
-    assert.equal(l?.linkinfo?.info_data?.['mode'], 'private');
+    assert.equal(l?.linkinfo?.info_data?.mode, 'private');
     await assert.rejects(
       p.attach({
         host: 'nic0',
@@ -317,6 +317,6 @@ test('macvlan modes (pipework#239): vepa and private are passed to the kernel an
       true,
     );
     const [v] = await g.ip('link', 'show', 'dev', 'eth1');
-    assert.equal(v?.linkinfo?.info_data?.['mode'], 'vepa');
+    assert.equal(v?.linkinfo?.info_data?.mode, 'vepa');
   });
 });

@@ -106,12 +106,12 @@ test('kinds: bridge, macvlan (each mode), vxlan as the oracle sees them', async 
     await rtnl.link.add({ name: 'br0', kind: 'bridge', stp: false, priority: 100 });
     const br = (await t.link('br0')) as IpLink;
     assert.equal(br.linkinfo?.info_kind, 'bridge');
-    assert.equal(br.linkinfo?.info_data?.['priority'], 100);
+    assert.equal(br.linkinfo?.info_data?.priority, 100);
     for (const mode of ['bridge', 'vepa', 'private'] as const) {
       await rtnl.link.add({ name: `mv-${mode}`, link: 'p0', kind: 'macvlan', mode });
       const mv = (await t.link(`mv-${mode}`)) as IpLink;
       assert.equal(mv.linkinfo?.info_kind, 'macvlan');
-      assert.equal(mv.linkinfo?.info_data?.['mode'], mode);
+      assert.equal(mv.linkinfo?.info_data?.mode, mode);
       assert.equal(mv.link, 'p0');
       assert.deepEqual((await rtnl.link.get(`mv-${mode}`)).info, { mode, flags: 0 });
     }
@@ -128,10 +128,10 @@ test('kinds: bridge, macvlan (each mode), vxlan as the oracle sees them', async 
     assert.equal(vx.linkinfo?.info_kind, 'vxlan');
     assert.deepEqual(
       [
-        vx.linkinfo?.info_data?.['id'],
-        vx.linkinfo?.info_data?.['remote'],
-        vx.linkinfo?.info_data?.['local'],
-        vx.linkinfo?.info_data?.['port'],
+        vx.linkinfo?.info_data?.id,
+        vx.linkinfo?.info_data?.remote,
+        vx.linkinfo?.info_data?.local,
+        vx.linkinfo?.info_data?.port,
       ],
       [42, '192.0.2.1', '192.0.2.2', 4789],
     );
@@ -147,7 +147,7 @@ test('macvlan passthru takes over its parent', async () => {
   await withNamespaces(1, async ({ rtnl, t }) => {
     await rtnl.link.add({ name: 'p0', kind: 'veth', peer: { name: 'p1' } });
     await rtnl.link.add({ name: 'mvp', link: 'p0', kind: 'macvlan', mode: 'passthru' });
-    assert.equal((await t.link('mvp'))?.linkinfo?.info_data?.['mode'], 'passthru');
+    assert.equal((await t.link('mvp'))?.linkinfo?.info_data?.mode, 'passthru');
   });
 });
 
@@ -167,8 +167,8 @@ test('vlan (802.1Q): created as the oracle sees it, or refused as UNSUPPORTED ex
     }
     await rtnl.link.add({ name: 'p0.10', link: 'p0', kind: 'vlan', id: 10 });
     const v = (await t.link('p0.10')) as IpLink;
-    assert.equal(v.linkinfo?.info_data?.['id'], 10);
-    assert.equal(v.linkinfo?.info_data?.['protocol'], '802.1Q');
+    assert.equal(v.linkinfo?.info_data?.id, 10);
+    assert.equal(v.linkinfo?.info_data?.protocol, '802.1Q');
   });
 });
 

@@ -151,7 +151,7 @@ test('params: shapes are checked, unknown keys refused, values left to the engin
   );
   throwsCode(() => attachParams({ ...spec, guest: { netns: 'a', pid: 1 } }), 'INVALID_ARGUMENT', 'guest');
   throwsCode(() => attachParams({ ...spec, metadata: { k: 1 } }), 'INVALID_ARGUMENT', 'metadata.k');
-  throwsCode(() => attachParams({ ...spec, __proto__: { x: 1 }, ['constructor']: 1 }), 'INVALID_ARGUMENT', 'params');
+  throwsCode(() => attachParams({ ...spec, __proto__: { x: 1 }, constructor: 1 }), 'INVALID_ARGUMENT', 'params');
   throwsCode(
     () => attachParams(JSON.parse('{"host":"a","guest":"b","ip":{"kind":"none"},"__proto__":{"force":true}}')),
     'INVALID_ARGUMENT',

@@ -170,8 +170,8 @@ fuzz(
       Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
     else s[parent ?? key] = value;
     returnsOrThrows(() => attachParams(s), 'INVALID_ARGUMENT');
-    returnsOrThrows(() => detachParams({ guest: s['guest'], ifname: s['ifname'] }), 'INVALID_ARGUMENT');
-    returnsOrThrows(() => listParams({ guest: s['guest'] }), 'INVALID_ARGUMENT');
+    returnsOrThrows(() => detachParams({ guest: s.guest, ifname: s.ifname }), 'INVALID_ARGUMENT');
+    returnsOrThrows(() => listParams({ guest: s.guest }), 'INVALID_ARGUMENT');
   },
 );
 

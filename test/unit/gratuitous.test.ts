@@ -78,7 +78,7 @@ test('unsolicited NA packet: IPv6 header (hop limit 255, next header 58, ff02::1
   const p = unsolicitedNeighborAdvertisementPacket({ mac: '02:42:ac:11:00:02', target: '2001:db8::5' });
   assert.equal(
     hex(p),
-    '6000000000203aff' + '20010db8000000000000000000000005' + 'ff020000000000000000000000000001' + NA_2001_DB8_5,
+    `6000000000203aff20010db8000000000000000000000005ff020000000000000000000000000001${NA_2001_DB8_5}`,
   );
 });
 

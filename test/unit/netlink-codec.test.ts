@@ -77,7 +77,7 @@ test('attribute writer: typed helpers encode like the kernel expects', () => {
       '07000a0009090900',
       '04000b00',
       '08000c000a000001',
-      '14000d00' + 'ff'.repeat(16),
+      `14000d00${'ff'.repeat(16)}`,
     ].join(''),
   );
   assert.equal(w.length, hexOf.length / 2);
@@ -91,7 +91,7 @@ test("attribute writer: nests get deferred lengths that include their children's
   // The IFLA_LINKINFO of `ip link add name a type veth peer name b`.
   assert.equal(
     w.encode().toString('hex'),
-    '2c001200080001007665746820000200' + '1c000100' + '00'.repeat(16) + '0600030062000000',
+    `2c0012000800010076657468200002001c000100${'00'.repeat(16)}0600030062000000`,
   );
 });
 
@@ -114,15 +114,15 @@ test('attribute writer: out-of-range values and NUL in strings are refused, not 
   throwsCode(() => new AttrWriter().bytes(1, Buffer.alloc(70000)), 'INTERNAL');
 });
 
-const INNER = attrTable('INNER', { [1]: multiAttr('names', dec.string) });
+const INNER = attrTable('INNER', { 1: multiAttr('names', dec.string) });
 const OUTER = attrTable('OUTER', {
-  [1]: attr('mtu', dec.u32),
-  [2]: attr('name', dec.string),
-  [3]: attr('inner', dec.nested(INNER)),
-  [4]: attr('addr', dec.ip),
-  [5]: attr('on', dec.flag),
-  [6]: attr('big', dec.u64),
-  [7]: attr('port', dec.be16),
+  1: attr('mtu', dec.u32),
+  2: attr('name', dec.string),
+  3: attr('inner', dec.nested(INNER)),
+  4: attr('addr', dec.ip),
+  5: attr('on', dec.flag),
+  6: attr('big', dec.u64),
+  7: attr('port', dec.be16),
 });
 
 test('parse tables: known attributes by name, nested tables, repeated attributes, unknown ones kept raw', () => {

@@ -149,7 +149,9 @@ test('a burst of requests issued in one tick goes to transport.send as one array
     k.deliver(i % 2 === 0 ? k.ack(r) : k.error(r, 19));
   }
   const outcomes = await Promise.allSettled(results);
-  outcomes.forEach((o, i) => assert.equal(o.status, i % 2 === 0 ? 'fulfilled' : 'rejected', `request ${i}`));
+  outcomes.forEach((o, i) => {
+    assert.equal(o.status, i % 2 === 0 ? 'fulfilled' : 'rejected', `request ${i}`);
+  });
 });
 
 test('a transport error rejects every pending request', async () => {

@@ -195,7 +195,7 @@ test('property: IPv6 text → bytes → canonical text round-trips', () => {
   fc.assert(
     fc.property(fc.ipV6(), (s) => {
       if (/^::ffff:/i.test(s) || /^(0{1,4}:){5}ffff:/i.test(s) || s.includes('%')) return;
-      let a;
+      let a: ReturnType<typeof ipAddress>;
       try {
         a = ipAddress('ip', s);
       } catch (e) {

@@ -30,9 +30,7 @@ type AnyKind = LinkKind<LinkKindOptions, LinkKindInfo>;
 
 /** The kind module for `name`, or undefined for a kind netplumb does not model. */
 export function linkKindFor(name: string): AnyKind | undefined {
-  return Object.prototype.hasOwnProperty.call(LINK_KINDS, name)
-    ? (LINK_KINDS[name as LinkKindName] as unknown as AnyKind)
-    : undefined;
+  return Object.hasOwn(LINK_KINDS, name) ? (LINK_KINDS[name as LinkKindName] as unknown as AnyKind) : undefined;
 }
 
 export type { BridgeOptions, DummyOptions, IpoibOptions, MacvlanOptions, VethOptions, VlanOptions, VxlanOptions };

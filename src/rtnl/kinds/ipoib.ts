@@ -42,7 +42,7 @@ export const ipoib = linkKind<IpoibOptions, IpoibInfo>({
   kind: 'ipoib',
   requiresParent: true,
   validate(o) {
-    if (o.mode !== undefined && !Object.prototype.hasOwnProperty.call(MODES, o.mode))
+    if (o.mode !== undefined && !Object.hasOwn(MODES, o.mode))
       throw invalidArgument('mode', `${JSON.stringify(o.mode)} is not datagram or connected`);
     return o.pkey === undefined ? o : { ...o, pkey: integer('pkey', o.pkey, 1, 0xffff) };
   },

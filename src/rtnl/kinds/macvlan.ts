@@ -56,7 +56,7 @@ export function macvlanModeName(mode: number): MacvlanMode | number {
 export const macvlan = linkKind<MacvlanOptions, MacvlanInfo>({
   kind: 'macvlan',
   validate(o) {
-    if (o.mode !== undefined && !Object.prototype.hasOwnProperty.call(MODES, o.mode)) {
+    if (o.mode !== undefined && !Object.hasOwn(MODES, o.mode)) {
       throw invalidArgument('mode', `${JSON.stringify(o.mode)} is not one of ${Object.keys(MODES).join(', ')}`);
     }
     return o;

@@ -43,7 +43,7 @@ export const vlan = linkKind<VlanOptions, VlanInfo>({
   kind: 'vlan',
   requiresParent: true,
   validate(o) {
-    if (o.protocol !== undefined && !Object.prototype.hasOwnProperty.call(PROTOCOLS, o.protocol)) {
+    if (o.protocol !== undefined && !Object.hasOwn(PROTOCOLS, o.protocol)) {
       throw invalidArgument('protocol', `${JSON.stringify(o.protocol)} is not 802.1Q or 802.1ad`);
     }
     return { ...o, id: vlanId('vlan', o.id) };

@@ -41,7 +41,7 @@ function envInt(name: string, fallback: number): number {
 
 export const FUZZ_RUNS = envInt('NETPLUMB_FUZZ_RUNS', 2000);
 export const CASE_LIMIT_MS = envInt('NETPLUMB_FUZZ_CASE_MS', 250);
-const SEED = process.env['NETPLUMB_FUZZ_SEED'] === undefined ? undefined : envInt('NETPLUMB_FUZZ_SEED', 1);
+const SEED = process.env.NETPLUMB_FUZZ_SEED === undefined ? undefined : envInt('NETPLUMB_FUZZ_SEED', 1);
 
 export interface FuzzOptions {
   /** Fraction of NETPLUMB_FUZZ_RUNS this property runs (default 1). */
@@ -91,14 +91,14 @@ export function fuzz<T>(
       await settle();
       assert.deepEqual(asyncErrors, [], 'nothing may be thrown asynchronously');
       assert.equal(prototypeShape(), shape, 'Object/Array/Function.prototype changed');
-      assert.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype.polluted appeared');
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype.polluted appeared');
       stat.failed = false;
     } finally {
       process.off('uncaughtException', onAsyncError);
       process.off('unhandledRejection', onAsyncError);
       stat.durationMs = Math.round(performance.now() - started);
       stat.slowestCaseMs = Math.round(stat.slowestCaseMs * 10) / 10;
-      const file = process.env['NETPLUMB_FUZZ_STATS'];
+      const file = process.env.NETPLUMB_FUZZ_STATS;
       if (file !== undefined && file !== '') appendFileSync(file, `${JSON.stringify(stat)}\n`);
     }
   });
@@ -172,7 +172,7 @@ export function hostileJson(maxDeep = 2000): fc.Arbitrary<unknown> {
   }));
   const deep = fc
     .tuple(fc.integer({ min: 1, max: maxDeep }), fc.boolean())
-    .map(([n, obj]) => (obj ? '{"a":'.repeat(n) + '1' + '}'.repeat(n) : '['.repeat(n) + ']'.repeat(n)));
+    .map(([n, obj]) => (obj ? `${'{"a":'.repeat(n)}1${'}'.repeat(n)}` : '['.repeat(n) + ']'.repeat(n)));
   return fc
     .oneof({ weight: 9, arbitrary: tree.map(jsonText) }, { weight: 1, arbitrary: deep })
     .map((text) => JSON.parse(text) as unknown);
