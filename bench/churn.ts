@@ -53,7 +53,7 @@ import { DEFAULT_MAX_CONCURRENT } from '../src/daemon/server.js';
 import { Vswitch } from '../src/ovsdb/index.js';
 import { Plumber, type DetachRequest } from '../src/plumb/plumber.js';
 import type { AttachSpec } from '../src/plumb/spec.js';
-import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
+import { startOvs, type OvsInstance } from '../sandbox/ovs.js';
 import { procStatusMb, startDaemon, stopDaemon, watchChildren, type DaemonProcess } from './lib/daemon.js';
 import { countSpawns, nowMs, percentile, printTable, round, summary, timeIt } from './lib/stats.js';
 import { barChart, lineChart, svgDocument } from './lib/svg.js';

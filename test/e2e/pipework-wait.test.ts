@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { run } from '../helpers/exec.js';
+import { run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const PIPEWORK = join(__dirname, '..', '..', '..', 'bin', 'pipework');

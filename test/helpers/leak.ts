@@ -7,7 +7,7 @@
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach } from 'node:test';
 import { deepStrictEqual } from 'node:assert/strict';
-import { must } from './exec.js';
+import { must } from '../../sandbox/exec.js';
 
 export interface Snapshot {
   rootLinks: string[];

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
-import { must, run } from './exec.js';
+import { must, run } from '../../sandbox/exec.js';
 
 const live = new Set<TestNetns>();
 

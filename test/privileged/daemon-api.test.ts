@@ -28,7 +28,8 @@ import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon/server.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { openEngine } from '../../src/daemon/open.js';
-import { startOvs, waitForExit, type OvsInstance } from '../helpers/ovs.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
+import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
 

@@ -12,7 +12,7 @@ import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must, run } from '../helpers/exec.js';
+import { must, run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { eventually, hostLinks, ourLinks, ovsPorts } from '../helpers/ours.js';
 

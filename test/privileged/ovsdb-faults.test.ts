@@ -11,7 +11,8 @@ import { describe, it } from 'node:test';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { Vswitch } from '../../src/ovsdb/vswitch.js';
 import { useLeakCheck } from '../helpers/leak.js';
-import { startOvs, withOvs } from '../helpers/ovs.js';
+import { withOvs } from '../helpers/ovs.js';
+import { startOvs } from '../../sandbox/ovs.js';
 
 useLeakCheck();
 

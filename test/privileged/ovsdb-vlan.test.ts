@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { must, run } from '../helpers/exec.js';
+import { must, run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { withOvs } from '../helpers/ovs.js';
 

@@ -9,7 +9,7 @@ import { Plumber } from '../../src/plumb/plumber.js';
 import type { NetplumbError } from '../../src/errors.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const N = 60;

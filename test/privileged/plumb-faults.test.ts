@@ -11,7 +11,7 @@ import { NetplumbError } from '../../src/errors.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must, run } from '../helpers/exec.js';
+import { must, run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const sharedOvs = useSharedOvs();

@@ -230,5 +230,5 @@ test('a Linux bridge attach: veth enslaved, addresses set, the host namespace re
 });
 
 function ovsHostIp(args: string[]): Promise<string> {
-  return import('../helpers/exec.js').then(({ must }) => must(['ip', '-n', sharedOvs().netns, ...args]));
+  return import('../../sandbox/exec.js').then(({ must }) => must(['ip', '-n', sharedOvs().netns, ...args]));
 }

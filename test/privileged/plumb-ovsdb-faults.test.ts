@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from '../../src/ovsdb/connection.js';
 import type { Plumber } from '../../src/plumb/plumber.js';
-import { waitForExit } from '../helpers/ovs.js';
+import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
   BYSTANDER_PORT,

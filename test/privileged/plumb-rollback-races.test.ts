@@ -15,7 +15,7 @@ import { NetplumbError } from '../../src/errors.js';
 import type { AttachResult, Plumber } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
   BYSTANDER_PORT,

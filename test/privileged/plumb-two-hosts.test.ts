@@ -7,9 +7,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Plumber } from '../../src/plumb/plumber.js';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 let host1: OvsInstance;
