@@ -6,7 +6,7 @@
  * (links, namespaces, fds, children), no daemon, container or conmon process it started, no
  * podman storage, no temp dir (the demo runs with TMPDIR pointing at a dir of this test).
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';

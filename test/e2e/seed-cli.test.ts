@@ -7,7 +7,7 @@
  *
  * Assertions through ping inside the containers and through ovs-vsctl.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';

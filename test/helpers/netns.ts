@@ -3,7 +3,7 @@
  * Tests never touch the root namespace.
  */
 import { randomBytes } from 'node:crypto';
-import { after } from 'node:test';
+import { after } from './privileged.js';
 import { must, run } from '../../sandbox/exec.js';
 
 const live = new Set<TestNetns>();

@@ -2,7 +2,7 @@
  * The sandbox's private Open vSwitch (sandbox/ovs.ts) as node:test fixtures: withOvs() for
  * one test, with a connected Vswitch client; useSharedOvs() for every test of a file.
  */
-import { after, before } from 'node:test';
+import { after, before } from './privileged.js';
 import type { ConnectionOptions } from '../../src/ovsdb/connection.js';
 import { Vswitch } from '../../src/ovsdb/vswitch.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';

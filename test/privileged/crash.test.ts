@@ -5,7 +5,7 @@
  * every attachment is whole or absent, none is duplicated, nothing of ours is half-done,
  * and another tool's port and veth are untouched. Checked with ovs-vsctl and ip -json.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';

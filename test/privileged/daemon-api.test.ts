@@ -5,7 +5,7 @@
  * attaches in flight. The leak check after each test also proves the daemon, its
  * connections and its engine are gone.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {

@@ -5,7 +5,7 @@
  * daemon really served them (its --foreground log); SIGTERM stops it gracefully (exit 0,
  * socket removed).
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';

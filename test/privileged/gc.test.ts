@@ -3,7 +3,7 @@
  * uses, and nothing else — not another tool's ports or links, not an attach still under
  * way, not a live attachment. Checked with ovs-vsctl and ip -json.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

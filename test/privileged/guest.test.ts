@@ -3,7 +3,7 @@
  * (root). Oracles: `podman inspect` for PIDs and IDs, stat(2) on /proc/PID/ns/net and
  * /run/netns/NAME for namespace identities — never the code under test.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import {
   chmodSync,

@@ -1,7 +1,7 @@
 /**
  * Opening namespaces and namespace-bound netlink sockets through the addon (root, fresh namespaces).
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import {
   readlinkSync,

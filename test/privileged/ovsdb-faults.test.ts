@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/privileged.js';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { Vswitch } from '../../src/ovsdb/vswitch.js';
 import { useLeakCheck } from '../helpers/leak.js';

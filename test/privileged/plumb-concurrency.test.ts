@@ -3,7 +3,7 @@
  * once share OVSDB transactions; every one succeeds with its own port; a member whose port
  * cannot be added fails alone and is rolled back alone; concurrent detaches clean everything.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { Plumber } from '../../src/plumb/plumber.js';
 import type { NetplumbError } from '../../src/errors.js';

@@ -3,7 +3,7 @@
  * ovsdb-server restarted, stopped past the request deadline, frozen past the inactivity
  * probe, or serving an older schema. The oracle is ovs-vsctl and ip -json.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

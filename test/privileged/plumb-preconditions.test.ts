@@ -4,7 +4,7 @@
  * ovs-vsctl (worldState), plus a counting OVSDB socket and a spawn spy where the catalogue
  * asks that nothing was even sent.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import * as ChildProcess from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * are injected through the engine's step hook, acting on the real kernel and the real
  * ovsdb-server; every outcome is read back with ip -json, ovs-vsctl and /proc.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
