@@ -37,7 +37,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
+import { startOvs, type OvsInstance } from '../sandbox/ovs.js';
 import { startDaemon, stopDaemon, type DaemonProcess } from './lib/daemon.js';
 import { nowMs, percentile, printTable, round } from './lib/stats.js';
 import { rng } from '../test/helpers/rng.js';

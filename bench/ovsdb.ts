@@ -30,7 +30,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { map, set, uuid } from '../src/ovsdb/notation.js';
 import { eq, mutate, type Operation } from '../src/ovsdb/ops.js';
 import { Vswitch } from '../src/ovsdb/vswitch.js';
-import { startOvs, type OvsInstance } from '../test/helpers/ovs.js';
+import { startOvs, type OvsInstance } from '../sandbox/ovs.js';
 
 const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));

@@ -6,7 +6,8 @@
 // - non-blocking receive driven by uv_poll; sends run on the libuv pool because the
 //   kernel does the requested work inside sendmsg (RTNL lock, RCU grace periods).
 //
-// No message parsing here. Every failure is returned as data: {errno, code, syscall}.
+// No message parsing here. Every failure is returned as data: {errno, syscall}, the errno as
+// a number; TypeScript names it (src/netlink/errno.ts).
 #include <napi.h>
 #include <uv.h>
 
@@ -54,62 +55,9 @@
 
 namespace {
 
-const char* ErrnoName(int e) {
-  switch (e) {
-#define E(x) \
-  case x:    \
-    return #x
-    E(EPERM);
-    E(ENOENT);
-    E(ESRCH);
-    E(EINTR);
-    E(EIO);
-    E(ENXIO);
-    E(E2BIG);
-    E(EBADF);
-    E(EAGAIN);
-    E(ENOMEM);
-    E(EACCES);
-    E(EFAULT);
-    E(EBUSY);
-    E(EEXIST);
-    E(ENODEV);
-    E(ENOTDIR);
-    E(EISDIR);
-    E(EINVAL);
-    E(ENFILE);
-    E(EMFILE);
-    E(ENOTTY);
-    E(ENOSPC);
-    E(ERANGE);
-    E(ENAMETOOLONG);
-    E(ELOOP);
-    E(ENOSYS);
-    E(ENOBUFS);
-    E(EMSGSIZE);
-    E(EPROTONOSUPPORT);
-    E(EOPNOTSUPP);
-    E(EAFNOSUPPORT);
-    E(EADDRINUSE);
-    E(EADDRNOTAVAIL);
-    E(ENETDOWN);
-    E(ENETUNREACH);
-    E(ECONNREFUSED);
-    E(EXDEV);
-    E(ESTALE);
-    E(ENOTSOCK);
-    E(EPIPE);
-    E(ECONNRESET);
-#undef E
-    default:
-      return "EUNKNOWN";
-  }
-}
-
 Napi::Object SysError(Napi::Env env, int err, const char* syscall) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("errno", err);
-  o.Set("code", ErrnoName(err));
   o.Set("syscall", syscall);
   return o;
 }
@@ -125,12 +73,10 @@ bool Refused(napi_env env) {
 }
 
 bool RawSysError(napi_env env, int err, const char* syscall, napi_value* out) {
-  napi_value no, code, sc;
+  napi_value no, sc;
   bool ok = napi_create_object(env, out) == napi_ok && napi_create_int32(env, err, &no) == napi_ok &&
-            napi_create_string_utf8(env, ErrnoName(err), NAPI_AUTO_LENGTH, &code) == napi_ok &&
             napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc) == napi_ok &&
             napi_set_named_property(env, *out, "errno", no) == napi_ok &&
-            napi_set_named_property(env, *out, "code", code) == napi_ok &&
             napi_set_named_property(env, *out, "syscall", sc) == napi_ok;
   return ok || Refused(env);
 }

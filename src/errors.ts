@@ -4,6 +4,7 @@
  * Every error netplumb throws is a `NetplumbError` with a machine-readable `code`.
  * Messages say what was asked, what failed and what to do.
  */
+import { errnoName } from './netlink/errno.js';
 
 export const ErrorCode = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
@@ -83,10 +84,12 @@ export function invalidArgument(field: string, reason: string, extra: ErrorDetai
   return new NetplumbError(ErrorCode.INVALID_ARGUMENT, `invalid ${field}: ${reason}`, { field, ...extra });
 }
 
-/** A failed system call, as reported by the native addon (errors cross the boundary as data). */
+/**
+ * A failed system call, as reported by the native addon (errors cross the boundary as data):
+ * the errno number only; its name comes from one table, errnoName (src/netlink/errno.ts).
+ */
 export interface SysError {
   errno: number;
-  code: string;
   syscall: string;
 }
 
@@ -137,11 +140,17 @@ export function codeForErrno(errnoCode: string): ErrorCode {
   }
 }
 
+/** `SYSCALL: ENAME`, e.g. `openat2: ENOENT`: a failed system call in a log line. */
+export function sysErrorText(e: SysError): string {
+  return `${e.syscall}: ${errnoName(e.errno)}`;
+}
+
 /** Turn a native error record into a NetplumbError whose message says what was asked. */
 export function fromSysError(e: SysError, what: string, details: ErrorDetails = {}): NetplumbError {
-  return new NetplumbError(codeForErrno(e.code), `${what}: ${e.syscall}: ${e.code} (${describeErrno(e.code)})`, {
+  const name = errnoName(e.errno);
+  return new NetplumbError(codeForErrno(name), `${what}: ${e.syscall}: ${name} (${describeErrno(name)})`, {
     errno: e.errno,
-    errnoCode: e.code,
+    errnoCode: name,
     syscall: e.syscall,
     ...details,
   });

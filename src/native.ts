@@ -2,7 +2,7 @@
  * The one file that loads the C++ addon, and the typed shape of what it exports.
  *
  * The addon does syscalls only; it never parses messages. Failures cross as data
- * (`SysError`: errno, code, syscall) and TypeScript turns them into NetplumbErrors.
+ * (`SysError`: errno number, syscall) and TypeScript turns them into NetplumbErrors.
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';

@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { native } from '../native.js';
+import { errnoName } from '../netlink/errno.js';
 
 /** V8 flags of `netplumb serve`: a 4 MiB semi-space (young generation 12 MiB), and gc() for the idle trim. */
 export const DAEMON_V8_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc'];
@@ -25,7 +26,7 @@ export function reexecWithDaemonFlags(): string | undefined {
   if (missing.length === 0) return undefined;
   if (process.env.NETPLUMB_SERVE_REEXEC === '0') return 'NETPLUMB_SERVE_REEXEC=0';
   const err = native().reexec([process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)]);
-  return `execve failed (${err.code}); running with the default heap settings`;
+  return `execve failed (${errnoName(err.errno)}); running with the default heap settings`;
 }
 
 export interface IdleTrim {

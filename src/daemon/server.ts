@@ -24,7 +24,7 @@ import { chmodSync, chownSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { JsonRpcError, error as rpcError, parseObject, success as rpcSuccess, type ID } from 'jsonrpc-lite';
-import { ErrorCode, NetplumbError, isSysError } from '../errors.js';
+import { ErrorCode, NetplumbError, isSysError, sysErrorText } from '../errors.js';
 import { native } from '../native.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveRemote } from '../ovsdb/remote.js';
@@ -108,7 +108,7 @@ function peerOf(s: Socket): Peer | string {
   const fd = socketFd(s);
   if (fd === undefined) return 'no file descriptor';
   const cred = native().peerCredentials(fd);
-  return isSysError(cred) ? `${cred.syscall}: ${cred.code}` : cred;
+  return isSysError(cred) ? sysErrorText(cred) : cred;
 }
 
 function asNetplumbError(e: unknown): NetplumbError {

@@ -2,7 +2,8 @@
  * An open network namespace: an fd held for the whole operation, and its identity.
  * Holding the fd keeps the namespace alive even if its last process exits.
  */
-import { ErrorCode, NetplumbError, fromSysError, isSysError } from '../errors.js';
+import { ErrorCode, NetplumbError, fromSysError, isSysError, type SysError } from '../errors.js';
+import { errnoName } from '../netlink/errno.js';
 import { native, type NsHandleRaw } from '../native.js';
 import {
   NETNS_RUN_DIR,
@@ -75,7 +76,7 @@ export function openNetns(sel: NetnsSelector): Netns {
   const what = describeSelector(sel);
   if ('pid' in sel) {
     const r = native().openNetnsPid(validatePid(sel.pid));
-    if (isSysError(r)) throw netnsOpenError(r.code, r.syscall, what, r);
+    if (isSysError(r)) throw netnsOpenError(r, what);
     const ns = new Netns(r, what, r.startTime);
     if (sel.startTime !== undefined && sel.startTime !== r.startTime) {
       ns.close();
@@ -89,16 +90,13 @@ export function openNetns(sel: NetnsSelector): Netns {
   }
   const path = 'name' in sel ? `${NETNS_RUN_DIR}/${validateNetnsName(sel.name)}` : validateNetnsPath(sel.path);
   const r = native().openNetnsPath(path);
-  if (isSysError(r)) throw netnsOpenError(r.code, r.syscall, what, r);
+  if (isSysError(r)) throw netnsOpenError(r, what);
   return new Netns(r, what);
 }
 
-function netnsOpenError(
-  code: string,
-  syscall: string,
-  what: string,
-  raw: { errno: number; code: string; syscall: string },
-): NetplumbError {
+function netnsOpenError(raw: SysError, what: string): NetplumbError {
+  const code = errnoName(raw.errno);
+  const syscall = raw.syscall;
   const details = { errno: raw.errno, errnoCode: code, syscall, field: 'netns' };
   if (syscall.startsWith('ioctl')) {
     return new NetplumbError(ErrorCode.INVALID_ARGUMENT, `${what} is not a network namespace`, details);

@@ -6,7 +6,7 @@
  * Equivalent to: ip netns exec G arping -c 1 -A -I IF ADDR
  */
 import type { Logger } from 'pino';
-import { isSysError, type SysError } from '../errors.js';
+import { isSysError, sysErrorText } from '../errors.js';
 import { native } from '../native.js';
 import type { Link, Rtnl } from '../rtnl/index.js';
 import type { IpPrefix } from '../validate.js';
@@ -49,11 +49,7 @@ export async function announce(
       if (err) throw err;
     }
   } catch (e) {
-    const detail = isSysError(e)
-      ? `${(e as SysError).syscall}: ${(e as SysError).code}`
-      : e instanceof Error
-        ? e.message
-        : String(e);
+    const detail = isSysError(e) ? sysErrorText(e) : e instanceof Error ? e.message : String(e);
     log?.warn({ ifname, err: detail }, 'could not announce the new addresses; neighbours will learn them on first use');
   }
 }

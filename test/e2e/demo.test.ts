@@ -1,24 +1,24 @@
 /**
- * The README's first command, as a user runs it: the compiled demo (dist/src/demo/main.js)
+ * The README's first command, as a user runs it: the compiled demo (dist/demo/main.js)
  * as a child process, with real podman containers, a private Open vSwitch, real pings and
  * iperf3. Asserted: exit status, the matrix in the --json report (same VLAN reaches, cross
  * VLAN does not), a positive throughput — and that nothing of it is left: the leak check
  * (links, namespaces, fds, children), no daemon, container or conmon process it started, no
  * podman storage, no temp dir (the demo runs with TMPDIR pointing at a dir of this test).
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../helpers/exec.js';
-import { isAlive } from '../helpers/ovs.js';
+import { run } from '../../sandbox/exec.js';
+import { commandLine, isAlive, processesNaming } from '../../sandbox/process.js';
 import { useLeakCheck } from '../helpers/leak.js';
-import type { DemoReport } from '../../src/demo/main.js';
+import type { DemoReport } from '../../demo/main.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'demo', 'main.js');
+const MAIN = join(ROOT, 'dist', 'demo', 'main.js');
 const VLANS: Record<string, number> = { con1: 100, con2: 100, con3: 200, con4: 200 };
 
 useLeakCheck();
@@ -30,18 +30,8 @@ function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 /** Processes whose command line names one of these paths (daemons, conmon, podman, containers). */
-function processesNaming(paths: string[]): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      if (paths.some((p) => cmd.includes(p)) && isAlive(Number(entry))) found.push(`${entry} ${cmd.slice(0, 120)}`);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return found;
+function processesNamingAny(paths: string[]): string[] {
+  return paths.flatMap((p) => processesNaming(p).map((pid) => `${pid} ${commandLine(pid).slice(0, 120)}`));
 }
 
 /** Nothing the demo reported creating may still exist. */
@@ -51,7 +41,7 @@ function assertNothingLeft(r: DemoReport, tmp: string): void {
   assert.equal(sb.ovsPids.length, 2, 'ovsdb-server and ovs-vswitchd were started');
   assert.deepEqual(sb.ovsPids.filter(isAlive), [], 'ovsdb-server / ovs-vswitchd started by the demo still run');
   const dirs = [sb.ovsDir, sb.podmanDir].filter((d): d is string => d !== undefined);
-  assert.deepEqual(processesNaming(dirs), [], 'processes of the demo (OVS daemons, podman, conmon) still run');
+  assert.deepEqual(processesNamingAny(dirs), [], 'processes of the demo (OVS daemons, podman, conmon) still run');
   for (const d of dirs) assert.equal(existsSync(d), false, `${d} was removed`);
   if (sb.ovsNetns !== undefined)
     assert.equal(existsSync(`/run/netns/${sb.ovsNetns}`), false, `namespace ${sb.ovsNetns} was deleted`);
@@ -154,7 +144,7 @@ test('Ctrl-C in the middle of the demo: exit 130 and everything removed all the 
     assert.ok(ovsNetns !== undefined && ovsPids.length === 2 && containerPids.length === 4, out);
     assert.deepEqual([...ovsPids, ...containerPids].filter(isAlive), [], 'daemons or containers of the demo still run');
     assert.equal(existsSync(`/run/netns/${ovsNetns}`), false);
-    assert.deepEqual(processesNaming([tmp]), []);
+    assert.deepEqual(processesNamingAny([tmp]), []);
     assert.deepEqual(readdirSync(tmp), [], 'the demo left something in its temp dir');
   });
 });

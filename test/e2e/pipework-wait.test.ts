@@ -2,13 +2,13 @@
  * `pipework --wait`, run inside the container, returns once the interface is UP (pipework#243:
  * not merely present), and fails after its timeout with a message saying what it waited for.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { run } from '../helpers/exec.js';
+import { run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const PIPEWORK = join(__dirname, '..', '..', '..', 'bin', 'pipework');

@@ -7,22 +7,22 @@
  *
  * Assertions through ping inside the containers and through ovs-vsctl.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
-import { PodmanTestBed, uniqueContainerName } from '../helpers/podman.js';
-import { run, type RunResult } from '../helpers/exec.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
+import { PodmanSandbox, uniqueContainerName } from '../../sandbox/podman.js';
+import { run, type RunResult } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 let ovs: OvsInstance;
-let bed: PodmanTestBed;
+let bed: PodmanSandbox;
 const names = [1, 2, 3, 4].map((i) => uniqueContainerName(`con${i}`));
 
 before(async () => {
   ovs = await startOvs({ withVswitchd: true });
-  bed = await PodmanTestBed.create();
+  bed = await PodmanSandbox.create();
   await bed.startService();
   for (const n of names) await bed.runContainer(n);
 });

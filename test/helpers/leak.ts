@@ -5,9 +5,9 @@
  * process's open fds, child processes, and the network namespace of every thread.
  */
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
-import { afterEach, beforeEach } from 'node:test';
+import { afterEach, beforeEach } from './privileged.js';
 import { deepStrictEqual } from 'node:assert/strict';
-import { must } from './exec.js';
+import { must } from '../../sandbox/exec.js';
 
 export interface Snapshot {
   rootLinks: string[];

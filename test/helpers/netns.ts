@@ -3,8 +3,8 @@
  * Tests never touch the root namespace.
  */
 import { randomBytes } from 'node:crypto';
-import { after } from 'node:test';
-import { must, run } from './exec.js';
+import { after } from './privileged.js';
+import { must, run } from '../../sandbox/exec.js';
 
 const live = new Set<TestNetns>();
 

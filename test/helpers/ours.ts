@@ -2,8 +2,8 @@
  * Oracles for what netplumb owns, read with ovs-vsctl and `ip -json` only: OVS ports by
  * external_ids, their interfaces' state, and host links by alias.
  */
-import { must } from './exec.js';
-import type { OvsInstance } from './ovs.js';
+import { must } from '../../sandbox/exec.js';
+import type { OvsInstance } from '../../sandbox/ovs.js';
 
 export interface OvsPortState {
   name: string;

@@ -1,22 +1,11 @@
 /**
- * Test bed: a private Open vSwitch (ovsdb-server + optional ovs-vswitchd, userspace
- * datapath) in a temp dir, running inside a network namespace created for it. The
- * implementation is the product's sandbox (src/sandbox/ovs.ts, also used by the demo);
- * withOvs() adds a connected Vswitch client for tests.
+ * The sandbox's private Open vSwitch (sandbox/ovs.ts) as node:test fixtures: withOvs() for
+ * one test, with a connected Vswitch client; useSharedOvs() for every test of a file.
  */
-import { after, before } from 'node:test';
+import { after, before } from './privileged.js';
 import type { ConnectionOptions } from '../../src/ovsdb/connection.js';
 import { Vswitch } from '../../src/ovsdb/vswitch.js';
-import { startOvs, type OvsInstance } from '../../src/sandbox/ovs.js';
-
-export {
-  isAlive,
-  requireBinaries,
-  startOvs,
-  waitForExit,
-  type OvsInstance,
-  type StartOvsOptions,
-} from '../../src/sandbox/ovs.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 
 export interface WithOvsOptions {
   vswitchd?: boolean;

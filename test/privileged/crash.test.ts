@@ -5,7 +5,7 @@
  * every attachment is whole or absent, none is duplicated, nothing of ours is half-done,
  * and another tool's port and veth are untouched. Checked with ovs-vsctl and ip -json.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
-import { useSharedOvs, waitForExit } from '../helpers/ovs.js';
+import { useSharedOvs } from '../helpers/ovs.js';
+import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { eventually, ourLinks, ourPorts, ovsPorts, hostLinks } from '../helpers/ours.js';
 

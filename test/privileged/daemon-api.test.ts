@@ -5,7 +5,7 @@
  * attaches in flight. The leak check after each test also proves the daemon, its
  * connections and its engine are gone.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
@@ -28,7 +28,8 @@ import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon/server.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { openEngine } from '../../src/daemon/open.js';
-import { startOvs, waitForExit, type OvsInstance } from '../helpers/ovs.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
+import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
 

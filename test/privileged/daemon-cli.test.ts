@@ -5,13 +5,14 @@
  * daemon really served them (its --foreground log); SIGTERM stops it gracefully (exit 0,
  * socket removed).
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../helpers/exec.js';
-import { startOvs, waitForExit, type OvsInstance } from '../helpers/ovs.js';
+import { run } from '../../sandbox/exec.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
+import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
 

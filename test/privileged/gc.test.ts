@@ -3,7 +3,7 @@
  * uses, and nothing else — not another tool's ports or links, not an attach still under
  * way, not a live attachment. Checked with ovs-vsctl and ip -json.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must, run } from '../helpers/exec.js';
+import { must, run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { eventually, hostLinks, ourLinks, ovsPorts } from '../helpers/ours.js';
 

@@ -3,7 +3,7 @@
  * (root). Oracles: `podman inspect` for PIDs and IDs, stat(2) on /proc/PID/ns/net and
  * /run/netns/NAME for namespace identities — never the code under test.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import {
   chmodSync,
@@ -21,18 +21,18 @@ import { createServer } from 'node:net';
 import { resolveGuest, type Guest, type ResolveGuestOptions } from '../../src/guest/resolve.js';
 import { DockerClient, type ContainerState } from '../../src/guest/docker-api.js';
 import { NetplumbError } from '../../src/errors.js';
-import { PodmanTestBed, uniqueContainerName, type PodmanContainer } from '../helpers/podman.js';
+import { PodmanSandbox, uniqueContainerName, type PodmanContainer } from '../../sandbox/podman.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { isNetplumbError } from '../unit/support/assert-error.js';
 
-let bed: PodmanTestBed;
+let bed: PodmanSandbox;
 let running: PodmanContainer;
 let stopped: PodmanContainer;
 
 before(async () => {
-  bed = await PodmanTestBed.create();
+  bed = await PodmanSandbox.create();
   await bed.startService();
   running = await bed.runContainer(uniqueContainerName('run'));
   stopped = await bed.runContainer(uniqueContainerName('stopped'));

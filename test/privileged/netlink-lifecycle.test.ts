@@ -4,7 +4,7 @@
  * daemon) opens two sockets per attach and per detach; anything a closed one kept would
  * grow with every container started. Oracle: WeakRefs, after a forced full collection.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -3,7 +3,7 @@
  * sequence numbers, create and delete veth pairs in the same namespaces at once. Every pair
  * is made (oracle: ip -json), none is left, no thread leaves its namespace, no fd leaks.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { TestNetns } from '../helpers/netns.js';

@@ -1,7 +1,7 @@
 /**
  * Opening namespaces and namespace-bound netlink sockets through the addon (root, fresh namespaces).
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import {
   readlinkSync,
@@ -20,6 +20,8 @@ import { spawn } from 'node:child_process';
 import { openNetns, hostNetnsIdentity } from '../../src/netns/index.js';
 import { openRouteTransport } from '../../src/netlink/native-transport.js';
 import { NetplumbError } from '../../src/errors.js';
+import { setTxChecksum } from '../../src/ethtool.js';
+import { openGuestSockets } from '../../src/netns/sockets.js';
 import { TestNetns } from '../helpers/netns.js';
 import { threadNetns, ORIGINAL_NETNS, useLeakCheck } from '../helpers/leak.js';
 
@@ -143,6 +145,44 @@ test('netlink sockets are created inside the namespace without moving any thread
     ns.close();
   } finally {
     await t.destroy();
+  }
+});
+
+test("a failed syscall's error carries the errno's name: the addon returns the number, TypeScript names it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-ns-'));
+  const t = await TestNetns.create('errno');
+  try {
+    assert.throws(
+      () => openNetns({ path: join(dir, 'vanished') }),
+      (e: unknown) =>
+        e instanceof NetplumbError &&
+        e.details.errno === 2 &&
+        e.details.errnoCode === 'ENOENT' &&
+        e.details.syscall === 'openat2',
+    );
+    const ns = openNetns({ name: t.name });
+    const sockets = await openGuestSockets(ns);
+    try {
+      // The kernel's answer for a device the namespace does not have (`ip -n NS link show dev nodev0` fails alike).
+      assert.equal(await t.status(['ip', 'link', 'show', 'dev', 'nodev0']), 1);
+      await assert.rejects(setTxChecksum(sockets, 'nodev0', false), (e: unknown) => {
+        assert.ok(e instanceof NetplumbError, String(e));
+        assert.equal(e.code, 'NOT_FOUND');
+        assert.match(
+          e.message,
+          /^ethtool -K nodev0 tx off in .*: ioctl\(SIOCETHTOOL, ETHTOOL_STXCSUM\): ENODEV \(no such device\)$/,
+        );
+        assert.deepEqual([e.details.errno, e.details.errnoCode], [19, 'ENODEV']);
+        return true;
+      });
+    } finally {
+      sockets.closeExtras();
+      sockets.route.close();
+      ns.close();
+    }
+  } finally {
+    await t.destroy();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/privileged.js';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { Vswitch } from '../../src/ovsdb/vswitch.js';
 import { useLeakCheck } from '../helpers/leak.js';
-import { startOvs, withOvs } from '../helpers/ovs.js';
+import { withOvs } from '../helpers/ovs.js';
+import { startOvs } from '../../sandbox/ovs.js';
 
 useLeakCheck();
 

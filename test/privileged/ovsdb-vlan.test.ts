@@ -5,8 +5,8 @@
  * this test created; veths and addresses are made with `ip` (the tooling side).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { must, run } from '../helpers/exec.js';
+import { describe, it } from '../helpers/privileged.js';
+import { must, run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { withOvs } from '../helpers/ovs.js';
 

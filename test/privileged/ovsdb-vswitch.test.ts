@@ -3,7 +3,7 @@
  * namespace of their own. Every effect is asserted through ovs-vsctl, never our client.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/privileged.js';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { namedUuid, set } from '../../src/ovsdb/notation.js';

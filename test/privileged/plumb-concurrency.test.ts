@@ -3,13 +3,13 @@
  * once share OVSDB transactions; every one succeeds with its own port; a member whose port
  * cannot be added fails alone and is rolled back alone; concurrent detaches clean everything.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { Plumber } from '../../src/plumb/plumber.js';
 import type { NetplumbError } from '../../src/errors.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const N = 60;

@@ -3,7 +3,7 @@
  * is undone in reverse, the error names the cause, and nothing is left behind — checked
  * through ip -json and ovs-vsctl, never through the engine itself.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Plumber } from '../../src/plumb/plumber.js';
@@ -11,7 +11,7 @@ import { NetplumbError } from '../../src/errors.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must, run } from '../helpers/exec.js';
+import { must, run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const sharedOvs = useSharedOvs();

@@ -3,7 +3,7 @@
  * DHCP from a real dnsmasq (with and without renewal), macvlan, IPv6, MTU inheritance,
  * MAC forms, --wait, and rollback when a step fails.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * emulated host namespace, with guests in namespaces of their own: seed scenario 1 with
  * real pings, idempotency, conflicts, detach, and a guest that died.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Plumber } from '../../src/plumb/plumber.js';
@@ -230,5 +230,5 @@ test('a Linux bridge attach: veth enslaved, addresses set, the host namespace re
 });
 
 function ovsHostIp(args: string[]): Promise<string> {
-  return import('../helpers/exec.js').then(({ must }) => must(['ip', '-n', sharedOvs().netns, ...args]));
+  return import('../../sandbox/exec.js').then(({ must }) => must(['ip', '-n', sharedOvs().netns, ...args]));
 }

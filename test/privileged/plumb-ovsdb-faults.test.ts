@@ -3,16 +3,16 @@
  * ovsdb-server restarted, stopped past the request deadline, frozen past the inactivity
  * probe, or serving an older schema. The oracle is ovs-vsctl and ip -json.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from '../../src/ovsdb/connection.js';
 import type { Plumber } from '../../src/plumb/plumber.js';
-import { waitForExit } from '../helpers/ovs.js';
+import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
   BYSTANDER_PORT,

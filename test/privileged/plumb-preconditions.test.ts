@@ -4,7 +4,7 @@
  * ovs-vsctl (worldState), plus a counting OVSDB socket and a spawn spy where the catalogue
  * asks that nothing was even sent.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import * as ChildProcess from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Plumber } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
-import { waitForExit } from '../helpers/ovs.js';
+import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
   CountingSocket,

@@ -4,7 +4,7 @@
  * are injected through the engine's step hook, acting on the real kernel and the real
  * ovsdb-server; every outcome is read back with ip -json, ovs-vsctl and /proc.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
@@ -15,7 +15,7 @@ import { NetplumbError } from '../../src/errors.js';
 import type { AttachResult, Plumber } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import {
   BYSTANDER_PORT,

@@ -4,12 +4,12 @@
  * VLAN 100 and 200 on both hosts: same-VLAN pairs reach each other across the trunk,
  * nothing else does.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { Plumber } from '../../src/plumb/plumber.js';
-import { startOvs, type OvsInstance } from '../helpers/ovs.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../helpers/exec.js';
+import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 let host1: OvsInstance;

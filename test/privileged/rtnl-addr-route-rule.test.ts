@@ -1,5 +1,5 @@
 /** Address, route and rule verbs against the real kernel in fresh namespaces, checked through `ip -json`. */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import * as assert from 'node:assert/strict';
 import { NetplumbError } from '../../src/errors.js';
 import { useLeakCheck } from '../helpers/leak.js';

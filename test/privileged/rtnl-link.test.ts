@@ -2,7 +2,7 @@
  * Link verbs against the real kernel, inside fresh namespaces; every effect is checked
  * through `ip -json` (the oracle), never through our own decoder alone.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import * as assert from 'node:assert/strict';
 import { NetplumbError } from '../../src/errors.js';
 import { useLeakCheck } from '../helpers/leak.js';

@@ -5,7 +5,7 @@
  * (host veths, OVS ports, namespaces, processes), every error was a typed NetplumbError,
  * and the fd count is back where it started.
  */
-import { test } from 'node:test';
+import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { runSoak } from '../soak/soak.js';
 import { soakVerdict } from '../soak/verdict.js';

@@ -23,7 +23,7 @@ import { DaemonClient } from '../../src/daemon/client.js';
 import { startDaemon, type Daemon } from '../../src/daemon/server.js';
 import type { Engine } from '../../src/daemon/engine.js';
 import { DirectEngine } from '../../src/daemon/engine.js';
-import { startOvs, type OvsInstance } from '../../src/sandbox/ovs.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { rng } from '../helpers/rng.js';
 
 export interface SoakOptions {

@@ -1,7 +1,8 @@
 /** NLMSG_ERROR / NLMSG_DONE decoding, extended ACKs, and the errors they become. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { NetplumbError } from '../../src/errors.js';
+import { constants } from 'node:os';
+import { NetplumbError, fromSysError, sysErrorText } from '../../src/errors.js';
 import { ERRNO_NAMES, errnoName } from '../../src/netlink/errno.js';
 import { decodeMessages } from '../../src/netlink/header.js';
 import { kernelError } from '../../src/netlink/kernel-error.js';
@@ -35,6 +36,21 @@ test('errno table: Linux numbers and names', () => {
   for (const [n, name] of Object.entries(expected)) assert.equal(errnoName(Number(n)), name);
   assert.ok(Object.keys(ERRNO_NAMES).length >= 40);
   assert.equal(errnoName(4000), 'E4000');
+});
+
+test('errno table: every errno the C library knows (os.constants.errno) has its name, aliases aside', () => {
+  const aliases: Record<string, string> = { EWOULDBLOCK: 'EAGAIN', ENOTSUP: 'EOPNOTSUPP', EDEADLOCK: 'EDEADLK' };
+  for (const [name, n] of Object.entries(constants.errno))
+    assert.equal(errnoName(n), aliases[name] ?? name, `errno ${n}`);
+});
+
+test('a native error record {errno, syscall} becomes a NetplumbError named by the table', () => {
+  const err = fromSysError({ errno: 17, syscall: 'openat2' }, 'opening x', { field: 'netns' });
+  assert.equal(err.code, 'ALREADY_EXISTS');
+  assert.equal(err.message, 'opening x: openat2: EEXIST (already exists)');
+  assert.deepEqual(err.details, { errno: 17, errnoCode: 'EEXIST', syscall: 'openat2', field: 'netns' });
+  assert.equal(fromSysError({ errno: 1, syscall: 'setns' }, 'entering y').code, 'PRIVILEGE');
+  assert.equal(sysErrorText({ errno: 110, syscall: 'connect' }), 'connect: ETIMEDOUT');
 });
 
 test('message type names', () => {

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { NetplumbError } from '../../../src/errors.js';
 import { Plumber, type PlumberOptions } from '../../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../../src/plumb/spec.js';
-import { useSharedOvs, type OvsInstance } from '../../helpers/ovs.js';
+import { useSharedOvs } from '../../helpers/ovs.js';
+import type { OvsInstance } from '../../../sandbox/ovs.js';
 import { TestNetns } from '../../helpers/netns.js';
-import { must } from '../../helpers/exec.js';
+import { must } from '../../../sandbox/exec.js';
 
 /** `assert.rejects` matcher: a NetplumbError with this code (and message matching `re`). */
 export function isCode(code: string, re?: RegExp): (e: unknown) => boolean {

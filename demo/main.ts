@@ -1,7 +1,7 @@
 /**
  * The README's first command: netplumb doing the seed's job, end to end, on this machine.
  *
- *   node dist/src/demo/main.js [--json] [--guests auto|podman|netns]
+ *   node dist/demo/main.js [--json] [--guests auto|podman|netns]
  *
  * 1. a private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath) in a temp
  *    dir, inside a network namespace of its own (the emulated host: the root namespace is
@@ -26,8 +26,8 @@
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Plumber } from '../plumb/plumber.js';
-import type { GuestRef } from '../plumb/spec.js';
+import { Plumber } from '../src/plumb/plumber.js';
+import type { GuestRef } from '../src/plumb/spec.js';
 import { must, run, type RunResult } from '../sandbox/exec.js';
 import { startOvs } from '../sandbox/ovs.js';
 import { PodmanSandbox, missingPodmanCommands } from '../sandbox/podman.js';
@@ -79,8 +79,23 @@ const VLANS = [100, 100, 200, 200];
 const ipOf = (i: number): string => `10.0.0.${i + 1}`;
 const IPERF_SECONDS = 3;
 const IPERF_PORT = 5201;
+/** The --json report's keys, in the order printed. */
+const JSON_ORDER: (keyof DemoReport)[] = [
+  'ok',
+  'error',
+  'interrupted',
+  'guests',
+  'bridge',
+  'attachments',
+  'matrix',
+  'throughput',
+  'detach',
+  'cleanup',
+  'sandbox',
+  'durationMs',
+];
 
-const USAGE = `usage: node dist/src/demo/main.js [--json] [--guests auto|podman|netns]
+const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns]
 
 The seed's scenario 1 with netplumb: a private Open vSwitch (userspace datapath), four
 guests con1..con4 attached to ovs0 with VLANs 100,100,200,200, the connectivity matrix
@@ -369,34 +384,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     report.detach !== undefined && report.detach.count === GUESTS.length && report.detach.portsLeft === 0;
   report.ok = report.error === undefined && report.matrix?.ok === true && measured && detached && report.cleanup.ok;
   if (opts.json) {
-    const {
-      ok,
-      guests,
-      bridge,
-      attachments,
-      matrix,
-      throughput,
-      detach,
-      cleanup: cleaned,
-      sandbox,
-      durationMs,
-      error,
-      interrupted,
-    } = report;
-    const ordered = {
-      ok,
-      ...(error !== undefined ? { error } : {}),
-      ...(interrupted !== undefined ? { interrupted } : {}),
-      guests,
-      bridge,
-      attachments,
-      matrix,
-      throughput,
-      detach,
-      cleanup: cleaned,
-      sandbox,
-      durationMs,
-    };
+    // The verdict first, then what was done in order (JSON.stringify leaves out what is undefined).
+    const ordered = Object.fromEntries(JSON_ORDER.map((k) => [k, report[k]]));
     process.stdout.write(`${JSON.stringify(ordered)}\n`);
   } else {
     out.line();

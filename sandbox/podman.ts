@@ -10,7 +10,7 @@
  * pid and by any process whose command line names the sandbox's dir), no mount under the dir.
  * A sandbox whose owner process died (SIGKILL, crash) is reaped by the next create().
  *
- * Used by the demo (src/demo) and the tests (test/helpers/podman.ts). Not the hot path:
+ * Used by the demo, the tests and the benchmarks. Not the hot path:
  * podman runs as a process (argv arrays, never a shell).
  * Missing podman/runc/conmon/busybox is an error, never a skip.
  */
@@ -32,8 +32,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { missingCommands, requireCommands } from './commands.js';
 import { must, run, type RunResult } from './exec.js';
-import { isAlive } from './ovs.js';
+import { commandLine, delay, isAlive, processesNaming, processStamp, signalIfAlive } from './process.js';
 
 export interface PodmanContainer {
   name: string;
@@ -43,8 +44,8 @@ export interface PodmanContainer {
   pid: number;
 }
 
-/** The committed containers.conf (.ci/podman.conf), relative to dist/src/sandbox or src/sandbox. */
-const CONF_CANDIDATES = [resolve(__dirname, '../../../.ci/podman.conf'), resolve(__dirname, '../../.ci/podman.conf')];
+/** The committed containers.conf (.ci/podman.conf), relative to dist/sandbox or sandbox. */
+const CONF_CANDIDATES = [resolve(__dirname, '../../.ci/podman.conf'), resolve(__dirname, '../.ci/podman.conf')];
 const REQUIRED_COMMANDS = ['podman', 'runc', 'conmon', 'busybox'];
 const BUSYBOX = '/bin/busybox';
 const APPLETS = ['sh', 'sleep', 'ip', 'ping', 'udhcpc', 'ifconfig', 'route', 'cat'];
@@ -86,11 +87,11 @@ export class PodmanSandbox {
    * build the busybox root directory.
    */
   static async create(): Promise<PodmanSandbox> {
-    requireCommands(REQUIRED_COMMANDS);
+    requireCommands(REQUIRED_COMMANDS, 'the podman sandbox', SETUP_HINT);
     await PodmanSandbox.#reapStale();
     const sb = new PodmanSandbox(mkdtempSync(join(tmpdir(), BED_PREFIX)));
     try {
-      writeFileSync(join(sb.dir, OWNER_FILE), ownerStamp(process.pid) ?? '');
+      writeFileSync(join(sb.dir, OWNER_FILE), processStamp(process.pid) ?? '');
       writeFileSync(sb.#env.CONTAINERS_CONF as string, readFileSync(podmanConfPath()));
       buildBusyboxRoot(sb.rootfs);
       const runtime = (await sb.podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'])).trim();
@@ -267,9 +268,9 @@ export class PodmanSandbox {
       } catch {
         continue; // being created right now, or not ours
       }
-      if (ownerStamp(Number(owner.split(' ')[0])) === owner) continue;
+      if (processStamp(Number(owner.split(' ')[0])) === owner) continue;
       const stale = new PodmanSandbox(dir);
-      for (const pid of stale.#livePids()) signal(pid, 'SIGTERM');
+      for (const pid of stale.#livePids()) signalIfAlive(pid, 'SIGTERM');
       await stale
         .destroy()
         .catch((e: unknown) => process.emitWarning(`reaping stale podman sandbox ${dir}: ${String(e)}`));
@@ -278,17 +279,7 @@ export class PodmanSandbox {
 
   /** Pids of this sandbox still alive: recorded ones, and any whose command line names the dir. */
   #livePids(): number[] {
-    const live = new Set<number>([...this.#pids].filter(isAlive));
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const pid = Number(entry);
-      if (pid === process.pid) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(this.dir) && isAlive(pid)) live.add(pid);
-      } catch {
-        /* exited meanwhile */
-      }
-    }
+    const live = new Set<number>([...[...this.#pids].filter(isAlive), ...processesNaming(this.dir)]);
     return [...live].sort((a, b) => a - b);
   }
 
@@ -299,8 +290,8 @@ export class PodmanSandbox {
       await delay(50);
       live = this.#livePids();
     }
-    const described = live.map((pid) => `${pid} (${commandOf(pid)})`);
-    for (const pid of live) signal(pid, 'SIGKILL');
+    const described = live.map((pid) => `${pid} (${commandLine(pid).slice(0, 120) || '?'})`);
+    for (const pid of live) signalIfAlive(pid, 'SIGKILL');
     return described;
   }
 }
@@ -317,15 +308,8 @@ function podmanConfPath(): string {
 }
 
 /** The commands a podman sandbox needs (podman, runc, conmon, busybox) that are not installed. */
-export function missingPodmanCommands(names: string[] = REQUIRED_COMMANDS): string[] {
-  const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin']);
-  return names.filter((n) => !dirs.some((d) => d !== '' && existsSync(join(d, n))));
-}
-
-function requireCommands(names: string[]): void {
-  const missing = missingPodmanCommands(names);
-  if (missing.length > 0)
-    throw new Error(`the podman sandbox needs ${missing.join(', ')}, not installed here: ${SETUP_HINT}`);
+export function missingPodmanCommands(): string[] {
+  return missingCommands(REQUIRED_COMMANDS);
 }
 
 /** R/bin/busybox plus one symlink per applet: enough of a root for `sleep` and network tools. */
@@ -349,34 +333,4 @@ function ping(socketPath: string): Promise<boolean> {
     req.on('error', () => done(false));
     req.end();
   });
-}
-
-/** `<pid> <start time>` while the process lives, else undefined (start time: field 22 of /proc/PID/stat). */
-function ownerStamp(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''}`;
-  } catch {
-    return undefined;
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
-function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 120);
-  } catch {
-    return '?';
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
