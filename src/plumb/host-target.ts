@@ -27,6 +27,8 @@ export interface HostTargetDeps {
   vswitch: () => Promise<Vswitch>;
   /** The datapath of a bridge this call creates (read only then). */
   datapathType: () => string;
+  /** How long ovs-vswitchd may take to apply a bridge this call creates (ms). */
+  applyTimeoutMs: number;
 }
 
 /** `netdev` (userspace) when the kernel has no Open vSwitch datapath module. */
@@ -90,7 +92,7 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
       if (link === undefined && spec.createBridge === true) {
         // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
         const datapathType = deps.datapathType();
-        await vs.addBridge(name, { mayExist: true, datapathType, wait: true });
+        await vs.addBridge(name, { mayExist: true, datapathType, wait: deps.applyTimeoutMs });
         const created = await rtnl.link.find(name);
         return {
           mode: 'ovs',

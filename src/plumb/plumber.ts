@@ -11,7 +11,7 @@ import { ErrorCode, NetplumbError, invalidArgument } from '../errors.js';
 import { openNetns, type Netns, type NetnsIdentity, type NetnsSelector } from '../netns/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
 import { Rtnl, type Link } from '../rtnl/index.js';
-import { Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
+import { DEFAULT_APPLY_TIMEOUT_MS, Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
 import type { ConnectionOptions } from '../ovsdb/connection.js';
 import { ifName, mtu as validMtu, vlanId } from '../validate.js';
 import { resolveGuest, type Guest } from '../guest/resolve.js';
@@ -47,13 +47,7 @@ import {
   type AttachmentRecord,
 } from './record.js';
 import type { AttachSpec } from './spec.js';
-import type { GuestRef } from '../guest/ref.js';
-import type { GuestRef as SpecGuestRef } from './spec.js';
-
-/** The spec's guest forms, as the resolver takes them (`{ netns }` names a /run/netns entry). */
-function toGuestRef(g: SpecGuestRef | GuestRef): GuestRef {
-  return typeof g === 'object' && 'netns' in g ? { name: g.netns } : g;
-}
+import { parseGuestRef, type GuestRef } from '../guest/ref.js';
 
 export interface PlumberOptions {
   logger?: Logger;
@@ -65,7 +59,7 @@ export interface PlumberOptions {
   hostNetns?: NetnsSelector;
   /** `datapath_type` for OVS bridges netplumb creates; default `netdev` without the kernel module. */
   datapathType?: string;
-  /** How long to wait for ovs-vswitchd to apply a port (ms). */
+  /** How long to wait for ovs-vswitchd to apply a port or a new bridge (ms; default DEFAULT_APPLY_TIMEOUT_MS, 10 s). */
   applyTimeoutMs?: number;
   /** OVSDB request deadline, reconnect backoff and inactivity probe (defaults: see ConnectionOptions). */
   ovsdbConnection?: Omit<ConnectionOptions, 'remote' | 'logger'>;
@@ -89,7 +83,7 @@ export interface AttachResult {
 }
 
 export interface DetachRequest {
-  guest: SpecGuestRef | GuestRef;
+  guest: GuestRef;
   /** One interface; omitted: every attachment of the guest. */
   ifname?: string;
 }
@@ -111,7 +105,6 @@ export interface Attachment {
   attachingSince?: string;
 }
 
-const DEFAULT_APPLY_TIMEOUT_MS = 10_000;
 /**
  * The guest id recorded for a namespace guest: `netns:cookie:N` (`netns:DEV:INO` in older
  * records). A detach may name a guest by it; it is never a valid namespace name.
@@ -137,6 +130,8 @@ export class Plumber {
   readonly #linkDels: Batcher<string, void>;
   /** Attachments this Plumber is attaching right now: gc never touches them. */
   readonly #attaching = new InFlight();
+  /** How long ovs-vswitchd may take to apply a change (ms). */
+  readonly #applyTimeoutMs: number;
 
   private constructor(
     private readonly opts: PlumberOptions,
@@ -145,7 +140,8 @@ export class Plumber {
     this.#hostNs = hostNs;
     this.#host = new Rtnl(openRouteTransport(hostNs?.fd, hostNs?.label ?? 'the host namespace'));
     this.#log = opts.logger?.child({ component: 'plumb' });
-    this.#ports = new OvsPortQueue(() => this.vswitch(), opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS);
+    this.#applyTimeoutMs = opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS;
+    this.#ports = new OvsPortQueue(() => this.vswitch(), this.#applyTimeoutMs);
     this.#linkDels = new Batcher((names) => this.#deleteLinks(names));
   }
 
@@ -209,13 +205,14 @@ export class Plumber {
     if (spec.metadata) validateUserExternalIds(spec.metadata);
     requireNetworkPrivileges();
 
-    const guest = await this.resolve(toGuestRef(spec.guest), spec.allowHostNetns === true);
+    const guest = await this.resolve(spec.guest, spec.allowHostNetns === true);
     const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
     // The host side is looked up while the guest's sockets are being made.
     const targetLookup = resolveHostTarget(spec, {
       rtnl: this.#host,
       vswitch: () => this.vswitch(),
       datapathType: () => this.opts.datapathType ?? defaultDatapathType(),
+      applyTimeoutMs: this.#applyTimeoutMs,
     });
     // Handled here, reported where it is awaited (or dropped when the sockets fail first).
     targetLookup.catch(() => undefined);
@@ -587,12 +584,12 @@ export class Plumber {
 
   /** Run `fn` with a socket in the guest's namespace, or return undefined when the guest is gone. */
   private async withLiveGuest<T>(
-    ref: SpecGuestRef | GuestRef,
+    ref: GuestRef,
     fn: (rtnl: Rtnl, guest: Guest, guestId: string) => Promise<T>,
   ): Promise<T | undefined> {
     let guest: Guest;
     try {
-      guest = await this.resolve(toGuestRef(ref), false);
+      guest = await this.resolve(ref, false);
     } catch (e) {
       // Gone, unknown, or a recorded id (`netns:cookie:N`, `netns:DEV:INO`) rather than a live reference: nothing to look at.
       // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
@@ -656,8 +653,8 @@ export class Plumber {
    * Which records belong to the guest the user named (container name/id/prefix, or a
    * namespace)? The namespace's id is read once, here, not once per record.
    */
-  matcher(guest: SpecGuestRef | GuestRef): (r: AttachmentRecord) => boolean {
-    const nsId = namespaceGuestId(toGuestRef(guest));
+  matcher(guest: GuestRef): (r: AttachmentRecord) => boolean {
+    const nsId = namespaceGuestId(guest);
     return nsId !== undefined ? (r) => r.guestId === nsId : (r) => matchesGuest(r, guest);
   }
 
@@ -679,8 +676,8 @@ export class Plumber {
    * pipework's `route`, `rule` and `tc` pass-throughs, inside the guest's namespace:
    * `route` and `rule` natively; `tc` runs the tc binary in the namespace (nsenter, fd 3).
    */
-  async passthrough(ref: SpecGuestRef | GuestRef, tool: 'route' | 'rule' | 'tc', args: string[]): Promise<void> {
-    const guest = await this.resolve(toGuestRef(ref), false);
+  async passthrough(ref: GuestRef, tool: 'route' | 'rule' | 'tc', args: string[]): Promise<void> {
+    const guest = await this.resolve(ref, false);
     try {
       if (tool === 'tc') {
         await runInNetns(guest.netns, ['tc', ...args]);
@@ -743,7 +740,7 @@ export class Plumber {
 }
 
 /** A detach request names the guest as the user knows it: container name, id or id prefix, or the namespace. */
-function matchesGuest(r: AttachmentRecord, ref: SpecGuestRef | GuestRef): boolean {
+function matchesGuest(r: AttachmentRecord, ref: GuestRef): boolean {
   const word = typeof ref === 'string' ? ref : 'container' in ref ? ref.container : undefined;
   if (word === undefined) return false;
   return (
@@ -773,7 +770,9 @@ function guestIdOf(guest: Guest, netnsCookie: string): string {
 function namespaceGuestId(ref: GuestRef): string | undefined {
   if (typeof ref === 'string' || 'container' in ref) return undefined;
   try {
-    const ns = openNetns(ref);
+    const parsed = parseGuestRef(ref);
+    if (parsed.kind === 'container') return undefined;
+    const ns = openNetns(parsed.selector);
     try {
       return netnsGuestId(ns, netnsCookieOf(ns));
     } finally {

@@ -3,22 +3,14 @@
  * caller, the `netplumb attach` parser and the `pipework` parser alike.
  */
 
+import type { GuestRef } from '../guest/ref.js';
+
+export type { GuestRef } from '../guest/ref.js';
+
 /** How the guest's interface reaches the host. */
-/** A guest is a container (Docker Engine API: name, id, id prefix), `netns:NAME`, `pid:N` or a namespace path. */
 export type AttachMode = 'ovs' | 'bridge' | 'macvlan' | 'dummy' | 'phys' | 'ipoib';
 
 export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
-
-/**
- * A guest: a container (Docker Engine API), a named netns, a pid, or a namespace path.
- * With `startTime` (field 22 of /proc/PID/stat, recorded earlier) a pid reused by another
- * process is refused (IDENTITY_MISMATCH).
- */
-export type GuestRef =
-  | { container: string }
-  | { netns: string }
-  | { pid: number; startTime?: number }
-  | { path: string };
 
 export type IpConfig =
   /** A static address with prefix, e.g. `10.0.0.1/24` or `2001:db8::1/64`. */
@@ -35,6 +27,7 @@ export interface AttachSpec {
   hostMac?: string;
   /** Omitted: detect from what `host` is (OVS bridge, Linux bridge, NIC…), like pipework. */
   mode?: AttachMode;
+  /** The container (Docker Engine API: name, id, id prefix), `{ netns }`, `{ pid }` or `{ path }`, or a word (see GuestRef). */
   guest: GuestRef;
   /** Interface name inside the guest (default `eth1`). */
   ifname?: string;
