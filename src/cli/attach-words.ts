@@ -3,7 +3,7 @@
  * values): the host interface, the guest, the IP argument. Each returns validated,
  * normalised values for the attach spec or throws INVALID_ARGUMENT naming the field.
  */
-import { invalidArgument } from '../errors.js';
+import { ErrorCode, NetplumbError, invalidArgument } from '../errors.js';
 import { parseNetnsSelector } from '../netns/selector.js';
 import type { GuestRef, IpConfig } from '../plumb/spec.js';
 import { gateway, ifName, ipAddress, ipPrefix, macAddress, type IpFamily } from '../validate.js';
@@ -19,8 +19,15 @@ const IPOIB_HWADDR = /^[0-9a-f]{2}(?::[0-9a-f]{2}){19}$/;
 export function parseHostWord(field: string, word: string): HostWord {
   if (!word.startsWith(HOST_MAC_PREFIX)) return { host: ifName(field, word) };
   const text = word.slice(HOST_MAC_PREFIX.length).toLowerCase();
-  const hostMac = IPOIB_HWADDR.test(text) ? text : macAddress(field, text);
-  return { host: word, hostMac };
+  if (IPOIB_HWADDR.test(text)) {
+    // pipework's IPoIB mode (a child interface, @VID as its partition key) is not implemented.
+    throw new NetplumbError(
+      ErrorCode.UNSUPPORTED,
+      `${word} is the 20-byte hardware address of an InfiniBand (IPoIB) NIC; netplumb does not attach containers to IPoIB (pipework's IPoIB child interfaces are not supported)`,
+      { field },
+    );
+  }
+  return { host: word, hostMac: macAddress(field, text) };
 }
 
 /** Docker/podman container names and ids, LXC names: no path or shell syntax. */

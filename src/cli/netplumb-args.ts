@@ -56,7 +56,7 @@ export type NetplumbCommand =
   | { command: 'version' };
 
 export const DEFAULT_IFNAME = 'eth1';
-const MODES: readonly AttachMode[] = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys', 'ipoib'];
+const MODES: readonly AttachMode[] = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys'];
 const MACVLAN_MODES: readonly MacvlanMode[] = ['bridge', 'vepa', 'private', 'passthru'];
 const WAIT_UP_MAX_SECONDS = 3600;
 /** gc grace periods and intervals: up to a week. */

@@ -14,17 +14,12 @@ export type PassthroughTool = 'route' | 'rule' | 'tc';
 const PASSTHROUGH_TOOLS: readonly string[] = ['route', 'rule', 'tc'] satisfies readonly PassthroughTool[];
 
 export type PipeworkCommand =
-  /**
-   * Wire the guest to the host interface. `spec.ifname` is absent when `-i` was not
-   * given: the engine picks `eth1`, or `ib0` on an IPoIB host.
-   */
+  /** Wire the guest to the host interface. `spec.ifname` is absent when `-i` was not given: the engine picks `eth1`. */
   | {
       kind: 'attach';
       spec: AttachSpec;
       /** Plain `dhcp`: run udhcpc in a busybox sidecar container, not on the host. */
       dhcpSidecar: boolean;
-      /** On an IPoIB host, `@VID` is the partition key 0x<VID> (the same digits read as hex). */
-      ipoibPkey?: number;
     }
   /** `pipework route|rule|tc <guest> <args…>`: `ip route|ip rule|tc <args…>` inside the guest. */
   | { kind: 'passthrough'; tool: PassthroughTool; guest: GuestRef; args: string[] }
@@ -149,16 +144,13 @@ function parseMacArgument(field: string, text: string): string {
 }
 
 /** The 4th argument, `[macaddr][@vlan]`. */
-function parseMacVlanWord(text: string): { mac?: string; vlan?: number; ipoibPkey?: number } {
+function parseMacVlanWord(text: string): { mac?: string; vlan?: number } {
   const [macText = '', vlanText, ...extra] = text.split('@');
   if (extra.length > 0)
     throw invalidArgument('vlan', `${JSON.stringify(text)} has more than one "@"; expected [macaddr][@vlan]`);
-  const out: { mac?: string; vlan?: number; ipoibPkey?: number } = {};
+  const out: { mac?: string; vlan?: number } = {};
   if (macText !== '') out.mac = parseMacArgument('mac', macText);
-  if (vlanText !== undefined) {
-    out.vlan = vlanId('vlan', vlanText);
-    out.ipoibPkey = parseInt(vlanText, 16);
-  }
+  if (vlanText !== undefined) out.vlan = vlanId('vlan', vlanText);
   return out;
 }
 
@@ -191,10 +183,5 @@ function parseAttach(rest: readonly string[], directPhys: boolean): PipeworkComm
     ...(macVlan.mac !== undefined ? { mac: macVlan.mac } : {}),
     ...(macVlan.vlan !== undefined ? { vlan: macVlan.vlan } : {}),
   };
-  return {
-    kind: 'attach',
-    spec,
-    dhcpSidecar,
-    ...(macVlan.ipoibPkey !== undefined ? { ipoibPkey: macVlan.ipoibPkey } : {}),
-  };
+  return { kind: 'attach', spec, dhcpSidecar };
 }

@@ -51,7 +51,6 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     const spec = cmd.spec;
     // pipework creates `br*` (Linux) and `ovs*` (Open vSwitch) bridges that do not exist yet.
     const createBridge = spec.host.startsWith('br') || spec.host.startsWith('ovs');
-    // (On an IPoIB host `@VID` would be a hex partition key; IPoIB attachments are not supported yet.)
     await engine.attach({ ...spec, ...(createBridge ? { createBridge } : {}) });
   } finally {
     await engine.close();

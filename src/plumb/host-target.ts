@@ -38,8 +38,9 @@ export function defaultDatapathType(): string {
 
 /**
  * Equivalent to pipework's detection: /sys/class/net/X/bridge → Linux bridge;
- * `ovs-vsctl list-br` → OVS; type 32 → IPoIB; anything else that exists → NIC (macvlan);
- * absent, with `createBridge` (the pipework command sets it for `br*` and `ovs*`): create it.
+ * `ovs-vsctl list-br` → OVS; anything else that exists → NIC (macvlan); absent, with
+ * `createBridge` (the pipework command sets it for `br*` and `ovs*`): create it. An
+ * InfiniBand NIC (type 32), where pipework would make an IPoIB child, is refused.
  */
 export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps): Promise<HostTarget> {
   const { rtnl } = deps;
@@ -118,8 +119,23 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
     );
   }
   if (explicit === 'phys') return { mode: 'phys', name, link, mtu: mtuOf(link), created: false };
-  if (link.type === 32 || explicit === 'ipoib') return { mode: 'ipoib', name, link, mtu: mtuOf(link), created: false };
+  if (link.type === ARPHRD_INFINIBAND) throw ipoibUnsupported(name);
   return { mode: 'macvlan', name, link, mtu: mtuOf(link), created: false };
+}
+
+/** The link type (`/sys/class/net/X/type`) of an InfiniBand NIC, which carries IP as IPoIB. */
+const ARPHRD_INFINIBAND = 32;
+
+/**
+ * pipework's IPoIB mode (an IPoIB child interface with the @VID as its partition key) is not
+ * implemented: a macvlan cannot sit on an InfiniBand NIC, so the attach is refused, saying so.
+ */
+function ipoibUnsupported(name: string): NetplumbError {
+  return new NetplumbError(
+    ErrorCode.UNSUPPORTED,
+    `host interface "${name}" is an InfiniBand (IPoIB) NIC; netplumb does not attach containers to IPoIB (pipework's IPoIB child interfaces are not supported): use an Ethernet NIC, a bridge, or --direct-phys to move the NIC itself`,
+    { field: 'host' },
+  );
 }
 
 function bridgeNotFound(name: string, what: string, where?: string): NetplumbError {

@@ -8,7 +8,7 @@ import type { GuestRef } from '../guest/ref.js';
 export type { GuestRef } from '../guest/ref.js';
 
 /** How the guest's interface reaches the host. */
-export type AttachMode = 'ovs' | 'bridge' | 'macvlan' | 'dummy' | 'phys' | 'ipoib';
+export type AttachMode = 'ovs' | 'bridge' | 'macvlan' | 'dummy' | 'phys';
 
 export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
 
@@ -38,7 +38,7 @@ export interface AttachSpec {
   ip: IpConfig;
   /** Literal unicast MAC or `U:<seed>`. */
   mac?: string;
-  /** Access VLAN (OVS tag, 802.1Q sub-interface for macvlan, pkey for IPoIB). */
+  /** Access VLAN (OVS tag, 802.1Q sub-interface for macvlan). */
   vlan?: number;
   /** OVS trunk VLANs (a trunk port instead of an access port). */
   trunks?: number[];
