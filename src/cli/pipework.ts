@@ -2,6 +2,7 @@
  * Drop-in `pipework` with the original syntax: the same forms, the same exit codes
  * (0, or 1 on any failure) and the same success output (none), with better messages.
  */
+import { withCreateBridge } from '../plumb/plan.js';
 import { parsePipeworkArgs, usage, type PipeworkCommand } from './pipework-args.js';
 import { cliLogger, reportError, writeErr, writeOut } from './output.js';
 import type { NetplumbError } from '../errors.js';
@@ -51,7 +52,7 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     const spec = cmd.spec;
     // pipework creates `br*` (Linux) and `ovs*` (Open vSwitch) bridges that do not exist yet.
     const createBridge = spec.host.startsWith('br') || spec.host.startsWith('ovs');
-    await engine.attach({ ...spec, ...(createBridge ? { createBridge } : {}) });
+    await engine.attach(createBridge ? withCreateBridge(spec) : spec);
   } finally {
     await engine.close();
   }

@@ -86,6 +86,13 @@ export function parseGuestRef(ref: GuestRef): ParsedGuestRef {
   throw invalidArgument('guest', 'a guest object needs one of: container, netns, name, path, pid');
 }
 
+/** A parsed reference in object form (`{ container }`, `{ netns }`, `{ pid }`, `{ path }`): parsing it gives it back. */
+export function guestRefOf(p: ParsedGuestRef): GuestRef {
+  if (p.kind === 'container') return { container: p.container };
+  const s = p.selector;
+  return 'name' in s ? { netns: s.name } : { ...s };
+}
+
 function parseGuestWord(word: string): ParsedGuestRef {
   if (word.startsWith('pid:') && !PID_WORD.test(word))
     throw invalidArgument('pid', `"${printable(word)}" is not pid:N with N a decimal process id`);

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Link, Rtnl } from '../rtnl/index.js';
 import type { Vswitch } from '../ovsdb/index.js';
-import type { AttachMode, AttachSpec } from './spec.js';
+import type { AttachPlan } from './plan.js';
+import type { AttachMode } from './spec.js';
 
 export interface HostTarget {
   mode: AttachMode;
@@ -42,21 +43,15 @@ export function defaultDatapathType(): string {
  * `createBridge` (the pipework command sets it for `br*` and `ovs*`): create it. An
  * InfiniBand NIC (type 32), where pipework would make an IPoIB child, is refused.
  */
-export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps): Promise<HostTarget> {
+export async function resolveHostTarget(plan: AttachPlan, deps: HostTargetDeps): Promise<HostTarget> {
   const { rtnl } = deps;
-  let name = spec.host;
-  if (spec.hostMac !== undefined) {
-    const mac = spec.hostMac.toLowerCase();
-    const found = (await rtnl.link.list()).find((l) => l.mac === mac);
-    if (found === undefined)
-      throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${mac}`, { field: 'hostMac' });
-    name = found.name;
-  }
+  const name = await hostName(plan, rtnl);
   const link = await rtnl.link.find(name);
   const mtuOf = (l: Link | undefined) => l?.mtu ?? 1500;
-  const explicit = spec.mode;
+  const explicit = plan.mode;
+  const createBridge = plan.createBridge === true;
 
-  const newLinuxBridge = link === undefined && spec.createBridge === true && name.startsWith('br');
+  const newLinuxBridge = link === undefined && createBridge && name.startsWith('br');
   if (explicit === 'bridge' || (explicit === undefined && (link?.kind === 'bridge' || newLinuxBridge))) {
     if (link !== undefined) {
       if (link.kind !== 'bridge')
@@ -67,7 +62,7 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
         );
       return { mode: 'bridge', name, link, mtu: mtuOf(link), created: false };
     }
-    if (spec.createBridge !== true) throw bridgeNotFound(name, 'Linux bridge');
+    if (!createBridge) throw bridgeNotFound(name, 'Linux bridge');
     // Equivalent to: ip link add NAME type bridge ; ip link set NAME up
     await rtnl.link.add({ name, kind: 'bridge', up: true });
     return { mode: 'bridge', name, link: await rtnl.link.get(name), mtu: 1500, created: true };
@@ -77,7 +72,7 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
     explicit === 'ovs' ||
     (explicit === undefined && (link === undefined || link.kind === 'tun' || link.kind === 'openvswitch'))
   ) {
-    const mayBeOvs = explicit === 'ovs' || link !== undefined || name.startsWith('ovs') || spec.createBridge === true;
+    const mayBeOvs = explicit === 'ovs' || link !== undefined || name.startsWith('ovs') || createBridge;
     if (mayBeOvs) {
       const vs = await deps.vswitch();
       const bridge = await vs.getBridge(name);
@@ -90,7 +85,7 @@ export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps):
           created: false,
           datapathType: bridge.datapathType,
         };
-      if (link === undefined && spec.createBridge === true) {
+      if (link === undefined && createBridge) {
         // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
         const datapathType = deps.datapathType();
         await vs.addBridge(name, { mayExist: true, datapathType, wait: deps.applyTimeoutMs });
@@ -136,6 +131,16 @@ function ipoibUnsupported(name: string): NetplumbError {
     `host interface "${name}" is an InfiniBand (IPoIB) NIC; netplumb does not attach containers to IPoIB (pipework's IPoIB child interfaces are not supported): use an Ethernet NIC, a bridge, or --direct-phys to move the NIC itself`,
     { field: 'host' },
   );
+}
+
+/** The host interface's name: as given, or the one of the NIC with the given MAC. */
+async function hostName(plan: AttachPlan, rtnl: Rtnl): Promise<string> {
+  const host = plan.host;
+  if ('name' in host) return host.name;
+  const found = (await rtnl.link.list()).find((l) => l.mac === host.mac);
+  if (found === undefined)
+    throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${host.mac}`, { field: 'hostMac' });
+  return found.name;
 }
 
 function bridgeNotFound(name: string, what: string, where?: string): NetplumbError {

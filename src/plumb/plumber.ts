@@ -11,13 +11,12 @@ import { ErrorCode, NetplumbError, invalidArgument } from '../errors.js';
 import { openNetns, type Netns, type NetnsIdentity, type NetnsSelector } from '../netns/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
 import { Rtnl, type Link } from '../rtnl/index.js';
-import { DEFAULT_APPLY_TIMEOUT_MS, Vswitch, validateUserExternalIds, type PortRow } from '../ovsdb/index.js';
+import { DEFAULT_APPLY_TIMEOUT_MS, Vswitch, type PortRow } from '../ovsdb/index.js';
 import type { ConnectionOptions } from '../ovsdb/connection.js';
-import { ifName, mtu as validMtu, vlanId } from '../validate.js';
-import { resolveGuest, type Guest } from '../guest/resolve.js';
-import { configureGuest, planAddresses, type GuestIpPlan } from './guest-config.js';
+import type { VlanId } from '../validate.js';
+import { resolveParsedGuest, type Guest } from '../guest/resolve.js';
+import { configureGuest, guestIpPlan, type GuestIpPlan } from './guest-config.js';
 import { resolveHostTarget, defaultDatapathType, type HostTarget } from './host-target.js';
-import { resolveMac } from './mac.js';
 import { vlanSubinterfaceName } from './names.js';
 import { announce } from './announce.js';
 import { requireNetworkPrivileges } from './preflight.js';
@@ -47,7 +46,9 @@ import {
   type AttachmentRecord,
 } from './record.js';
 import type { AttachSpec } from './spec.js';
-import { parseGuestRef, type GuestRef } from '../guest/ref.js';
+import { parseGuestRef, type GuestRef, type ParsedGuestRef } from '../guest/ref.js';
+import { planOf } from './parse-spec.js';
+import { DEFAULT_IFNAME, type AttachPlan } from './plan.js';
 
 export interface PlumberOptions {
   logger?: Logger;
@@ -190,25 +191,18 @@ export class Plumber {
 
   /** Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec. */
   async attach(spec: AttachSpec): Promise<AttachResult> {
-    if (spec.hostMac === undefined) ifName('host', spec.host);
-    const ifname = ifName('ifname', spec.ifname ?? 'eth1');
-    const hostIfnameGiven = spec.hostIfname === undefined ? undefined : ifName('hostIfname', spec.hostIfname);
-    const vlan = spec.vlan === undefined ? undefined : vlanId('vlan', spec.vlan);
-    const trunks = spec.trunks?.map((t, i) => vlanId(`trunks[${i}]`, t));
-    if (vlan !== undefined && trunks !== undefined)
-      throw invalidArgument('trunks', 'give an access VLAN or trunks, not both');
-    const mtuGiven = spec.mtu === undefined ? undefined : validMtu('mtu', spec.mtu);
-    const mac = spec.mac === undefined ? undefined : resolveMac('mac', spec.mac);
-    const plan: GuestIpPlan =
-      spec.ip.kind === 'static' ? planAddresses([spec.ip.address], spec.ip.gateway) : { addresses: [] };
-    const dhcp = spec.ip.kind === 'dhcp' ? spec.ip : undefined;
-    if (spec.metadata) validateUserExternalIds(spec.metadata);
+    // Parsed here, once (or bound to its plan already, by a command line): nothing below checks a value again.
+    const attach = planOf(spec);
+    const ifname = attach.ifname ?? DEFAULT_IFNAME;
+    const { vlan, trunks } = attach;
+    const plan = guestIpPlan(attach.ip);
+    const dhcp = attach.ip.kind === 'dhcp' ? attach.ip : undefined;
     requireNetworkPrivileges();
 
-    const guest = await this.resolve(spec.guest, spec.allowHostNetns === true);
+    const guest = await this.resolveParsed(attach.guest, attach.allowHostNetns === true);
     const log = this.#log?.child({ guest: guest.containerName ?? guest.ref, ifname });
     // The host side is looked up while the guest's sockets are being made.
-    const targetLookup = resolveHostTarget(spec, {
+    const targetLookup = resolveHostTarget(attach, {
       rtnl: this.#host,
       vswitch: () => this.vswitch(),
       datapathType: () => this.opts.datapathType ?? defaultDatapathType(),
@@ -241,18 +235,18 @@ export class Plumber {
         ifname,
         mode: target.mode,
         host: target.name,
-        hostIfname: hostIfnameGiven ?? defaultHostIfname(id),
+        hostIfname: attach.hostIfname ?? defaultHostIfname(id),
         ...(guest.containerName ? { guestName: guest.containerName } : {}),
         ...(guest.pid ? { pid: guest.pid } : {}),
         addresses: plan.addresses.map((a) => a.cidr),
         ...(dhcp ? { dhcp: `${dhcp.client}${dhcp.foreground ? '-f' : ''}` } : {}),
-        ...(plan.gateway ? { gateway: plan.gateway } : {}),
-        mac: mac ?? '',
+        ...(plan.gateway ? { gateway: plan.gateway.address } : {}),
+        mac: attach.mac?.address ?? '',
         ...(vlan !== undefined ? { vlan } : {}),
-        ...(trunks !== undefined ? { trunks } : {}),
-        ...(target.mode === 'macvlan' ? { macvlanMode: spec.macvlanMode ?? 'bridge' } : {}),
+        ...(trunks !== undefined ? { trunks: [...trunks] } : {}),
+        ...(target.mode === 'macvlan' ? { macvlanMode: attach.macvlanMode ?? 'bridge' } : {}),
         // A moved NIC keeps its own MTU unless one is asked for (0: unchanged).
-        mtu: mtuGiven ?? (target.mode === 'phys' ? 0 : target.mtu),
+        mtu: attach.mtu ?? (target.mode === 'phys' ? 0 : target.mtu),
       };
       // Our record of this attachment, and any interface of that name in the guest, read together.
       const [existing, present] = await Promise.all([this.existing(record, guestRtnl), linkExists(guestRtnl, ifname)]);
@@ -261,7 +255,7 @@ export class Plumber {
           log?.info({ attachment: id }, 'already attached with the same settings');
           return { changed: false, record: existing };
         }
-        if (spec.force !== true) {
+        if (attach.force !== true) {
           throw new NetplumbError(
             ErrorCode.CONFLICT,
             `${guest.ref} already has ${ifname} attached to ${existing.host} with other settings; detach it first or pass --force to replace it`,
@@ -281,7 +275,7 @@ export class Plumber {
       const result = await this.#attaching.track(id, () =>
         Rollback.run(
           async (rb) => {
-            const applied = await this.apply(record, target, guest, sockets, guestRtnl, plan, rb, spec.metadata);
+            const applied = await this.apply(record, target, guest, sockets, guestRtnl, plan, rb, attach);
             if (dhcp) {
               // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
               await rb.step(
@@ -301,7 +295,7 @@ export class Plumber {
         ),
       );
       await announce(sockets.packetFd, guestRtnl, ifname, plan.addresses, log, result.guestLink);
-      if (spec.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, spec.waitUpMs);
+      if (attach.waitUpMs !== undefined) await waitUp(guestRtnl, ifname, attach.waitUpMs);
       log?.info({ attachment: id, host: target.name, mode: target.mode }, 'attached');
       return { changed: true, record, ...(result.ofport !== undefined ? { ofport: result.ofport } : {}) };
     } finally {
@@ -313,7 +307,11 @@ export class Plumber {
 
   /** Resolve and hold the guest's namespace; the configured host namespace is refused like our own. */
   private async resolve(ref: GuestRef, allowHostNetns: boolean): Promise<Guest> {
-    const guest = await resolveGuest(ref, {
+    return this.resolveParsed(parseGuestRef(ref), allowHostNetns);
+  }
+
+  private async resolveParsed(ref: ParsedGuestRef, allowHostNetns: boolean): Promise<Guest> {
+    const guest = await resolveParsedGuest(ref, {
       allowHostNetns,
       ...(this.opts.dockerHost ? { dockerOptions: { host: this.opts.dockerHost } } : {}),
     });
@@ -336,12 +334,14 @@ export class Plumber {
     guestRtnl: Rtnl,
     plan: GuestIpPlan,
     rb: Rollback,
-    metadata?: Record<string, string>,
+    attach: AttachPlan,
   ): Promise<Applied> {
     const peer = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
     if (r.mode === 'macvlan' || r.mode === 'dummy') {
       const parent =
-        r.mode === 'macvlan' && r.vlan !== undefined ? await this.vlanParent(target.name, r.vlan, rb) : target.name;
+        r.mode === 'macvlan' && attach.vlan !== undefined
+          ? await this.vlanParent(target.name, attach.vlan, rb)
+          : target.name;
       // The guest interface is created directly in the guest namespace: nothing on the host.
       // Equivalent to: ip link add link PARENT name IF netns G address MAC mtu M type macvlan mode MODE
       const base = { name: r.ifname, netnsFd: guest.netns.fd, mtu: r.mtu, ...(r.mac ? { mac: r.mac } : {}) };
@@ -414,7 +414,7 @@ export class Plumber {
     };
     const hostSide = async () => {
       if (r.mode === 'bridge') return;
-      const ids = externalIdsFor(r, metadata);
+      const ids = externalIdsFor(r, attach.metadata);
       // The undo goes first: a port committed but not applied by ovs-vswitchd (the wait fails
       // after the commit) must be removed too; one we did not write (a clash) is left alone.
       rb.push({ what: `OVS port "${r.hostIfname}" on ${r.host}`, run: () => this.#ports.delOwned(r.hostIfname, r.id) });
@@ -437,7 +437,7 @@ export class Plumber {
   }
 
   /** pipework's `@VID` on a NIC: the 802.1Q sub-interface `<nic>.<vid>` (created if absent) carries the macvlan. */
-  private async vlanParent(nic: string, vid: number, rb: Rollback): Promise<string> {
+  private async vlanParent(nic: string, vid: VlanId, rb: Rollback): Promise<string> {
     const name = vlanSubinterfaceName(nic, vid);
     if (await linkExists(this.#host, name)) return name;
     // Equivalent to: ip link add link NIC name NIC.VID type vlan id VID ; ip link set NIC.VID up

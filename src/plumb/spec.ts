@@ -1,16 +1,19 @@
 /**
- * What an attachment is: the one input type of the engine, produced by the library
- * caller, the `netplumb attach` parser and the `pipework` parser alike.
+ * What an attachment is, as a caller writes it: the input type of the engine, produced by
+ * the library caller, the `netplumb attach` parser and the `pipework` parser alike, and
+ * sent to the daemon as it is. ./plan.ts is what it is parsed into.
  */
 
 import type { GuestRef } from '../guest/ref.js';
 
 export type { GuestRef } from '../guest/ref.js';
 
-/** How the guest's interface reaches the host. */
-export type AttachMode = 'ovs' | 'bridge' | 'macvlan' | 'dummy' | 'phys';
+/** How the guest's interface reaches the host: an OVS port, a Linux bridge port, a macvlan, a dummy, the NIC itself. */
+export const ATTACH_MODES = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys'] as const;
+export type AttachMode = (typeof ATTACH_MODES)[number];
 
-export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
+export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
+export type MacvlanMode = (typeof MACVLAN_MODES)[number];
 
 export type IpConfig =
   /** A static address with prefix, e.g. `10.0.0.1/24` or `2001:db8::1/64`. */
