@@ -7,7 +7,7 @@ import { invalidArgument } from '../errors.js';
 import { guestRefOf } from '../guest/ref.js';
 import { parseRemote } from '../ovsdb/remote.js';
 import { DEFAULT_IFNAME, parseTrunks, specOf, type AttachPlan, type MacPlan } from '../plumb/plan.js';
-import { ATTACH_MODES, MACVLAN_MODES, type AttachSpec, type GuestRef } from '../plumb/spec.js';
+import { ATTACH_MODES, MACVLAN_MODES, type AttachMode, type AttachSpec, type GuestRef } from '../plumb/spec.js';
 import { gateway, ifName, integer, mtu, vlanId } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord, type IpWord } from './attach-words.js';
 import { parseLongOptions, type OptionTable, type ParsedOptions } from './long-options.js';
@@ -177,6 +177,20 @@ function withGateway(ipWord: IpWord, gatewayText: string | undefined): IpWord {
   return { ...ipWord, ip: { ...ip, gateway: gateway('gateway', gatewayText, ip.address) } };
 }
 
+/**
+ * Options of one mode only: given with another --mode they are refused here, before
+ * anything is done (with a detected mode, the mode refuses them when attaching).
+ */
+const ONE_MODE_OPTIONS = {
+  trunks: { only: 'ovs', why: 'trunk ports need an OVS bridge' },
+  'macvlan-mode': { only: 'macvlan', why: 'only for macvlan attachments' },
+} as const satisfies Record<string, { only: AttachMode; why: string }>;
+
+function refuseWithOtherMode(option: keyof typeof ONE_MODE_OPTIONS, asked: AttachMode | undefined): void {
+  const { only, why } = ONE_MODE_OPTIONS[option];
+  if (asked !== undefined && asked !== only) throw invalidArgument(option, `${why}, not --mode ${asked}`);
+}
+
 function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
   const host = parseHostWord('bridge', required('bridge', o.bridge));
   const guest = parseGuestWord('container', required('container', o.container));
@@ -188,12 +202,10 @@ function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
   if (o.vlan !== undefined && o.trunks !== undefined)
     throw invalidArgument('trunks', '--vlan (an access port) and --trunks (a trunk port) exclude each other');
   const trunks = o.trunks !== undefined ? parseTrunks(o.trunks.split(','), () => 'trunks') : undefined;
-  if (trunks !== undefined && mode !== undefined && mode !== 'ovs')
-    throw invalidArgument('trunks', `trunk ports need an OVS bridge, not --mode ${mode}`);
+  if (trunks !== undefined) refuseWithOtherMode('trunks', mode);
   const macvlanMode =
     o['macvlan-mode'] !== undefined ? oneOf('macvlan-mode', o['macvlan-mode'], MACVLAN_MODES) : undefined;
-  if (macvlanMode !== undefined && mode !== undefined && mode !== 'macvlan')
-    throw invalidArgument('macvlan-mode', `only for macvlan attachments, not --mode ${mode}`);
+  if (macvlanMode !== undefined) refuseWithOtherMode('macvlan-mode', mode);
   const plan: AttachPlan = {
     host,
     ...(mode !== undefined ? { mode } : {}),
