@@ -16,7 +16,7 @@ async function run(cmd: PipeworkCommand): Promise<void> {
   }
   if (cmd.kind === 'wait') {
     // Run inside the container: wait until the interface is up (pipework#243: not merely present).
-    const { waitUp } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
+    const { waitUp } = require('../plumb/wait-up.js') as typeof import('../plumb/wait-up.js');
     const { Rtnl } = require('../rtnl/index.js') as typeof import('../rtnl/index.js');
     const { openRouteTransport } =
       require('../netlink/native-transport.js') as typeof import('../netlink/native-transport.js');

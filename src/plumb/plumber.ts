@@ -9,16 +9,14 @@
  * operation, bound to the guest's namespace fd held for the whole operation.
  */
 import { ErrorCode, NetplumbError } from '../errors.js';
-import { parseGuestRef, type GuestRef, type ParsedGuestRef } from '../guest/ref.js';
-import { resolveParsedGuest, type Guest } from '../guest/resolve.js';
+import { parseGuestRef, type GuestRef } from '../guest/ref.js';
 import { openNetns, type Netns } from '../netns/index.js';
-import { openGuestSockets, openRouteIn, type GuestSockets } from '../netns/sockets.js';
-import { openRouteTransport } from '../netlink/native-transport.js';
+import { openGuestSockets, type GuestSockets } from '../netns/sockets.js';
 import { DEFAULT_APPLY_TIMEOUT_MS, type Vswitch } from '../ovsdb/index.js';
 import { Rtnl } from '../rtnl/index.js';
 import { announce } from './announce.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult, PlumberOptions } from './api.js';
-import { runDhcp, runInNetns, stopDhcp } from './dhcp.js';
+import { runDhcp, stopDhcp } from './dhcp.js';
 import {
   DEFAULT_GC_GRACE_SECONDS,
   InFlight,
@@ -27,14 +25,16 @@ import {
   type GcOptions,
   type GcResult,
 } from './gc.js';
-import { guestIdOf, guestMatcher, RECORDED_NETNS_ID } from './guest-id.js';
+import { guestIdOf, guestMatcher } from './guest-id.js';
+import { Guests } from './guests.js';
 import { guestIpPlan } from './guest-config.js';
-import { HostServices } from './host-services.js';
+import { HostServices, settleAll } from './host-services.js';
 import { defaultDatapathType, resolveHostTarget } from './host-target.js';
 import { attachmentsOf, storeNeeded, takeInventory } from './inventory.js';
 import { MODES, REMOTE_STORES, modeOfRecord } from './modes/index.js';
 import type { Attaching, Mode } from './modes/mode.js';
 import { planOf } from './parse-spec.js';
+import { passthrough, type PassthroughTool } from './passthrough.js';
 import { DEFAULT_IFNAME } from './plan.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { decodeRecord, newRecord, sameSettings, type AttachmentRecord } from './record.js';
@@ -43,11 +43,11 @@ import type { AttachSpec } from './spec.js';
 import { waitUp } from './wait-up.js';
 
 export type { Attachment, AttachResult, DetachRequest, DetachResult, PlumberOptions } from './api.js';
-export { waitUp } from './wait-up.js';
 
 export class Plumber {
   readonly #hostNs: Netns | undefined;
   readonly #host: HostServices;
+  readonly #guests: Guests;
   /** Attachments this Plumber is attaching right now: gc never touches them. */
   readonly #attaching = new InFlight();
 
@@ -56,6 +56,7 @@ export class Plumber {
     hostNs: Netns | undefined,
   ) {
     this.#hostNs = hostNs;
+    this.#guests = new Guests(opts.dockerHost, hostNs);
     this.#host = new HostServices({
       hostNs,
       ...(opts.ovsDb ? { ovsDb: opts.ovsDb } : {}),
@@ -87,7 +88,7 @@ export class Plumber {
     const plan = planOf(spec);
     const ifname = plan.ifname ?? DEFAULT_IFNAME;
     requireNetworkPrivileges();
-    const guest = await this.resolveParsed(plan.guest, plan.allowHostNetns === true);
+    const guest = await this.#guests.resolve(plan.guest, plan.allowHostNetns === true);
     const log = this.#host.log?.child({ guest: guest.containerName ?? guest.ref, ifname });
     // The host side is looked up while the guest's sockets are being made.
     const targetLookup = resolveHostTarget(plan, this.#host);
@@ -233,33 +234,12 @@ export class Plumber {
     await this.removeAll([r], guestRtnl);
   }
 
-  /** Resolve and hold the guest's namespace; the configured host namespace is refused like our own. */
-  private async resolve(ref: GuestRef, allowHostNetns: boolean): Promise<Guest> {
-    return this.resolveParsed(parseGuestRef(ref), allowHostNetns);
-  }
-
-  private async resolveParsed(ref: ParsedGuestRef, allowHostNetns: boolean): Promise<Guest> {
-    const guest = await resolveParsedGuest(ref, {
-      allowHostNetns,
-      ...(this.opts.dockerHost ? { dockerOptions: { host: this.opts.dockerHost } } : {}),
-    });
-    if (!allowHostNetns && this.#hostNs?.is(guest.identity)) {
-      guest.release();
-      throw new NetplumbError(
-        ErrorCode.HOST_NAMESPACE_REFUSED,
-        `${guest.ref} is the host namespace netplumb plugs into; refusing to change it (pass --allow-host-netns to force)`,
-        { field: 'guest' },
-      );
-    }
-    return guest;
-  }
-
   /** Detach one interface of a guest, or all of them. Succeeds when there is nothing to do. */
   async detach(req: DetachRequest): Promise<DetachResult> {
     const wantIf = (r: AttachmentRecord) => req.ifname === undefined || r.ifname === req.ifname;
     // A live guest: its attachments are read from inside it (its interfaces carry their
     // records) and from the stores by guest id — no scan of the whole host.
-    const live = await this.withLiveGuest(req.guest, async (guestRtnl, guestId) => {
+    const live = await this.#guests.withLive(req.guest, async (guestRtnl, guestId) => {
       const byId = new Map<string, AttachmentRecord>();
       for (const l of await guestRtnl.link.list()) {
         const r = decodeRecord(l.alias);
@@ -286,53 +266,13 @@ export class Plumber {
     return { detached: found };
   }
 
-  /** Run `fn` with a socket in the guest's namespace, or return undefined when the guest is gone. */
-  private async withLiveGuest<T>(
-    ref: GuestRef,
-    fn: (rtnl: Rtnl, guestId: string) => Promise<T>,
-  ): Promise<T | undefined> {
-    let guest: Guest;
-    try {
-      guest = await this.resolve(ref, false);
-    } catch (e) {
-      // Gone, unknown, or a recorded id (`netns:cookie:N`, `netns:DEV:INO`) rather than a live reference: nothing to look at.
-      // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
-      const recordedId = typeof ref === 'string' && RECORDED_NETNS_ID.test(ref);
-      if (
-        e instanceof NetplumbError &&
-        (e.code === ErrorCode.NAMESPACE_GONE ||
-          e.code === ErrorCode.NOT_FOUND ||
-          e.code === ErrorCode.UNAVAILABLE ||
-          (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))
-      )
-        return undefined;
-      throw e;
-    }
-    let rtnl: Rtnl;
-    let guestId: string;
-    try {
-      const opened = await openRouteIn(guest.netns);
-      rtnl = new Rtnl(opened.route);
-      guestId = guestIdOf(guest, opened.netnsCookie);
-    } catch (e) {
-      guest.release();
-      throw e;
-    }
-    try {
-      return await fn(rtnl, guestId);
-    } finally {
-      rtnl.close();
-      guest.release();
-    }
-  }
-
   /**
    * Remove attachments, each by its mode, all at once: concurrent removals share one OVSDB
    * transaction for the ports and one bulk kernel delete for the host links.
    */
   private async removeAll(records: readonly AttachmentRecord[], guest?: Rtnl): Promise<void> {
-    if (records.length === 0) return;
-    const modes = records.map(modeOfRecord);
+    // Every mode known before anything goes (a record of another version's mode: UNSUPPORTED).
+    const removals = records.map((r) => ({ r, mode: modeOfRecord(r) }));
     // A renewing DHCP client may run for any of them (its pidfile says); stop it first.
     for (const r of records) stopDhcp(r.id);
     let index = 0;
@@ -341,9 +281,7 @@ export class Plumber {
       ...(guest !== undefined ? { guest } : {}),
       done: async (step: string) => this.opts.detachStepHook?.(step, index++),
     };
-    const outcomes = await Promise.allSettled(records.map((r, i) => (modes[i] as Mode).remove(r, at)));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
+    await settleAll(removals.map(({ r, mode }) => mode.remove(r, at)));
   }
 
   /** Which records belong to the guest the user named (container name/id/prefix, or a namespace)? */
@@ -360,25 +298,11 @@ export class Plumber {
     );
   }
 
-  /**
-   * pipework's `route`, `rule` and `tc` pass-throughs, inside the guest's namespace:
-   * `route` and `rule` natively; `tc` runs the tc binary in the namespace (nsenter, fd 3).
-   */
-  async passthrough(ref: GuestRef, tool: 'route' | 'rule' | 'tc', args: string[]): Promise<void> {
-    const guest = await this.resolve(ref, false);
+  /** pipework's `route`, `rule` and `tc` pass-throughs, inside the guest's namespace (./passthrough.ts). */
+  async passthrough(ref: GuestRef, tool: PassthroughTool, args: string[]): Promise<void> {
+    const guest = await this.#guests.resolve(parseGuestRef(ref), false);
     try {
-      if (tool === 'tc') {
-        await runInNetns(guest.netns, ['tc', ...args]);
-        return;
-      }
-      const rtnl = new Rtnl(openRouteTransport(guest.netns.fd, guest.netns.label));
-      try {
-        // Loaded on use only (CommonJS require: a dynamic import() would go through the ESM loader).
-        const { runRoute, runRule } = require('./ip-words.js') as typeof import('./ip-words.js');
-        await (tool === 'route' ? runRoute(rtnl, args) : runRule(rtnl, args));
-      } finally {
-        rtnl.close();
-      }
+      await passthrough(guest, tool, args);
     } finally {
       guest.release();
     }
