@@ -30,8 +30,11 @@ import {
 } from '../validate.js';
 import type { AttachMode, AttachSpec, IpConfig, MacvlanMode } from './spec.js';
 
-/** The host side as named: an interface, or the NIC with a hardware address (`mac:<hostmac>`). */
-export type HostRef = { name: IfName } | { mac: Mac /** the host as written (`mac:02:42:…`) */; word: string };
+/**
+ * The host side as named: an interface, or the NIC with a hardware address (`mac:<hostmac>`;
+ * `word` is the host as written, `mac:02:42:…`).
+ */
+export type HostRef = { name: IfName } | { mac: Mac; word: string };
 
 export type DhcpConfig = Extract<IpConfig, { kind: 'dhcp' }>;
 
