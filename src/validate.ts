@@ -4,9 +4,27 @@
  * Each takes the field name it is validating (for the error) and an `unknown` value, and
  * returns the value normalised, or throws `invalidArgument(field, reason)`. They run before
  * anything is sent to the kernel.
+ *
+ * What they return is branded (`IfName`, `VlanId`, `Mtu`, `Mac`, `Cidr`): a plain string or
+ * number is not one, so a function that takes an `IfName` takes only a name that went
+ * through `ifName` — code below a parser states in its types that it needs no check.
  */
 import { invalidArgument } from './errors.js';
 import { formatIpv4, formatIpv6 } from './netlink/inet.js';
+
+declare const BRAND: unique symbol;
+/** `T` that went through the validator of `B`: only this module makes one. */
+export type Brand<T, B extends string> = T & { readonly [BRAND]: B };
+/** An interface name the kernel accepts and no shell reads as syntax (see `ifName`). */
+export type IfName = Brand<string, 'IfName'>;
+/** An 802.1Q VLAN id, 1..4094. */
+export type VlanId = Brand<number, 'VlanId'>;
+/** An MTU, 68..65535. */
+export type Mtu = Brand<number, 'Mtu'>;
+/** A unicast Ethernet address, lowercase colon hex. */
+export type Mac = Brand<string, 'Mac'>;
+/** `address/prefixLen` in canonical text (dotted quad; RFC 5952 for IPv6). */
+export type Cidr = Brand<string, 'Cidr'>;
 
 /** IFNAMSIZ - 1: the kernel's limit on an interface name, in bytes. */
 export const IFNAME_MAX_BYTES = 15;
@@ -59,7 +77,7 @@ export function u32(field: string, v: unknown): number {
 /** Characters a shell gives a meaning to: never part of a name we accept (faults H5). */
 const SHELL_SPECIAL = '$`;|&<>()\\\'"*?[]{}!#';
 
-export function ifName(field: string, v: unknown): string {
+export function ifName(field: string, v: unknown): IfName {
   if (typeof v !== 'string') throw invalidArgument(field, `${describeValue(v)} is not a string`);
   if (v.length === 0) throw invalidArgument(field, 'is empty');
   const bytes = Buffer.byteLength(v, 'utf8');
@@ -75,7 +93,7 @@ export function ifName(field: string, v: unknown): string {
     if (ch === '/' || ch === ':' || ch === '%' || SHELL_SPECIAL.includes(ch))
       throw invalidArgument(field, `${describeValue(v)} contains "${ch}"`);
   }
-  return v;
+  return v as IfName;
 }
 
 /**
@@ -83,7 +101,7 @@ export function ifName(field: string, v: unknown): string {
  * not multicast/broadcast (bit 0 of the first octet) and not all-zero. Returns the
  * lowercase colon form.
  */
-export function macAddress(field: string, v: unknown): string {
+export function macAddress(field: string, v: unknown): Mac {
   if (typeof v !== 'string') throw invalidArgument(field, `${describeValue(v)} is not a string`);
   const m =
     /^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(
@@ -98,7 +116,7 @@ export function macAddress(field: string, v: unknown): string {
   if (((octets[0] ?? 0) & 1) === 1)
     throw invalidArgument(field, `${describeValue(v)} is a multicast or broadcast address`);
   if (octets.every((o) => o === 0)) throw invalidArgument(field, `${describeValue(v)} is the all-zero address`);
-  return octets.map((o) => o.toString(16).padStart(2, '0')).join(':');
+  return octets.map((o) => o.toString(16).padStart(2, '0')).join(':') as Mac;
 }
 
 /** The 6 bytes of a MAC address already normalised by `macAddress`. */
@@ -107,13 +125,13 @@ export function macBytes(mac: string): Buffer {
 }
 
 /** An MTU for an IPv4-capable link: 68..65535. (IPv6 needs ≥ 1280: the caller's matter.) */
-export function mtu(field: string, v: unknown): number {
-  return integer(field, v, MTU_MIN, MTU_MAX);
+export function mtu(field: string, v: unknown): Mtu {
+  return integer(field, v, MTU_MIN, MTU_MAX) as Mtu;
 }
 
 /** An 802.1Q VLAN id: 1..4094 (0 means "priority tag only", 4095 is reserved). */
-export function vlanId(field: string, v: unknown): number {
-  return integer(field, v, VLAN_ID_MIN, VLAN_ID_MAX);
+export function vlanId(field: string, v: unknown): VlanId {
+  return integer(field, v, VLAN_ID_MIN, VLAN_ID_MAX) as VlanId;
 }
 
 /** An interface alias (IFLA_IFALIAS): up to 255 bytes, no NUL. */
@@ -142,7 +160,7 @@ export interface IpAddress {
 export interface IpPrefix extends IpAddress {
   prefixLen: number;
   /** `address/prefixLen` in canonical text. */
-  cidr: string;
+  cidr: Cidr;
 }
 
 function parseIpv4(field: string, s: string): Buffer | undefined {
@@ -266,7 +284,13 @@ export function ipPrefix(field: string, v: unknown, options: PrefixOptions = {})
   if (prefixLen > max) throw invalidArgument(field, `${JSON.stringify(v)}: prefix length ${prefixLen} exceeds ${max}`);
   if (options.network === true && hostBitsSet(addr.bytes, prefixLen))
     throw invalidArgument(field, `${JSON.stringify(v)} has host bits set below /${prefixLen}`);
-  return { ...addr, prefixLen, cidr: `${addr.address}/${prefixLen}` };
+  return { ...addr, prefixLen, cidr: `${addr.address}/${prefixLen}` as Cidr };
+}
+
+/** The host prefix of an address: `/32`, or `/128` for IPv6. */
+export function hostPrefix(a: IpAddress): IpPrefix {
+  const prefixLen = a.family === 4 ? 32 : 128;
+  return { ...a, prefixLen, cidr: `${a.address}/${prefixLen}` as Cidr };
 }
 
 /** A gateway for `address`: same family, and not the address itself. */

@@ -1,49 +1,37 @@
 /**
  * The words both command lines share (`pipework` positionals, `netplumb attach` option
- * values): the host interface, the guest, the IP argument. Each returns validated,
- * normalised values for the attach spec or throws INVALID_ARGUMENT naming the field.
+ * values): the host interface, the guest, the IP argument. Each returns the parsed value
+ * for the attach plan (../plumb/plan.ts) or throws INVALID_ARGUMENT naming the field.
  */
-import { invalidArgument } from '../errors.js';
-import { parseNetnsSelector } from '../netns/selector.js';
-import type { GuestRef, IpConfig } from '../plumb/spec.js';
-import { gateway, ifName, ipAddress, ipPrefix, macAddress, type IpFamily } from '../validate.js';
+import { NetplumbError, invalidArgument } from '../errors.js';
+import { CONTAINER_REF_MAX, parseGuestRef, type ParsedGuestRef } from '../guest/ref.js';
+import { parseHostMac, type HostRef, type IpPlan } from '../plumb/plan.js';
+import { gateway, ifName, ipAddress, ipPrefix, type IpFamily } from '../validate.js';
 
 export const HOST_MAC_PREFIX = 'mac:';
 
 /** `<hostinterface>` or `mac:<hostinterface_macaddress>` (PR #222). */
-export type HostWord = { host: string; hostMac?: string };
-
-/** IPoIB hardware addresses are 20 bytes. */
-const IPOIB_HWADDR = /^[0-9a-f]{2}(?::[0-9a-f]{2}){19}$/;
-
-export function parseHostWord(field: string, word: string): HostWord {
-  if (!word.startsWith(HOST_MAC_PREFIX)) return { host: ifName(field, word) };
-  const text = word.slice(HOST_MAC_PREFIX.length).toLowerCase();
-  const hostMac = IPOIB_HWADDR.test(text) ? text : macAddress(field, text);
-  return { host: word, hostMac };
+export function parseHostWord(field: string, word: string): HostRef {
+  if (!word.startsWith(HOST_MAC_PREFIX)) return { name: ifName(field, word) };
+  return { mac: parseHostMac(field, word.slice(HOST_MAC_PREFIX.length)), word };
 }
-
-/** Docker/podman container names and ids, LXC names: no path or shell syntax. */
-const CONTAINER_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
 
 /**
  * `<guest>`: a container name or id, or a namespace: `pid:<pid>`, `netns:<name>`,
  * `/run/netns/<name>`, `/proc/<pid>/ns/net` (netplumb extensions; pipework has none).
+ * Read as every guest reference is (src/guest/ref.ts); a word that is none of these is
+ * refused in the command line's terms.
  */
-export function parseGuestWord(field: string, word: string): GuestRef {
-  const sel = parseNetnsSelector(word);
-  if (sel !== null) {
-    if ('name' in sel) return { netns: sel.name };
-    if ('pid' in sel) return { pid: sel.pid };
-    return { path: sel.path };
-  }
-  if (!CONTAINER_REF.test(word)) {
+export function parseGuestWord(field: string, word: string): ParsedGuestRef {
+  try {
+    return parseGuestRef(word);
+  } catch (e) {
+    if (!(e instanceof NetplumbError && e.details.field === 'container')) throw e;
     throw invalidArgument(
       field,
-      `${JSON.stringify(word)} is not a container name or id (letters, digits, "_", ".", "-"; at most 255), nor pid:<pid>, netns:<name> or an absolute namespace path`,
+      `${JSON.stringify(word)} is not a container name or id (letters, digits, "_", ".", "-"; at most ${CONTAINER_REF_MAX}, no ".."), nor pid:<pid>, netns:<name> or an absolute namespace path`,
     );
   }
-  return { container: word };
 }
 
 /** pipework's DHCP words: `dhcp[:opts]`, `udhcpc[-f][:opts]`, `dhclient[-f][:opts]`, `dhcpcd[-f][:opts]`. */
@@ -53,7 +41,7 @@ const IP_FORMS =
   '<ipaddr>/<subnet>[@<gateway>], 0/0, dhcp[:opts], udhcpc[-f][:opts], dhclient[-f][:opts] or dhcpcd[-f][:opts]';
 
 export interface IpWord {
-  ip: IpConfig;
+  ip: IpPlan;
   /**
    * pipework's plain `dhcp`: busybox udhcpc in a Docker sidecar container
    * (`docker run --net container:<guest> busybox udhcpc …`), not a host client.
@@ -114,7 +102,6 @@ export function parseIpWord(field: string, text: string, family?: IpFamily): IpW
     throw invalidArgument(field, `The IP address should include a netmask. Maybe you meant ${guess}?`);
   }
   const address = ipPrefix(field, addressText, family === undefined ? {} : { family });
-  if (gatewayText === undefined) return { ip: { kind: 'static', address: address.cidr }, dhcpSidecar: false };
-  const gw = gateway('gateway', gatewayText, address);
-  return { ip: { kind: 'static', address: address.cidr, gateway: gw.address }, dhcpSidecar: false };
+  if (gatewayText === undefined) return { ip: { kind: 'static', address }, dhcpSidecar: false };
+  return { ip: { kind: 'static', address, gateway: gateway('gateway', gatewayText, address) }, dhcpSidecar: false };
 }

@@ -1,11 +1,14 @@
 /**
  * The `netplumb` command line: `netplumb <subcommand> --option value …` → a typed command.
- * `attach` produces the same `AttachSpec` as the pipework parser. Pure: no I/O.
+ * `attach` reads its options into an attach plan (../plumb/plan.ts) and gives the same
+ * `AttachSpec` as the pipework parser, bound to that plan. Pure: no I/O.
  */
 import { invalidArgument } from '../errors.js';
+import { guestRefOf } from '../guest/ref.js';
 import { parseRemote } from '../ovsdb/remote.js';
-import type { AttachMode, AttachSpec, GuestRef, MacvlanMode } from '../plumb/spec.js';
-import { gateway, ifName, integer, ipPrefix, mtu, vlanId } from '../validate.js';
+import { DEFAULT_IFNAME, parseTrunks, specOf, type AttachPlan, type MacPlan } from '../plumb/plan.js';
+import { ATTACH_MODES, MACVLAN_MODES, type AttachMode, type AttachSpec, type GuestRef } from '../plumb/spec.js';
+import { gateway, ifName, integer, mtu, vlanId } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord, type IpWord } from './attach-words.js';
 import { parseLongOptions, type OptionTable, type ParsedOptions } from './long-options.js';
 import {
@@ -55,9 +58,7 @@ export type NetplumbCommand =
   | { command: 'help'; topic?: Subcommand }
   | { command: 'version' };
 
-export const DEFAULT_IFNAME = 'eth1';
-const MODES: readonly AttachMode[] = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys', 'ipoib'];
-const MACVLAN_MODES: readonly MacvlanMode[] = ['bridge', 'vepa', 'private', 'passthru'];
+export { DEFAULT_IFNAME } from '../plumb/plan.js';
 const WAIT_UP_MAX_SECONDS = 3600;
 /** gc grace periods and intervals: up to a week. */
 const GC_MAX_SECONDS = 7 * 24 * 3600;
@@ -162,14 +163,6 @@ function common(o: { json?: true; 'ovs-db'?: string; 'docker-host'?: string; 'no
   };
 }
 
-/** `--trunks 100,200`: distinct VLAN ids, returned ascending. */
-function parseTrunks(text: string): number[] {
-  const ids = text.split(',').map((t) => vlanId('trunks', t));
-  const dup = ids.find((v, i) => ids.indexOf(v) !== i);
-  if (dup !== undefined) throw invalidArgument('trunks', `VLAN ${dup} is listed twice`);
-  return ids.sort((a, b) => a - b);
-}
-
 /** `--ip` and `--gateway` together: one gateway, of the address's family, not the address. */
 function withGateway(ipWord: IpWord, gatewayText: string | undefined): IpWord {
   if (gatewayText === undefined) return ipWord;
@@ -180,37 +173,47 @@ function withGateway(ipWord: IpWord, gatewayText: string | undefined): IpWord {
       `--gateway needs a static --ip address (got ${ip.kind === 'dhcp' ? 'DHCP' : 'no address'})`,
     );
   if (ip.gateway !== undefined)
-    throw invalidArgument('gateway', `given twice: in --ip (@${ip.gateway}) and as --gateway`);
-  const gw = gateway('gateway', gatewayText, ipPrefix('ip', ip.address));
-  return { ...ipWord, ip: { ...ip, gateway: gw.address } };
+    throw invalidArgument('gateway', `given twice: in --ip (@${ip.gateway.address}) and as --gateway`);
+  return { ...ipWord, ip: { ...ip, gateway: gateway('gateway', gatewayText, ip.address) } };
+}
+
+/**
+ * Options of one mode only: given with another --mode they are refused here, before
+ * anything is done (with a detected mode, the mode refuses them when attaching).
+ */
+const ONE_MODE_OPTIONS = {
+  trunks: { only: 'ovs', why: 'trunk ports need an OVS bridge' },
+  'macvlan-mode': { only: 'macvlan', why: 'only for macvlan attachments' },
+} as const satisfies Record<string, { only: AttachMode; why: string }>;
+
+function refuseWithOtherMode(option: keyof typeof ONE_MODE_OPTIONS, asked: AttachMode | undefined): void {
+  const { only, why } = ONE_MODE_OPTIONS[option];
+  if (asked !== undefined && asked !== only) throw invalidArgument(option, `${why}, not --mode ${asked}`);
 }
 
 function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
   const host = parseHostWord('bridge', required('bridge', o.bridge));
   const guest = parseGuestWord('container', required('container', o.container));
-  const mode = o.mode !== undefined ? oneOf('mode', o.mode, MODES) : undefined;
+  const mode = o.mode !== undefined ? oneOf('mode', o.mode, ATTACH_MODES) : undefined;
   const ipWord = withGateway(
     o.ip !== undefined ? parseIpWord('ip', o.ip) : { ip: { kind: 'none' }, dhcpSidecar: false },
     o.gateway,
   );
   if (o.vlan !== undefined && o.trunks !== undefined)
     throw invalidArgument('trunks', '--vlan (an access port) and --trunks (a trunk port) exclude each other');
-  const trunks = o.trunks !== undefined ? parseTrunks(o.trunks) : undefined;
-  if (trunks !== undefined && mode !== undefined && mode !== 'ovs')
-    throw invalidArgument('trunks', `trunk ports need an OVS bridge, not --mode ${mode}`);
+  const trunks = o.trunks !== undefined ? parseTrunks(o.trunks.split(','), () => 'trunks') : undefined;
+  if (trunks !== undefined) refuseWithOtherMode('trunks', mode);
   const macvlanMode =
     o['macvlan-mode'] !== undefined ? oneOf('macvlan-mode', o['macvlan-mode'], MACVLAN_MODES) : undefined;
-  if (macvlanMode !== undefined && mode !== undefined && mode !== 'macvlan')
-    throw invalidArgument('macvlan-mode', `only for macvlan attachments, not --mode ${mode}`);
-  const spec: AttachSpec = {
-    host: host.host,
-    ...(host.hostMac !== undefined ? { hostMac: host.hostMac } : {}),
+  if (macvlanMode !== undefined) refuseWithOtherMode('macvlan-mode', mode);
+  const plan: AttachPlan = {
+    host,
     ...(mode !== undefined ? { mode } : {}),
     guest,
     ...(o.ifname !== undefined ? { ifname: ifName('ifname', o.ifname) } : {}),
     ...(o['host-ifname'] !== undefined ? { hostIfname: ifName('host-ifname', o['host-ifname']) } : {}),
     ip: ipWord.ip,
-    ...(o.mac !== undefined ? { mac: parseMacArgument('mac', o.mac) } : {}),
+    ...(o.mac !== undefined ? { mac: parseMac('mac', o.mac) } : {}),
     ...(o.vlan !== undefined ? { vlan: vlanId('vlan', o.vlan) } : {}),
     ...(trunks !== undefined ? { trunks } : {}),
     ...(o.mtu !== undefined ? { mtu: mtu('mtu', o.mtu) } : {}),
@@ -222,11 +225,16 @@ function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
       ? { waitUpMs: integer('wait-up', o['wait-up'], 0, WAIT_UP_MAX_SECONDS) * 1000 }
       : {}),
   };
-  return { command: 'attach', spec, dhcpSidecar: ipWord.dhcpSidecar, ...common(o) };
+  return { command: 'attach', spec: specOf(plan), dhcpSidecar: ipWord.dhcpSidecar, ...common(o) };
+}
+
+/** A guest named by --container, in the form a detach or list request carries it. */
+function guestOption(value: string): GuestRef {
+  return guestRefOf(parseGuestWord('container', value));
 }
 
 function parseDetach(o: ParsedOptions<typeof DETACH_OPTIONS>): NetplumbCommand {
-  const guest = parseGuestWord('container', required('container', o.container));
+  const guest = guestOption(required('container', o.container));
   if (o.all === true && o.ifname !== undefined) throw invalidArgument('all', '--all and --ifname exclude each other');
   const target = o.all === true ? { all: true as const } : { ifname: ifName('ifname', o.ifname ?? DEFAULT_IFNAME) };
   return { command: 'detach', guest, target, ...common(o) };
@@ -235,13 +243,13 @@ function parseDetach(o: ParsedOptions<typeof DETACH_OPTIONS>): NetplumbCommand {
 function parseList(o: ParsedOptions<typeof LIST_OPTIONS>): NetplumbCommand {
   return {
     command: 'list',
-    ...(o.container !== undefined ? { guest: parseGuestWord('container', o.container) } : {}),
+    ...(o.container !== undefined ? { guest: guestOption(o.container) } : {}),
     ...common(o),
   };
 }
 
 function parseShow(o: ParsedOptions<typeof SHOW_OPTIONS>): NetplumbCommand {
-  const guest = parseGuestWord('container', required('container', o.container));
+  const guest = guestOption(required('container', o.container));
   return { command: 'show', guest, ifname: ifName('ifname', o.ifname ?? DEFAULT_IFNAME), ...common(o) };
 }
 
@@ -288,6 +296,6 @@ function parseServe(o: ParsedOptions<typeof SERVE_OPTIONS>): NetplumbCommand {
  * `../plumb/mac.js` loads node:crypto (for `U:` MACs), ~10 ms of start-up: required only
  * when a MAC is actually given, so `--help`, `--version` and attaches without one skip it here.
  */
-function parseMacArgument(field: string, text: string): string {
-  return (require('../plumb/mac.js') as typeof import('../plumb/mac.js')).parseMacArgument(field, text);
+function parseMac(field: string, text: string): MacPlan {
+  return (require('../plumb/mac.js') as typeof import('../plumb/mac.js')).parseMac(field, text);
 }

@@ -53,7 +53,7 @@ export const ATTACH_OPTIONS = {
     metavar: 'MAC',
     summary: "container MAC: aa:bb:cc:dd:ee:ff, or U:<seed> for pipework's stable MAC",
   },
-  ifname: { kind: 'value', metavar: 'NAME', summary: 'interface name in the container (default eth1; ib0 on IPoIB)' },
+  ifname: { kind: 'value', metavar: 'NAME', summary: 'interface name in the container (default eth1)' },
   'host-ifname': {
     kind: 'value',
     metavar: 'NAME',
@@ -63,7 +63,7 @@ export const ATTACH_OPTIONS = {
   mode: {
     kind: 'value',
     metavar: 'MODE',
-    summary: 'ovs, bridge, macvlan, dummy, phys or ipoib (default: detect, like pipework)',
+    summary: 'ovs, bridge, macvlan, dummy or phys (default: detect, like pipework)',
   },
   'macvlan-mode': { kind: 'value', metavar: 'MODE', summary: 'bridge (default), vepa, private or passthru' },
   'create-bridge': {

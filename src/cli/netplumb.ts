@@ -15,7 +15,7 @@ function describeAttach(r: AttachResult): string {
   const where = x.vlan !== undefined ? ` vlan ${x.vlan}` : x.trunks ? ` trunks ${x.trunks.join(',')}` : '';
   const addr = x.addresses.length > 0 ? ` ${x.addresses.join(' ')}` : x.dhcp ? ` (${x.dhcp})` : '';
   const port = r.ofport !== undefined ? ` ofport ${r.ofport}` : '';
-  return `${r.changed ? 'attached' : 'already attached'}: ${x.guestName ?? x.guestId} ${x.ifname}${addr} → ${x.host}${where} (${x.mode}, host side ${x.mode === 'macvlan' || x.mode === 'dummy' ? '-' : x.hostIfname}${port})`;
+  return `${r.changed ? 'attached' : 'already attached'}: ${x.guestName ?? x.guestId} ${x.ifname}${addr} → ${x.host}${where} (${x.mode}, host side ${r.hostLink ?? '-'}${port})`;
 }
 
 /** How a guest is shown: its container name, a container id shortened as docker does, or a namespace id whole. */

@@ -6,8 +6,10 @@
  * `@`), netplumb refuses it instead. Pure: no I/O.
  */
 import { invalidArgument, type ErrorDetails, type NetplumbError } from '../errors.js';
+import { guestRefOf } from '../guest/ref.js';
+import { DEFAULT_IFNAME, specOf, type AttachPlan, type MacPlan } from '../plumb/plan.js';
 import type { AttachSpec, GuestRef } from '../plumb/spec.js';
-import { ifName, vlanId, type IpFamily } from '../validate.js';
+import { ifName, vlanId, type IpFamily, type VlanId } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord } from './attach-words.js';
 
 export type PassthroughTool = 'route' | 'rule' | 'tc';
@@ -15,16 +17,14 @@ const PASSTHROUGH_TOOLS: readonly string[] = ['route', 'rule', 'tc'] satisfies r
 
 export type PipeworkCommand =
   /**
-   * Wire the guest to the host interface. `spec.ifname` is absent when `-i` was not
-   * given: the engine picks `eth1`, or `ib0` on an IPoIB host.
+   * Wire the guest to the host interface. `spec` is bound to its plan (../plumb/plan.ts);
+   * `spec.ifname` is absent when `-i` was not given: the engine picks `eth1`.
    */
   | {
       kind: 'attach';
       spec: AttachSpec;
       /** Plain `dhcp`: run udhcpc in a busybox sidecar container, not on the host. */
       dhcpSidecar: boolean;
-      /** On an IPoIB host, `@VID` is the partition key 0x<VID> (the same digits read as hex). */
-      ipoibPkey?: number;
     }
   /** `pipework route|rule|tc <guest> <args…>`: `ip route|ip rule|tc <args…>` inside the guest. */
   | { kind: 'passthrough'; tool: PassthroughTool; guest: GuestRef; args: string[] }
@@ -49,7 +49,7 @@ export function usage(): string {
   return `Syntax:\n${PIPEWORK_USAGE}\nThis pipework is netplumb; for detach, list, trunks, MTU and JSON output see \`netplumb --help\`.\n`;
 }
 
-export const DEFAULT_WAIT_IFNAME = 'eth1';
+export const DEFAULT_WAIT_IFNAME = DEFAULT_IFNAME;
 const WAIT = '--wait';
 const DIRECT_PHYS = '--direct-phys';
 
@@ -98,7 +98,7 @@ function parsePassthrough(tool: PassthroughTool, rest: readonly string[]): Pipew
   const [guestWord, ...args] = rest;
   if (guestWord === undefined)
     throw syntaxError('guest', `missing <guest>: pipework ${tool} <guest> <${tool}_command>`);
-  const guest = parseGuestWord('guest', guestWord);
+  const guest = guestRefOf(parseGuestWord('guest', guestWord));
   if (args.length === 0)
     throw syntaxError('argv', `missing <${tool}_command>: pipework ${tool} <guest> <${tool}_command>`);
   return { kind: 'passthrough', tool, guest, args };
@@ -144,26 +144,23 @@ function parseFamily(text: string): IpFamily {
  * `../plumb/mac.js` loads node:crypto (for `U:` MACs), ~10 ms of start-up: required only
  * when a MAC is actually given, so `--help`, `--version` and attaches without one skip it here.
  */
-function parseMacArgument(field: string, text: string): string {
-  return (require('../plumb/mac.js') as typeof import('../plumb/mac.js')).parseMacArgument(field, text);
+function parseMac(field: string, text: string): MacPlan {
+  return (require('../plumb/mac.js') as typeof import('../plumb/mac.js')).parseMac(field, text);
 }
 
 /** The 4th argument, `[macaddr][@vlan]`. */
-function parseMacVlanWord(text: string): { mac?: string; vlan?: number; ipoibPkey?: number } {
+function parseMacVlanWord(text: string): { mac?: MacPlan; vlan?: VlanId } {
   const [macText = '', vlanText, ...extra] = text.split('@');
   if (extra.length > 0)
     throw invalidArgument('vlan', `${JSON.stringify(text)} has more than one "@"; expected [macaddr][@vlan]`);
-  const out: { mac?: string; vlan?: number; ipoibPkey?: number } = {};
-  if (macText !== '') out.mac = parseMacArgument('mac', macText);
-  if (vlanText !== undefined) {
-    out.vlan = vlanId('vlan', vlanText);
-    out.ipoibPkey = parseInt(vlanText, 16);
-  }
+  const out: { mac?: MacPlan; vlan?: VlanId } = {};
+  if (macText !== '') out.mac = parseMac('mac', macText);
+  if (vlanText !== undefined) out.vlan = vlanId('vlan', vlanText);
   return out;
 }
 
 function parseAttach(rest: readonly string[], directPhys: boolean): PipeworkCommand {
-  const hostWord = parseHostWord('hostInterface', rest[0] ?? '');
+  const host = parseHostWord('hostInterface', rest[0] ?? '');
   const { values, next } = readOptions(rest);
   const [guestWord, ipText, macVlanText, ...extra] = rest.slice(next);
   for (const w of [ipText, macVlanText, ...extra]) {
@@ -179,9 +176,8 @@ function parseAttach(rest: readonly string[], directPhys: boolean): PipeworkComm
   const { ip, dhcpSidecar } = parseIpWord('ip', ipText, family);
   const macVlan = macVlanText === undefined ? {} : parseMacVlanWord(macVlanText);
 
-  const spec: AttachSpec = {
-    host: hostWord.host,
-    ...(hostWord.hostMac !== undefined ? { hostMac: hostWord.hostMac } : {}),
+  const plan: AttachPlan = {
+    host,
     ...(directPhys ? { mode: 'phys' as const } : {}),
     guest,
     ...(values['-i'] !== undefined ? { ifname: ifName('containerIfName', values['-i']) } : {}),
@@ -191,10 +187,5 @@ function parseAttach(rest: readonly string[], directPhys: boolean): PipeworkComm
     ...(macVlan.mac !== undefined ? { mac: macVlan.mac } : {}),
     ...(macVlan.vlan !== undefined ? { vlan: macVlan.vlan } : {}),
   };
-  return {
-    kind: 'attach',
-    spec,
-    dhcpSidecar,
-    ...(macVlan.ipoibPkey !== undefined ? { ipoibPkey: macVlan.ipoibPkey } : {}),
-  };
+  return { kind: 'attach', spec: specOf(plan), dhcpSidecar };
 }

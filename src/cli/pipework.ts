@@ -2,6 +2,7 @@
  * Drop-in `pipework` with the original syntax: the same forms, the same exit codes
  * (0, or 1 on any failure) and the same success output (none), with better messages.
  */
+import { withCreateBridge } from '../plumb/plan.js';
 import { parsePipeworkArgs, usage, type PipeworkCommand } from './pipework-args.js';
 import { cliLogger, reportError, writeErr, writeOut } from './output.js';
 import type { NetplumbError } from '../errors.js';
@@ -15,7 +16,7 @@ async function run(cmd: PipeworkCommand): Promise<void> {
   }
   if (cmd.kind === 'wait') {
     // Run inside the container: wait until the interface is up (pipework#243: not merely present).
-    const { waitUp } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
+    const { waitUp } = require('../plumb/wait-up.js') as typeof import('../plumb/wait-up.js');
     const { Rtnl } = require('../rtnl/index.js') as typeof import('../rtnl/index.js');
     const { openRouteTransport } =
       require('../netlink/native-transport.js') as typeof import('../netlink/native-transport.js');
@@ -51,8 +52,7 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     const spec = cmd.spec;
     // pipework creates `br*` (Linux) and `ovs*` (Open vSwitch) bridges that do not exist yet.
     const createBridge = spec.host.startsWith('br') || spec.host.startsWith('ovs');
-    // (On an IPoIB host `@VID` would be a hex partition key; IPoIB attachments are not supported yet.)
-    await engine.attach({ ...spec, ...(createBridge ? { createBridge } : {}) });
+    await engine.attach(createBridge ? withCreateBridge(spec) : spec);
   } finally {
     await engine.close();
   }

@@ -5,13 +5,13 @@
  * VLAN ids, MACs, addresses …) exactly as it does for a library call. Pure: no I/O.
  */
 import { invalidArgument } from '../errors.js';
-import type { AttachSpec } from '../plumb/spec.js';
+import type { AttachSpec, GuestRef } from '../plumb/spec.js';
 import type { DetachRequest } from '../plumb/plumber.js';
 import type { GcOptions } from '../plumb/gc.js';
 
 type Json = Record<string, unknown>;
 /** Every guest form the engine resolves: a word (`con1`, `netns:blue`, `pid:42`, a path) or an object. */
-export type Guest = DetachRequest['guest'];
+export type Guest = GuestRef;
 
 function object(field: string, v: unknown, allowed: readonly string[]): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
@@ -142,7 +142,7 @@ export function attachParams(v: unknown): AttachSpec {
   const spec: AttachSpec = {
     host: str('host', o.host),
     // A word is resolved by the engine like the object forms (as in a library call).
-    guest: guestParam('guest', o.guest) as AttachSpec['guest'],
+    guest: guestParam('guest', o.guest),
     ip: ipParam('ip', o.ip),
   };
   const s = spec as unknown as Json;

@@ -1,5 +1,18 @@
-export { resolveGuest, type Guest, type ResolveGuestOptions, type ContainerInspector } from './resolve.js';
-export { parseGuestRef, validateContainerRef, type GuestRef, type GuestKind, type ParsedGuestRef } from './ref.js';
+export {
+  resolveGuest,
+  resolveParsedGuest,
+  type Guest,
+  type ResolveGuestOptions,
+  type ContainerInspector,
+} from './resolve.js';
+export {
+  parseGuestRef,
+  guestRefOf,
+  validateContainerRef,
+  type GuestRef,
+  type GuestKind,
+  type ParsedGuestRef,
+} from './ref.js';
 export {
   DockerClient,
   dockerSocketPath,

@@ -19,8 +19,13 @@
 import { invalidArgument } from '../errors.js';
 import { parseNetnsSelector, type NetnsSelector } from '../netns/index.js';
 
-/** A guest as a word (`con1`, `netns:blue`, `pid:42`, `/run/netns/blue`) or as an object. */
-export type GuestRef = string | { container: string } | NetnsSelector;
+/**
+ * A guest as a word (`con1`, `netns:blue`, `pid:42`, `/run/netns/blue`) or as an object:
+ * a container, a named namespace (`{ netns }`, or `{ name }` as a NetnsSelector spells it),
+ * a process (with `startTime`, a reused PID is refused: IDENTITY_MISMATCH) or a namespace
+ * file. The one type of every API that names a guest: attach, detach, list, the daemon.
+ */
+export type GuestRef = string | { container: string } | { netns: string } | NetnsSelector;
 
 /** What kind of reference resolved the guest. */
 export type GuestKind = 'container' | 'netns' | 'pid' | 'path';
@@ -64,6 +69,7 @@ export function parseGuestRef(ref: GuestRef): ParsedGuestRef {
   if (typeof ref !== 'object' || ref === null)
     throw invalidArgument('guest', `expected a container name, netns:NAME, pid:N or a path, got ${typeof ref}`);
   if ('container' in ref) return containerRef(ref.container);
+  if ('netns' in ref) return parseGuestWord(`netns:${String(ref.netns)}`);
   if ('name' in ref) return parseGuestWord(`netns:${String(ref.name)}`);
   if ('path' in ref) {
     if (typeof ref.path !== 'string' || !ref.path.startsWith('/'))
@@ -77,7 +83,14 @@ export function parseGuestRef(ref: GuestRef): ParsedGuestRef {
       ? parsed
       : { ...parsed, kind: 'pid', selector: { pid: ref.pid, startTime: ref.startTime } };
   }
-  throw invalidArgument('guest', 'a guest object needs one of: container, name, path, pid');
+  throw invalidArgument('guest', 'a guest object needs one of: container, netns, name, path, pid');
+}
+
+/** A parsed reference in object form (`{ container }`, `{ netns }`, `{ pid }`, `{ path }`): parsing it gives it back. */
+export function guestRefOf(p: ParsedGuestRef): GuestRef {
+  if (p.kind === 'container') return { container: p.container };
+  const s = p.selector;
+  return 'name' in s ? { netns: s.name } : { ...s };
 }
 
 function parseGuestWord(word: string): ParsedGuestRef {

@@ -19,7 +19,7 @@ import { ErrorCode, NetplumbError } from '../errors.js';
 import { openNetns, type Netns, type NetnsIdentity } from '../netns/index.js';
 import { DockerClient, type ContainerState, type DockerClientOptions } from './docker-api.js';
 import { refuseHostNamespace } from './host-namespace.js';
-import { parseGuestRef, type GuestKind, type GuestRef } from './ref.js';
+import { parseGuestRef, type GuestKind, type GuestRef, type ParsedGuestRef } from './ref.js';
 
 export interface Guest {
   readonly kind: GuestKind;
@@ -48,7 +48,11 @@ export interface ResolveGuestOptions {
 }
 
 export async function resolveGuest(ref: GuestRef, opts: ResolveGuestOptions = {}): Promise<Guest> {
-  const parsed = parseGuestRef(ref);
+  return resolveParsedGuest(parseGuestRef(ref), opts);
+}
+
+/** `resolveGuest` for a reference already parsed (an attach plan's). */
+export async function resolveParsedGuest(parsed: ParsedGuestRef, opts: ResolveGuestOptions = {}): Promise<Guest> {
   const allowHost = opts.allowHostNetns === true;
   if (parsed.kind === 'container') {
     const docker = opts.docker ?? new DockerClient(opts.dockerOptions);

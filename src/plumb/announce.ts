@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { isSysError, sysErrorText } from '../errors.js';
 import { native } from '../native.js';
 import type { Link, Rtnl } from '../rtnl/index.js';
-import type { IpPrefix } from '../validate.js';
+import { macBytes, type IpPrefix } from '../validate.js';
 import {
   ETH_BROADCAST,
   ETH_P_ARP,
@@ -29,21 +29,22 @@ export async function announce(
   packetFd: number,
   rtnl: Rtnl,
   ifname: string,
-  addresses: IpPrefix[],
+  addresses: readonly IpPrefix[],
   log?: Logger,
   known?: Link,
 ): Promise<void> {
   if (addresses.length === 0) return;
   try {
     const link = known ?? (await rtnl.link.get(ifname));
-    const mac = link.mac;
-    if (mac === undefined) return;
+    if (link.mac === undefined) return;
+    // Bytes, as the kernel and the plan have them: nothing here is read from text again.
+    const mac = macBytes(link.mac);
     for (const a of addresses) {
       const v4 = a.family === 4;
       // SOCK_DGRAM: the kernel adds the Ethernet header, with the EtherType given here.
       const frame = v4
-        ? gratuitousArp({ op: 'reply', senderMac: mac, ip: a.address })
-        : unsolicitedNeighborAdvertisementPacket({ mac, target: a.address });
+        ? gratuitousArp({ op: 'reply', senderMac: mac, ip: a.bytes })
+        : unsolicitedNeighborAdvertisementPacket({ mac, target: a.bytes });
       const dst = v4 ? Buffer.from(ETH_BROADCAST) : ipv6MulticastMac(IPV6_ALL_NODES);
       const err = native().packetSend(packetFd, link.index, v4 ? ETH_P_ARP : ETH_P_IPV6, dst, frame);
       if (err) throw err;

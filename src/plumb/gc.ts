@@ -23,11 +23,13 @@
  * Removal is one OVSDB transaction naming the exact Port rows judged (a port recreated
  * since under the same name is a new row and stays) and one bulk link delete by ifindex.
  */
-import type { Logger } from 'pino';
-import type { Vswitch } from '../ovsdb/index.js';
-import type { Rtnl } from '../rtnl/index.js';
-import { ALIAS_PREFIX, OWNER, decodeAlias, decodeRecord, portCreated, type AttachmentRecord } from './record.js';
 import { stopDhcp } from './dhcp.js';
+import type { HostServices } from './host-services.js';
+import { takeInventory, type Inventory, type LinkView, type PortView } from './inventory.js';
+import { modeOf } from './modes/index.js';
+import type { AttachmentRecord } from './record.js';
+
+export type { LinkView, PortView } from './inventory.js';
 
 /** Default grace period: objects of an attach begun less than this long ago are never collected. */
 export const DEFAULT_GC_GRACE_SECONDS = 60;
@@ -91,30 +93,6 @@ export class InFlight {
       else this.#count.set(id, n);
     }
   }
-}
-
-/** A host link carrying our record. */
-export interface LinkView {
-  index: number;
-  name: string;
-  record: AttachmentRecord;
-  /** The attach had not finished: when it began (ms). */
-  attachingSince?: number;
-}
-
-/** An OVS port carrying our owner mark, with its interface's state. */
-export interface PortView {
-  uuid: string;
-  name: string;
-  attachment: string;
-  record?: AttachmentRecord;
-  /** `netplumb.created` (ms); absent on ports written before it existed. */
-  created?: number;
-  /** Interface.ofport: unset until ovs-vswitchd configured it, -1 when that failed. */
-  ofport?: number;
-  error?: string;
-  /** No Interface row of that name at all. */
-  interfaceMissing?: boolean;
 }
 
 export interface Judged {
@@ -195,86 +173,38 @@ function diagnose(
       reason: 'interface-error',
       detail: `OVS interface "${broken.name}": ${broken.error ?? (broken.interfaceMissing === true ? 'no Interface row' : 'ofport -1')}`,
     };
-  if (link !== undefined && link.record.mode === 'ovs' && ports.length === 0)
-    return { reason: 'port-gone', detail: `no OVS port on ${link.record.host} for host veth "${link.name}"` };
+  const owned = link === undefined ? undefined : modeOf(link.record.mode)?.stores[0];
+  if (link !== undefined && owned !== undefined && ports.length === 0)
+    return { reason: 'port-gone', detail: `no ${owned.what} on ${link.record.host} for host veth "${link.name}"` };
   return undefined;
 }
 
 export interface GcDeps {
-  /** Netlink in the namespace the host-side links live in. */
-  host: Rtnl;
-  /** OVSDB, connected on demand. */
-  vswitch: () => Promise<Vswitch>;
+  /** The host's netlink and the stores (OVSDB, connected on demand). */
+  host: HostServices;
   inFlight: InFlight;
-  log?: Logger;
   /** Clock (ms), for tests. */
   now?: () => number;
 }
 
-/** Our host links: those whose alias carries a readable netplumb record. Equivalent to: ip -d link show (alias "netplumb {…}") */
-async function ourLinks(host: Rtnl): Promise<LinkView[]> {
-  const views: LinkView[] = [];
-  for (const l of await host.link.list()) {
-    if (!l.alias?.startsWith(ALIAS_PREFIX)) continue;
-    const d = decodeAlias(l.alias);
-    if (d)
-      views.push({
-        index: l.index,
-        name: l.name,
-        record: d.record,
-        ...(d.attachingSince !== undefined ? { attachingSince: d.attachingSince } : {}),
-      });
-  }
-  return views;
-}
-
-/** Our OVS ports and their interfaces. Equivalent to: ovs-vsctl find Port external_ids:netplumb.owner=netplumb ; ovs-vsctl list Interface NAME */
-async function ourPorts(vs: Vswitch): Promise<PortView[]> {
-  const views: PortView[] = [];
-  for (const p of await vs.findPortsByExternalIds({ 'netplumb.owner': OWNER })) {
-    const iface = await vs.getInterface(p.name);
-    const record = decodeRecord(p.externalIds['netplumb.record']);
-    const created = portCreated(p.externalIds);
-    views.push({
-      uuid: p.uuid,
-      name: p.name,
-      attachment: p.externalIds['netplumb.attachment'] ?? record?.id ?? `port:${p.name}`,
-      ...(record ? { record } : {}),
-      ...(created !== undefined ? { created } : {}),
-      ...(iface?.ofport !== undefined ? { ofport: iface.ofport } : {}),
-      ...(iface?.error !== undefined ? { error: iface.error } : {}),
-      ...(iface === undefined ? { interfaceMissing: true } : {}),
-    });
-  }
-  return views;
-}
-
 /**
  * Collect: judge every attachment of ours, then (unless dryRun) remove the dead ones.
- * OVSDB unreachable: only host links are judged, unless one of them is an OVS attachment
- * (then it cannot be judged, and the connection error is thrown).
+ * A store that cannot be read (OVSDB down) is left out, unless one of our host links is of a
+ * mode that keeps objects there (then it cannot be judged, and the store's error is thrown).
  */
 export async function collectGarbage(deps: GcDeps, opts: GcOptions = {}): Promise<GcResult> {
   const graceSeconds = opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS;
   const dryRun = opts.dryRun === true;
-  const links = await ourLinks(deps.host);
-  let ports: PortView[] = [];
-  let vs: Vswitch | undefined;
-  try {
-    vs = await deps.vswitch();
-  } catch (e) {
-    if (links.some((l) => l.record.mode === 'ovs')) throw e;
-  }
-  if (vs) ports = await ourPorts(vs);
-  const judged = judge(links, ports, {
-    now: (deps.now ?? Date.now)(),
-    graceMs: graceSeconds * 1000,
-    inFlight: deps.inFlight,
-  });
+  const inventory = await takeInventory(deps.host);
+  const judged = judge(
+    inventory.links,
+    inventory.stores.flatMap((s) => s.ports),
+    { now: (deps.now ?? Date.now)(), graceMs: graceSeconds * 1000, inFlight: deps.inFlight },
+  );
   const doomed = judged.filter((j) => j.remove);
-  if (!dryRun && doomed.length > 0) await remove(deps, vs, doomed);
+  if (!dryRun && doomed.length > 0) await remove(deps.host, inventory, doomed);
   for (const j of doomed)
-    deps.log?.info(
+    deps.host.log?.info(
       {
         attachment: j.entry.attachment,
         ports: j.entry.ports,
@@ -293,12 +223,16 @@ export async function collectGarbage(deps: GcDeps, opts: GcOptions = {}): Promis
   };
 }
 
-/** Equivalent to: ovs-vsctl --if-exists del-port P… (one transaction) ; ip link del L… (one bulk delete) */
-async function remove(deps: GcDeps, vs: Vswitch | undefined, doomed: readonly Judged[]): Promise<void> {
+/** Equivalent to: ovs-vsctl --if-exists del-port P… (one transaction per store) ; ip link del L… (one bulk delete) */
+async function remove(host: HostServices, inventory: Inventory, doomed: readonly Judged[]): Promise<void> {
   for (const j of doomed) stopDhcp(j.entry.attachment);
-  const uuids = doomed.flatMap((j) => j.ports.map((p) => p.uuid));
+  const doomedPorts = new Set(doomed.flatMap((j) => j.ports));
+  // The ports first: a veth deleted first would leave a port in error for a moment.
+  for (const { store, ports } of inventory.stores)
+    await store.removePorts(
+      host,
+      ports.filter((p) => doomedPorts.has(p)),
+    );
   const indexes = doomed.flatMap((j) => (j.link ? [j.link.index] : []));
-  // The port first: a veth deleted first would leave a port in error for a moment.
-  if (vs && uuids.length > 0) await vs.delPortRows(uuids);
-  if (indexes.length > 0) await deps.host.link.delMany(indexes, { missingOk: true });
+  if (indexes.length > 0) await host.rtnl.link.delMany(indexes, { missingOk: true });
 }

@@ -6,17 +6,24 @@ import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Rtnl } from '../rtnl/index.js';
 import type { Route } from '../rtnl/index.js';
-import { ipPrefix, gateway as validGateway, type IpPrefix } from '../validate.js';
+import { hostPrefix, type IpAddress, type IpPrefix } from '../validate.js';
+import type { IpPlan } from './plan.js';
 import type { Rollback } from './rollback.js';
 
+/** The guest interface's addresses and gateway, as parsed (./plan.ts). */
 export interface GuestIpPlan {
-  addresses: IpPrefix[];
-  gateway?: string;
+  addresses: readonly IpPrefix[];
+  gateway?: IpAddress;
 }
 
-/** Is `gw` inside the subnet of one of the addresses (same family)? */
-function onSubnet(gw: string, addresses: IpPrefix[]): boolean {
-  const g = validGateway('gateway', gw);
+/** The addresses an attach plan's addressing configures (none for DHCP: the client does it). */
+export function guestIpPlan(ip: IpPlan): GuestIpPlan {
+  if (ip.kind !== 'static') return { addresses: [] };
+  return ip.gateway === undefined ? { addresses: [ip.address] } : { addresses: [ip.address], gateway: ip.gateway };
+}
+
+/** Is `g` inside the subnet of one of the addresses (same family)? */
+function onSubnet(g: IpAddress, addresses: readonly IpPrefix[]): boolean {
   return addresses.some((a) => {
     if (a.family !== g.family) return false;
     for (let bit = 0; bit < a.prefixLen; bit++) {
@@ -50,11 +57,11 @@ export async function configureGuest(
       rtnl.addr.add({ dev: ifname, address: a.cidr, ...(a.family === 6 ? { nodad: true } : {}) }),
     ),
   );
-  if (plan.gateway === undefined) return;
-  const gw = validGateway('gateway', plan.gateway);
-  if (!onSubnet(plan.gateway, plan.addresses)) {
+  const gw = plan.gateway;
+  if (gw === undefined) return;
+  if (!onSubnet(gw, plan.addresses)) {
     // pipework PR #100: a gateway outside the subnet is reached through an on-link host route.
-    await rtnl.route.add({ dst: `${gw.address}/${gw.family === 4 ? 32 : 128}`, dev: ifname, scope: 'link' });
+    await rtnl.route.add({ dst: hostPrefix(gw).cidr, dev: ifname, scope: 'link' });
   }
   const previous = (await rtnl.route.list({ family: gw.family })).filter((r) => r.dst === 'default');
   await rb.step(
@@ -81,25 +88,4 @@ async function restoreDefault(rtnl: Rtnl, previous: Route[], family: 4 | 6, log?
     ...(old.gateway ? { via: old.gateway } : { family }),
     ...(old.oif ? { dev: old.oif } : {}),
   });
-}
-
-/** Parse and validate the addresses of a spec (a v4/v6 mix is allowed). */
-export function planAddresses(addresses: string[], gw?: string): GuestIpPlan {
-  const parsed = addresses.map((a, i) => ipPrefix(addresses.length === 1 ? 'ip' : `ip[${i}]`, a));
-  if (gw !== undefined) {
-    const g = validGateway('gateway', gw);
-    if (parsed.some((p) => p.bytes.equals(g.bytes)))
-      throw new NetplumbError(
-        ErrorCode.INVALID_ARGUMENT,
-        `invalid gateway: ${g.address} is the interface's own address`,
-        { field: 'gateway' },
-      );
-    if (!parsed.some((p) => p.family === g.family))
-      throw new NetplumbError(
-        ErrorCode.INVALID_ARGUMENT,
-        `invalid gateway: ${g.address} has no address of its family on the interface`,
-        { field: 'gateway' },
-      );
-  }
-  return gw === undefined ? { addresses: parsed } : { addresses: parsed, gateway: gw };
 }

@@ -1,130 +1,38 @@
 /**
- * What the host interface of an attach is — OVS bridge, Linux bridge, a NIC for macvlan —
- * detected as pipework does, and the bridge created when pipework would create it.
+ * The host side of an attach: the interface named (or the NIC with the MAC given), taken by
+ * the mode asked for or, as pipework detects it, by the first mode that recognises it
+ * (./modes/index.ts); a bridge is created when the plan allows it.
  */
 import { existsSync } from 'node:fs';
 import { ErrorCode, NetplumbError } from '../errors.js';
-import type { Link, Rtnl } from '../rtnl/index.js';
-import type { Vswitch } from '../ovsdb/index.js';
-import type { AttachMode, AttachSpec } from './spec.js';
+import type { Rtnl } from '../rtnl/index.js';
+import type { HostServices } from './host-services.js';
+import { hostNotFound } from './modes/host-errors.js';
+import { targetOf } from './modes/index.js';
+import type { HostTarget } from './modes/mode.js';
+import type { AttachPlan } from './plan.js';
 
-export interface HostTarget {
-  mode: AttachMode;
-  /** The bridge or parent NIC name. */
-  name: string;
-  /** Its kernel link, when it has one in the host namespace. */
-  link?: Link;
-  /** MTU the guest interface inherits (pipework PR #68). */
-  mtu: number;
-  created: boolean;
-  /** OVS bridges: the datapath (`netdev` is the userspace one). */
-  datapathType?: string;
-}
-
-export interface HostTargetDeps {
-  rtnl: Rtnl;
-  /** Connect to OVSDB on demand (only when the target may be an OVS bridge). */
-  vswitch: () => Promise<Vswitch>;
-  /** The datapath of a bridge this call creates (read only then). */
-  datapathType: () => string;
-}
+export type { HostTarget } from './modes/mode.js';
 
 /** `netdev` (userspace) when the kernel has no Open vSwitch datapath module. */
 export function defaultDatapathType(): string {
   return existsSync('/sys/module/openvswitch') ? 'system' : 'netdev';
 }
 
-/**
- * Equivalent to pipework's detection: /sys/class/net/X/bridge → Linux bridge;
- * `ovs-vsctl list-br` → OVS; type 32 → IPoIB; anything else that exists → NIC (macvlan);
- * absent, with `createBridge` (the pipework command sets it for `br*` and `ovs*`): create it.
- */
-export async function resolveHostTarget(spec: AttachSpec, deps: HostTargetDeps): Promise<HostTarget> {
-  const { rtnl } = deps;
-  let name = spec.host;
-  if (spec.hostMac !== undefined) {
-    const mac = spec.hostMac.toLowerCase();
-    const found = (await rtnl.link.list()).find((l) => l.mac === mac);
-    if (found === undefined)
-      throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${mac}`, { field: 'hostMac' });
-    name = found.name;
-  }
-  const link = await rtnl.link.find(name);
-  const mtuOf = (l: Link | undefined) => l?.mtu ?? 1500;
-  const explicit = spec.mode;
-
-  const newLinuxBridge = link === undefined && spec.createBridge === true && name.startsWith('br');
-  if (explicit === 'bridge' || (explicit === undefined && (link?.kind === 'bridge' || newLinuxBridge))) {
-    if (link !== undefined) {
-      if (link.kind !== 'bridge')
-        throw new NetplumbError(
-          ErrorCode.CONFLICT,
-          `host interface "${name}" is a ${link.kind ?? 'device'}, not a Linux bridge`,
-          { field: 'host' },
-        );
-      return { mode: 'bridge', name, link, mtu: mtuOf(link), created: false };
-    }
-    if (spec.createBridge !== true) throw bridgeNotFound(name, 'Linux bridge');
-    // Equivalent to: ip link add NAME type bridge ; ip link set NAME up
-    await rtnl.link.add({ name, kind: 'bridge', up: true });
-    return { mode: 'bridge', name, link: await rtnl.link.get(name), mtu: 1500, created: true };
-  }
-
-  if (
-    explicit === 'ovs' ||
-    (explicit === undefined && (link === undefined || link.kind === 'tun' || link.kind === 'openvswitch'))
-  ) {
-    const mayBeOvs = explicit === 'ovs' || link !== undefined || name.startsWith('ovs') || spec.createBridge === true;
-    if (mayBeOvs) {
-      const vs = await deps.vswitch();
-      const bridge = await vs.getBridge(name);
-      if (bridge !== undefined)
-        return {
-          mode: 'ovs',
-          name,
-          ...(link ? { link } : {}),
-          mtu: mtuOf(link),
-          created: false,
-          datapathType: bridge.datapathType,
-        };
-      if (link === undefined && spec.createBridge === true) {
-        // Equivalent to: ovs-vsctl --may-exist add-br NAME -- set bridge NAME datapath_type=netdev
-        const datapathType = deps.datapathType();
-        await vs.addBridge(name, { mayExist: true, datapathType, wait: true });
-        const created = await rtnl.link.find(name);
-        return {
-          mode: 'ovs',
-          name,
-          ...(created ? { link: created } : {}),
-          mtu: mtuOf(created),
-          created: true,
-          datapathType,
-        };
-      }
-      if (explicit === 'ovs') throw bridgeNotFound(name, 'Open vSwitch bridge', vs.remote);
-    }
-  }
-
-  if (link === undefined) {
-    // A NIC already moved into its guest by an earlier --direct-phys: the engine finds its record there.
-    if (explicit === 'phys') return { mode: 'phys', name, mtu: 0, created: false };
-    if (explicit === 'dummy' || name.startsWith('dummy')) return { mode: 'dummy', name, mtu: 1500, created: false };
-    throw new NetplumbError(
-      ErrorCode.NOT_FOUND,
-      `host interface "${name}" does not exist, and netplumb does not know how to set it up: name an existing bridge or NIC, or a new bridge starting with "br" (Linux) or "ovs" (Open vSwitch)`,
-      { field: 'host' },
-    );
-  }
-  if (explicit === 'phys') return { mode: 'phys', name, link, mtu: mtuOf(link), created: false };
-  if (link.type === 32 || explicit === 'ipoib') return { mode: 'ipoib', name, link, mtu: mtuOf(link), created: false };
-  return { mode: 'macvlan', name, link, mtu: mtuOf(link), created: false };
+export async function resolveHostTarget(plan: AttachPlan, host: HostServices): Promise<HostTarget> {
+  const name = await hostName(plan, host.rtnl);
+  const probe = { name, link: await host.rtnl.link.find(name), createBridge: plan.createBridge === true, host };
+  const target = await targetOf(probe, plan.mode);
+  if (target === undefined) throw hostNotFound(name);
+  return target;
 }
 
-function bridgeNotFound(name: string, what: string, where?: string): NetplumbError {
-  const fix = what.startsWith('Open')
-    ? `create it with --create-bridge or ovs-vsctl add-br ${name}`
-    : `create it with --create-bridge or ip link add ${name} type bridge`;
-  return new NetplumbError(ErrorCode.NOT_FOUND, `${what} "${name}" not found${where ? ` in ${where}` : ''}; ${fix}`, {
-    field: 'host',
-  });
+/** The host interface's name: as given, or the one of the NIC with the given MAC. */
+async function hostName(plan: AttachPlan, rtnl: Rtnl): Promise<string> {
+  const host = plan.host;
+  if ('name' in host) return host.name;
+  const found = (await rtnl.link.list()).find((l) => l.mac === host.mac);
+  if (found === undefined)
+    throw new NetplumbError(ErrorCode.NOT_FOUND, `no host interface has MAC ${host.mac}`, { field: 'hostMac' });
+  return found.name;
 }

@@ -10,14 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
-import { macAddress } from '../validate.js';
-
-export const STABLE_MAC_PREFIX = 'U:';
-
-/** A literal unicast MAC, `aa:bb:…` or `AA-BB-…`, as lowercase colon hex. */
-export function normalizeMac(field: string, text: unknown): string {
-  return macAddress(field, text);
-}
+import { macAddress, type Mac } from '../validate.js';
+import { STABLE_MAC_PREFIX, type MacPlan } from './plan.js';
 
 /** Why the shell would not pass `seed` to md5sum unchanged, or undefined if it would. */
 function shellAlteration(seed: string): string | undefined {
@@ -38,33 +32,25 @@ export function stableMacSeedBytes(seed: string): Buffer {
   return Buffer.from(`${seed}\n`, 'utf8');
 }
 
-/** pipework's `U:<seed>` MAC: `02:` + md5(seed + "\n")[0..5]. */
-export function stableMac(seed: string): string {
+/** pipework's `U:<seed>` MAC: `02:` + md5(seed + "\n")[0..5] (locally administered, unicast). */
+export function stableMac(seed: string): Mac {
   const digest = createHash('md5').update(stableMacSeedBytes(seed)).digest();
-  return ['02', ...Array.from(digest.subarray(0, 5), (b) => b.toString(16).padStart(2, '0'))].join(':');
+  return ['02', ...Array.from(digest.subarray(0, 5), (b) => b.toString(16).padStart(2, '0'))].join(':') as Mac;
 }
 
 /**
- * A MAC argument as given on a command line: a literal MAC (returned normalised) or
- * `U:<seed>` (validated, returned as given: the engine derives it with `resolveMac`).
+ * A MAC argument: a literal unicast MAC (`aa:bb:…` or `AA-BB-…`, normalised to lowercase
+ * colon hex) or `U:<seed>` (the address derived as pipework does, the seed kept).
  */
-export function parseMacArgument(field: string, text: string): string {
+export function parseMac(field: string, text: string): MacPlan {
   if (text.startsWith(STABLE_MAC_PREFIX)) {
     const seed = text.slice(STABLE_MAC_PREFIX.length);
-    stableMacSeedBytes(seed);
-    return text;
+    return { address: stableMac(seed), seed };
   }
   if (/^u:/i.test(text))
     throw invalidArgument(
       field,
       `${JSON.stringify(text)} is not a MAC address; did you mean U:${text.slice(2)}? (the U is upper case)`,
     );
-  return normalizeMac(field, text);
-}
-
-/** The address to set for a MAC argument: `U:<seed>` derived, a literal normalised. */
-export function resolveMac(field: string, text: string): string {
-  return text.startsWith(STABLE_MAC_PREFIX)
-    ? stableMac(text.slice(STABLE_MAC_PREFIX.length))
-    : normalizeMac(field, text);
+  return { address: macAddress(field, text) };
 }

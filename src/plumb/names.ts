@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
-import { IFNAME_MAX_BYTES, ifName, vlanId } from '../validate.js';
+import { IFNAME_MAX_BYTES, ifName, type VlanId } from '../validate.js';
 
 /** What the generated name is for, and the letter that ends it. */
 export const NAME_KIND_LETTER = {
@@ -89,12 +89,10 @@ export function dummyName(key: NameKey): string {
  * in 15 bytes (so it is shared with pipework and `ip link` users), else a generated name
  * keyed on (parent, vid).
  */
-export function vlanSubinterfaceName(parent: string, vid: number): string {
-  const p = ifName('parent', parent);
-  const v = vlanId('vlan', vid);
-  const classic = `${p}.${v}`;
+export function vlanSubinterfaceName(parent: string, vid: VlanId): string {
+  const classic = `${parent}.${vid}`;
   if (Buffer.byteLength(classic) <= IFNAME_MAX_BYTES) return classic;
-  return generated(hash50(['vlan', p, String(v)]), 'vlan');
+  return generated(hash50(['vlan', parent, String(vid)]), 'vlan');
 }
 
 /** Recognise a name this module generated: its kind and hash, or undefined. */

@@ -1,24 +1,19 @@
 /**
- * What an attachment is: the one input type of the engine, produced by the library
- * caller, the `netplumb attach` parser and the `pipework` parser alike.
+ * What an attachment is, as a caller writes it: the input type of the engine, produced by
+ * the library caller, the `netplumb attach` parser and the `pipework` parser alike, and
+ * sent to the daemon as it is. ./plan.ts is what it is parsed into.
  */
 
-/** How the guest's interface reaches the host. */
-/** A guest is a container (Docker Engine API: name, id, id prefix), `netns:NAME`, `pid:N` or a namespace path. */
-export type AttachMode = 'ovs' | 'bridge' | 'macvlan' | 'dummy' | 'phys' | 'ipoib';
+import type { GuestRef } from '../guest/ref.js';
 
-export type MacvlanMode = 'bridge' | 'vepa' | 'private' | 'passthru';
+export type { GuestRef } from '../guest/ref.js';
 
-/**
- * A guest: a container (Docker Engine API), a named netns, a pid, or a namespace path.
- * With `startTime` (field 22 of /proc/PID/stat, recorded earlier) a pid reused by another
- * process is refused (IDENTITY_MISMATCH).
- */
-export type GuestRef =
-  | { container: string }
-  | { netns: string }
-  | { pid: number; startTime?: number }
-  | { path: string };
+/** How the guest's interface reaches the host: an OVS port, a Linux bridge port, a macvlan, a dummy, the NIC itself. */
+export const ATTACH_MODES = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys'] as const;
+export type AttachMode = (typeof ATTACH_MODES)[number];
+
+export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
+export type MacvlanMode = (typeof MACVLAN_MODES)[number];
 
 export type IpConfig =
   /** A static address with prefix, e.g. `10.0.0.1/24` or `2001:db8::1/64`. */
@@ -35,6 +30,7 @@ export interface AttachSpec {
   hostMac?: string;
   /** Omitted: detect from what `host` is (OVS bridge, Linux bridge, NIC…), like pipework. */
   mode?: AttachMode;
+  /** The container (Docker Engine API: name, id, id prefix), `{ netns }`, `{ pid }` or `{ path }`, or a word (see GuestRef). */
   guest: GuestRef;
   /** Interface name inside the guest (default `eth1`). */
   ifname?: string;
@@ -45,7 +41,7 @@ export interface AttachSpec {
   ip: IpConfig;
   /** Literal unicast MAC or `U:<seed>`. */
   mac?: string;
-  /** Access VLAN (OVS tag, 802.1Q sub-interface for macvlan, pkey for IPoIB). */
+  /** Access VLAN (OVS tag, 802.1Q sub-interface for macvlan). */
   vlan?: number;
   /** OVS trunk VLANs (a trunk port instead of an access port). */
   trunks?: number[];

@@ -7,7 +7,7 @@ import type { NetlinkMessage } from '../netlink/header.js';
 import { NLM_F } from '../netlink/constants.js';
 import { RTM } from '../netlink/message-types.js';
 import { guardParse, parseError } from '../netlink/parse-error.js';
-import { ifName, ipAddress, ipPrefix, u32, type IpFamily, type IpPrefix } from '../validate.js';
+import { hostPrefix, ifName, ipAddress, ipPrefix, u32, type IpFamily, type IpPrefix } from '../validate.js';
 import { FIB_RULE, FRA, FR_ACT } from './constants/fib-rules.js';
 import { RT_TABLE } from './constants/rtnetlink.js';
 import { afOf, familyOf } from './family.js';
@@ -98,9 +98,7 @@ export function decodeRule(msg: NetlinkMessage): Rule {
 /** A rule selector: `10.1.0.0/16`, or an address meaning that host. */
 function selector(field: string, v: string, family: IpFamily | undefined): IpPrefix {
   if (v.includes('/')) return ipPrefix(field, v, family === undefined ? { network: true } : { family, network: true });
-  const a = ipAddress(field, v, family);
-  const prefixLen = a.family === 4 ? 32 : 128;
-  return { ...a, prefixLen, cidr: `${a.address}/${prefixLen}` };
+  return hostPrefix(ipAddress(field, v, family));
 }
 
 export interface ValidRule {

@@ -25,6 +25,7 @@ test('words map to kinds: netns:, pid:, absolute paths, else a container', () =>
     ['/proc/self/ns/net', { kind: 'pid', selector: { pid: process.pid }, label: '/proc/self/ns/net' }],
     [{ container: 'con1' }, { kind: 'container', container: 'con1', label: 'container "con1"' }],
     [{ name: 'blue' }, { kind: 'netns', selector: { name: 'blue' }, label: 'netns:blue' }],
+    [{ netns: 'blue' }, { kind: 'netns', selector: { name: 'blue' }, label: 'netns:blue' }],
     [{ path: '/run/netns/blue' }, { kind: 'path', selector: { path: '/run/netns/blue' }, label: '/run/netns/blue' }],
     [{ pid: 42 }, { kind: 'pid', selector: { pid: 42 }, label: 'pid:42' }],
     [
@@ -111,6 +112,7 @@ test('bad pid: and netns: references are INVALID_ARGUMENT', () => {
   throwsCode(() => parseGuestRef({ pid: Number.NaN }), 'INVALID_ARGUMENT', 'pid');
   throwsCode(() => parseGuestRef({ path: 'relative' }), 'INVALID_ARGUMENT', 'netnsPath');
   throwsCode(() => parseGuestRef({ name: 'a/b' }), 'INVALID_ARGUMENT', 'netns');
+  throwsCode(() => parseGuestRef({ netns: '../x' }), 'INVALID_ARGUMENT', 'netns');
   throwsCode(() => parseGuestRef({} as GuestRef), 'INVALID_ARGUMENT', 'guest');
   throwsCode(() => parseGuestRef(42 as unknown as GuestRef), 'INVALID_ARGUMENT', 'guest');
 });

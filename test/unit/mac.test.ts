@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { parseMacArgument, resolveMac, stableMac, stableMacSeedBytes } from '../../src/plumb/mac.js';
+import { parseMac, stableMac, stableMacSeedBytes } from '../../src/plumb/mac.js';
 import { throwsCode } from './support/assert-error.js';
 
 /** What pipework computes: `echo $seed | md5sum`, i.e. md5 over the seed's bytes plus a newline. */
@@ -55,7 +55,7 @@ test('seeds the shell would alter are refused (whitespace, backslash, globs, ech
     'a\u001bb',
   ]) {
     throwsCode(() => stableMac(bad), 'INVALID_ARGUMENT', 'mac');
-    throwsCode(() => parseMacArgument('mac', `U:${bad}`), 'INVALID_ARGUMENT', 'mac');
+    throwsCode(() => parseMac('mac', `U:${bad}`), 'INVALID_ARGUMENT', 'mac');
   }
   assert.equal(stableMac('-x'), expectedStableMac('-x'));
 });
@@ -68,18 +68,16 @@ test('A6: invalid literal MACs are refused; dashes and upper case are normalised
     'AA:BB:CC:DD:EE:FG',
     'aabb.ccdd.eeff',
   ]) {
-    throwsCode(() => parseMacArgument('mac', bad), 'INVALID_ARGUMENT', 'mac');
-    throwsCode(() => resolveMac('mac', bad), 'INVALID_ARGUMENT', 'mac');
+    throwsCode(() => parseMac('mac', bad), 'INVALID_ARGUMENT', 'mac');
   }
-  assert.equal(parseMacArgument('mac', 'AA-BB-CC-DD-EE-01'), 'aa:bb:cc:dd:ee:01');
-  assert.equal(resolveMac('mac', '02:42:AC:11:00:02'), '02:42:ac:11:00:02');
+  assert.deepEqual(parseMac('mac', 'AA-BB-CC-DD-EE-01'), { address: 'aa:bb:cc:dd:ee:01' });
+  assert.deepEqual(parseMac('mac', '02:42:AC:11:00:02'), { address: '02:42:ac:11:00:02' });
 });
 
-test('parseMacArgument keeps U:<seed> for the engine; resolveMac derives it', () => {
-  assert.equal(parseMacArgument('mac', 'U:web1-eth2'), 'U:web1-eth2');
-  assert.equal(resolveMac('mac', 'U:web1-eth2'), '02:48:db:00:2f:84');
+test('parseMac derives U:<seed> and keeps the seed (the spec sent to a daemon says U:<seed>)', () => {
+  assert.deepEqual(parseMac('mac', 'U:web1-eth2'), { address: '02:48:db:00:2f:84', seed: 'web1-eth2' });
 });
 
 test('a lower-case u: prefix gets a hint', () => {
-  assert.throws(() => parseMacArgument('mac', 'u:web1'), /did you mean U:web1\?/);
+  assert.throws(() => parseMac('mac', 'u:web1'), /did you mean U:web1\?/);
 });

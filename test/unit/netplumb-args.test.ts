@@ -118,6 +118,8 @@ test('attach: trunks are distinct VLAN ids, sorted; exclusive with --vlan; OVS o
 test('attach: modes, macvlan modes, host by MAC, namespace guests', () => {
   assert.equal(attachSpec('--mode macvlan --macvlan-mode vepa').macvlanMode, 'vepa');
   rejects([...base, '--mode', 'ovz'], 'mode', /did you mean ovs\?/);
+  // pipework's IPoIB mode is not implemented: not a mode netplumb offers.
+  rejects([...base, '--mode', 'ipoib'], 'mode', /not one of ovs, bridge, macvlan, dummy, phys/);
   rejects([...base, '--mode', 'bridge', '--macvlan-mode', 'vepa'], 'macvlan-mode');
   const c = parse('attach --bridge mac:02:42:ac:11:00:02 --container netns:blue');
   assert.ok(c.command === 'attach');

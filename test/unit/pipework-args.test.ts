@@ -1,6 +1,6 @@
 /** The pipework command line: every form of docs/pipework.md §1 and the argv cases of faults.md A1–A7. */
 import { test } from 'node:test';
-import { rejectsArgv } from './support/assert-error.js';
+import { isNetplumbError, rejectsArgv } from './support/assert-error.js';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NetplumbError } from '../../src/errors.js';
@@ -21,7 +21,7 @@ function rejects(argv: readonly string[], field: string, message?: RegExp): void
   rejectsArgv(parsePipeworkArgs, argv, field, message);
 }
 
-test('static address on a bridge; the container name defaults (left to the engine: eth1, or ib0 on IPoIB)', () => {
+test('static address on a bridge; the container name defaults (left to the engine: eth1)', () => {
   assert.deepEqual(attach('br1 web1 192.168.1.5/24'), {
     kind: 'attach',
     spec: { host: 'br1', guest: { container: 'web1' }, ip: { kind: 'static', address: '192.168.1.5/24' } },
@@ -43,7 +43,6 @@ test('-i, -l and -a in that order, gateway, MAC and VLAN', () => {
       vlan: 100,
     },
     dhcpSidecar: false,
-    ipoibPkey: 0x100,
   });
   assert.equal(spec('br1 -i eth2 web1 10.0.0.5/24').ifname, 'eth2');
   assert.equal(spec('br1 -l h1 web1 10.0.0.5/24').hostIfname, 'h1');
@@ -122,23 +121,26 @@ test('host DHCP clients: udhcpc, dhclient, dhcpcd, each with -f and :options', (
 test('4th argument: MAC, U:<seed>, @VID, MAC@VID, U:<seed>@VID, empty', () => {
   const fourth = (w: string) => {
     const c = attach(`ovs0 web1 10.0.0.5/24 ${w}`);
-    return { mac: c.spec.mac, vlan: c.spec.vlan, pkey: c.ipoibPkey };
+    return { mac: c.spec.mac, vlan: c.spec.vlan };
   };
-  assert.deepEqual(fourth('aa-bb-cc-dd-ee-01'), { mac: 'aa:bb:cc:dd:ee:01', vlan: undefined, pkey: undefined });
-  assert.deepEqual(fourth('U:web1'), { mac: 'U:web1', vlan: undefined, pkey: undefined });
-  assert.deepEqual(fourth('@4094'), { mac: undefined, vlan: 4094, pkey: 0x4094 });
-  assert.deepEqual(fourth('02:42:ac:11:00:02@1'), { mac: '02:42:ac:11:00:02', vlan: 1, pkey: 1 });
-  assert.deepEqual(fourth('U:web1:eth2@200'), { mac: 'U:web1:eth2', vlan: 200, pkey: 0x200 });
+  assert.deepEqual(fourth('aa-bb-cc-dd-ee-01'), { mac: 'aa:bb:cc:dd:ee:01', vlan: undefined });
+  assert.deepEqual(fourth('U:web1'), { mac: 'U:web1', vlan: undefined });
+  assert.deepEqual(fourth('@4094'), { mac: undefined, vlan: 4094 });
+  assert.deepEqual(fourth('02:42:ac:11:00:02@1'), { mac: '02:42:ac:11:00:02', vlan: 1 });
+  assert.deepEqual(fourth('U:web1:eth2@200'), { mac: 'U:web1:eth2', vlan: 200 });
   const empty = parsePipeworkArgs(['ovs0', 'web1', '10.0.0.5/24', '']);
   assert.ok(empty.kind === 'attach' && empty.spec.mac === undefined && empty.spec.vlan === undefined);
 });
 
-test('mac:<hostmac> picks the host NIC by hardware address (Ethernet or IPoIB)', () => {
+test('mac:<hostmac> picks the host NIC by hardware address; an IPoIB address is refused as unsupported', () => {
   const s = spec('mac:02:42:AC:11:00:02 -i eth2 web1 10.0.0.5/24');
   assert.equal(s.hostMac, '02:42:ac:11:00:02');
   assert.equal(s.host, 'mac:02:42:AC:11:00:02');
   const ib = '80:00:02:08:fe:80:00:00:00:00:00:00:00:02:c9:03:00:0a:6b:b1';
-  assert.equal(spec(`mac:${ib} web1 dhcp`).hostMac, ib);
+  assert.throws(
+    () => parsePipeworkArgs([`mac:${ib}`, 'web1', 'dhcp']),
+    isNetplumbError('UNSUPPORTED', 'hostInterface', /InfiniBand \(IPoIB\)/),
+  );
   rejects(['mac:02:42:ac:11:00', 'web1', '10.0.0.5/24'], 'hostInterface');
 });
 

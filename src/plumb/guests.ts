@@ -1,0 +1,75 @@
+/**
+ * Guests as the engine holds them: a reference resolved to an open namespace (the host's
+ * own refused unless asked for), and, for a detach, a guest looked into when it is still
+ * there and told apart from one that is gone.
+ */
+import { ErrorCode, NetplumbError } from '../errors.js';
+import { parseGuestRef, type GuestRef, type ParsedGuestRef } from '../guest/ref.js';
+import { resolveParsedGuest, type Guest } from '../guest/resolve.js';
+import type { Netns } from '../netns/index.js';
+import { openRouteIn } from '../netns/sockets.js';
+import { Rtnl } from '../rtnl/index.js';
+import { guestIdOf, RECORDED_NETNS_ID } from './guest-id.js';
+
+export class Guests {
+  constructor(
+    /** The container engine's API socket; absent: the default. */
+    private readonly dockerHost: string | undefined,
+    /** The namespace netplumb plugs into, refused as a guest like this process's own. */
+    private readonly hostNs: Netns | undefined,
+  ) {}
+
+  /** Resolve and hold the guest's namespace; the configured host namespace is refused like our own. */
+  async resolve(ref: ParsedGuestRef, allowHostNetns: boolean): Promise<Guest> {
+    const guest = await resolveParsedGuest(ref, {
+      allowHostNetns,
+      ...(this.dockerHost ? { dockerOptions: { host: this.dockerHost } } : {}),
+    });
+    if (!allowHostNetns && this.hostNs?.is(guest.identity)) {
+      guest.release();
+      throw new NetplumbError(
+        ErrorCode.HOST_NAMESPACE_REFUSED,
+        `${guest.ref} is the host namespace netplumb plugs into; refusing to change it (pass --allow-host-netns to force)`,
+        { field: 'guest' },
+      );
+    }
+    return guest;
+  }
+
+  /** Run `fn` with netlink in the guest's namespace and its recorded id, or return undefined when the guest is gone. */
+  async withLive<T>(ref: GuestRef, fn: (rtnl: Rtnl, guestId: string) => Promise<T>): Promise<T | undefined> {
+    let guest: Guest;
+    try {
+      guest = await this.resolve(parseGuestRef(ref), false);
+    } catch (e) {
+      // Gone, unknown, or a recorded id (`netns:cookie:N`, `netns:DEV:INO`) rather than a live reference: nothing to look at.
+      // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
+      const recordedId = typeof ref === 'string' && RECORDED_NETNS_ID.test(ref);
+      if (
+        e instanceof NetplumbError &&
+        (e.code === ErrorCode.NAMESPACE_GONE ||
+          e.code === ErrorCode.NOT_FOUND ||
+          e.code === ErrorCode.UNAVAILABLE ||
+          (e.code === ErrorCode.INVALID_ARGUMENT && recordedId))
+      )
+        return undefined;
+      throw e;
+    }
+    let rtnl: Rtnl;
+    let guestId: string;
+    try {
+      const opened = await openRouteIn(guest.netns);
+      rtnl = new Rtnl(opened.route);
+      guestId = guestIdOf(guest, opened.netnsCookie);
+    } catch (e) {
+      guest.release();
+      throw e;
+    }
+    try {
+      return await fn(rtnl, guestId);
+    } finally {
+      rtnl.close();
+      guest.release();
+    }
+  }
+}

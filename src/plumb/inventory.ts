@@ -1,0 +1,110 @@
+/**
+ * What netplumb owns on the host, as list, gc and the detach of a dead guest see it: the
+ * host links whose alias carries a record, and the objects every store of the modes holds
+ * for attachments (OVS ports). Read once per call; reads only the kernel (one link dump)
+ * and each store's own marks (the OVSDB monitor cache).
+ */
+import type { Rtnl } from '../rtnl/index.js';
+import type { Attachment } from './api.js';
+import type { HostServices } from './host-services.js';
+import { REMOTE_STORES, modeOf } from './modes/index.js';
+import type { RemoteStore } from './modes/mode.js';
+import { ALIAS_PREFIX, decodeAlias, type AttachmentRecord } from './record.js';
+
+/** A host link carrying our record. */
+export interface LinkView {
+  index: number;
+  name: string;
+  record: AttachmentRecord;
+  /** The attach had not finished: when it began (ms). */
+  attachingSince?: number;
+  /** Administratively up. */
+  up?: boolean;
+}
+
+/** An object of ours in a store (an OVS port), with its state. */
+export interface PortView {
+  uuid: string;
+  name: string;
+  attachment: string;
+  record?: AttachmentRecord;
+  /** When the attach that wrote it began (ms); absent on ports written before that was kept. */
+  created?: number;
+  /** OVS: Interface.ofport, unset until ovs-vswitchd configured it, -1 when that failed. */
+  ofport?: number;
+  error?: string;
+  /** OVS: no Interface row of that name at all. */
+  interfaceMissing?: boolean;
+}
+
+export interface Inventory {
+  links: LinkView[];
+  /** Per store read, its objects. */
+  stores: { store: RemoteStore; ports: PortView[] }[];
+}
+
+/** Our host links: those whose alias carries a readable record. Equivalent to: ip -d link show (alias "netplumb {…}") */
+export async function ourLinks(rtnl: Rtnl): Promise<LinkView[]> {
+  const views: LinkView[] = [];
+  for (const l of await rtnl.link.list()) {
+    if (!l.alias?.startsWith(ALIAS_PREFIX)) continue;
+    const d = decodeAlias(l.alias);
+    if (d)
+      views.push({
+        index: l.index,
+        name: l.name,
+        record: d.record,
+        up: l.flags.up,
+        ...(d.attachingSince !== undefined ? { attachingSince: d.attachingSince } : {}),
+      });
+  }
+  return views;
+}
+
+/** Does one of these records belong to a mode that owns objects in `store`? */
+export function storeNeeded(store: RemoteStore, records: readonly AttachmentRecord[]): boolean {
+  return records.some((r) => modeOf(r.mode)?.stores.includes(store) === true);
+}
+
+/**
+ * Our links, and our objects in every store. A store is read when one of our links is of a
+ * mode that uses it (then a store that cannot be read is an error: what it holds for that
+ * link cannot be judged) or when it can be read anyway.
+ */
+export async function takeInventory(host: HostServices): Promise<Inventory> {
+  const links = await ourLinks(host.rtnl);
+  const records = links.map((l) => l.record);
+  const stores: Inventory['stores'] = [];
+  for (const store of REMOTE_STORES) {
+    if (storeNeeded(store, records) || (await store.reachable(host)))
+      stores.push({ store, ports: await store.ours(host) });
+  }
+  return { links, stores };
+}
+
+/** What `list` shows: an attachment per host link and per object of ours, the two of one attachment merged. */
+export function attachmentsOf(inv: Inventory): Attachment[] {
+  const byHostIf = new Map<string, Attachment>();
+  for (const l of inv.links)
+    byHostIf.set(l.record.hostIfname, {
+      record: l.record,
+      hostLinkPresent: true,
+      hostLinkUp: l.up === true,
+      orphaned: false,
+      ...(l.attachingSince !== undefined ? { attachingSince: new Date(l.attachingSince).toISOString() } : {}),
+    });
+  for (const p of inv.stores.flatMap((s) => s.ports)) {
+    if (p.record === undefined) continue;
+    const have = byHostIf.get(p.record.hostIfname);
+    byHostIf.set(p.record.hostIfname, {
+      record: p.record,
+      hostLinkPresent: have !== undefined,
+      hostLinkUp: have?.hostLinkUp ?? false,
+      ...(have?.attachingSince !== undefined ? { attachingSince: have.attachingSince } : {}),
+      ...(p.ofport !== undefined ? { ofport: p.ofport } : {}),
+      ...(p.error ? { ovsError: p.error } : {}),
+      orphaned: have === undefined,
+    });
+  }
+  return [...byHostIf.values()].sort((a, b) => a.record.hostIfname.localeCompare(b.record.hostIfname));
+}
