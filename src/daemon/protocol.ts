@@ -22,6 +22,12 @@
  *   version none                               → DaemonIdentity { name, version, protocol, pid,
  *                                                 ovsdb, dockerSocket }
  *
+ * Hang-up notice: before the daemon closes a connection of its own accord (the client was
+ * idle for the idle timeout, or the daemon is shutting down) it sends the notification
+ * `{"jsonrpc":"2.0","method":"closing","params":{"reason":"idle"|"shutdown"}}`, after the
+ * answer of every request it has read. Whatever the client sent that has no answer by then
+ * was not read and was not run: the client may send it again on a new connection.
+ *
  * Errors: every error object's `data` is `NetplumbError.toJSON()` ({ code, message,
  * field?, errno?, … }), from which the client rebuilds the same NetplumbError. Its numeric
  * `code` is fixed per taxonomy code: -(32000 + the CLI exit code), all in JSON-RPC's
@@ -62,6 +68,15 @@ export const MAX_DEPTH = 32;
 
 export const METHODS = ['attach', 'detach', 'list', 'gc', 'ping', 'version'] as const;
 export type Method = (typeof METHODS)[number];
+
+/** The notification announcing the daemon's hang-up (see the header). */
+export const CLOSING_NOTICE = 'closing';
+export type ClosingReason = 'idle' | 'shutdown';
+
+/** The `closing` notification line. */
+export function closingLine(reason: ClosingReason): string {
+  return `${JSON.stringify({ jsonrpc: '2.0', method: CLOSING_NOTICE, params: { reason } })}\n`;
+}
 
 /** Standard JSON-RPC 2.0 error codes. */
 export const RPC_PARSE_ERROR = -32700;

@@ -35,8 +35,10 @@ import { attachParams, detachParams, gcParams, listParams, noParams } from './pa
 import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_SOCKET_PATH,
+  type ClosingReason,
   type DaemonIdentity,
   LineSplitter,
+  closingLine,
   MAX_DEPTH,
   METHODS,
   NETPLUMB_VERSION,
@@ -157,7 +159,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ovsdb: resolveRemote(opts.plumberOptions?.ovsDb),
     dockerSocket: dockerSocketPath(opts.plumberOptions?.dockerHost),
   };
-  const connections = new Set<Socket>();
+  /** Each open connection, with its hang-up (the `closing` notice, then FIN). */
+  const connections = new Map<Socket, (reason: ClosingReason) => void>();
   let inFlight = 0;
   let draining = false;
   let idleWaiters: (() => void)[] = [];
@@ -221,7 +224,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
       return;
     }
-    connections.add(socket);
+    connections.set(socket, (reason) => hangUp(closingLine(reason)));
     const splitter = new LineSplitter(maxRequestBytes);
     let pending = 0;
     /** When the message now being received began (its first byte), if one is unfinished. */
@@ -256,7 +259,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
                 `request not completed within ${idleTimeoutMs} ms; connection closed`,
               ),
             )
-          : undefined,
+          : closingLine('idle'),
       );
     });
     socket.on('error', (e) => log?.debug({ peer, err: e.message }, 'connection error'));
@@ -413,7 +416,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         .finally(() => {
           pending--;
           finished();
-          if (draining && pending === 0) hangUp();
+          if (draining && pending === 0) hangUp(closingLine('shutdown'));
         });
     }
   }
@@ -468,9 +471,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         await gcRuns.stop();
         trim.stop();
         if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
-        for (const s of connections) s.end();
+        for (const hangUp of connections.values()) hangUp('shutdown');
         const cutOff = setTimeout(() => {
-          for (const s of connections) s.destroy();
+          for (const s of connections.keys()) s.destroy();
         }, CLOSE_GRACE_MS);
         await serverClosed;
         clearTimeout(cutOff);

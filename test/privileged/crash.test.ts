@@ -94,11 +94,11 @@ async function removeForeign(): Promise<void> {
 }
 
 /**
- * The guest id netplumb records for a namespace, computed without it: the namespace's
+ * The guest id netplumb records for each namespace, computed without it: the namespace's
  * SO_NETNS_COOKIE (socket option 71), read by python inside the namespace.
  */
-async function netnsGuestIdOracle(g: TestNetns): Promise<string> {
-  return `netns:cookie:${await g.cookie()}`;
+async function netnsGuestIdOracle(guests: TestNetns[]): Promise<string[]> {
+  return (await TestNetns.cookies(guests)).map((c) => `netns:cookie:${c}`);
 }
 
 /**
@@ -109,6 +109,7 @@ async function netnsGuestIdOracle(g: TestNetns): Promise<string> {
 async function verdict(
   g: TestNetns,
   n: number,
+  guestId: string,
   ports: Awaited<ReturnType<typeof ourPorts>>,
   links: Awaited<ReturnType<typeof ourLinks>>,
 ): Promise<string> {
@@ -116,7 +117,6 @@ async function verdict(
   const eth1 = (await g.ip<{ ifname: string; flags: string[]; addr_info?: { local: string }[] }>('addr', 'show')).find(
     (l) => l.ifname === 'eth1',
   );
-  const guestId = await netnsGuestIdOracle(g);
   const mine = ports.filter((p) => p.externalIds['netplumb.guest'] === guestId);
   const link = links.filter((l) => l.ifalias?.includes(`"guestId":"${guestId}"`));
   if (eth1 === undefined && mine.length === 0 && link.length === 0) return 'absent';
@@ -150,7 +150,8 @@ async function assertConsistent(guests: TestNetns[], foreignBefore: string): Pro
     ports.length,
     'no attachment has two ports',
   );
-  const verdicts = await Promise.all(guests.map((g, n) => verdict(g, n, ports, links)));
+  const ids = await netnsGuestIdOracle(guests);
+  const verdicts = await Promise.all(guests.map((g, n) => verdict(g, n, ids[n] ?? '', ports, links)));
   for (const [n, v] of verdicts.entries()) assert.ok(v === 'whole' || v === 'absent', `guest ${n}: ${v}`);
   assert.equal(await foreign(), foreignBefore, "another tool's port and veth untouched");
   return verdicts;
@@ -299,7 +300,11 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
     const half = await TestNetns.create('h');
     guests.push(half);
     assert.equal((await cli(attachArgs(half), { NETPLUMB_TEST_KILL_AT: 'attach:0' })).signal, 'SIGKILL');
-    assert.match(await verdict(half, 0, await ourPorts(sharedOvs()), await ourLinks(sharedOvs())), /^half/);
+    const [halfId] = await netnsGuestIdOracle([half]);
+    assert.match(
+      await verdict(half, 0, halfId ?? '', await ourPorts(sharedOvs()), await ourLinks(sharedOvs())),
+      /^half/,
+    );
 
     // Restarted with a 1 s grace period; nobody calls gc: the daemon's reconcile runs do it.
     daemon = await serve(sock, ['--gc-grace', '1']);
