@@ -1,8 +1,8 @@
 /**
  * The daemon's client: the Engine API (attach, detach, list, gc) as JSON-RPC requests
  * over the daemon's unix socket, with the daemon's NetplumbErrors rebuilt as they were
- * thrown there. `openEngine` (open.ts, re-exported here) picks the daemon or the engine in
- * this process.
+ * thrown there. `openEngine` (src/engine/open.ts) picks the daemon or the engine in this
+ * process.
  *
  * The connection is opened again on demand: the daemon hangs up connections that stay idle
  * (30 s by default) and when it shuts down, and says so first (the `closing` notice), so a
@@ -18,13 +18,18 @@ import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
-import type { Engine, ListFilter } from './engine.js';
+import type { Engine, ListFilter } from '../engine/engine.js';
 import type { Guest } from './params.js';
-import { CLOSING_NOTICE, LineSplitter, errorFromRpc, type DaemonIdentity, type Method } from './protocol.js';
-import { defaultDaemonSocket } from './open.js';
+import {
+  CLOSING_NOTICE,
+  LineSplitter,
+  defaultDaemonSocket,
+  errorFromRpc,
+  type DaemonIdentity,
+  type Method,
+} from './protocol.js';
 
-export { DEFAULT_SOCKET_PATH } from './protocol.js';
-export { defaultDaemonSocket, openEngine, type OpenEngineOptions } from './open.js';
+export { DEFAULT_SOCKET_PATH, defaultDaemonSocket } from './protocol.js';
 
 export interface DaemonClientOptions {
   /** Per request (default 120 s; an attach's `waitUpMs` is added to it). */

@@ -43,6 +43,12 @@ import { ErrorCode, EXIT_CODES, NetplumbError, type ErrorDetails } from '../erro
 
 /** Where the daemon listens unless told otherwise (systemd's RuntimeDirectory=netplumb). */
 export const DEFAULT_SOCKET_PATH = '/run/netplumb/netplumb.sock';
+
+/** The daemon's socket for clients: $NETPLUMB_SOCKET, else DEFAULT_SOCKET_PATH. */
+export function defaultDaemonSocket(): string {
+  const env = process.env.NETPLUMB_SOCKET;
+  return env !== undefined && env !== '' ? env : DEFAULT_SOCKET_PATH;
+}
 export const PROTOCOL_VERSION = 1;
 /** Kept in step with package.json (the CLI prints the same). */
 export const NETPLUMB_VERSION = '0.1.0';

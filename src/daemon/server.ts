@@ -29,7 +29,7 @@ import { native } from '../native.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveRemote } from '../ovsdb/remote.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
-import { DirectEngine, type Engine } from './engine.js';
+import { DirectEngine, type Engine } from '../engine/engine.js';
 import { startGcSchedule } from './gc-timer.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from './params.js';
 import {

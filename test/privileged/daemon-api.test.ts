@@ -27,7 +27,7 @@ import { NetplumbError } from '../../src/errors.js';
 import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon/server.js';
 import { DaemonClient } from '../../src/daemon/client.js';
-import { openEngine } from '../../src/daemon/open.js';
+import { openEngine } from '../../src/engine/open.js';
 import { startOvs, waitForExit, type OvsInstance } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
 import { useLeakCheck } from '../helpers/leak.js';
