@@ -19,15 +19,9 @@ import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../p
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import type { Engine, ListFilter } from '../engine/engine.js';
+import type { Method } from './methods.js';
 import type { Guest } from './params.js';
-import {
-  CLOSING_NOTICE,
-  LineSplitter,
-  defaultDaemonSocket,
-  errorFromRpc,
-  type DaemonIdentity,
-  type Method,
-} from './protocol.js';
+import { CLOSING_NOTICE, LineSplitter, defaultDaemonSocket, errorFromRpc, type DaemonIdentity } from './protocol.js';
 
 export { DEFAULT_SOCKET_PATH, defaultDaemonSocket } from './protocol.js';
 

@@ -13,14 +13,7 @@
  * longer be trusted; a message nested deeper than MAX_DEPTH arrays/objects is answered
  * with an error before it is parsed and the connection stays usable.
  *
- * Methods and params (by name, an object):
- *   attach  AttachSpec                         → AttachResult
- *   detach  { guest, ifname? }                 → DetachResult
- *   list    { guest? } or none                 → Attachment[]
- *   gc      { dryRun?, graceSeconds? } or none → GcResult { dryRun, graceSeconds, removed[], kept[] }
- *   ping    none                               → "pong"
- *   version none                               → DaemonIdentity { name, version, protocol, pid,
- *                                                 ovsdb, dockerSocket }
+ * Methods, their params (by name, an object) and results: methods.ts.
  *
  * Hang-up notice: before the daemon closes a connection of its own accord (the client was
  * idle for the idle timeout, or the daemon is shutting down) it sends the notification
@@ -71,9 +64,6 @@ export interface DaemonIdentity {
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 /** Deepest array/object nesting accepted in a request (an AttachSpec needs 3). */
 export const MAX_DEPTH = 32;
-
-export const METHODS = ['attach', 'detach', 'list', 'gc', 'ping', 'version'] as const;
-export type Method = (typeof METHODS)[number];
 
 /** The notification announcing the daemon's hang-up (see the header). */
 export const CLOSING_NOTICE = 'closing';
