@@ -226,10 +226,10 @@ export class DaemonClient implements Engine {
     }
   }
 
-  /** Write `p` on the open connection, or queue it for the one being opened. */
+  /** Write `p` on the open connection, or queue it for the one being opened (also when the daemon has ended this one). */
   #send(p: Pending): void {
     const link = this.#link;
-    if (link !== undefined && !link.socket.destroyed) {
+    if (link !== undefined && !link.socket.destroyed && link.socket.writable) {
       p.link = link;
       link.pending.set(p.id, p);
       link.socket.ref();
