@@ -9,11 +9,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
+import { daemonAnswers } from '../helpers/daemon.js';
 import { useSharedOvs, waitForExit } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
 import { must } from '../helpers/exec.js';
@@ -242,7 +243,7 @@ interface Served {
   exited: Promise<void>;
 }
 
-/** `ip netns exec OVSNS netplumb serve --socket SOCK --ovs-db R [ARGS]`, once its socket is there. */
+/** `ip netns exec OVSNS netplumb serve --socket SOCK --ovs-db R [ARGS]`, once it answers on its socket. */
 async function serve(sock: string, args: string[] = []): Promise<Served> {
   const child = spawn(
     'ip',
@@ -262,13 +263,9 @@ async function serve(sock: string, args: string[] = []): Promise<Served> {
     { stdio: 'ignore', env: { ...process.env, NETPLUMB_LOG: '' } },
   );
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const since = lstatSync(sock, { throwIfNoEntry: false })?.ctimeMs;
-  for (let i = 0; i < 400 && child.exitCode === null; i++) {
-    const st = lstatSync(sock, { throwIfNoEntry: false });
-    if (st?.isSocket() && st.ctimeMs !== since) return { child, exited };
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  if (await daemonAnswers(sock, child)) return { child, exited };
   child.kill('SIGKILL');
+  await exited;
   throw new Error('netplumb serve did not come up');
 }
 
