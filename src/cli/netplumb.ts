@@ -6,7 +6,7 @@ import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
 import type { KillHooks } from '../plumb/kill-hook.js';
-import type { Engine } from '../daemon/engine.js';
+import type { Engine } from '../engine/engine.js';
 
 const VERSION = '0.1.0';
 
@@ -91,7 +91,7 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
-  const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');
+  const { openEngine } = require('../engine/open.js') as typeof import('../engine/open.js');
   const logger = cliLogger('netplumb');
   const conn = cmd.connection;
   const engine: Engine = await openEngine({

@@ -42,7 +42,7 @@ async function run(cmd: PipeworkCommand): Promise<void> {
   // Attach through the daemon when its socket is there and answers, else in this process
   // (PIPEWORK_NO_DAEMON=1 forces the latter). Loaded with require() and only now: in this
   // CommonJS build `await import()` would go through the ESM loader, ~70 ms of CPU.
-  const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');
+  const { openEngine } = require('../engine/open.js') as typeof import('../engine/open.js');
   const engine = await openEngine({
     daemon: process.env.PIPEWORK_NO_DAEMON === '1' ? false : 'auto',
     plumberOptions: logger ? { logger } : {},

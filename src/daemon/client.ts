@@ -1,8 +1,13 @@
 /**
  * The daemon's client: the Engine API (attach, detach, list, gc) as JSON-RPC requests
  * over the daemon's unix socket, with the daemon's NetplumbErrors rebuilt as they were
- * thrown there. `openEngine` (open.ts, re-exported here) picks the daemon or the engine in
- * this process.
+ * thrown there. `openEngine` (src/engine/open.ts) picks the daemon or the engine in this
+ * process.
+ *
+ * The connection is opened again on demand: the daemon hangs up connections that stay idle
+ * (30 s by default) and when it shuts down, and says so first (the `closing` notice), so a
+ * long-lived client survives both; requests the daemon had not read when it hung up are
+ * sent again on the new connection.
  *
  *   const client = await DaemonClient.connect('/run/netplumb/netplumb.sock');
  *   try { await client.attach(spec); } finally { await client.close(); }
@@ -13,13 +18,12 @@ import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
-import type { Engine, ListFilter } from './engine.js';
+import type { Engine, ListFilter } from '../engine/engine.js';
+import type { Method } from './methods.js';
 import type { Guest } from './params.js';
-import { LineSplitter, errorFromRpc, type DaemonIdentity, type Method } from './protocol.js';
-import { defaultDaemonSocket } from './open.js';
+import { CLOSING_NOTICE, LineSplitter, defaultDaemonSocket, errorFromRpc, type DaemonIdentity } from './protocol.js';
 
-export { DEFAULT_SOCKET_PATH } from './protocol.js';
-export { defaultDaemonSocket, openEngine, type OpenEngineOptions } from './open.js';
+export { DEFAULT_SOCKET_PATH, defaultDaemonSocket } from './protocol.js';
 
 export interface DaemonClientOptions {
   /** Per request (default 120 s; an attach's `waitUpMs` is added to it). */
@@ -36,10 +40,21 @@ const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 const MUTATING: ReadonlySet<Method> = new Set(['attach', 'detach', 'gc']);
 
 interface Pending {
+  id: number;
   method: Method;
+  /** The request's line, kept to be sent again after a `closing` notice. */
+  line: string;
   resolve: (v: unknown) => void;
   reject: (e: NetplumbError) => void;
   timer: NodeJS.Timeout;
+  /** The connection it was sent on; undefined while it waits for one. */
+  link?: Link;
+}
+
+/** One connection to the daemon and the requests sent on it that have no answer yet. */
+interface Link {
+  socket: Socket;
+  pending: Map<number, Pending>;
 }
 
 function connectError(path: string, e: NodeJS.ErrnoException): NetplumbError {
@@ -58,6 +73,27 @@ function connectError(path: string, e: NodeJS.ErrnoException): NetplumbError {
   );
 }
 
+/** A connected socket to `path`, or the connect error as a NetplumbError. */
+function openSocket(path: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new NetplumbError(ErrorCode.UNAVAILABLE, `connecting to the netplumb daemon at ${path} timed out`));
+    }, timeoutMs);
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(connectError(path, e));
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
+
 /** `/proc/self/ns/net` means the caller: over the socket it must name this process, not the daemon. */
 function ownGuest<G extends Guest>(g: G): G {
   const self = /^\/proc\/(?:self|thread-self)\/ns\/net$/;
@@ -68,24 +104,40 @@ function ownGuest<G extends Guest>(g: G): G {
 
 export class DaemonClient implements Engine {
   readonly via = 'daemon' as const;
-  readonly #socket: Socket;
-  readonly #pending = new Map<number, Pending>();
   readonly #requestTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  /** The open connection; undefined before the next request opens one. */
+  #link: Link | undefined;
+  /** A connection being opened, and the requests waiting for it. */
+  #linking: Promise<void> | undefined;
+  readonly #waiting = new Set<Pending>();
   #nextId = 1;
   #closed: NetplumbError | undefined;
 
   private constructor(
-    socket: Socket,
     readonly socketPath: string,
     opts: DaemonClientOptions,
   ) {
-    this.#socket = socket;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+
+  /** Connect to the daemon; UNAVAILABLE when nothing serves there, PRIVILEGE when not allowed to connect. */
+  static async connect(socketPath = defaultDaemonSocket(), opts: DaemonClientOptions = {}): Promise<DaemonClient> {
+    const client = new DaemonClient(socketPath, opts);
+    client.#attach(await openSocket(socketPath, client.#connectTimeoutMs));
+    return client;
+  }
+
+  #attach(socket: Socket): Link {
+    const link: Link = { socket, pending: new Map() };
+    this.#link = link;
     const splitter = new LineSplitter(MAX_RESPONSE_BYTES);
     socket.on('data', (chunk: Buffer) => {
       const lines = splitter.push(chunk);
       if (lines === 'overflow') {
-        this.#fail(
+        this.#drop(
+          link,
           new NetplumbError(
             ErrorCode.PROTOCOL,
             `the netplumb daemon sent an answer larger than ${MAX_RESPONSE_BYTES} bytes`,
@@ -93,82 +145,125 @@ export class DaemonClient implements Engine {
         );
         return;
       }
-      for (const line of lines) this.#onLine(line);
+      for (const line of lines) this.#onLine(link, line);
     });
     socket.on('error', (e: NodeJS.ErrnoException) =>
-      this.#fail(
+      this.#drop(
+        link,
         new NetplumbError(
           ErrorCode.UNAVAILABLE,
-          `connection to the netplumb daemon at ${socketPath} failed: ${e.code ?? e.message}`,
+          `connection to the netplumb daemon at ${this.socketPath} failed: ${e.code ?? e.message}`,
           { errnoCode: e.code },
         ),
       ),
     );
     socket.on('close', () =>
-      this.#fail(
-        new NetplumbError(ErrorCode.UNAVAILABLE, `the netplumb daemon at ${socketPath} closed the connection`),
+      this.#drop(
+        link,
+        new NetplumbError(ErrorCode.UNAVAILABLE, `the netplumb daemon at ${this.socketPath} closed the connection`),
       ),
     );
     socket.unref();
+    return link;
   }
 
-  /** Connect to the daemon; UNAVAILABLE when nothing serves there, PRIVILEGE when not allowed to connect. */
-  static connect(socketPath = defaultDaemonSocket(), opts: DaemonClientOptions = {}): Promise<DaemonClient> {
-    return new Promise((resolve, reject) => {
-      const socket = createConnection(socketPath);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(
-          new NetplumbError(ErrorCode.UNAVAILABLE, `connecting to the netplumb daemon at ${socketPath} timed out`),
-        );
-      }, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
-      socket.once('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(connectError(socketPath, e));
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new DaemonClient(socket, socketPath, opts));
-      });
-    });
-  }
-
-  #onLine(line: string): void {
+  #onLine(link: Link, line: string): void {
     let obj: unknown;
     try {
       obj = JSON.parse(line);
     } catch {
-      this.#fail(new NetplumbError(ErrorCode.PROTOCOL, 'the netplumb daemon sent something that is not JSON'));
+      this.#drop(link, new NetplumbError(ErrorCode.PROTOCOL, 'the netplumb daemon sent something that is not JSON'));
       return;
     }
     const parsed = parseObject(obj);
     const type: string = parsed.type;
-    const payload = parsed.payload as { id?: unknown; result?: unknown; error?: JsonRpcError };
-    if (type === 'error' && payload.id === null) {
-      // Not about one request: the daemon refused the connection (peer not allowed, message too large…).
-      this.#fail(errorFromRpc(payload.error ?? {}));
+    const payload = parsed.payload as { id?: unknown; result?: unknown; error?: JsonRpcError; method?: unknown };
+    if (type === 'notification' && payload.method === CLOSING_NOTICE) {
+      // Every request answered on this connection has been answered; the rest were not read.
+      this.#resend(link);
       return;
     }
-    const p = typeof payload.id === 'number' ? this.#pending.get(payload.id) : undefined;
+    if (type === 'error' && payload.id === null) {
+      // Not about one request: the daemon refused the connection (peer not allowed, message too large…).
+      this.#drop(link, errorFromRpc(payload.error ?? {}));
+      return;
+    }
+    const p = typeof payload.id === 'number' ? link.pending.get(payload.id) : undefined;
     if (p === undefined || (type !== 'success' && type !== 'error')) return; // not ours (late answer after a timeout)
-    this.#pending.delete(payload.id as number);
-    clearTimeout(p.timer);
-    if (this.#pending.size === 0) this.#socket.unref();
+    this.#settled(p);
     if (type === 'success') p.resolve(payload.result);
     else p.reject(errorFromRpc(payload.error ?? {}));
   }
 
-  /** Fail every request in flight (and all later ones) with `err`, adjusted to what each one was. */
-  #fail(err: NetplumbError): void {
-    this.#closed ??= err;
-    for (const [id, p] of this.#pending) {
-      this.#pending.delete(id);
-      clearTimeout(p.timer);
+  /** `p` is answered or given up: forget it, and let the process exit once nothing is awaited. */
+  #settled(p: Pending): void {
+    clearTimeout(p.timer);
+    this.#waiting.delete(p);
+    if (p.link === undefined) return;
+    p.link.pending.delete(p.id);
+    if (p.link.pending.size === 0) p.link.socket.unref();
+  }
+
+  /** The connection ended with `err`: fail what it had in flight, adjusted to what each request was. */
+  #drop(link: Link, err: NetplumbError): void {
+    if (this.#link === link) this.#link = undefined;
+    for (const p of link.pending.values()) {
+      this.#settled(p);
       p.reject(MUTATING.has(p.method) && err.code === ErrorCode.UNAVAILABLE ? lost(p.method, err.message) : err);
     }
-    this.#socket.destroy();
+    link.socket.destroy();
+  }
+
+  /** The daemon hangs up `link` without having read its unanswered requests: send them on a new connection. */
+  #resend(link: Link): void {
+    if (this.#link === link) this.#link = undefined;
+    const unread = [...link.pending.values()];
+    link.pending.clear();
+    link.socket.destroy();
+    for (const p of unread) {
+      p.link = undefined;
+      this.#send(p);
+    }
+  }
+
+  /** Write `p` on the open connection, or queue it for the one being opened (also when the daemon has ended this one). */
+  #send(p: Pending): void {
+    const link = this.#link;
+    if (link !== undefined && !link.socket.destroyed && link.socket.writable) {
+      p.link = link;
+      link.pending.set(p.id, p);
+      link.socket.ref();
+      link.socket.write(p.line);
+      return;
+    }
+    this.#waiting.add(p);
+    this.#linking ??= this.#reconnect();
+  }
+
+  /** Open a new connection for the queued requests; they fail as they are (never sent) if it cannot be opened. */
+  async #reconnect(): Promise<void> {
+    let socket: Socket | undefined;
+    let failure: NetplumbError | undefined;
+    try {
+      socket = await openSocket(this.socketPath, this.#connectTimeoutMs);
+    } catch (e) {
+      failure = e as NetplumbError;
+    }
+    this.#linking = undefined;
+    if (this.#closed !== undefined) {
+      socket?.destroy();
+      failure = this.#closed;
+    }
+    const queued = [...this.#waiting];
+    this.#waiting.clear();
+    if (socket !== undefined && failure === undefined) this.#attach(socket);
+    for (const p of queued) {
+      if (failure === undefined) this.#send(p);
+      else {
+        this.#settled(p);
+        p.reject(failure);
+      }
+    }
   }
 
   /** One request; its answer's result, or the NetplumbError the daemon reported. */
@@ -176,15 +271,20 @@ export class DaemonClient implements Engine {
     if (this.#closed) return Promise.reject(this.#closed);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        if (this.#pending.size === 0) this.#socket.unref();
-        const text = `no answer from the netplumb daemon within ${timeoutMs} ms`;
-        reject(MUTATING.has(method) ? lost(method, text) : new NetplumbError(ErrorCode.UNAVAILABLE, text));
-      }, timeoutMs);
-      this.#pending.set(id, { method, resolve, reject, timer });
-      this.#socket.ref();
-      this.#socket.write(`${JSON.stringify(rpcRequest(id, method, params))}\n`);
+      const p: Pending = {
+        id,
+        method,
+        line: `${JSON.stringify(rpcRequest(id, method, params))}\n`,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const sent = p.link !== undefined;
+          this.#settled(p);
+          const text = `no answer from the netplumb daemon within ${timeoutMs} ms`;
+          reject(sent && MUTATING.has(method) ? lost(method, text) : new NetplumbError(ErrorCode.UNAVAILABLE, text));
+        }, timeoutMs),
+      };
+      this.#send(p);
     });
   }
 
@@ -221,18 +321,20 @@ export class DaemonClient implements Engine {
 
   /** Hang up; requests still in flight fail (their outcome is the daemon's to finish). */
   async close(): Promise<void> {
-    if (this.#socket.destroyed) return;
-    this.#closed ??= new NetplumbError(ErrorCode.UNAVAILABLE, 'the daemon client is closed');
-    if (this.#pending.size === 0) {
+    if (this.#closed !== undefined) return;
+    this.#closed = new NetplumbError(ErrorCode.UNAVAILABLE, 'the daemon client is closed');
+    const link = this.#link;
+    if (link === undefined || link.socket.destroyed) return;
+    if (link.pending.size === 0) {
       // Nothing awaited: no need to wait for the daemon's side of a graceful hang-up.
-      this.#socket.destroy();
+      link.socket.destroy();
       return;
     }
     await new Promise<void>((resolve) => {
-      this.#socket.once('close', () => resolve());
-      this.#socket.ref(); // keep the process alive until the hang-up is done
-      this.#socket.end();
-      setTimeout(() => this.#socket.destroy(), 1000).unref();
+      link.socket.once('close', () => resolve());
+      link.socket.ref(); // keep the process alive until the hang-up is done
+      link.socket.end();
+      setTimeout(() => link.socket.destroy(), 1000).unref();
     });
   }
 }

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { DEFAULT_GC_GRACE_SECONDS } from '../plumb/gc.js';
-import type { Engine } from './engine.js';
+import type { Engine } from '../engine/engine.js';
 
 export interface GcScheduleOptions {
   /** Every this many seconds (undefined or 0: no periodic run). */

@@ -13,14 +13,13 @@
  * longer be trusted; a message nested deeper than MAX_DEPTH arrays/objects is answered
  * with an error before it is parsed and the connection stays usable.
  *
- * Methods and params (by name, an object):
- *   attach  AttachSpec                         → AttachResult
- *   detach  { guest, ifname? }                 → DetachResult
- *   list    { guest? } or none                 → Attachment[]
- *   gc      { dryRun?, graceSeconds? } or none → GcResult { dryRun, graceSeconds, removed[], kept[] }
- *   ping    none                               → "pong"
- *   version none                               → DaemonIdentity { name, version, protocol, pid,
- *                                                 ovsdb, dockerSocket }
+ * Methods, their params (by name, an object) and results: methods.ts.
+ *
+ * Hang-up notice: before the daemon closes a connection of its own accord (the client was
+ * idle for the idle timeout, or the daemon is shutting down) it sends the notification
+ * `{"jsonrpc":"2.0","method":"closing","params":{"reason":"idle"|"shutdown"}}`, after the
+ * answer of every request it has read. Whatever the client sent that has no answer by then
+ * was not read and was not run: the client may send it again on a new connection.
  *
  * Errors: every error object's `data` is `NetplumbError.toJSON()` ({ code, message,
  * field?, errno?, … }), from which the client rebuilds the same NetplumbError. Its numeric
@@ -37,6 +36,12 @@ import { ErrorCode, EXIT_CODES, NetplumbError, type ErrorDetails } from '../erro
 
 /** Where the daemon listens unless told otherwise (systemd's RuntimeDirectory=netplumb). */
 export const DEFAULT_SOCKET_PATH = '/run/netplumb/netplumb.sock';
+
+/** The daemon's socket for clients: $NETPLUMB_SOCKET, else DEFAULT_SOCKET_PATH. */
+export function defaultDaemonSocket(): string {
+  const env = process.env.NETPLUMB_SOCKET;
+  return env !== undefined && env !== '' ? env : DEFAULT_SOCKET_PATH;
+}
 export const PROTOCOL_VERSION = 1;
 /** Kept in step with package.json (the CLI prints the same). */
 export const NETPLUMB_VERSION = '0.1.0';
@@ -60,8 +65,14 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 /** Deepest array/object nesting accepted in a request (an AttachSpec needs 3). */
 export const MAX_DEPTH = 32;
 
-export const METHODS = ['attach', 'detach', 'list', 'gc', 'ping', 'version'] as const;
-export type Method = (typeof METHODS)[number];
+/** The notification announcing the daemon's hang-up (see the header). */
+export const CLOSING_NOTICE = 'closing';
+export type ClosingReason = 'idle' | 'shutdown';
+
+/** The `closing` notification line. */
+export function closingLine(reason: ClosingReason): string {
+  return `${JSON.stringify({ jsonrpc: '2.0', method: CLOSING_NOTICE, params: { reason } })}\n`;
+}
 
 /** Standard JSON-RPC 2.0 error codes. */
 export const RPC_PARSE_ERROR = -32700;

@@ -1,6 +1,13 @@
 /**
  * An OVSDB client: the RFC 7047 methods over one long-lived connection, a schema check at
  * connect, and a monitor feeding a typed cache that is re-synced after every reconnect.
+ *
+ * Syncs (get_schema, then monitor_cond_since) run one at a time. A monitor lives and dies
+ * with its session, so a sync belongs to the session it began on: when the connection
+ * drops under it, it is abandoned and the sync of the new session takes over (its monitor
+ * request is never sent again on the new session, where it would be a second monitor
+ * with the same id). A re-sync on a session that already has the monitor (after a
+ * malformed update) cancels it first.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -36,7 +43,7 @@ export interface ClientEvents {
   /** The cache holds the server's state again (after connect or a reconnect). */
   synced: [info: { method: MonitorMethod; reconnect: boolean }];
   disconnect: [reason: NetplumbError];
-  /** A re-sync after a reconnect failed for a reason other than the connection. */
+  /** A re-sync failed for a reason other than the connection (or an update was malformed). */
   syncError: [err: NetplumbError];
 }
 
@@ -48,6 +55,11 @@ function isUnknownMethod(e: unknown): boolean {
   return typeof rpc === 'object' && rpc !== null && (rpc as { error?: unknown }).error === 'unknown method';
 }
 
+/** The request failed with its connection (dropped, closed, unreachable, or no reply in time). */
+function lostWithConnection(e: unknown): boolean {
+  return e instanceof NetplumbError && (e.code === ErrorCode.UNAVAILABLE || e.code === ErrorCode.OUTCOME_UNKNOWN);
+}
+
 export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter<ClientEvents> {
   readonly connection: OvsdbConnection;
   readonly database: string;
@@ -57,6 +69,13 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   schema: DatabaseSchema | undefined;
   monitorMethod: MonitorMethod = 'monitor_cond_since';
   private lastTxnId = ZERO_TXN;
+  /** Counts the connection's sessions (each connect); a monitor belongs to one. */
+  private session = 0;
+  /** The session our monitor was last requested on. */
+  private monitorSession = -1;
+  /** A sync asked for and not begun yet (a new session, a malformed update); `reconnect` for the `synced` event. */
+  private syncWanted: { reconnect: boolean } | null = null;
+  /** The syncs running, one after the other, until none is wanted; null when none runs. */
   private syncing: Promise<void> | null = null;
   /**
    * Pending waitFor predicates, checked after each applied update by one cache listener
@@ -77,7 +96,8 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
     this.connection.on('notification', (method, params) => this.onNotification(method, params));
     this.connection.on('disconnect', (reason) => this.emit('disconnect', reason));
     this.connection.on('connect', ({ reconnect }) => {
-      if (reconnect) this.syncing = this.sync(true).catch((e: NetplumbError) => this.onSyncError(e));
+      this.session++;
+      if (reconnect) this.resync(true).catch((e: unknown) => this.onSyncError(e as NetplumbError));
     });
   }
 
@@ -86,7 +106,7 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
     const client = new OvsdbClient<M>(opts);
     try {
       await client.connection.connect();
-      await client.sync(false);
+      await client.resync(false);
     } catch (e) {
       await client.close();
       throw e;
@@ -98,9 +118,12 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
     return this.connection.remote.text;
   }
 
-  /** Resolves once the cache reflects the server (waits for a re-sync in progress). */
+  /**
+   * Resolves once no sync runs: the cache reflects the server, or the last sync failed
+   * (reported by `syncError`, or with the connection, whose next session syncs again).
+   */
   async synced(): Promise<void> {
-    if (this.syncing !== null) await this.syncing;
+    await this.syncing?.catch(() => undefined);
   }
 
   listDbs(): Promise<string[]> {
@@ -150,15 +173,67 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
 
   // ------------------------------------------------------------ monitor
 
-  private async sync(reconnect: boolean): Promise<void> {
+  /** Ask for a sync: it runs now, or after the one running (whose session may be gone). */
+  private resync(reconnect: boolean): Promise<void> {
+    this.syncWanted = { reconnect: reconnect || this.syncWanted?.reconnect === true };
+    this.syncing ??= this.runSyncs();
+    return this.syncing;
+  }
+
+  /** Run the syncs asked for, one at a time; rejects with the last one's failure. */
+  private async runSyncs(): Promise<void> {
+    try {
+      for (let want = this.syncWanted; want !== null; want = this.syncWanted) {
+        this.syncWanted = null;
+        try {
+          await this.syncOnce(want.reconnect);
+        } catch (e) {
+          if (this.syncWanted !== null) continue; // a new session (or a malformed update) came: sync again
+          if (!lostWithConnection(e) || this.connection.connected) throw e;
+          // The session ended under the sync: the next one syncs (throws if reconnecting gives up).
+          await this.connection.connect();
+          this.syncWanted ??= { reconnect: true };
+        }
+      }
+    } finally {
+      this.syncing = null;
+    }
+  }
+
+  /** One sync on the current session: the schema, then the monitor (cancelled first if this session has one). */
+  private async syncOnce(reconnect: boolean): Promise<void> {
+    const session = this.session;
     const schema = await this.getSchema();
+    this.checkSession(session);
     this.optionalColumns = verifyColumns(schema, this.opts.required ?? {}, this.remote);
     this.schema = schema;
     this.cache.setSchema(schema);
+    if (this.monitorSession === session) {
+      await this.cancelMonitor();
+      this.checkSession(session);
+    }
+    this.monitorSession = session;
     await this.startMonitor();
-    this.syncing = null;
     this.log?.debug({ method: this.monitorMethod, reconnect }, 'cache synced');
     this.emit('synced', { method: this.monitorMethod, reconnect });
+  }
+
+  /** A read resent after a reconnect answers on a newer session than the sync began on: abandon the sync. */
+  private checkSession(session: number): void {
+    if (session === this.session && this.connection.connected) return;
+    throw new NetplumbError(ErrorCode.UNAVAILABLE, `OVSDB session with ${this.remote} ended during the cache sync`, {
+      syscall: 'monitor',
+    });
+  }
+
+  /** monitor_cancel; a server that no longer knows the monitor has nothing to cancel. */
+  private async cancelMonitor(): Promise<void> {
+    try {
+      await this.connection.request('monitor_cancel', [MONITOR_ID]);
+    } catch (e) {
+      if (e instanceof NetplumbError && e.code === ErrorCode.PROTOCOL) return; // "unknown monitor"
+      throw e;
+    }
   }
 
   /** Each monitored table's <monitor-request>: the columns it is monitored for. */
@@ -176,16 +251,18 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
       Object.entries(this.monitorRequests()).map(([t, r]) => [t, [r]]),
     ) as unknown as Json;
     const asV1 = (): Json => this.monitorRequests() as unknown as Json;
-    // Cancel a previous monitor on this session (none after a reconnect: a new session).
+    // Monitor requests are not marked idempotent: one in flight when the connection drops
+    // fails instead of being sent again on the new session, whose own sync sets it up.
     for (;;) {
       try {
         switch (this.monitorMethod) {
           case 'monitor_cond_since': {
-            const reply = await this.connection.request(
-              'monitor_cond_since',
-              [this.database, MONITOR_ID, requests, this.lastTxnId],
-              { idempotent: true },
-            );
+            const reply = await this.connection.request('monitor_cond_since', [
+              this.database,
+              MONITOR_ID,
+              requests,
+              this.lastTxnId,
+            ]);
             if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string')
               throw this.badReply('monitor_cond_since', reply);
             if (reply[0] !== true) this.cache.clear();
@@ -196,16 +273,12 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
           case 'monitor_cond':
             this.cache.clear();
             this.cache.applyUpdate2(
-              await this.connection.request('monitor_cond', [this.database, MONITOR_ID, requests], {
-                idempotent: true,
-              }),
+              await this.connection.request('monitor_cond', [this.database, MONITOR_ID, requests]),
             );
             return;
           case 'monitor':
             this.cache.clear();
-            this.cache.applyUpdate(
-              await this.connection.request('monitor', [this.database, MONITOR_ID, asV1()], { idempotent: true }),
-            );
+            this.cache.applyUpdate(await this.connection.request('monitor', [this.database, MONITOR_ID, asV1()]));
             return;
         }
       } catch (e) {
@@ -239,17 +312,21 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
     } catch (e) {
       // A malformed update leaves the cache unknowable: resynchronise from scratch.
       this.lastTxnId = ZERO_TXN;
-      this.onSyncError(e as NetplumbError);
-      this.connection
-        .request('monitor_cancel', [MONITOR_ID], { idempotent: true })
-        .then(() => this.startMonitor())
-        .catch((err: NetplumbError) => this.onSyncError(err));
+      this.onSyncError(
+        e instanceof NetplumbError
+          ? e
+          : new NetplumbError(
+              ErrorCode.PROTOCOL,
+              `invalid ${method} from ${this.remote}: ${e instanceof Error ? e.message : String(e)}`,
+              { syscall: 'update' },
+            ),
+      );
+      this.resync(false).catch((err: unknown) => this.onSyncError(err as NetplumbError));
     }
   }
 
   private onSyncError(e: NetplumbError): void {
-    this.syncing = null;
-    if (e.code === ErrorCode.UNAVAILABLE || e.code === ErrorCode.OUTCOME_UNKNOWN) return; // the next reconnect re-syncs
+    if (lostWithConnection(e) && !this.connection.connected) return; // the next session re-syncs
     this.log?.error({ err: e }, 'cache re-sync failed');
     this.emit('syncError', e);
   }

@@ -8,6 +8,20 @@ import { must, run } from '../../sandbox/exec.js';
 
 const live = new Set<TestNetns>();
 
+/** python3 -c: for each namespace path argument, enter it and print SO_NETNS_COOKIE of a socket made there. */
+const READ_COOKIES_PY = `
+import ctypes, os, socket, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for path in sys.argv[1:]:
+    fd = os.open(path, os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "setns " + path)
+    os.close(fd)
+    s = socket.socket()
+    print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])
+    s.close()
+`;
+
 export class TestNetns {
   private constructor(readonly name: string) {}
 
@@ -35,13 +49,22 @@ export class TestNetns {
    * oracle for the guest id netplumb records (`netns:cookie:N`), computed without netplumb.
    */
   async cookie(): Promise<string> {
-    return (
-      await this.exec([
-        'python3',
-        '-c',
-        'import socket,struct; s=socket.socket(); print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])',
-      ])
-    ).trim();
+    const [cookie] = await TestNetns.cookies([this]);
+    if (cookie === undefined) throw new Error(`no cookie read for ${this.name}`);
+    return cookie;
+  }
+
+  /**
+   * `cookie()` of many namespaces at once: one python process enters each in turn
+   * (setns(2) through ctypes), so that an oracle over fifty guests does not start fifty
+   * interpreters side by side on a loaded machine.
+   */
+  static async cookies(nss: readonly TestNetns[]): Promise<string[]> {
+    if (nss.length === 0) return [];
+    const out = await must(['python3', '-c', READ_COOKIES_PY, ...nss.map((n) => n.path)]);
+    const cookies = out.trim().split('\n');
+    if (cookies.length !== nss.length) throw new Error(`expected ${nss.length} cookies, read: ${out}`);
+    return cookies;
   }
 
   /** Run a command inside the namespace and return its exit code. */

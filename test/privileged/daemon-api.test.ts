@@ -27,7 +27,7 @@ import { NetplumbError } from '../../src/errors.js';
 import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon/server.js';
 import { DaemonClient } from '../../src/daemon/client.js';
-import { openEngine } from '../../src/daemon/open.js';
+import { openEngine } from '../../src/engine/open.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
@@ -406,6 +406,64 @@ test('H4: slow clients are cut off after the idle timeout; past maxConcurrent th
       );
     } finally {
       release();
+      await client.close();
+    }
+  });
+});
+
+test('a long-lived client outlives the idle hang-up and the shutdown: the daemon says "closing" first', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const pino = require('pino') as typeof import('pino');
+  const logger = pino.default(
+    { level: 'info' },
+    { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+  );
+  await withDaemon({ idleTimeoutMs: 200, logger }, async (_d, sock) => {
+    const client = await DaemonClient.connect(sock);
+    try {
+      assert.deepEqual(await client.list(), []);
+      // Oracle: what the daemon sends an idle connection before it hangs up.
+      const idle = await raw(sock, '', 1, 5000);
+      assert.deepEqual(idle.lines, [{ jsonrpc: '2.0', method: 'closing', params: { reason: 'idle' } }]);
+      const hungUp = () => lines.filter((l) => l.msg === 'idle connection closed').length;
+      for (let i = 0; i < 500 && hungUp() < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(hungUp(), 2, "the client's connection was hung up too");
+      assert.deepEqual(await client.list(), [], 'the next request is served on a new connection');
+      await client.ping();
+    } finally {
+      await client.close();
+    }
+  });
+  // Shutting down: an open connection gets its answers, then the notice, then the hang-up.
+  await withDaemon({}, async (d, sock) => {
+    const client = await DaemonClient.connect(sock);
+    const s = createConnection(sock);
+    try {
+      await client.ping();
+      let got = '';
+      s.on('data', (b) => (got += b.toString()));
+      const closed = new Promise<void>((r) => s.once('close', () => r()));
+      s.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+      for (let i = 0; i < 500 && !got.includes('\n'); i++) await new Promise((r) => setTimeout(r, 10));
+      await d.close();
+      await closed;
+      assert.deepEqual(
+        got
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as unknown),
+        [
+          { jsonrpc: '2.0', id: 1, result: 'pong' },
+          { jsonrpc: '2.0', method: 'closing', params: { reason: 'shutdown' } },
+        ],
+      );
+      await assert.rejects(
+        client.ping(),
+        (e: unknown) => code('UNAVAILABLE')(e) && /cannot connect/.test((e as Error).message),
+        'the daemon is gone: nothing to reconnect to',
+      );
+    } finally {
+      s.destroy();
       await client.close();
     }
   });

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { daemonAnswers } from '../helpers/daemon.js';
 import { run } from '../../sandbox/exec.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { waitForExit } from '../../sandbox/process.js';
@@ -82,11 +83,7 @@ async function serve(env: NodeJS.ProcessEnv = {}): Promise<Served> {
     },
     cleanup: () => rmSync(top, { recursive: true, force: true }),
   };
-  for (let i = 0; i < 200; i++) {
-    if (lstatSync(sock, { throwIfNoEntry: false })?.isSocket()) return served;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  if (await daemonAnswers(sock, child)) return served;
   await served.stop('SIGKILL');
   served.cleanup();
   throw new Error(`netplumb serve did not come up: ${stderr}`);
@@ -256,8 +253,10 @@ test('netplumb serve refuses a path taken by a live daemon, and SIGTERM during a
         true,
       ),
     );
-    // SIGTERM as soon as the daemon has taken the requests.
-    for (let i = 0; i < 400 && requests(s).length < guests.length; i++) await new Promise((r) => setTimeout(r, 10));
+    // SIGTERM as soon as the daemon has taken the requests (four commands to start: under
+    // load, seconds; the deadline only stops a hang).
+    const deadline = Date.now() + 60_000;
+    while (requests(s).length < guests.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(requests(s).length, guests.length);
     assert.equal(await s.stop('SIGTERM'), 0, s.stderr().slice(-2000));
     const results = await Promise.all(cmds);

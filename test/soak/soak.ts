@@ -21,8 +21,8 @@ import { Plumber } from '../../src/plumb/plumber.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { startDaemon, type Daemon } from '../../src/daemon/server.js';
-import type { Engine } from '../../src/daemon/engine.js';
-import { DirectEngine } from '../../src/daemon/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { DirectEngine } from '../../src/engine/engine.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { rng } from '../helpers/rng.js';
 

@@ -357,6 +357,154 @@ describe('OvsdbClient against a fake peer', () => {
     await client.close();
   });
 
+  /**
+   * A peer that keeps ovsdb-server's monitor rules per session (a second monitor with the
+   * same id is "duplicate monitor ID"; monitor_cancel of an unknown one is "unknown
+   * monitor") and lets a test decide, per connection, what happens to a monitor request:
+   * answered with that connection's bridge `br<N>`, held, or the connection dropped.
+   */
+  async function monitoringPeer(onMonitor: (conn: number) => 'answer' | 'hold' | 'drop') {
+    const monitors = new WeakMap<net.Socket, Set<string>>();
+    const connOf = new WeakMap<net.Socket, number>();
+    const held: { sock: net.Socket; id: Msg['id']; conn: number }[] = [];
+    const stats = { monitorsPerConnection: [] as number[], duplicates: 0, cancels: 0 };
+    const answer = (sock: net.Socket, id: Msg['id'], conn: number) => {
+      (monitors.get(sock) as Set<string>).add('netplumb');
+      FakePeer.reply(sock, id, [
+        false,
+        `txn-${conn}`,
+        { Bridge: { [`b-${conn}`]: { initial: { name: `br${conn}` } } } },
+      ]);
+    };
+    peer = await FakePeer.start(dir, (m, sock, p) => {
+      if (!connOf.has(sock)) {
+        connOf.set(sock, p.connections);
+        monitors.set(sock, new Set());
+      }
+      const conn = connOf.get(sock) as number;
+      const mine = monitors.get(sock) as Set<string>;
+      if (m.method === 'get_schema') FakePeer.reply(sock, m.id, schema());
+      else if (m.method === 'monitor_cancel') {
+        stats.cancels++;
+        if (mine.delete(String(m.params?.[0]))) FakePeer.reply(sock, m.id, {});
+        else sock.write(JSON.stringify({ id: m.id, result: null, error: { error: 'unknown monitor' } }));
+      } else if (m.method === 'monitor_cond_since') {
+        stats.monitorsPerConnection[conn - 1] = (stats.monitorsPerConnection[conn - 1] ?? 0) + 1;
+        if (mine.has(String(m.params?.[1]))) {
+          stats.duplicates++;
+          sock.write(
+            JSON.stringify({
+              id: m.id,
+              result: null,
+              error: { error: 'syntax error', details: 'duplicate monitor ID' },
+            }),
+          );
+          return;
+        }
+        const what = onMonitor(conn);
+        if (what === 'answer') answer(sock, m.id, conn);
+        else if (what === 'hold') held.push({ sock, id: m.id, conn });
+        else sock.destroy();
+      }
+    });
+    return {
+      stats,
+      /** Resolves once a monitor request is held. */
+      held: async () => {
+        for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(held.length, 1, 'a monitor request is held');
+      },
+      release: () => {
+        for (const h of held.splice(0)) answer(h.sock, h.id, h.conn);
+      },
+    };
+  }
+
+  const bridges = (client: OvsdbClient<VswitchTables>) => client.cache.rows('Bridge').map((b) => b.name);
+
+  /** A client of the peer, and the syncError events it emits from then on. */
+  const connectWatched = async () => {
+    const client = await OvsdbClient.connect<VswitchTables>({
+      ...FAST,
+      remote: `unix:${peer.path}`,
+      monitor: monitorSpec,
+    });
+    const syncErrors: NetplumbError[] = [];
+    client.on('syncError', (e) => syncErrors.push(e));
+    return { client, syncErrors };
+  };
+
+  /** client.synced(), checked to be still waiting 50 ms later (a sync is in progress). */
+  const stillSyncing = async (client: OvsdbClient<VswitchTables>): Promise<{ synced: Promise<unknown> }> => {
+    let done = false;
+    const synced = client.synced().then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(done, false, 'synced() waits for the sync in progress');
+    return { synced };
+  };
+
+  it('a drop in the middle of the first sync: the next session syncs, once; connect() resolves with its data', async () => {
+    const fake = await monitoringPeer((conn) => (conn === 1 ? 'drop' : 'answer'));
+    const { client, syncErrors } = await connectWatched();
+    try {
+      await client.synced();
+      await new Promise((r) => setTimeout(r, 50)); // anything still running would show now
+      assert.deepEqual(bridges(client), ['br2']);
+      assert.deepEqual(fake.stats.monitorsPerConnection, [1, 1], 'one monitor request per session');
+      assert.equal(fake.stats.duplicates, 0);
+      assert.deepEqual(syncErrors, []);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("a drop in the middle of a re-sync: synced() waits for the next session's sync; one monitor per session", async () => {
+    const plan: Record<number, 'answer' | 'hold' | 'drop'> = { 1: 'answer', 2: 'hold', 3: 'answer' };
+    const fake = await monitoringPeer((conn) => plan[conn] ?? 'answer');
+    const { client, syncErrors } = await connectWatched();
+    try {
+      assert.deepEqual(bridges(client), ['br1']);
+      peer.dropAll();
+      await fake.held(); // session 2 asked for its monitor, which gets no answer
+      const { synced } = await stillSyncing(client);
+      peer.dropAll(); // session 2 ends with its monitor request in flight
+      await synced;
+      assert.deepEqual(bridges(client), ['br3']);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(fake.stats.monitorsPerConnection, [1, 1, 1], 'not sent again on session 3');
+      assert.equal(fake.stats.duplicates, 0);
+      assert.deepEqual(syncErrors, []);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a malformed update: the re-sync cancels the monitor first, runs once, and synced() waits for it', async () => {
+    let hold = false;
+    const fake = await monitoringPeer(() => (hold ? 'hold' : 'answer'));
+    const { client, syncErrors } = await connectWatched();
+    try {
+      hold = true;
+      const sock = [...peer.sockets][0] as net.Socket;
+      sock.write(JSON.stringify({ id: null, method: 'update2', params: ['netplumb', { Bridge: { 'b-1': 7 } }] }));
+      await fake.held();
+      const { synced } = await stillSyncing(client);
+      fake.release();
+      await synced;
+      assert.deepEqual(bridges(client), ['br1']);
+      assert.equal(fake.stats.cancels, 1);
+      assert.deepEqual(fake.stats.monitorsPerConnection, [2]);
+      assert.equal(fake.stats.duplicates, 0);
+      assert.deepEqual(
+        syncErrors.map((e) => e.code),
+        [ErrorCode.PROTOCOL],
+        'the malformed update only',
+      );
+    } finally {
+      await client.close();
+    }
+  });
+
   it('refuses a server whose schema lacks a column we use (INCOMPATIBLE), and closes', async () => {
     peer = await FakePeer.start(
       dir,

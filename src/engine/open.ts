@@ -15,15 +15,9 @@ import { ErrorCode, NetplumbError } from '../errors.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveRemote } from '../ovsdb/remote.js';
 import type { PlumberOptions } from '../plumb/plumber.js';
-import type { DaemonClient, DaemonClientOptions } from './client.js';
+import type { DaemonClient, DaemonClientOptions } from '../daemon/client.js';
+import { type DaemonIdentity, defaultDaemonSocket } from '../daemon/protocol.js';
 import type { Engine } from './engine.js';
-import { DEFAULT_SOCKET_PATH, type DaemonIdentity } from './protocol.js';
-
-/** $NETPLUMB_SOCKET, else /run/netplumb/netplumb.sock. */
-export function defaultDaemonSocket(): string {
-  const env = process.env.NETPLUMB_SOCKET;
-  return env !== undefined && env !== '' ? env : DEFAULT_SOCKET_PATH;
-}
 
 export interface OpenEngineOptions {
   /** The daemon's socket (default: $NETPLUMB_SOCKET or /run/netplumb/netplumb.sock). */
@@ -64,7 +58,7 @@ async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean
       return undefined; // no socket: no daemon
     }
   }
-  const { DaemonClient } = require('./client.js') as typeof import('./client.js');
+  const { DaemonClient } = require('../daemon/client.js') as typeof import('../daemon/client.js');
   let client: DaemonClient;
   try {
     client = await DaemonClient.connect(path, opts.client);

@@ -2,14 +2,14 @@
  * One small interface over the engine, whether it runs in this process (a Plumber) or in
  * the daemon (a DaemonClient): the CLI and library callers use `Engine` and get the same
  * results either way. The daemon itself serves its requests through a DirectEngine, so a
- * request has one code path behind both.
+ * request has one code path behind both. `openEngine` (open.ts) picks one of the two.
  */
 import type { Attachment, AttachResult, DetachRequest, DetachResult, Plumber } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
-import type { ListFilter } from './params.js';
+import type { ListFilter } from '../daemon/params.js';
 
-export type { ListFilter } from './params.js';
+export type { ListFilter } from '../daemon/params.js';
 
 export interface Engine {
   /** Where the work is done: in the daemon or in this process. */

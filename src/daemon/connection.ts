@@ -1,0 +1,141 @@
+/**
+ * One client connection of the daemon: newline-delimited framing bounded by
+ * `maxRequestBytes` (a longer message is answered and the connection hung up: its framing
+ * can no longer be trusted), the idle timer (a connection with nothing pending that stays
+ * silent, or leaves a message unfinished, for `idleTimeoutMs` is hung up: faults.md H4),
+ * the count of its requests pending, and the hang-up: the daemon's last line (the
+ * `closing` notice, or an error), FIN, and a cut-off if the peer does not close.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import { type ClosingReason, LineSplitter, RPC_INVALID_REQUEST, closingLine } from './protocol.js';
+import { errorLine } from './rpc.js';
+
+/** After its last line is written, how long a peer gets to hang up before it is cut off. */
+export const CLOSE_GRACE_MS = 2000;
+
+export interface ConnectionOptions {
+  maxRequestBytes: number;
+  idleTimeoutMs: number;
+  /** Bound to the peer. */
+  log?: Logger | undefined;
+  /**
+   * Serve one received line: answer through `reply`, now or later. A promise returned
+   * means the request is pending until it settles (after its answer was replied).
+   */
+  serve: (line: string, reply: (answer: string) => void) => Promise<void> | undefined;
+  /** Is the daemon shutting down? Then the connection is hung up once nothing is pending. */
+  draining: () => boolean;
+}
+
+/** Answer a connection that will not be served with `line`, and hang up (nothing of it is read). */
+export function refuseConnection(socket: Socket, line: string): void {
+  socket.on('error', () => undefined);
+  socket.end(line);
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}
+
+export class Connection {
+  readonly #socket: Socket;
+  readonly #opts: ConnectionOptions;
+  readonly #splitter: LineSplitter;
+  #pending = 0;
+  /** When the message now being received began (its first byte), if one is unfinished. */
+  #partialSince: number | undefined;
+  #closing = false;
+
+  /** Serve `socket` (accepted paused) from now on. */
+  constructor(socket: Socket, opts: ConnectionOptions) {
+    this.#socket = socket;
+    this.#opts = opts;
+    this.#splitter = new LineSplitter(opts.maxRequestBytes);
+    socket.setTimeout(opts.idleTimeoutMs);
+    socket.on('timeout', () => this.#onTimeout());
+    socket.on('error', (e) => opts.log?.debug({ err: e.message }, 'connection error'));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.resume();
+  }
+
+  /** Requests received and not yet answered. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Hang up of the daemon's own accord: the `closing` notice (every answer was written before it), then FIN. */
+  close(reason: ClosingReason): void {
+    this.#hangUp(closingLine(reason));
+  }
+
+  /** Cut off at once. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #send(line: string): void {
+    if (!this.#socket.destroyed && this.#socket.writable) this.#socket.write(line);
+  }
+
+  /** Nothing more is read; `line` is the last one written. */
+  #hangUp(line: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#socket.pause();
+    this.#socket.end(line);
+    setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  #onTimeout(): void {
+    const { idleTimeoutMs, log } = this.#opts;
+    if (this.#pending > 0) {
+      this.#socket.setTimeout(idleTimeoutMs); // waiting on the engine, not on the client
+      return;
+    }
+    log?.info('idle connection closed');
+    if (this.#splitter.pending > 0) this.#hangUp(this.#unfinished());
+    else this.close('idle');
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closing) return;
+    const { maxRequestBytes, idleTimeoutMs, log } = this.#opts;
+    const lines = this.#splitter.push(chunk);
+    if (lines === 'overflow') {
+      log?.warn({ limit: maxRequestBytes }, 'request too large; connection closed');
+      const err = new NetplumbError(
+        ErrorCode.INVALID_ARGUMENT,
+        `request larger than ${maxRequestBytes} bytes; connection closed`,
+        { field: 'request', limit: maxRequestBytes },
+      );
+      this.#hangUp(errorLine(null, err, RPC_INVALID_REQUEST));
+      return;
+    }
+    const now = Date.now();
+    if (this.#splitter.pending === 0) this.#partialSince = undefined;
+    else if (lines.length > 0 || this.#partialSince === undefined) this.#partialSince = now;
+    else if (now - this.#partialSince > idleTimeoutMs) {
+      this.#hangUp(this.#unfinished());
+      return;
+    }
+    for (const line of lines) this.#serve(line);
+  }
+
+  #serve(line: string): void {
+    const running = this.#opts.serve(line, (answer) => this.#send(answer));
+    if (running === undefined) return;
+    this.#pending++;
+    void running.finally(() => {
+      this.#pending--;
+      if (this.#opts.draining() && this.#pending === 0) this.close('shutdown');
+    });
+  }
+
+  /** The error line for a message left unfinished past the idle timeout. */
+  #unfinished(): string {
+    const err = new NetplumbError(
+      ErrorCode.UNAVAILABLE,
+      `request not completed within ${this.#opts.idleTimeoutMs} ms; connection closed`,
+    );
+    return errorLine(null, err);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Admission control and dispatch of the daemon's requests (each received line is made a
+ * request by rpc.ts, or answered there if it is not one): an unknown method is refused
+ * (method not found); once the daemon is draining, every request is refused (UNAVAILABLE,
+ * "shutting down"); at most `maxConcurrent` requests run at once over all connections
+ * (beyond: UNAVAILABLE "busy", retryable), except the methods marked exempt in the table
+ * (no engine work: ping, version). An admitted request runs its method (methods.ts) and
+ * its answer is handed back before it stops counting as in flight.
+ */
+import type { Logger } from 'pino';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import { METHODS, METHOD_TABLE, type MethodContext, type MethodHandler, isMethod } from './methods.js';
+import { RPC_METHOD_NOT_FOUND } from './protocol.js';
+import { type RpcRequest, asNetplumbError, errorLine, receiveLine, successLine } from './rpc.js';
+
+export interface DispatcherOptions {
+  maxConcurrent: number;
+  context: MethodContext;
+  /** A request is admitted. */
+  onBusy?: () => void;
+  /** The last request in flight has finished. */
+  onIdle?: () => void;
+}
+
+export class Dispatcher {
+  #inFlight = 0;
+  #draining = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: DispatcherOptions) {}
+
+  /** Requests admitted and not finished. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Refuse every request from now on. */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  /** Resolves once no request is in flight. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Serve one received line: a request is dispatched; a line that is not one gets its
+   * error answer; a notification is ignored. Returns what `dispatch` returns.
+   */
+  serve(line: string, reply: (line: string) => void, log?: Logger): Promise<void> | undefined {
+    const received = receiveLine(line);
+    if ('request' in received) return this.dispatch(received.request, reply, log);
+    if ('answer' in received) reply(received.answer);
+    else log?.debug('notification ignored');
+    return undefined;
+  }
+
+  /**
+   * Answer `req` through `reply`: at once when it is refused (undefined is returned), or
+   * once its method has run (the promise settles after the answer was handed to `reply`).
+   * `log` is the connection's (bound to its peer).
+   */
+  dispatch(req: RpcRequest, reply: (line: string) => void, log?: Logger): Promise<void> | undefined {
+    const { id, method, params } = req;
+    if (!isMethod(method)) {
+      reply(unknownMethod(id, method));
+      return undefined;
+    }
+    const handler = METHOD_TABLE[method];
+    const refusal = this.#refusal(id, handler);
+    if (refusal !== undefined) {
+      reply(refusal);
+      return undefined;
+    }
+    this.#inFlight++;
+    this.opts.onBusy?.();
+    return handler
+      .serve(this.opts.context, params, (fields) => log?.info({ method, ...fields }, 'request'))
+      .then(
+        (result) => reply(successLine(id, result)),
+        (e: unknown) => {
+          const err = asNetplumbError(e);
+          if (err.code === ErrorCode.INTERNAL) log?.error({ method, err: e }, 'request failed');
+          else log?.info({ method, code: err.code, msg: err.message }, 'request failed');
+          reply(errorLine(id, err));
+        },
+      )
+      .finally(() => this.#finished());
+  }
+
+  /** The answer refusing a request for `handler`'s method, if it is not admitted now. */
+  #refusal(id: RpcRequest['id'], handler: MethodHandler): string | undefined {
+    if (this.#draining) {
+      const err = new NetplumbError(
+        ErrorCode.UNAVAILABLE,
+        'the netplumb daemon is shutting down; retry (the command acts directly once it is gone)',
+      );
+      return errorLine(id, err);
+    }
+    const max = this.opts.maxConcurrent;
+    if (this.#inFlight >= max && !handler.exempt)
+      return errorLine(
+        id,
+        new NetplumbError(ErrorCode.UNAVAILABLE, `busy: ${max} requests in flight; retry`, { limit: max }),
+      );
+    return undefined;
+  }
+
+  #finished(): void {
+    this.#inFlight--;
+    if (this.#inFlight > 0) return;
+    this.opts.onIdle?.();
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+function unknownMethod(id: RpcRequest['id'], method: string): string {
+  const err = new NetplumbError(
+    ErrorCode.UNSUPPORTED,
+    `unknown method ${JSON.stringify(method.slice(0, 64))}; methods: ${METHODS.join(', ')}`,
+    { field: 'method' },
+  );
+  return errorLine(id, err, RPC_METHOD_NOT_FOUND);
+}
