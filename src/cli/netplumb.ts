@@ -7,8 +7,7 @@ import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
 import type { KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../daemon/engine.js';
-
-const VERSION = '0.1.0';
+import { NETPLUMB_VERSION } from '../version.js';
 
 function describeAttach(r: AttachResult): string {
   const x = r.record;
@@ -172,7 +171,7 @@ export function main(argv: string[]): void {
     return;
   }
   if (cmd.command === 'version') {
-    writeOut(`netplumb ${VERSION}\n`);
+    writeOut(`netplumb ${NETPLUMB_VERSION}\n`);
     return;
   }
   let hooks: KillHooks;

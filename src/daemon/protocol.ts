@@ -38,8 +38,8 @@ import { ErrorCode, EXIT_CODES, NetplumbError, type ErrorDetails } from '../erro
 /** Where the daemon listens unless told otherwise (systemd's RuntimeDirectory=netplumb). */
 export const DEFAULT_SOCKET_PATH = '/run/netplumb/netplumb.sock';
 export const PROTOCOL_VERSION = 1;
-/** Kept in step with package.json (the CLI prints the same). */
-export const NETPLUMB_VERSION = '0.1.0';
+/** package.json's version (the CLI prints the same). */
+export { NETPLUMB_VERSION } from '../version.js';
 
 /**
  * Who answers on the socket, and what it acts on: a client uses the daemon only when its
