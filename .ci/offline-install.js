@@ -23,6 +23,9 @@ function allows(list, value) {
   return !denied.includes(value) && (allowed.length === 0 || allowed.includes(value));
 }
 
+/** This machine's C library, as npm judges a package's "libc" field. */
+const libc = process.report.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl';
+
 /** `@scope/name@1.2.3` → `scope-name-1.2.3.tgz` */
 function tarballName(name, version) {
   return `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`;
@@ -40,6 +43,7 @@ for (const [where, entry] of Object.entries(lock.packages)) {
     continue;
   }
   if (!allows(entry.os, process.platform) || !allows(entry.cpu, process.arch)) continue;
+  if (process.platform === 'linux' && !allows(entry.libc, libc)) continue;
   const file = path.join(store, tarballName(name, entry.version));
   if (!fs.existsSync(file))
     throw new Error(
