@@ -142,7 +142,7 @@ function missingAddon(tried: string[]): NetplumbError {
   return new NetplumbError(
     ErrorCode.INCOMPATIBLE,
     `netplumb's native addon is missing or does not load on this machine (${where}, Node.js ${process.version}): ` +
-      `${tried.join('; ')}. Reinstall netplumb (npm install netplumb), or build the addon from source: ` +
+      `${tried.join('; ')}. Reinstall netplumb, or build the addon from source: ` +
       'install python3, make and g++ (Debian/Ubuntu: apt-get install python3 make g++), then run: npm rebuild netplumb',
     details,
   );
