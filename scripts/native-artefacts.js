@@ -55,4 +55,4 @@ function buildFromSource(root = ROOT) {
   return r.status ?? 1;
 }
 
-module.exports = { ROOT, ARTEFACTS, prebuildDir, buildDir, buildFromSource };
+module.exports = { ARTEFACTS, prebuildDir, buildDir, buildFromSource };

@@ -126,7 +126,7 @@ export function loadAddon(root: string): NativeBinding {
     try {
       return req(file) as NativeBinding;
     } catch (e) {
-      // dlopen's message starts with the file's name: `FILE: FILE: file too short`.
+      // dlopen's message starts with the file's name (`FILE: file too short`): say it once.
       const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
       tried.push(`${file}: ${reason.startsWith(`${file}: `) ? reason.slice(file.length + 2) : reason}`);
     }
