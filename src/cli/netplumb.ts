@@ -7,7 +7,6 @@ import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
 import type { KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../daemon/engine.js';
-import { NETPLUMB_VERSION } from '../version.js';
 
 function describeAttach(r: AttachResult): string {
   const x = r.record;
@@ -171,6 +170,8 @@ export function main(argv: string[]): void {
     return;
   }
   if (cmd.command === 'version') {
+    // package.json is read only for the version.
+    const { NETPLUMB_VERSION } = require('../version.js') as typeof import('../version.js');
     writeOut(`netplumb ${NETPLUMB_VERSION}\n`);
     return;
   }
