@@ -8,8 +8,6 @@ import type { GcEntry, GcResult } from '../plumb/gc.js';
 import type { KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../engine/engine.js';
 
-const VERSION = '0.1.0';
-
 function describeAttach(r: AttachResult): string {
   const x = r.record;
   const where = x.vlan !== undefined ? ` vlan ${x.vlan}` : x.trunks ? ` trunks ${x.trunks.join(',')}` : '';
@@ -172,7 +170,9 @@ export function main(argv: string[]): void {
     return;
   }
   if (cmd.command === 'version') {
-    writeOut(`netplumb ${VERSION}\n`);
+    // package.json is read only for the version.
+    const { NETPLUMB_VERSION } = require('../version.js') as typeof import('../version.js');
+    writeOut(`netplumb ${NETPLUMB_VERSION}\n`);
     return;
   }
   let hooks: KillHooks;
