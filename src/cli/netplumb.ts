@@ -23,29 +23,38 @@ function guestLabel(r: AttachmentRecord): string {
   return r.guestName ?? (r.guestId.startsWith('netns:') ? r.guestId : r.guestId.slice(0, 12));
 }
 
+/**
+ * A record read back from a host veth's alias alone (its OVS port was removed, or its
+ * bridge deleted, by another tool) holds only the attachment's identity: no addresses,
+ * no VLAN. Such a row is shown with what it has, never as a crash.
+ */
+function recordedAddresses(r: AttachmentRecord): string[] {
+  return Array.isArray(r.addresses) ? r.addresses : [];
+}
+
+function stateOf(a: Attachment): string {
+  if (a.orphaned) return 'orphaned (guest gone)';
+  if (a.attachingSince !== undefined) return `attaching since ${a.attachingSince}`;
+  if (a.ovsError) return `error: ${a.ovsError}`;
+  if (a.record.mode === 'ovs' && a.ofport === undefined && !Array.isArray(a.record.addresses))
+    return 'no OVS port (see netplumb show)';
+  return a.hostLinkUp ? 'up' : 'down';
+}
+
 function table(rows: Attachment[]): string {
   const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
-    const state = a.orphaned
-      ? 'orphaned (guest gone)'
-      : a.attachingSince !== undefined
-        ? `attaching since ${a.attachingSince}`
-        : a.ovsError
-          ? `error: ${a.ovsError}`
-          : a.hostLinkUp
-            ? 'up'
-            : 'down';
     return [
       guestLabel(r),
       r.ifname,
       r.mode,
       r.host,
-      r.vlan !== undefined ? String(r.vlan) : (r.trunks?.join(',') ?? '-'),
-      r.addresses.join(',') || r.dhcp || '-',
+      r.vlan !== undefined ? String(r.vlan) : Array.isArray(r.trunks) ? r.trunks.join(',') : '-',
+      recordedAddresses(r).join(',') || r.dhcp || '-',
       r.hostIfname,
       a.ofport !== undefined ? String(a.ofport) : '-',
-      state,
+      stateOf(a),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
