@@ -1,0 +1,131 @@
+/**
+ * `netplumb check`: read the topology (guests' namespaces held), plan the pairs, probe
+ * them all at once from inside the guests, remove the neighbour entries the probes made,
+ * compare with the expectation. Read-only for the wiring; the guests keep nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { buildTopology } from '../topology/build.js';
+import type { Netns } from '../netns/index.js';
+import { releaseSnapshot, type HostView } from '../topology/read.js';
+import { scopeFor, type Selection } from '../topology/scope.js';
+import { selectScope } from '../topology/select.js';
+import { CHECK_SCHEMA, type CheckReport, type CheckVerdict, type PairResult, type PairVerdict } from './model.js';
+import { participants, planPairs, type Participant, type PlannedPair } from './plan.js';
+import { probeAll, type ProbeSource } from './probe.js';
+import { NeighbourTrace, type TracedGuest } from './trace.js';
+
+export interface CheckOptions {
+  selections?: readonly Selection[];
+  /** How long to wait for replies (default 3000 ms). */
+  timeoutMs?: number;
+  /** Probe broken attachments too, and count their pairs (default: skip them). */
+  strict?: boolean;
+}
+
+export const DEFAULT_CHECK_TIMEOUT_MS = 3000;
+
+function verdictOf(p: PlannedPair, reached: boolean): PairVerdict {
+  if (reached && !p.expected) return p.crossSegment ? 'leak' : 'unexpected';
+  if (!reached && p.expected) return 'missing';
+  return 'ok';
+}
+
+export async function checkConnectivity(view: HostView, opts: CheckOptions = {}): Promise<CheckReport> {
+  const t0 = performance.now();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const snap = await view.snapshot({ hold: true });
+  try {
+    const whole = buildTopology(snap);
+    const selections = opts.selections ?? [];
+    const picked = new Map<string, Participant>();
+    for (const t of selections.length === 0 ? [whole] : selections.map((s) => selectScope(whole, scopeFor(s, whole))))
+      for (const p of participants(t)) picked.set(p.id, p);
+    const ps = [...picked.values()].sort((x, y) => x.label.localeCompare(y.label, undefined, { numeric: true }));
+    const pairs = planPairs(ps, { ...(opts.strict === true ? { strict: true } : {}) });
+
+    // Sources: each participant that sends, from its guest's interface; its guest held by the snapshot.
+    const sources = new Map<string, ProbeSource>();
+    const unprobeable = new Map<number, string>();
+    pairs.forEach((p, key) => {
+      if (p.skip !== undefined || p.target === undefined) return;
+      const g = snap.guests.get(p.from.id);
+      const ifname = p.from.port.attachment?.interface?.name;
+      if (g?.netns === undefined || ifname === undefined) {
+        unprobeable.set(key, `cannot probe from ${p.from.label}: guest ${g?.state ?? 'unknown'}`);
+        return;
+      }
+      const s = sources.get(p.from.id) ?? { netns: g.netns, ifname, targets: [] };
+      s.targets.push({ key, address: p.target });
+      sources.set(p.from.id, s);
+    });
+
+    // Every guest a probe touches, for the neighbour trace: by namespace, with its probed interfaces.
+    const traced = new Map<Netns, TracedGuest>();
+    const addresses = new Set<string>();
+    const macs = new Set<string>();
+    for (const p of ps) {
+      const g = snap.guests.get(p.id);
+      const iface = p.port.attachment?.interface;
+      if (g?.netns === undefined || iface === undefined) continue;
+      const entry = traced.get(g.netns) ?? { netns: g.netns, ifindexes: [] };
+      entry.ifindexes.push(iface.index);
+      traced.set(g.netns, entry);
+      for (const pr of p.prefixes) addresses.add(pr.address);
+      if (iface.mac !== undefined) macs.add(iface.mac);
+    }
+    const trace = await NeighbourTrace.begin([...traced.values()]);
+    let probed: Awaited<ReturnType<typeof probeAll>>;
+    let neighboursRemoved: number;
+    try {
+      probed = await probeAll([...sources.values()], { timeoutMs });
+    } finally {
+      neighboursRemoved = await trace.end(addresses, macs);
+    }
+
+    const results: PairResult[] = pairs.map((p, key) => {
+      const base = {
+        from: p.from.id,
+        to: p.to.id,
+        ...(p.target !== undefined ? { address: p.target.address } : {}),
+        expected: p.expected,
+      };
+      if (p.skip !== undefined) return { ...base, verdict: 'skipped', reason: p.skip };
+      const o = probed.outcomes.get(key);
+      const reached = o?.reached === true;
+      const reason = unprobeable.get(key) ?? o?.error;
+      return {
+        ...base,
+        reached,
+        ...(o?.rttMs !== undefined ? { rttMs: o.rttMs } : {}),
+        verdict: verdictOf(p, reached),
+        ...(reason !== undefined ? { reason } : {}),
+      };
+    });
+    const count = (v: PairVerdict): number => results.filter((r) => r.verdict === v).length;
+    const summary = {
+      attachments: ps.length,
+      pairs: results.length,
+      probed: results.length - count('skipped'),
+      ok: count('ok'),
+      leaks: count('leak'),
+      unexpected: count('unexpected'),
+      missing: count('missing'),
+      skipped: count('skipped'),
+      probesSent: probed.sent,
+    };
+    const verdict: CheckVerdict =
+      summary.leaks > 0 ? 'leak' : summary.missing + summary.unexpected > 0 ? 'missing' : 'match';
+    return {
+      schema: CHECK_SCHEMA,
+      verdict,
+      attachments: ps.map(({ port: _port, prefixes: _prefixes, segmentVlan: _vlan, ...a }) => a),
+      pairs: results,
+      summary,
+      timeoutMs,
+      durationMs: Math.round(performance.now() - t0),
+      neighboursRemoved,
+    };
+  } finally {
+    releaseSnapshot(snap);
+  }
+}
