@@ -1,7 +1,6 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { cliLogger, printJson, reportError, writeOut } from './output.js';
-import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
@@ -97,6 +96,17 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
     await runServe(cmd);
     return;
   }
+  // Read-only views act in this process (they read the guests' namespaces), never through the daemon.
+  if (cmd.command === 'show') {
+    const { runShow } = require('./show.js') as typeof import('./show.js');
+    await runShow(cmd);
+    return;
+  }
+  if (cmd.command === 'check') {
+    const { runCheck } = require('./check.js') as typeof import('./check.js');
+    process.exitCode = await runCheck(cmd);
+    return;
+  }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
@@ -135,17 +145,8 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
           );
         return;
       }
-      case 'list':
-      case 'show': {
-        let rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
-        if (cmd.command === 'show') {
-          rows = rows.filter((a) => a.record.ifname === cmd.ifname);
-          if (rows.length === 0)
-            throw new NetplumbError(
-              ErrorCode.NOT_FOUND,
-              `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`,
-            );
-        }
+      case 'list': {
+        const rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
         if (cmd.json) printJson({ ok: true, attachments: rows });
         else writeOut(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
         return;
