@@ -9,7 +9,7 @@ import type { Bridge, Port, Topology } from '../topology/model.js';
 export const GEOMETRY = {
   margin: 24,
   titleHeight: 56,
-  columnWidth: 380,
+  columnWidth: 400,
   columnGap: 48,
   bridgeHeight: 48,
   uplinkHeight: 30,
@@ -23,6 +23,9 @@ export const GEOMETRY = {
   legendHeight: 64,
   /** Guests drawn one by one in a VLAN; beyond, the rest is one summary box. */
   maxBoxesPerVlan: 8,
+  /** The same when a bridge has more than `fewVlans` VLANs: each group is kept to two rows. */
+  maxBoxesPerCrowdedVlan: 4,
+  fewVlans: 4,
   /** VLAN groups drawn per bridge; beyond, one line says how many more. */
   maxVlansPerBridge: 16,
 } as const;
@@ -93,14 +96,21 @@ function addressRange(ports: readonly Port[]): { firstAddress?: string; lastAddr
   return first !== undefined && last !== undefined ? { firstAddress: first.text, lastAddress: last.text } : {};
 }
 
-function layoutGroup(tag: GroupLayout['tag'], ports: readonly Port[], x: number, y: number, w: number): GroupLayout {
+function layoutGroup(
+  tag: GroupLayout['tag'],
+  ports: readonly Port[],
+  x: number,
+  y: number,
+  w: number,
+  maxBoxes: number,
+): GroupLayout {
   const g = GEOMETRY;
   const perRow = Math.max(1, Math.floor((w - 2 * g.groupPadding + g.boxGap) / (g.boxWidth + g.boxGap)));
-  const overflow = ports.length > g.maxBoxesPerVlan;
+  const overflow = ports.length > maxBoxes;
   // Broken ones first among those drawn one by one: what needs attention is never summarised away.
   const ordered = overflow ? [...ports].sort((a, b) => brokenRank(a) - brokenRank(b)) : ports;
-  const shown = overflow ? ordered.slice(0, g.maxBoxesPerVlan - 1) : ordered;
-  const rest = overflow ? ordered.slice(g.maxBoxesPerVlan - 1) : [];
+  const shown = overflow ? ordered.slice(0, maxBoxes - 1) : ordered;
+  const rest = overflow ? ordered.slice(maxBoxes - 1) : [];
   const cells = shown.length + (rest.length > 0 ? 1 : 0);
   const rows = Math.ceil(cells / perRow);
   const at = (i: number): Rect => ({
@@ -149,8 +159,9 @@ function layoutColumn(b: Bridge, x: number, y0: number): ColumnLayout {
   const groups: GroupLayout[] = [];
   const vlans = b.vlans.slice(0, g.maxVlansPerBridge);
   const hidden = b.vlans.slice(g.maxVlansPerBridge);
+  const maxBoxes = b.vlans.length > g.fewVlans ? g.maxBoxesPerCrowdedVlan : g.maxBoxesPerVlan;
   for (const v of vlans) {
-    const grp = layoutGroup(v.tag, v.ports, x + indent, y, w - indent);
+    const grp = layoutGroup(v.tag, v.ports, x + indent, y, w - indent, maxBoxes);
     groups.push(grp);
     y += grp.h + g.sectionGap;
   }
@@ -159,7 +170,7 @@ function layoutColumn(b: Bridge, x: number, y0: number): ColumnLayout {
     ['missing', b.missing],
   ] as const) {
     if (ports.length === 0) continue;
-    const grp = layoutGroup(tag, ports, x + indent, y, w - indent);
+    const grp = layoutGroup(tag, ports, x + indent, y, w - indent, maxBoxes);
     groups.push(grp);
     y += grp.h + g.sectionGap;
   }
