@@ -3,6 +3,7 @@
  * them all at once from inside the guests, remove the neighbour entries the probes made,
  * compare with the expectation. Read-only for the wiring; the guests keep nothing.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { buildTopology } from '../topology/build.js';
 import type { Netns } from '../netns/index.js';
@@ -12,7 +13,7 @@ import { selectScope } from '../topology/select.js';
 import { CHECK_SCHEMA, type CheckReport, type CheckVerdict, type PairResult, type PairVerdict } from './model.js';
 import { participants, planPairs, type Participant, type PlannedPair } from './plan.js';
 import { probeAll, type ProbeSource } from './probe.js';
-import { NeighbourTrace, type TracedGuest } from './trace.js';
+import { NeighbourTrace, type MadeEntry, type TracedGuest } from './trace.js';
 
 export interface CheckOptions {
   selections?: readonly Selection[];
@@ -23,6 +24,26 @@ export interface CheckOptions {
 }
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 3000;
+
+/** The kernel's hard limit of neighbour entries, for all namespaces together (net.ipv4.neigh.default.gc_thresh3). */
+function neighbourLimit(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+/**
+ * Pairs of guests probed at once: each makes two neighbour entries, the table is shared with
+ * every other namespace of the host, and a deleted entry still counts until the kernel has
+ * freed it (after an RCU grace period): at most an eighth of the limit above the first 256
+ * (the default 1024 → 96 pairs, 192 entries).
+ */
+export function pairsAtOnce(limit = neighbourLimit()): number {
+  return Math.max(16, Math.floor((limit - 256) / 8));
+}
 
 function verdictOf(p: PlannedPair, reached: boolean): PairVerdict {
   if (reached && !p.expected) return p.crossSegment ? 'leak' : 'unexpected';
@@ -44,19 +65,60 @@ export async function checkConnectivity(view: HostView, opts: CheckOptions = {})
     const pairs = planPairs(ps, { ...(opts.strict === true ? { strict: true } : {}) });
 
     // Sources: each participant that sends, from its guest's interface; its guest held by the snapshot.
+    // Pairs expected to answer are grouped by pair of guests, both directions together (see
+    // probe.ts), and started in an order that spreads the guests: every guest's first pair,
+    // then every guest's second … (by distance in the list), never all of one guest's at once.
+    const position = new Map(ps.map((p, i) => [p.id, i]));
+    const unordered = [
+      ...new Set(
+        pairs.filter((p) => p.expected && p.skip === undefined).map((p) => [p.from.id, p.to.id].sort().join(' ')),
+      ),
+    ].map((k) => {
+      const [a, b] = k.split(' ').map((id) => position.get(id) ?? 0) as [number, number];
+      return { k, d: Math.abs(b - a), first: Math.min(a, b) };
+    });
+    unordered.sort((x, y) => x.d - y.d || x.first - y.first);
+    const groups = new Map(unordered.map((u, i) => [u.k, i]));
+    const groupOf = (p: PlannedPair): number | undefined =>
+      p.expected ? groups.get([p.from.id, p.to.id].sort().join(' ')) : undefined;
     const sources = new Map<string, ProbeSource>();
     const unprobeable = new Map<number, string>();
+    const made = new Map<number, MadeEntry[]>();
     pairs.forEach((p, key) => {
       if (p.skip !== undefined || p.target === undefined) return;
       const g = snap.guests.get(p.from.id);
-      const ifname = p.from.port.attachment?.interface?.name;
-      if (g?.netns === undefined || ifname === undefined) {
+      const iface = p.from.port.attachment?.interface;
+      const mac = p.to.port.attachment?.interface?.mac;
+      if (g?.netns === undefined || iface === undefined) {
         unprobeable.set(key, `cannot probe from ${p.from.label}: guest ${g?.state ?? 'unknown'}`);
         return;
       }
-      const s = sources.get(p.from.id) ?? { netns: g.netns, ifname, targets: [] };
-      s.targets.push({ key, address: p.target });
+      if (mac === undefined) {
+        unprobeable.set(key, `${p.to.label}: its interface could not be read`);
+        return;
+      }
+      const group = groupOf(p);
+      const s = sources.get(p.from.id) ?? {
+        netns: g.netns,
+        ifname: iface.name,
+        ifindex: iface.index,
+        addresses: p.from.prefixes,
+        targets: [],
+      };
+      s.targets.push({ key, address: p.target, mac, ...(group !== undefined ? { group } : {}) });
       sources.set(p.from.id, s);
+      // What an answered probe makes: the destination's entry for the source, and the source's for the destination.
+      const to = snap.guests.get(p.to.id)?.netns;
+      const toIndex = p.to.port.attachment?.interface?.index;
+      const source = p.from.prefixes.find((a) => a.family === p.target?.family);
+      if (group !== undefined && to !== undefined && toIndex !== undefined && source !== undefined) {
+        const list = made.get(group) ?? [];
+        list.push(
+          { netns: g.netns, index: iface.index, dst: p.target.address },
+          { netns: to, index: toIndex, dst: source.address },
+        );
+        made.set(group, list);
+      }
     });
 
     // Every guest a probe touches, for the neighbour trace: by namespace, with its probed interfaces.
@@ -77,7 +139,13 @@ export async function checkConnectivity(view: HostView, opts: CheckOptions = {})
     let probed: Awaited<ReturnType<typeof probeAll>>;
     let neighboursRemoved: number;
     try {
-      probed = await probeAll([...sources.values()], { timeoutMs });
+      probed = await probeAll([...sources.values()], {
+        timeoutMs,
+        window: pairsAtOnce(),
+        onGroupDone: async (group) => {
+          await trace.drop(made.get(group) ?? []);
+        },
+      });
     } finally {
       neighboursRemoved = await trace.end(addresses, macs);
     }
