@@ -1,7 +1,7 @@
 /**
  * Many guests at once: one network namespace each, made and removed with one `ip -batch`,
  * attached to a bridge through the library, spread over VLANs in turn, addressed in one
- * /16 (10.0.0.1 upwards). For the benchmarks and the scale tests, where hundreds of
+ * /16 (10.0.0.1 upwards) or one IPv6 /64 (fd00::1 upwards). For the benchmarks and the scale tests, where hundreds of
  * podman containers would take minutes to start; the engine treats both alike.
  */
 import { spawn } from 'node:child_process';
@@ -18,22 +18,22 @@ export interface NetnsGuest {
   vlan: number;
 }
 
-/** The `i`-th guest's address: 10.0.0.1 upwards, /16. */
-export function guestAddress(i: number): string {
+/** The `i`-th guest's address: 10.0.0.1 upwards in a /16, or fd00::1 upwards in a /64. */
+export function guestAddress(i: number, family: 4 | 6 = 4): string {
   const h = i + 1;
-  return `10.0.${h >> 8}.${h & 255}/16`;
+  return family === 4 ? `10.0.${h >> 8}.${h & 255}/16` : `fd00::${h.toString(16)}/64`;
 }
 
 export class NetnsGuests {
   private constructor(readonly guests: NetnsGuest[]) {}
 
   /** `n` namespaces `np-<prefix><random>-<i>`, guest i in vlans[i % vlans.length]. Equivalent to: ip -batch (netns add NAME …) */
-  static async create(prefix: string, n: number, vlans: readonly number[]): Promise<NetnsGuests> {
+  static async create(prefix: string, n: number, vlans: readonly number[], family: 4 | 6 = 4): Promise<NetnsGuests> {
     const tag = randomBytes(3).toString('hex');
     const made = new NetnsGuests(
       Array.from({ length: n }, (_, i) => ({
         name: `np-${prefix}${tag}-${i}`,
-        address: guestAddress(i),
+        address: guestAddress(i, family),
         vlan: vlans[i % vlans.length] as number,
       })),
     );
