@@ -24,10 +24,12 @@
  * or when not root; 130/143/129 when interrupted (SIGINT/SIGTERM/SIGHUP).
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { checkText } from '../src/check/report.js';
 import { checkConnectivity } from '../src/check/run.js';
 import { Plumber } from '../src/plumb/plumber.js';
+import { renderSvg } from '../src/render/svg.js';
 import { HostView } from '../src/topology/read.js';
 import type { GuestRef } from '../src/plumb/spec.js';
 import { must, run } from '../sandbox/exec.js';
@@ -39,6 +41,8 @@ export type GuestKind = 'podman' | 'netns';
 export interface DemoOptions {
   json: boolean;
   guests: GuestKind | 'auto';
+  /** Draw the host, once attached, into this SVG file. */
+  svg?: string;
 }
 
 export interface MatrixCell {
@@ -97,7 +101,7 @@ const JSON_ORDER: (keyof DemoReport)[] = [
   'durationMs',
 ];
 
-const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns]
+const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns] [--svg FILE]
 
 The seed's scenario 1 with netplumb: a private Open vSwitch (userspace datapath), four
 guests con1..con4 attached to ovs0 with VLANs 100,100,200,200, the connectivity matrix
@@ -106,6 +110,7 @@ guests con1..con4 attached to ovs0 with VLANs 100,100,200,200, the connectivity 
   --json           print one JSON object instead of the report
   --guests KIND    podman: podman containers; netns: plain network namespaces;
                    auto (default): podman when podman and runc are installed
+  --svg FILE       also draw the attached host into FILE (= netplumb show --svg FILE)
   -h, --help       this text
 `;
 
@@ -124,6 +129,10 @@ export function parseArgs(argv: string[]): DemoOptions | 'help' {
           `--guests takes auto, podman or netns, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
         );
       opts.guests = v;
+    } else if (a === '--svg') {
+      const v = argv[++i];
+      if (v === undefined || v === '') throw new UsageError('--svg takes a file name');
+      opts.svg = v;
     } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
   }
   return opts;
@@ -318,7 +327,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
 
     const checked = await out.step(
       'connectivity: netplumb check (an ICMP echo from inside each guest to every other, no ping process)',
-      () => checkMatrix(ovs, guests.dockerHost),
+      () => checkMatrix(ovs, guests.dockerHost, opts.svg),
       (m) => `${m.matrix.cells.length - m.matrix.mismatches}/${m.matrix.cells.length} as expected`,
     );
     report.matrix = checked.matrix;
@@ -555,6 +564,7 @@ function demoName(guest: string): string {
 async function checkMatrix(
   ovs: OvsInstance,
   dockerHost: string | undefined,
+  svg: string | undefined,
 ): Promise<{ matrix: NonNullable<DemoReport['matrix']>; text: string }> {
   const view = HostView.open({
     ovsDb: ovs.remote,
@@ -562,6 +572,8 @@ async function checkMatrix(
     ...(dockerHost !== undefined ? { dockerHost } : {}),
   });
   try {
+    // Equivalent to: netplumb show --svg FILE
+    if (svg !== undefined) writeFileSync(svg, renderSvg(await view.topology()));
     const rep = await checkConnectivity(view);
     const guest = new Map(rep.attachments.map((a) => [a.id, demoName(a.guest)]));
     const cells = rep.pairs.map(

@@ -154,11 +154,12 @@ const NOTES: Readonly<Partial<Record<Subcommand, string>>> = {
     "and the command that fixes it. Other tools' ports and uplinks are shown too, marked foreign.",
   ].join('\n'),
   check: [
-    'For every ordered pair of attachments, one raw ICMP socket per source interface inside its',
-    'guest sends an echo to the other; expected: same bridge, same VLAN and same subnet reach each',
-    "other, nothing else does (from the records: a port moved behind netplumb's back is a leak).",
-    'Broken attachments (see netplumb show) are not probed and do not change the exit status',
-    '(--strict counts them). Neighbour entries the probes create are removed afterwards.',
+    'For every ordered pair of attachments, an ICMP echo goes from inside the source guest (a whole',
+    "IP packet on a packet socket, straight to the destination's MAC) and its reply is read there.",
+    'Expected: same bridge, same VLAN and same subnet reach each other, nothing else does — from the',
+    "records, so a port moved behind netplumb's back shows as a leak. Broken attachments (see",
+    'netplumb show) are not probed and do not change the exit status (--strict counts them).',
+    'No trace in the guests: the neighbour entries the probes make are removed as it goes.',
     'Exit: 0 as expected, 1 reachability missing or unexpected, 17 a leak across VLANs or bridges.',
   ].join('\n'),
 };

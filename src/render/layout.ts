@@ -192,11 +192,12 @@ function layoutColumn(b: Bridge, x: number, y0: number): ColumnLayout {
 export function layoutTopology(t: Topology): Layout {
   const g = GEOMETRY;
   const top = g.margin + g.titleHeight;
-  const columns = t.bridges.map((b, i) => layoutColumn(b, g.margin + i * (g.columnWidth + g.columnGap), top));
-  const width = Math.max(
-    2 * g.margin + Math.max(1, columns.length) * g.columnWidth + Math.max(0, columns.length - 1) * g.columnGap,
-    720,
-  );
+  const n = Math.max(1, t.bridges.length);
+  const content = n * g.columnWidth + (n - 1) * g.columnGap;
+  const width = Math.max(2 * g.margin + content, 720);
+  // Columns centred when the picture is wider than they are (its title needs the room).
+  const left = g.margin + Math.floor((width - 2 * g.margin - content) / 2);
+  const columns = t.bridges.map((b, i) => layoutColumn(b, left + i * (g.columnWidth + g.columnGap), top));
   const bottom = Math.max(top + 40, ...columns.map((c) => c.y + c.h));
   const legend = { x: g.margin, y: bottom + g.sectionGap, w: width - 2 * g.margin, h: g.legendHeight };
   return { width, height: legend.y + legend.h + g.margin, columns, legend };
