@@ -31,6 +31,7 @@ export class HostView {
   readonly #host: Rtnl;
   readonly #hostNs: Netns | undefined;
   readonly #dockerHost: string | undefined;
+  readonly #ovsDb: string | undefined;
 
   private constructor(opts: HostViewOptions) {
     this.#hostNs = opts.hostNetns !== undefined ? openNetns(opts.hostNetns) : undefined;
@@ -48,6 +49,7 @@ export class HostView {
       throw e;
     }
     this.#dockerHost = opts.dockerHost;
+    this.#ovsDb = opts.ovsDb;
   }
 
   static open(opts: HostViewOptions = {}): HostView {
@@ -80,7 +82,7 @@ export class HostView {
       { ...(this.#dockerHost !== undefined ? { dockerHost: this.#dockerHost } : {}), hold: opts.hold === true },
     );
     return {
-      ovsRemote: vs?.remote ?? 'OVSDB',
+      ovsRemote: vs?.remote ?? this.#ovsDb ?? 'the default OVSDB',
       ...(ovsError !== undefined ? { ovsError } : {}),
       ovsBridges,
       links,

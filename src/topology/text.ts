@@ -123,7 +123,7 @@ function bridgeNode(b: Bridge): Node {
 /** The tree, then one summary line. */
 export function topologyText(t: Topology): string {
   const out: string[] = [];
-  if (!t.ovsdb.reachable) out.push(`! OVSDB ${t.ovsdb.remote} could not be read: ${t.ovsdb.error ?? 'unknown'}`);
+  if (!t.ovsdb.reachable) out.push(`! OVSDB could not be read: ${t.ovsdb.error ?? 'unknown'}`);
   if (t.bridges.length === 0) out.push('no bridges');
   for (const b of t.bridges) render(bridgeNode(b), '', true, true, out);
   const s = t.summary;
