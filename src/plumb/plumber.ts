@@ -486,14 +486,13 @@ export class Plumber {
       : await this.#host.link.find(r.hostIfname);
     if (hostLink === undefined) {
       if (r.mode === 'ovs') {
-        // A port left behind by a dead container: remove it so the name can be reused.
+        // A port left behind by a dead container: remove it so the name can be reused, through
+        // the port queue, which waits until ovs-vswitchd has let go of it: closing the old device
+        // restores its flags by name, and set the new veth of the same name down (or out of
+        // promiscuous mode) when the veth came first.
         const vs = await this.vswitch();
         const stale = await vs.findPortsByExternalIds({ 'netplumb.attachment': r.id });
-        if (stale.length > 0)
-          await vs.delPort(
-            stale.map((p) => p.name),
-            { ifExists: true },
-          );
+        await Promise.all(stale.map((p) => this.#ports.del(p.name)));
       }
       return undefined;
     }
