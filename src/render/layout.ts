@@ -20,13 +20,15 @@ export const GEOMETRY = {
   boxHeight: 50,
   boxGap: 8,
   sectionGap: 16,
+  /** Room left of the groups for the line that joins them to the bridge. */
+  indent: 18,
   legendHeight: 64,
   /** Guests drawn one by one in a VLAN; beyond, the rest is one summary box. */
   maxBoxesPerVlan: 8,
   /** The same when a bridge has more than `fewVlans` VLANs: each group is kept to two rows. */
   maxBoxesPerCrowdedVlan: 4,
   fewVlans: 4,
-  /** VLAN groups drawn per bridge; beyond, one line says how many more. */
+  /** VLAN groups drawn per bridge (in up to 4 columns); beyond, one line says how many more. */
   maxVlansPerBridge: 16,
 } as const;
 
@@ -106,6 +108,8 @@ function layoutGroup(
 ): GroupLayout {
   const g = GEOMETRY;
   const perRow = Math.max(1, Math.floor((w - 2 * g.groupPadding + g.boxGap) / (g.boxWidth + g.boxGap)));
+  // Boxes widened to fill the group's width.
+  const boxWidth = Math.floor((w - 2 * g.groupPadding - (perRow - 1) * g.boxGap) / perRow);
   const overflow = ports.length > maxBoxes;
   // Broken ones first among those drawn one by one: what needs attention is never summarised away.
   const ordered = overflow ? [...ports].sort((a, b) => brokenRank(a) - brokenRank(b)) : ports;
@@ -114,9 +118,9 @@ function layoutGroup(
   const cells = shown.length + (rest.length > 0 ? 1 : 0);
   const rows = Math.ceil(cells / perRow);
   const at = (i: number): Rect => ({
-    x: x + g.groupPadding + (i % perRow) * (g.boxWidth + g.boxGap),
+    x: x + g.groupPadding + (i % perRow) * (boxWidth + g.boxGap),
     y: y + g.groupHeader + Math.floor(i / perRow) * (g.boxHeight + g.boxGap),
-    w: g.boxWidth,
+    w: boxWidth,
     h: g.boxHeight,
   });
   const boxes = shown.map((port, i) => ({ ...at(i), port }));
@@ -137,17 +141,32 @@ function brokenRank(p: Port): number {
   return p.issues.some((i) => i.severity === 'broken') ? 0 : p.issues.length > 0 ? 1 : 2;
 }
 
+/** VLAN groups side by side in a bridge's column: one column of groups up to `fewVlans`, then up to 4. */
+function groupColumns(groups: number): number {
+  return groups <= GEOMETRY.fewVlans ? 1 : Math.min(4, Math.ceil(groups / GEOMETRY.fewVlans));
+}
+
+/** The width of a bridge's column. */
+export function columnWidth(b: Bridge): number {
+  const g = GEOMETRY;
+  const n = groupColumns(
+    Math.min(b.vlans.length, g.maxVlansPerBridge) + (b.trunks.length > 0 ? 1 : 0) + (b.missing.length > 0 ? 1 : 0),
+  );
+  return g.indent + n * (g.columnWidth - g.indent) + (n - 1) * g.columnGap;
+}
+
 function layoutColumn(b: Bridge, x: number, y0: number): ColumnLayout {
   const g = GEOMETRY;
-  const w = g.columnWidth;
+  const w = columnWidth(b);
   const head = { x, y: y0, w, h: g.bridgeHeight };
   let y = y0 + g.bridgeHeight + g.sectionGap;
+  // Uplinks right of the spine, two to a row of a group's width, as many rows as needed.
   const uplinks: BoxLayout[] = [];
-  const perRow = 2;
-  const uw = (w - g.uplinkGap) / perRow;
+  const perRow = Math.max(2, Math.floor((w - g.indent + g.uplinkGap) / 180));
+  const uw = (w - g.indent - (perRow - 1) * g.uplinkGap) / perRow;
   b.uplinks.forEach((port, i) => {
     uplinks.push({
-      x: x + (i % perRow) * (uw + g.uplinkGap),
+      x: x + g.indent + (i % perRow) * (uw + g.uplinkGap),
       y: y + Math.floor(i / perRow) * (g.uplinkHeight + g.uplinkGap),
       w: uw,
       h: g.uplinkHeight,
@@ -155,24 +174,24 @@ function layoutColumn(b: Bridge, x: number, y0: number): ColumnLayout {
     });
   });
   if (uplinks.length > 0) y += Math.ceil(uplinks.length / perRow) * (g.uplinkHeight + g.uplinkGap) + g.sectionGap;
-  const indent = 18;
-  const groups: GroupLayout[] = [];
   const vlans = b.vlans.slice(0, g.maxVlansPerBridge);
   const hidden = b.vlans.slice(g.maxVlansPerBridge);
   const maxBoxes = b.vlans.length > g.fewVlans ? g.maxBoxesPerCrowdedVlan : g.maxBoxesPerVlan;
-  for (const v of vlans) {
-    const grp = layoutGroup(v.tag, v.ports, x + indent, y, w - indent, maxBoxes);
-    groups.push(grp);
-    y += grp.h + g.sectionGap;
-  }
-  for (const [tag, ports] of [
-    ['trunk', b.trunks],
-    ['missing', b.missing],
-  ] as const) {
-    if (ports.length === 0) continue;
-    const grp = layoutGroup(tag, ports, x + indent, y, w - indent, maxBoxes);
-    groups.push(grp);
-    y += grp.h + g.sectionGap;
+  const wanted: [GroupLayout['tag'], readonly Port[]][] = [
+    ...vlans.map((v): [GroupLayout['tag'], readonly Port[]] => [v.tag, v.ports]),
+    ...(b.trunks.length > 0 ? [['trunk', b.trunks] as [GroupLayout['tag'], readonly Port[]]] : []),
+    ...(b.missing.length > 0 ? [['missing', b.missing] as [GroupLayout['tag'], readonly Port[]]] : []),
+  ];
+  // Groups row by row, `cols` to a row; a row is as tall as its tallest group.
+  const cols = groupColumns(wanted.length);
+  const gw = g.columnWidth - g.indent;
+  const groups: GroupLayout[] = [];
+  for (let row = 0; row * cols < wanted.length; row++) {
+    const inRow = wanted
+      .slice(row * cols, (row + 1) * cols)
+      .map(([tag, ports], i) => layoutGroup(tag, ports, x + g.indent + i * (gw + g.columnGap), y, gw, maxBoxes));
+    groups.push(...inRow);
+    y += Math.max(...inRow.map((grp) => grp.h)) + g.sectionGap;
   }
   if (hidden.length > 0) y += 24;
   return {
@@ -192,12 +211,19 @@ function layoutColumn(b: Bridge, x: number, y0: number): ColumnLayout {
 export function layoutTopology(t: Topology): Layout {
   const g = GEOMETRY;
   const top = g.margin + g.titleHeight;
-  const n = Math.max(1, t.bridges.length);
-  const content = n * g.columnWidth + (n - 1) * g.columnGap;
+  const widths = t.bridges.map(columnWidth);
+  const content = Math.max(
+    g.columnWidth,
+    widths.reduce((a, b) => a + b, 0) + Math.max(0, widths.length - 1) * g.columnGap,
+  );
   const width = Math.max(2 * g.margin + content, 720);
   // Columns centred when the picture is wider than they are (its title needs the room).
-  const left = g.margin + Math.floor((width - 2 * g.margin - content) / 2);
-  const columns = t.bridges.map((b, i) => layoutColumn(b, left + i * (g.columnWidth + g.columnGap), top));
+  let x = g.margin + Math.floor((width - 2 * g.margin - content) / 2);
+  const columns = t.bridges.map((b, i) => {
+    const c = layoutColumn(b, x, top);
+    x += (widths[i] ?? 0) + g.columnGap;
+    return c;
+  });
   const bottom = Math.max(top + 40, ...columns.map((c) => c.y + c.h));
   const legend = { x: g.margin, y: bottom + g.sectionGap, w: width - 2 * g.margin, h: g.legendHeight };
   return { width, height: legend.y + legend.h + g.margin, columns, legend };

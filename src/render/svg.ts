@@ -170,12 +170,15 @@ function column(c: ColumnLayout, colours: Map<number, string>): string {
     textAt(c.head.x + 12, c.head.y + 38, sub, { fill: '#d9e2ec', width: c.head.w - 24 }),
     ...c.uplinks.map(uplinkBox),
   ];
-  const last = c.groups.at(-1);
+  // The spine: from the bridge down its left side, a branch to each row's first group.
+  const firstX = Math.min(...c.groups.map((grp) => grp.x));
+  const rowHeads = c.groups.filter((grp) => grp.x === firstX);
+  const last = rowHeads.at(-1);
   if (last !== undefined) {
     const spineX = c.x + 8;
     parts.push(
       `<path d="M${spineX} ${c.head.y + c.head.h} V${last.y + 13}" stroke="#2f3e4e" stroke-width="2" fill="none"/>`,
-      ...c.groups.map(
+      ...rowHeads.map(
         (grp) => `<path d="M${spineX} ${grp.y + 13} H${grp.x}" stroke="#2f3e4e" stroke-width="2" fill="none"/>`,
       ),
     );
@@ -195,43 +198,58 @@ function column(c: ColumnLayout, colours: Map<number, string>): string {
   return `<g>${parts.join('')}</g>`;
 }
 
-function legend(l: Layout, t: Topology, colours: Map<number, string>): string {
+/** Swatches and their labels, left to right, wrapping to a new line at the legend's edge. */
+function legend(l: Layout, t: Topology, colours: Map<number, string>): { svg: string; height: number } {
   const r = l.legend;
-  const parts = [`<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" rx="6" fill="#f7f9fb" stroke="#d9e2ec"/>`];
-  let x = r.x + 12;
-  const y = r.y + 22;
-  for (const [tag, c] of colours) {
-    parts.push(
-      `<rect x="${x}" y="${y - 11}" width="14" height="14" rx="3" fill="${c}" fill-opacity="0.5" stroke="${c}"/>`,
-      textAt(x + 19, y, `VLAN ${tag}`),
-    );
-    x += 84;
-    if (x > r.x + r.w - 90) break;
-  }
-  const y2 = r.y + 46;
-  const items: [string, string, string][] = [
-    ['#1f2933', '', 'netplumb attachment'],
-    ['#7b8794', '5 3', "another tool's port (read-only)"],
-    [BROKEN, '', 'broken: see netplumb show'],
-    [DRIFT, '', 'differs from its record'],
+  const parts: string[] = [];
+  const drawn = new Set(l.columns.flatMap((c) => c.groups.map((grp) => grp.tag)));
+  const items: { draw: (x: number, y: number) => string; width: number }[] = [
+    ...[...colours]
+      .filter(([tag]) => drawn.has(tag))
+      .map(([tag, c]) => ({
+        draw: (x: number, y: number) =>
+          `<rect x="${x}" y="${y - 11}" width="14" height="14" rx="3" fill="${c}" fill-opacity="0.5" stroke="${c}"/>${textAt(x + 19, y, `VLAN ${tag}`)}`,
+        width: 19 + textWidth(`VLAN ${tag}`) + 18,
+      })),
+    ...(
+      [
+        ['#1f2933', '', 'netplumb attachment'],
+        ['#7b8794', '5 3', "another tool's port (read-only)"],
+        [BROKEN, '', 'broken: see netplumb show'],
+        [DRIFT, '', 'differs from its record'],
+      ] as const
+    ).map(([stroke, dash, label]) => ({
+      draw: (x: number, y: number) =>
+        `<rect x="${x}" y="${y - 11}" width="22" height="14" rx="3" fill="#ffffff" stroke="${stroke}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>${textAt(x + 28, y, label)}`,
+      width: 28 + textWidth(label) + 22,
+    })),
   ];
-  let x2 = r.x + 12;
-  for (const [stroke, dash, label] of items) {
-    parts.push(
-      `<rect x="${x2}" y="${y2 - 11}" width="22" height="14" rx="3" fill="#ffffff" stroke="${stroke}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
-      textAt(x2 + 28, y2, label),
-    );
-    x2 += 60 + label.length * 6.2;
+  let x = r.x + 12;
+  let y = r.y + 22;
+  for (const it of items) {
+    if (x + it.width > r.x + r.w - 12 && x > r.x + 12) {
+      x = r.x + 12;
+      y += 22;
+    }
+    parts.push(it.draw(x, y));
+    x += it.width;
   }
+  const h = y - r.y + 14;
+  parts.unshift(`<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${h}" rx="6" fill="#f7f9fb" stroke="#d9e2ec"/>`);
   if (t.summary.issues > 0)
     parts.push(
-      textAt(r.x + r.w - 12, y, `${t.summary.issues} issue${t.summary.issues === 1 ? '' : 's'}`, {
+      textAt(r.x + r.w - 12, r.y - 6, `${t.summary.issues} issue${t.summary.issues === 1 ? '' : 's'}`, {
         fill: BROKEN,
         anchor: 'end',
         weight: 'bold',
       }),
     );
-  return parts.join('');
+  return { svg: parts.join(''), height: h };
+}
+
+/** About how wide `text` is at 11 px (0.6 em a glyph). */
+function textWidth(text: string, size = 11): number {
+  return Math.ceil(text.length * size * 0.6);
 }
 
 function scopeLabel(t: Topology): string {
@@ -256,10 +274,12 @@ export function renderSvg(t: Topology): string {
   const g = GEOMETRY;
   const title = `netplumb show — ${scopeLabel(t)}`;
   const subtitle = `${s.bridges} bridge${s.bridges === 1 ? '' : 's'} · ${s.vlans} VLAN${s.vlans === 1 ? '' : 's'} · ${s.attachments} attachment${s.attachments === 1 ? '' : 's'} · ${s.foreignPorts} foreign port${s.foreignPorts === 1 ? '' : 's'} · read ${t.generatedAt}`;
+  const key = legend(l, t, colours);
+  const height = l.legend.y + key.height + g.margin;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height}" viewBox="0 0 ${l.width} ${l.height}" font-family="${FONT}" role="img" aria-label="${xml(title)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${height}" viewBox="0 0 ${l.width} ${height}" font-family="${FONT}" role="img" aria-label="${xml(title)}">`,
     `<title>${xml(title)}</title>`,
-    `<rect x="0" y="0" width="${l.width}" height="${l.height}" fill="#ffffff"/>`,
+    `<rect x="0" y="0" width="${l.width}" height="${height}" fill="#ffffff"/>`,
     textAt(g.margin, g.margin + 20, title, { size: 19, weight: 'bold' }),
     textAt(g.margin, g.margin + 40, subtitle, { fill: MUTED, width: l.width - 2 * g.margin }),
     ...(t.ovsdb.reachable
@@ -272,7 +292,7 @@ export function renderSvg(t: Topology): string {
           }),
         ]),
     ...l.columns.map((c) => column(c, colours)),
-    legend(l, t, colours),
+    key.svg,
     '</svg>',
     '',
   ].join('\n');
