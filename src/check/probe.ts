@@ -26,7 +26,8 @@ import type { Netns } from '../netns/index.js';
 import { makeSockets } from '../netns/sockets.js';
 import { macBytes, type IpPrefix } from '../validate.js';
 import { decodeEcho, encodeEchoRequest, TOKEN_BYTES } from './icmp.js';
-import { ETH_P_IP, ETH_P_IPV6, ipv4Packet, ipv6Packet } from './packet.js';
+import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../plumb/gratuitous.js';
+import { arpRequest, ipv4Packet, ipv6Packet } from './packet.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -100,6 +101,8 @@ export interface ProbeSource {
   ifindex: number;
   /** The interface's own addresses: the probes' source (one per family). */
   addresses: IpPrefix[];
+  /** The interface's MAC: the sender of the ARP request sent ahead of an IPv4 probe expected to be answered. */
+  mac?: string;
   targets: ProbeTarget[];
 }
 
@@ -225,11 +228,21 @@ class Prober {
         this.#end(t, { reached: false, error: 'no source address of that family' });
         continue;
       }
+      const dst = macBytes(t.mac);
+      const src = this.source.addresses.find((a) => a.family === 4);
+      if (t.group !== undefined && t.address.family === 4 && this.source.mac !== undefined && src !== undefined)
+        native().packetSend(
+          this.#packetFd,
+          this.source.ifindex,
+          ETH_P_ARP,
+          dst,
+          arpRequest(macBytes(this.source.mac), src.bytes, t.address.bytes),
+        );
       const err = native().packetSend(
         this.#packetFd,
         this.source.ifindex,
         t.address.family === 4 ? ETH_P_IP : ETH_P_IPV6,
-        macBytes(t.mac),
+        dst,
         packet,
       );
       t.firstSent ??= now;

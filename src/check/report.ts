@@ -3,6 +3,7 @@
  * counts), then every difference from the expectation, leaks first, and the verdict.
  */
 import type { CheckedAttachment, CheckReport, PairResult } from './model.js';
+import { count } from '../topology/words.js';
 
 /** Attachments drawn as a matrix; more are summarised. */
 export const MATRIX_MAX = 24;
@@ -48,7 +49,7 @@ export function checkText(rep: CheckReport): string {
   };
   const s = rep.summary;
   const out = [
-    `netplumb check: ${s.attachments} attachment${s.attachments === 1 ? '' : 's'}, ${s.probed} of ${s.pairs} pairs probed with ICMP echo from inside the guests in ${(rep.durationMs / 1000).toFixed(1)} s (wait for replies: ${rep.timeoutMs / 1000} s)`,
+    `netplumb check: ${count(s.attachments, 'attachment')}, ${s.probed} of ${s.pairs} pairs probed with ICMP echo from inside the guests in ${(rep.durationMs / 1000).toFixed(1)} s (wait for replies: ${rep.timeoutMs / 1000} s)`,
     '',
   ];
   if (s.attachments === 0) out.push('  no netplumb attachment to check');
@@ -87,7 +88,7 @@ export function checkText(rep: CheckReport): string {
     rep.verdict === 'match'
       ? `  MATCH: ${s.ok}/${s.probed} pairs as the VLANs say${s.skipped > 0 ? ` (${s.skipped} not probed)` : ''}`
       : rep.verdict === 'leak'
-        ? `  LEAK: ${s.leaks} pair${s.leaks === 1 ? '' : 's'} reach each other across VLANs or bridges`
+        ? `  LEAK: ${count(s.leaks, 'pair')} reach each other across VLANs or bridges`
         : `  DIFFERENT: ${s.missing} missing, ${s.unexpected} unexpected`,
   );
   if (rep.neighboursRemoved > 0)

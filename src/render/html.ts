@@ -6,6 +6,7 @@ import { bridgePorts } from '../topology/build.js';
 import type { Topology } from '../topology/model.js';
 import { portAddress } from './layout.js';
 import { renderSvg, xml } from './svg.js';
+import { count } from '../topology/words.js';
 
 const STYLE = `
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #1f2933; margin: 24px; }
@@ -59,7 +60,7 @@ export function renderHtml(t: Topology): string {
 <html lang="en"><head><meta charset="utf-8"><title>netplumb show</title><style>${STYLE}</style></head>
 <body>
 <h1>netplumb show</h1>
-<div class="meta">${xml(`${s.bridges} bridges, ${s.vlans} VLANs, ${s.attachments} attachments, ${s.foreignPorts} foreign ports, ${s.issues} issues; read ${t.generatedAt} from ${t.ovsdb.remote}`)}</div>
+<div class="meta">${xml(`${count(s.bridges, 'bridge')}, ${count(s.vlans, 'VLAN')}, ${count(s.attachments, 'attachment')}, ${count(s.foreignPorts, 'foreign port')}, ${count(s.issues, 'issue')}; read ${t.generatedAt} from ${t.ovsdb.remote}`)}</div>
 <div class="picture">${renderSvg(t)}</div>
 <h2>Ports</h2>
 <table><thead><tr><th>bridge</th><th>VLAN</th><th>guest</th><th>ifname</th><th>address</th><th>MAC</th><th>port</th><th>ofport</th><th>link</th><th>owner</th><th>state</th></tr></thead>

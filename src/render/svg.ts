@@ -13,6 +13,7 @@ import {
   type GroupLayout,
   type Layout,
 } from './layout.js';
+import { count } from '../topology/words.js';
 
 const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
 /** Tableau 10: distinct at a glance, printable. */
@@ -112,11 +113,11 @@ function groupShape(grp: GroupLayout, colours: Map<number, string>): string {
         : grp.tag === 0
           ? 'untagged'
           : `VLAN ${grp.tag}`;
-  const count = `${grp.total} guest${grp.total === 1 ? '' : 's'}`;
+  const guests = count(grp.total, 'guest');
   const parts = [
     `<rect x="${grp.x}" y="${grp.y}" width="${grp.w}" height="${grp.h}" rx="10" fill="${c}" fill-opacity="0.14" stroke="${c}" stroke-width="1.5"${typeof grp.tag === 'string' ? ' stroke-dasharray="6 3"' : ''}/>`,
     textAt(grp.x + 10, grp.y + 18, label, { weight: 'bold', fill: c, size: 12.5 }),
-    textAt(grp.x + grp.w - 10, grp.y + 18, count, { fill: MUTED, anchor: 'end' }),
+    textAt(grp.x + grp.w - 10, grp.y + 18, guests, { fill: MUTED, anchor: 'end' }),
     ...grp.boxes.map((b) => guestBox(b, c)),
   ];
   const s = grp.summary;
@@ -158,7 +159,7 @@ function column(c: ColumnLayout, colours: Map<number, string>): string {
   const b = c.bridge;
   const g = GEOMETRY;
   const portCount = b.vlans.reduce((n, v) => n + v.ports.length, 0) + b.trunks.length + b.missing.length;
-  const sub = `${b.type === 'ovs' ? `OVS bridge${b.datapathType ? ` · ${b.datapathType}` : ''}` : 'Linux bridge'} · ${portCount} guest port${portCount === 1 ? '' : 's'}`;
+  const sub = `${b.type === 'ovs' ? `OVS bridge${b.datapathType ? ` · ${b.datapathType}` : ''}` : 'Linux bridge'} · ${count(portCount, 'guest port')}`;
   const parts = [
     `<rect x="${c.head.x}" y="${c.head.y}" width="${c.head.w}" height="${c.head.h}" rx="8" fill="${b.present ? '#2f3e4e' : BROKEN}"/>`,
     textAt(c.head.x + 12, c.head.y + 21, b.present ? b.name : `${b.name} — deleted`, {
@@ -238,7 +239,7 @@ function legend(l: Layout, t: Topology, colours: Map<number, string>): { svg: st
   parts.unshift(`<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${h}" rx="6" fill="#f7f9fb" stroke="#d9e2ec"/>`);
   if (t.summary.issues > 0)
     parts.push(
-      textAt(r.x + r.w - 12, r.y - 6, `${t.summary.issues} issue${t.summary.issues === 1 ? '' : 's'}`, {
+      textAt(r.x + r.w - 12, r.y - 6, `${count(t.summary.issues, 'issue')}`, {
         fill: BROKEN,
         anchor: 'end',
         weight: 'bold',
@@ -273,7 +274,7 @@ export function renderSvg(t: Topology): string {
   const s = t.summary;
   const g = GEOMETRY;
   const title = `netplumb show — ${scopeLabel(t)}`;
-  const subtitle = `${s.bridges} bridge${s.bridges === 1 ? '' : 's'} · ${s.vlans} VLAN${s.vlans === 1 ? '' : 's'} · ${s.attachments} attachment${s.attachments === 1 ? '' : 's'} · ${s.foreignPorts} foreign port${s.foreignPorts === 1 ? '' : 's'} · read ${t.generatedAt}`;
+  const subtitle = `${count(s.bridges, 'bridge')} · ${count(s.vlans, 'VLAN')} · ${count(s.attachments, 'attachment')} · ${count(s.foreignPorts, 'foreign port')} · read ${t.generatedAt}`;
   const key = legend(l, t, colours);
   const height = l.legend.y + key.height + g.margin;
   return [

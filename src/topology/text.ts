@@ -10,6 +10,7 @@
  *      └─ eth2  NIC ofport 4, up   foreign
  */
 import type { Bridge, Issue, Port, Topology } from './model.js';
+import { count } from './words.js';
 
 interface Node {
   text: string;
@@ -85,7 +86,7 @@ function bridgeNode(b: Bridge): Node {
   const children: Node[] = [
     ...b.vlans.map((v) =>
       node(
-        `${v.tag === 0 ? 'untagged' : `VLAN ${v.tag}`}  (${v.ports.length} port${v.ports.length === 1 ? '' : 's'})`,
+        `${v.tag === 0 ? 'untagged' : `VLAN ${v.tag}`}  (${count(v.ports.length, 'port')})`,
         v.ports.map((p) => portNode(p, guestPortLine)),
       ),
     ),
@@ -129,7 +130,7 @@ export function topologyText(t: Topology): string {
   const s = t.summary;
   out.push(
     '',
-    `${s.bridges} bridge${s.bridges === 1 ? '' : 's'}, ${s.vlans} VLAN${s.vlans === 1 ? '' : 's'}, ${s.attachments} netplumb attachment${s.attachments === 1 ? '' : 's'}, ${s.foreignPorts} foreign port${s.foreignPorts === 1 ? '' : 's'}; ${s.issues === 0 ? 'no issues' : `${s.issues} issue${s.issues === 1 ? '' : 's'} (${s.broken} broken attachment${s.broken === 1 ? '' : 's'})`}`,
+    `${count(s.bridges, 'bridge')}, ${count(s.vlans, 'VLAN')}, ${count(s.attachments, 'netplumb attachment')}, ${count(s.foreignPorts, 'foreign port')}; ${s.issues === 0 ? 'no issues' : `${count(s.issues, 'issue')} (${count(s.broken, 'broken attachment')})`}`,
   );
   return `${out.join('\n')}\n`;
 }
