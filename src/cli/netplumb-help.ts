@@ -159,6 +159,7 @@ const NOTES: Readonly<Partial<Record<Subcommand, string>>> = {
     'Expected: same bridge, same VLAN and same subnet reach each other, nothing else does — from the',
     "records, so a port moved behind netplumb's back shows as a leak. Broken attachments (see",
     'netplumb show) are not probed and do not change the exit status (--strict counts them).',
+    'A pair that should answer and does not is probed once more before it counts as missing.',
     'No trace in the guests: the neighbour entries the probes make are removed as it goes.',
     'Exit: 0 as expected, 1 reachability missing or unexpected, 17 a leak across VLANs or bridges.',
   ].join('\n'),
