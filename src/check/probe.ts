@@ -9,8 +9,8 @@
  * A destination that answers resolves the source (one neighbour entry on each side). The
  * kernel's neighbour table is one for all namespaces (gc_thresh3, 1024 by default), so the
  * probes expected to be answered are grouped (a pair of guests, both directions) and at
- * most `window` groups are under way at once: when a group is done the caller removes its
- * entries (onGroupDone), and the next group starts. Probes that are not expected to be
+ * most `window` groups are under way at once (fewer after groups went unanswered): when a
+ * group is done the caller removes its entries (onGroupDone), and the next group starts. Probes that are not expected to be
  * answered leave no state and all go at once. Each probe is sent again every `intervalMs`
  * until answered or `timeoutMs` after its first send. Sockets are closed before probeAll
  * returns. Equivalent to: ip netns exec G ping -I IF -c N -W T DST (for each pair)
@@ -80,6 +80,9 @@ function rawSocketOptions(family: 4 | 6, ifname: string): [level: number, name: 
 const UNGROUPED_PER_TICK = 400;
 
 type Timing = Required<Pick<ProbeOptions, 'timeoutMs' | 'intervalMs'>>;
+
+/** The fewest groups under way once the window has shrunk. */
+const MIN_WINDOW = 8;
 
 /** Send errors worth another try at the next interval; any other ends the probe. */
 const TRANSIENT_SEND_ERRORS = new Set(['EAGAIN', 'ENOBUFS', 'EINTR']);
@@ -283,7 +286,11 @@ export async function probeAll(
   const queue = [...members.keys()].sort((a, b) => a - b);
   const active = new Set<number>();
   const finishing = new Set<Promise<void>>();
-  const window = opts.window ?? 64;
+  // The window adapts as a TCP window does: a group that went unanswered halves it (the
+  // neighbour table may be full of other namespaces' entries: the kernel then drops the
+  // resolutions), a group answered widens it by one, up to the window given.
+  const maxWindow = opts.window ?? 64;
+  let window = maxWindow;
   try {
     await eachLimited(probers, opts.concurrency ?? 16, async (p) => {
       try {
@@ -296,6 +303,8 @@ export async function probeAll(
       for (const g of active)
         if ((members.get(g) ?? []).every((t) => t.done)) {
           active.delete(g);
+          const answered = (members.get(g) ?? []).every((t) => outcomes.get(t.key)?.reached === true);
+          window = answered ? Math.min(maxWindow, window + 1) : Math.max(MIN_WINDOW, Math.floor(window / 2));
           // Its slot is free once its entries are gone.
           const slot = Promise.resolve(opts.onGroupDone?.(g)).finally(() => finishing.delete(slot));
           finishing.add(slot);

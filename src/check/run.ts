@@ -24,6 +24,8 @@ export interface CheckOptions {
 }
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 3000;
+/** Groups under way at once when the unanswered ones are probed again. */
+const RETRY_WINDOW = 32;
 
 /** The kernel's hard limit of neighbour entries, for all namespaces together (net.ipv4.neigh.default.gc_thresh3). */
 function neighbourLimit(): number {
@@ -155,7 +157,7 @@ export async function checkConnectivity(view: HostView, opts: CheckOptions = {})
         .map((src) => ({ ...src, targets: src.targets.filter(missed) }))
         .filter((src) => src.targets.length > 0);
       if (again.length > 0) {
-        const second = await probeAll(again, options);
+        const second = await probeAll(again, { ...options, window: Math.min(options.window, RETRY_WINDOW) });
         for (const [key, o] of second.outcomes) if (o.reached) probed.outcomes.set(key, o);
         probed.sent += second.sent;
       }
