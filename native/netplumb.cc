@@ -32,7 +32,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <functional>
 #include <memory>
@@ -517,35 +516,6 @@ Napi::Value PacketSend(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
-// inetSendTo(fd, address, payload): sendto() one datagram to an IPv4 (4 bytes) or IPv6
-// (16 bytes) address, port 0: an ICMP echo on a raw socket. Non-blocking; EAGAIN is returned.
-Napi::Value InetSendTo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  Napi::Buffer<uint8_t> addr = info[1].As<Napi::Buffer<uint8_t>>();
-  Napi::Buffer<uint8_t> payload = info[2].As<Napi::Buffer<uint8_t>>();
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t len;
-  if (addr.Length() == 4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    memcpy(&sin->sin_addr, addr.Data(), 4);
-    len = sizeof(sockaddr_in);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    memcpy(&sin6->sin6_addr, addr.Data(), addr.Length() < 16 ? addr.Length() : 16);
-    len = sizeof(sockaddr_in6);
-  }
-  ssize_t n;
-  do {
-    n = sendto(fd, payload.Data(), payload.Length(), 0, reinterpret_cast<sockaddr*>(&ss), len);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return SysError(env, errno, "sendto");
-  return env.Null();
-}
-
 // setSocketOption(fd, level, name, value): setsockopt() with the bytes given (SO_BINDTODEVICE …).
 Napi::Value SetSocketOption(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -859,7 +829,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reexec", Napi::Function::New(env, Reexec));
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
-  exports.Set("inetSendTo", Napi::Function::New(env, InetSendTo));
   exports.Set("setSocketOption", Napi::Function::New(env, SetSocketOption));
   exports.Set("ethtoolTxChecksum", Napi::Function::New(env, EthtoolTxChecksumOn));
   exports.Set("closeAsync", Napi::Function::New(env, CloseAsync));

@@ -80,8 +80,6 @@ export interface NativeBinding {
   openSockets(nsFd: number, specs: number[], rcvbuf: number): Promise<NetlinkSocketRaw[] | SysError>;
   /** sendto() on a packet socket: one frame payload to a link-layer destination. */
   packetSend(fd: number, ifindex: number, ethertype: number, dstMac: Buffer, payload: Buffer): SysError | null;
-  /** sendto() one datagram to an IPv4 (4-byte) or IPv6 (16-byte) address, port 0 (a raw ICMP socket). */
-  inetSendTo(fd: number, address: Buffer, payload: Buffer): SysError | null;
   /** setsockopt(fd, level, name, value) with the option's bytes as given (SO_BINDTODEVICE: the name, NUL-ended). */
   setSocketOption(fd: number, level: number, name: number, value: Buffer): SysError | null;
   /**
