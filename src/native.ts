@@ -81,6 +81,8 @@ export interface NativeBinding {
   openSockets(nsFd: number, specs: number[], rcvbuf: number): Promise<NetlinkSocketRaw[] | SysError>;
   /** sendto() on a packet socket: one frame payload to a link-layer destination. */
   packetSend(fd: number, ifindex: number, ethertype: number, dstMac: Buffer, payload: Buffer): SysError | null;
+  /** setsockopt(fd, level, name, value) with the option's bytes as given (SO_BINDTODEVICE: the name, NUL-ended). */
+  setSocketOption(fd: number, level: number, name: number, value: Buffer): SysError | null;
   /**
    * Turn a link's TX checksum offload on or off (ETHTOOL_STXCSUM) with an inet socket of its
    * namespace, on the libuv pool (the ioctl waits for the RTNL lock).

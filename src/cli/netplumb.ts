@@ -1,7 +1,6 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { cliLogger, printJson, reportError, writeOut } from './output.js';
-import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
@@ -21,29 +20,38 @@ function guestLabel(r: AttachmentRecord): string {
   return r.guestName ?? (r.guestId.startsWith('netns:') ? r.guestId : r.guestId.slice(0, 12));
 }
 
+/**
+ * A record read back from a host veth's alias alone (its OVS port was removed, or its
+ * bridge deleted, by another tool) holds only the attachment's identity: no addresses,
+ * no VLAN. Such a row is shown with what it has, never as a crash.
+ */
+function recordedAddresses(r: AttachmentRecord): string[] {
+  return Array.isArray(r.addresses) ? r.addresses : [];
+}
+
+function stateOf(a: Attachment): string {
+  if (a.orphaned) return 'orphaned (guest gone)';
+  if (a.attachingSince !== undefined) return `attaching since ${a.attachingSince}`;
+  if (a.ovsError) return `error: ${a.ovsError}`;
+  if (a.record.mode === 'ovs' && a.ofport === undefined && !Array.isArray(a.record.addresses))
+    return 'no OVS port (see netplumb show)';
+  return a.hostLinkUp ? 'up' : 'down';
+}
+
 function table(rows: Attachment[]): string {
   const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
-    const state = a.orphaned
-      ? 'orphaned (guest gone)'
-      : a.attachingSince !== undefined
-        ? `attaching since ${a.attachingSince}`
-        : a.ovsError
-          ? `error: ${a.ovsError}`
-          : a.hostLinkUp
-            ? 'up'
-            : 'down';
     return [
       guestLabel(r),
       r.ifname,
       r.mode,
       r.host,
-      r.vlan !== undefined ? String(r.vlan) : (r.trunks?.join(',') ?? '-'),
-      r.addresses.join(',') || r.dhcp || '-',
+      r.vlan !== undefined ? String(r.vlan) : Array.isArray(r.trunks) ? r.trunks.join(',') : '-',
+      recordedAddresses(r).join(',') || r.dhcp || '-',
       r.hostIfname,
       a.ofport !== undefined ? String(a.ofport) : '-',
-      state,
+      stateOf(a),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
@@ -86,6 +94,17 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
     await runServe(cmd);
     return;
   }
+  // Read-only views act in this process (they read the guests' namespaces), never through the daemon.
+  if (cmd.command === 'show') {
+    const { runShow } = require('./show.js') as typeof import('./show.js');
+    await runShow(cmd);
+    return;
+  }
+  if (cmd.command === 'check') {
+    const { runCheck } = require('./check.js') as typeof import('./check.js');
+    process.exitCode = await runCheck(cmd);
+    return;
+  }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
@@ -124,17 +143,8 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
           );
         return;
       }
-      case 'list':
-      case 'show': {
-        let rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
-        if (cmd.command === 'show') {
-          rows = rows.filter((a) => a.record.ifname === cmd.ifname);
-          if (rows.length === 0)
-            throw new NetplumbError(
-              ErrorCode.NOT_FOUND,
-              `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`,
-            );
-        }
+      case 'list': {
+        const rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
         if (cmd.json) printJson({ ok: true, attachments: rows });
         else writeOut(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
         return;
