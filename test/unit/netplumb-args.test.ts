@@ -237,7 +237,7 @@ test('detach, list, show, gc, serve', () => {
   });
   assert.deepEqual(parse('show --container web1 --ifname eth2'), {
     command: 'show',
-    guest: { container: 'web1' },
+    guest: { kind: 'container', container: 'web1', label: 'container "web1"' },
     ifname: 'eth2',
     json: false,
     connection: {},

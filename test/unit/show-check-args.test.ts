@@ -17,7 +17,7 @@ test('show: the whole host, a word, a bridge, a VLAN, a guest and one of its int
   assert.deepEqual(parse('show --vlan 100'), { command: 'show', vlan: 100, json: false, connection: {} });
   assert.deepEqual(parse('show --container netns:blue'), {
     command: 'show',
-    guest: { netns: 'blue' },
+    guest: { kind: 'netns', selector: { name: 'blue' }, label: 'netns:blue' },
     json: false,
     connection: {},
   });
@@ -51,7 +51,12 @@ test('check: any number of words and containers, a bridge, a VLAN, the deadline,
   assert.deepEqual(parse('check'), { command: 'check', selections: [], json: false, connection: {} });
   assert.deepEqual(parse('check 100 con1 --container con2 --container netns:x --timeout 5 --strict --json'), {
     command: 'check',
-    selections: [{ word: '100' }, { word: 'con1' }, { guest: { container: 'con2' } }, { guest: { netns: 'x' } }],
+    selections: [
+      { word: '100' },
+      { word: 'con1' },
+      { guest: { kind: 'container', container: 'con2', label: 'container "con2"' } },
+      { guest: { kind: 'netns', selector: { name: 'x' }, label: 'netns:x' } },
+    ],
     timeoutSeconds: 5,
     strict: true,
     json: true,
