@@ -241,6 +241,18 @@ test('C9: netplumb attach / detach SIGKILLed after each step k, then gc --grace 
   }
 });
 
+/** A re-run once the grace period is over (here: none) replaces the half-done attach: whole; then detached. */
+async function reRunReplaces(g: TestNetns, foreignBefore: string): Promise<void> {
+  const p = Plumber.open(options({ graceSeconds: 0 }));
+  try {
+    assert.equal((await p.attach(spec(g))).changed, true);
+    assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
+    await p.detach({ guest: { netns: g.name } });
+  } finally {
+    await p.close();
+  }
+}
+
 test('C9: a re-run after a killed attach replaces it once the grace period is over, and is refused within it', async () => {
   const g = await TestNetns.create('r');
   try {
@@ -250,14 +262,7 @@ test('C9: a re-run after a killed attach replaces it once the grace period is ov
     const refused = await cli(attachArgs(g));
     assert.equal(refused.code, 9, refused.stderr); // CONFLICT
     assert.match(refused.stderr, /within the 60 s grace period.*netplumb gc --grace 0/);
-    const p = Plumber.open(options({ graceSeconds: 0 }));
-    try {
-      assert.equal((await p.attach(spec(g))).changed, true);
-      assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
-      await p.detach({ guest: { netns: g.name } });
-    } finally {
-      await p.close();
-    }
+    await reRunReplaces(g, foreignBefore);
   } finally {
     await g.destroy();
   }
@@ -504,14 +509,7 @@ test("C9: an attach killed between creating its veth and recording it: the veth 
 
     // A re-run after the grace period replaces it: the attachment whole, its veth in group 0.
     await killInWindow();
-    const p = Plumber.open(options({ graceSeconds: 0 }));
-    try {
-      assert.equal((await p.attach(spec(g))).changed, true);
-      assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
-      await p.detach({ guest: { netns: g.name } });
-    } finally {
-      await p.close();
-    }
+    await reRunReplaces(g, foreignBefore);
     assert.deepEqual(await assertConsistent([g], foreignBefore), ['absent']);
 
     // The daemon, restarted after a crash, removes it by itself (its gc once the grace period is over).
