@@ -4,6 +4,7 @@
  *
  * Log level: $NETPLUMB_LOG when set, else info with --foreground, else warn.
  */
+import type { KillHooks } from '../plumb/kill-hook.js';
 import type { PlumberOptions } from '../plumb/plumber.js';
 import { DAEMON_V8_FLAGS, reexecWithDaemonFlags } from './memory.js';
 import { startDaemon } from './server.js';
@@ -20,6 +21,13 @@ export interface ServeCommand {
   connection: { ovsDb?: string; dockerSocketPath?: string };
 }
 
+/** The crash tests' hooks (src/plumb/kill-hook.ts): nothing is loaded unless one is set. */
+function testHooks(): KillHooks {
+  return process.env.NETPLUMB_TEST_KILL_AT || process.env.NETPLUMB_TEST_HOLD_AT
+    ? (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv()
+    : {};
+}
+
 export async function runServe(cmd: ServeCommand): Promise<void> {
   // Returns only when the process did not replace itself with the daemon's heap settings.
   const notTuned = reexecWithDaemonFlags();
@@ -31,6 +39,7 @@ export async function runServe(cmd: ServeCommand): Promise<void> {
     logger.info({ reason: notTuned, flags: DAEMON_V8_FLAGS }, 'serving without the daemon heap settings');
   const plumberOptions: PlumberOptions = {
     logger,
+    ...testHooks(),
     ...(cmd.connection.ovsDb ? { ovsDb: cmd.connection.ovsDb } : {}),
     ...(cmd.connection.dockerSocketPath ? { dockerHost: `unix://${cmd.connection.dockerSocketPath}` } : {}),
   };

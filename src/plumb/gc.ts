@@ -1,21 +1,25 @@
 /**
  * gc: remove what netplumb owns and nobody uses, and nothing else.
  *
- * What is ours: OVS ports whose external_ids carry `netplumb.owner=netplumb`, and host
- * links whose alias carries netplumb's record. Ports and links of other tools are never
+ * What is ours: OVS ports whose external_ids carry `netplumb.owner=netplumb`, host links
+ * whose alias carries netplumb's record, and host veths with no alias in an attaching link
+ * group (record.ts: an attach stopped between creating its veth and recording it; the name,
+ * when generated, says which attachment). Ports and links of other tools are never
  * looked at beyond that mark. The objects of one attachment (its port, its host veth) are
  * judged together, by attachment id, and removed together, so an attachment is left
  * whole or not at all:
  *
  *  - nothing wrong (port and veth present, interface up or not yet configured) → kept;
  *  - something wrong, checked in this order:
- *      the attach never finished (the host veth still carries its `since` stamp) → "unfinished";
+ *      the attach never finished (the host veth still carries its `since` stamp, or has no
+ *      record and is in its attaching group) → "unfinished";
  *      an OVS port but no host veth: the guest's namespace died and took the veth along → "guest-gone";
  *      the port's interface in error, ofport -1, or no Interface row → "interface-error";
  *      a host veth of an OVS attachment without its port → "port-gone";
  *    is removed, unless the attachment is in flight in this process (an attach of this
- *    Plumber, or of the daemon holding it) or began less than the grace period ago (the
- *    veth's `since` stamp, the port's `netplumb.created`): another process may still be
+ *    Plumber, or of the daemon holding it: by attachment id or host link name) or began
+ *    less than the grace period ago (the veth's `since` stamp, or its attaching group's for
+ *    a veth without a record, the port's `netplumb.created`): another process may still be
  *    attaching it. A veth lives exactly as long as its guest's namespace (the kernel
  *    deletes both ends with it), so "guest dead" shows as "guest-gone" on OVS.
  *
@@ -25,11 +29,11 @@
  */
 import { stopDhcp } from './dhcp.js';
 import type { HostServices } from './host-services.js';
-import { takeInventory, type Inventory, type LinkView, type PortView } from './inventory.js';
+import { takeInventory, type Inventory, type LinkView, type PortView, type UnrecordedLinkView } from './inventory.js';
 import { modeOf } from './modes/index.js';
 import type { AttachmentRecord } from './record.js';
 
-export type { LinkView, PortView } from './inventory.js';
+export type { LinkView, PortView, UnrecordedLinkView } from './inventory.js';
 
 /** Default grace period: objects of an attach begun less than this long ago are never collected. */
 export const DEFAULT_GC_GRACE_SECONDS = 60;
@@ -52,7 +56,10 @@ export type GcReason =
   | 'in-use';
 
 export interface GcEntry {
-  /** Attachment id (`netplumb.attachment`). */
+  /**
+   * Attachment id (`netplumb.attachment`); `link:NAME` for a veth without a record whose
+   * name does not say which attachment it was made for (a `--host-ifname` of the user's).
+   */
   attachment: string;
   /** The recorded attachment, when a record could be read. */
   record?: AttachmentRecord;
@@ -74,47 +81,65 @@ export interface GcResult {
   kept: GcEntry[];
 }
 
-/** Attachments being attached right now in this process (counted: two attaches of one id may overlap). */
+/**
+ * Attachments being attached right now in this process, by id and by host link name (a veth
+ * without its record yet is known by its name alone). Counted: two attaches of one id may overlap.
+ */
 export class InFlight {
   readonly #count = new Map<string, number>();
 
-  has(id: string): boolean {
-    return this.#count.has(id);
+  has(key: string): boolean {
+    return this.#count.has(key);
   }
 
-  /** Mark `id` in flight while `body` runs. */
-  async track<T>(id: string, body: () => Promise<T>): Promise<T> {
-    this.#count.set(id, (this.#count.get(id) ?? 0) + 1);
+  /** Mark `keys` (an attachment id, its host link's name) in flight while `body` runs. */
+  async track<T>(keys: readonly string[], body: () => Promise<T>): Promise<T> {
+    const unique = [...new Set(keys)];
+    for (const k of unique) this.#count.set(k, (this.#count.get(k) ?? 0) + 1);
     try {
       return await body();
     } finally {
-      const n = (this.#count.get(id) ?? 1) - 1;
-      if (n === 0) this.#count.delete(id);
-      else this.#count.set(id, n);
+      for (const k of unique) {
+        const n = (this.#count.get(k) ?? 1) - 1;
+        if (n === 0) this.#count.delete(k);
+        else this.#count.set(k, n);
+      }
     }
   }
+}
+
+/** A host link of an attachment: with its record, or (an attach stopped before it wrote one) without. */
+export type HostLinkView = LinkView | UnrecordedLinkView;
+
+function recorded(link: HostLinkView | undefined): link is LinkView {
+  return link !== undefined && 'record' in link;
 }
 
 export interface Judged {
   entry: GcEntry;
   remove: boolean;
-  link?: LinkView;
+  link?: HostLinkView;
   ports: PortView[];
 }
 
 export interface JudgeContext {
   now: number;
   graceMs: number;
-  inFlight: { has(id: string): boolean };
+  /** By attachment id, or host link name. */
+  inFlight: { has(key: string): boolean };
 }
 
-/** When an unfinished attach began, or why it must not be touched: shared by gc and a re-run of attach. */
+/**
+ * When an unfinished attach began, or why it must not be touched: shared by gc and a re-run
+ * of attach. `keys`: the attachment's id and its host link's name, as InFlight knows them.
+ */
 export function unfinishedVerdict(
-  id: string,
+  keys: readonly string[],
   began: number | undefined,
   ctx: JudgeContext,
 ): { reason: 'in-flight' | 'attaching'; detail: string } | undefined {
-  if (ctx.inFlight.has(id)) return { reason: 'in-flight', detail: 'being attached by this process right now' };
+  if (keys.some((k) => ctx.inFlight.has(k)))
+    return { reason: 'in-flight', detail: 'being attached by this process right now' };
   if (began !== undefined && ctx.now - began < ctx.graceMs) {
     return {
       reason: 'attaching',
@@ -124,14 +149,30 @@ export function unfinishedVerdict(
   return undefined;
 }
 
-/** Pure: decide, for each attachment found, whether to remove it and why. */
-export function judge(links: readonly LinkView[], ports: readonly PortView[], ctx: JudgeContext): Judged[] {
-  const ids = new Set<string>([...links.map((l) => l.record.id), ...ports.map((p) => p.attachment)]);
+/**
+ * Pure: decide, for each attachment found, whether to remove it and why. A veth without a
+ * record goes with the ports of the attachment its name says (if no recorded link claims
+ * that id), else alone, as `link:NAME`.
+ */
+export function judge(
+  links: readonly LinkView[],
+  ports: readonly PortView[],
+  ctx: JudgeContext,
+  unrecorded: readonly UnrecordedLinkView[] = [],
+): Judged[] {
+  const recordedIds = new Set(links.map((l) => l.record.id));
+  const bare = new Map(
+    unrecorded.map((u) => [
+      u.attachment !== undefined && !recordedIds.has(u.attachment) ? u.attachment : `link:${u.name}`,
+      u,
+    ]),
+  );
+  const ids = new Set<string>([...recordedIds, ...bare.keys(), ...ports.map((p) => p.attachment)]);
   const out: Judged[] = [];
   for (const id of [...ids].sort()) {
-    const link = links.find((l) => l.record.id === id);
+    const link: HostLinkView | undefined = links.find((l) => l.record.id === id) ?? bare.get(id);
     const mine = ports.filter((p) => p.attachment === id);
-    const record = link?.record ?? mine.find((p) => p.record !== undefined)?.record;
+    const record = (recorded(link) ? link.record : undefined) ?? mine.find((p) => p.record !== undefined)?.record;
     const began = [link?.attachingSince, ...mine.map((p) => p.created)].filter((t): t is number => t !== undefined);
     const verdict = (remove: boolean, reason: GcReason, detail: string): Judged => ({
       remove,
@@ -147,7 +188,8 @@ export function judge(links: readonly LinkView[], ports: readonly PortView[], ct
       ports: mine,
     });
     const problem = diagnose(link, mine);
-    const wait = problem && unfinishedVerdict(id, began.length > 0 ? Math.max(...began) : undefined, ctx);
+    const keys = link !== undefined ? [id, link.name] : [id];
+    const wait = problem && unfinishedVerdict(keys, began.length > 0 ? Math.max(...began) : undefined, ctx);
     if (problem === undefined) out.push(verdict(false, 'in-use', 'attached'));
     else if (wait) out.push(verdict(false, wait.reason, `${wait.detail} (${problem.detail})`));
     else out.push(verdict(true, problem.reason, problem.detail));
@@ -157,13 +199,15 @@ export function judge(links: readonly LinkView[], ports: readonly PortView[], ct
 
 /** What is wrong with an attachment, if anything. */
 function diagnose(
-  link: LinkView | undefined,
+  link: HostLinkView | undefined,
   ports: readonly PortView[],
 ): { reason: GcReason; detail: string } | undefined {
   if (link?.attachingSince !== undefined)
     return {
       reason: 'unfinished',
-      detail: `attach begun ${new Date(link.attachingSince).toISOString()} has not finished`,
+      detail: recorded(link)
+        ? `attach begun ${new Date(link.attachingSince).toISOString()} has not finished`
+        : `attach begun ${new Date(link.attachingSince).toISOString()} stopped before recording veth "${link.name}" (its link group marks it)`,
     };
   if (ports.length > 0 && link === undefined)
     return { reason: 'guest-gone', detail: 'host veth gone: its container or namespace died' };
@@ -173,8 +217,8 @@ function diagnose(
       reason: 'interface-error',
       detail: `OVS interface "${broken.name}": ${broken.error ?? (broken.interfaceMissing === true ? 'no Interface row' : 'ofport -1')}`,
     };
-  const owned = link === undefined ? undefined : modeOf(link.record.mode)?.stores[0];
-  if (link !== undefined && owned !== undefined && ports.length === 0)
+  const owned = recorded(link) ? modeOf(link.record.mode)?.stores[0] : undefined;
+  if (recorded(link) && owned !== undefined && ports.length === 0)
     return { reason: 'port-gone', detail: `no ${owned.what} on ${link.record.host} for host veth "${link.name}"` };
   return undefined;
 }
@@ -195,11 +239,13 @@ export interface GcDeps {
 export async function collectGarbage(deps: GcDeps, opts: GcOptions = {}): Promise<GcResult> {
   const graceSeconds = opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS;
   const dryRun = opts.dryRun === true;
-  const inventory = await takeInventory(deps.host);
+  const now = (deps.now ?? Date.now)();
+  const inventory = await takeInventory(deps.host, now);
   const judged = judge(
     inventory.links,
     inventory.stores.flatMap((s) => s.ports),
-    { now: (deps.now ?? Date.now)(), graceMs: graceSeconds * 1000, inFlight: deps.inFlight },
+    { now, graceMs: graceSeconds * 1000, inFlight: deps.inFlight },
+    inventory.unrecorded,
   );
   const doomed = judged.filter((j) => j.remove);
   if (!dryRun && doomed.length > 0) await remove(deps.host, inventory, doomed);

@@ -132,7 +132,7 @@ export class Plumber {
         host: this.#host,
       };
       const dhcp = plan.ip.kind === 'dhcp' ? plan.ip : undefined;
-      const applied = await this.#attaching.track(record.id, () =>
+      const applied = await this.#attaching.track([record.id, record.hostIfname], () =>
         Rollback.run(
           async (rb) => {
             const done = await mode.apply(a, rb);
@@ -216,7 +216,7 @@ export class Plumber {
    * within the grace period) → CONFLICT; crashed → removed, so this attach starts afresh.
    */
   private async replaceUnfinished(r: AttachmentRecord, since: number, guestRtnl: Rtnl): Promise<void> {
-    const busy = unfinishedVerdict(r.id, since, {
+    const busy = unfinishedVerdict([r.id, r.hostIfname], since, {
       now: Date.now(),
       graceMs: (this.opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS) * 1000,
       inFlight: this.#attaching,

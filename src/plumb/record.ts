@@ -164,9 +164,10 @@ export function decodeAlias(text: string | undefined): DecodedRecord | undefined
 
 /**
  * The kernel alias (≤ 255 bytes): enough to find and clean up, and a digest of the settings.
- * `attachingSince` (ms) marks an attach under way: the host veth is created with it and the
- * attach's last step rewrites the alias without it, so an alias that still carries it after
- * a crash tells `gc` (and a re-run) that the attachment is half-done, and since when.
+ * `attachingSince` (ms) marks an attach under way: the alias is written with it right after
+ * the host veth is created (in an attaching group, until then its only mark) and the
+ * attach's last step rewrites it without, so an alias that still carries it after a crash
+ * tells `gc` (and a re-run) that the attachment is half-done, and since when.
  * Stored in whole seconds: the longest alias (64-hex container id, 15-byte names) stays
  * within the kernel's 255 bytes. Records written before the stamp existed read as finished.
  */
@@ -176,6 +177,66 @@ export function aliasFor(r: AttachmentRecord, attachingSince?: number): string {
     0,
     255,
   );
+}
+
+/**
+ * The mark a host veth carries from the very message that creates it: its link group.
+ * The kernel applies IFLA_GROUP at creation, before it registers the device
+ * (net/core/rtnetlink.c, rtnl_create_link), but IFLA_IFALIAS only when it changes an
+ * existing link (do_setlink): the record in the alias needs a second message, and an attach
+ * stopped (SIGKILL, OOM) between the two would leave a veth nothing marks as netplumb's.
+ * So the veth is created in an "attaching" group, which also says when the attach began:
+ * `first + (seconds since the epoch mod count)`. The attach's last step moves it back to
+ * group 0 as it writes the finished record. A veth in one of these groups and with no
+ * alias at all is an attach stopped before its record (see `unrecordedSince`).
+ * 0x6e is "n"; src/rtnl/link.ts draws its bulk-delete groups from another range.
+ * Equivalent to: ip link add HOSTIF group $((0x6e000000 + $(date +%s) % 0x1000000)) type veth …
+ */
+export const ATTACHING_GROUPS = { first: 0x6e00_0000, count: 0x100_0000 } as const;
+
+/**
+ * How far ahead of the clock a group's stamp may be and still read as "just begun" (the
+ * clock was set back), as an alias stamp from the future does; any further ahead, it reads
+ * as a stamp from the previous turn of the 2^24 s (194 days) the groups take to repeat.
+ */
+const AHEAD_OF_CLOCK_SECONDS = 86_400;
+
+/** The attaching group of an attach begun at `since` (ms since the epoch). */
+export function attachingGroup(since: number): number {
+  return ATTACHING_GROUPS.first + (Math.floor(since / 1000) % ATTACHING_GROUPS.count);
+}
+
+/**
+ * When the attach that put a link in `group` began (ms since the epoch, whole seconds), if
+ * that is an attaching group: the latest such second not after `now` (a day of tolerance
+ * for a clock set back). A stamp is read modulo 2^24 s: a veth left 194 days and more
+ * without any gc run may read as younger than it is (and wait one grace period more).
+ */
+export function attachingSinceOfGroup(group: number, now: number): number | undefined {
+  const { first, count } = ATTACHING_GROUPS;
+  const stamp = group - first;
+  if (!Number.isInteger(stamp) || stamp < 0 || stamp >= count) return undefined;
+  const nowSeconds = Math.floor(now / 1000);
+  let age = (((nowSeconds - stamp) % count) + count) % count;
+  if (age > count - AHEAD_OF_CLOCK_SECONDS) age -= count;
+  return (nowSeconds - age) * 1000;
+}
+
+/** What the attaching mark is read from: a link's kind, alias and group (as `ip -d link show` has them). */
+export interface MarkedLink {
+  kind?: string;
+  alias?: string;
+  group: number;
+}
+
+/**
+ * A host veth made by an attach that was stopped before it wrote its record: a veth, in an
+ * attaching group, with no alias at all. When that attach began (ms); undefined for any
+ * other link (one with a record is read by its alias; another tool's carries no mark).
+ */
+export function unrecordedSince(link: MarkedLink, now: number): number | undefined {
+  if (link.kind !== 'veth' || (link.alias !== undefined && link.alias !== '')) return undefined;
+  return attachingSinceOfGroup(link.group, now);
 }
 
 /** OVS Port external_id: when the attach that wrote the port began (ISO 8601); absent on older ports. */

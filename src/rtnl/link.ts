@@ -211,6 +211,14 @@ export function linkDumpRequest(): RtnlRequest {
   return { type: RTM.RTM_GETLINK, flags: 0, payload: IFINFOMSG.encode({}), describe: 'link show' };
 }
 
+/**
+ * The link groups `delMany` borrows for a bulk delete, drawn at random among those no link
+ * is in. The groups below stay clear of it, so that a group used as a mark is never picked
+ * and shared, between the pick and the delete, with a link just created in it: netplumb's
+ * "attach in progress" groups are 0x6e000000–0x6effffff (src/plumb/record.ts).
+ */
+export const SCRATCH_GROUPS = { first: 0x8000_0000, last: 0xffff_fffe } as const;
+
 /** A group number that refers to links: never 0, the default group every link starts in. */
 export function deletableGroup(field: string, v: unknown): number {
   const g = u32(field, v);
@@ -313,7 +321,7 @@ export class LinkVerbs {
   }
 
   /**
-   * Delete many links at once: move them into a fresh random group, then delete the group
+   * Delete many links at once: move them into a fresh random group (of SCRATCH_GROUPS), then delete the group
    * (one RTNL pass instead of one RCU grace period per link).
    * Equivalent to: for d in DEVS; do ip link set dev $d group G; done; ip link del group G
    */
@@ -346,11 +354,12 @@ export class LinkVerbs {
     }
   }
 
-  /** A random non-zero group no link is in. */
+  /** A random group of SCRATCH_GROUPS no link is in. */
   private async freshGroup(): Promise<number> {
     const used = new Set((await this.list()).map((l) => l.group));
+    const { first, last } = SCRATCH_GROUPS;
     for (;;) {
-      const g = integer('group', Math.floor(Math.random() * 0xfffffffe) + 1, 1, 0xffffffff);
+      const g = integer('group', first + Math.floor(Math.random() * (last - first + 1)), first, last);
       if (!used.has(g)) return g;
     }
   }

@@ -1,6 +1,7 @@
 /**
  * Oracles for what netplumb owns, read with ovs-vsctl and `ip -json` only: OVS ports by
- * external_ids, their interfaces' state, and host links by alias.
+ * external_ids, their interfaces' state, and host links by alias (or, for a veth whose
+ * attach was stopped before it wrote its alias, by its link group).
  */
 import { must } from '../../sandbox/exec.js';
 import type { OvsInstance } from '../../sandbox/ovs.js';
@@ -61,16 +62,43 @@ export async function ourPorts(ovs: OvsInstance): Promise<OvsPortState[]> {
 export interface HostLink {
   ifname: string;
   ifalias?: string;
+  /** The link group: `default` (0), or a number. */
+  group?: string;
+  linkinfo?: { info_kind?: string };
 }
 
-/** Links of the namespace the OVS runs in (the emulated host). Equivalent to: ip -json -n NS link show */
+/**
+ * netplumb's "attach in progress" link groups (src/plumb/record.ts: 0x6e000000 + the
+ * second the attach began, modulo 2^24), written out here rather than read from the code
+ * under test.
+ */
+export const ATTACHING_GROUPS = { first: 0x6e00_0000, last: 0x6eff_ffff } as const;
+
+/** The second an attach began, as the group of a veth it made says (in ATTACHING_GROUPS), or undefined. */
+export function attachingStamp(l: HostLink): number | undefined {
+  const g = Number(l.group);
+  return Number.isInteger(g) && g >= ATTACHING_GROUPS.first && g <= ATTACHING_GROUPS.last
+    ? g - ATTACHING_GROUPS.first
+    : undefined;
+}
+
+/** Links of the namespace the OVS runs in (the emulated host). Equivalent to: ip -json -d -n NS link show */
 export async function hostLinks(ovs: OvsInstance): Promise<HostLink[]> {
-  return JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show'])) as HostLink[];
+  return JSON.parse(await must(['ip', '-json', '-d', '-n', ovs.netns, 'link', 'show'])) as HostLink[];
 }
 
-/** Host links carrying netplumb's alias record. */
+/** Host links carrying netplumb's alias record, or no alias and an attaching group. */
 export async function ourLinks(ovs: OvsInstance): Promise<HostLink[]> {
-  return (await hostLinks(ovs)).filter((l) => l.ifalias?.startsWith('netplumb ') === true);
+  return (await hostLinks(ovs)).filter(
+    (l) =>
+      l.ifalias?.startsWith('netplumb ') === true ||
+      (l.ifalias === undefined && l.linkinfo?.info_kind === 'veth' && attachingStamp(l) !== undefined),
+  );
+}
+
+/** Host veths an attach made and never recorded: no alias, an attaching group. */
+export async function unrecordedLinks(ovs: OvsInstance): Promise<HostLink[]> {
+  return (await ourLinks(ovs)).filter((l) => l.ifalias === undefined);
 }
 
 /** Poll `check` until it holds (or throw after `timeoutMs`). */

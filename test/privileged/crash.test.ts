@@ -2,9 +2,11 @@
  * Crash consistency (faults.md C9): the real `netplumb` command is SIGKILLed right after
  * each step k of an attach, and of a detach (the NETPLUMB_TEST_KILL_AT test hook), and
  * the daemon is SIGKILLed with 45 of 50 attaches in flight (ovsdb-server frozen, so that
- * none of them can finish first, whatever the load). After `gc --grace 0`
- * every attachment is whole or absent, none is duplicated, nothing of ours is half-done,
- * and another tool's port and veth are untouched. Checked with ovs-vsctl and ip -json.
+ * none of them can finish first, whatever the load; 20 of them stopped between creating
+ * their veth and recording it, by the NETPLUMB_TEST_HOLD_AT hook). After `gc --grace 0`,
+ * or the restarted daemon's own reconcile, every attachment is whole or absent, none is
+ * duplicated, nothing of ours is half-done, and another tool's ports and veths are
+ * untouched. Checked with ovs-vsctl and ip -json (a veth not yet recorded: by its link group).
  */
 import { test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
@@ -14,13 +16,23 @@ import { join } from 'node:path';
 import { Plumber, type PlumberOptions } from '../../src/plumb/plumber.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import type { AttachSpec } from '../../src/plumb/spec.js';
+import type { GcEntry } from '../../src/plumb/gc.js';
 import { daemonAnswers } from '../helpers/daemon.js';
 import { useSharedOvs } from '../helpers/ovs.js';
 import { waitForExit } from '../../sandbox/process.js';
 import { TestNetns } from '../helpers/netns.js';
 import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
-import { eventually, ourLinks, ourPorts, ovsPorts, hostLinks } from '../helpers/ours.js';
+import {
+  attachingStamp,
+  eventually,
+  hostLinks,
+  ourLinks,
+  ourPorts,
+  ovsPorts,
+  unrecordedLinks,
+  type HostLink,
+} from '../helpers/ours.js';
 
 const sharedOvs = useSharedOvs();
 useLeakCheck();
@@ -87,7 +99,7 @@ async function foreign(): Promise<string> {
     .map((p) => [p.name, p.externalIds]);
   const links = (await hostLinks(sharedOvs()))
     .filter((l) => l.ifname.startsWith('frgn'))
-    .map((l) => [l.ifname, l.ifalias]);
+    .map((l) => [l.ifname, l.ifalias, l.group]);
   return JSON.stringify({ ports, links });
 }
 
@@ -106,7 +118,7 @@ async function netnsGuestIdOracle(guests: TestNetns[]): Promise<string[]> {
 
 /**
  * The oracle's verdict on one guest's attachment: 'whole' (host veth with a finished
- * record, one healthy OVS port of ours, eth1 up with its address and default route),
+ * record, in the default group, one healthy OVS port of ours, eth1 up with its address and default route),
  * 'absent' (none of it), or a description of what is half there.
  */
 async function verdict(
@@ -133,7 +145,8 @@ async function verdict(
     (mine[0]?.ofport ?? 0) > 0 &&
     mine[0]?.error === '' &&
     link.length === 1 &&
-    !link[0]?.ifalias?.includes('"since"');
+    !link[0]?.ifalias?.includes('"since"') &&
+    link[0]?.group === 'default';
   return whole
     ? 'whole'
     : `half: eth1 ${eth1 ? 'present' : 'absent'}, addrs ${addrs.join(',')}, routes ${routes.join(',')}, ports ${JSON.stringify(mine)}, links ${JSON.stringify(link)}`;
@@ -194,6 +207,8 @@ test('C9: netplumb attach / detach SIGKILLed after each step k, then gc --grace 
       steps.attach.length >= 4 && steps.attach.at(-1) === 'complete',
       `attach steps: ${steps.attach.join(', ')}`,
     );
+    // The veth is made (marked by its link group) and then recorded, in two steps: a kill at step 0 falls between.
+    assert.deepEqual(steps.attach.slice(0, 2), ['veth', 'veth record']);
     assert.equal(steps.detach.length, 2, `detach steps: ${steps.detach.join(', ')}`);
     for (let k = 0; k < steps.attach.length; k++) {
       const killed = await cli(attachArgs(g), { NETPLUMB_TEST_KILL_AT: `attach:${k}` });
@@ -226,6 +241,18 @@ test('C9: netplumb attach / detach SIGKILLed after each step k, then gc --grace 
   }
 });
 
+/** A re-run once the grace period is over (here: none) replaces the half-done attach: whole; then detached. */
+async function reRunReplaces(g: TestNetns, foreignBefore: string): Promise<void> {
+  const p = Plumber.open(options({ graceSeconds: 0 }));
+  try {
+    assert.equal((await p.attach(spec(g))).changed, true);
+    assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
+    await p.detach({ guest: { netns: g.name } });
+  } finally {
+    await p.close();
+  }
+}
+
 test('C9: a re-run after a killed attach replaces it once the grace period is over, and is refused within it', async () => {
   const g = await TestNetns.create('r');
   try {
@@ -235,14 +262,7 @@ test('C9: a re-run after a killed attach replaces it once the grace period is ov
     const refused = await cli(attachArgs(g));
     assert.equal(refused.code, 9, refused.stderr); // CONFLICT
     assert.match(refused.stderr, /within the 60 s grace period.*netplumb gc --grace 0/);
-    const p = Plumber.open(options({ graceSeconds: 0 }));
-    try {
-      assert.equal((await p.attach(spec(g))).changed, true);
-      assert.deepEqual(await assertConsistent([g], foreignBefore), ['whole']);
-      await p.detach({ guest: { netns: g.name } });
-    } finally {
-      await p.close();
-    }
+    await reRunReplaces(g, foreignBefore);
   } finally {
     await g.destroy();
   }
@@ -253,8 +273,8 @@ interface Served {
   exited: Promise<void>;
 }
 
-/** `ip netns exec OVSNS netplumb serve --socket SOCK --ovs-db R [ARGS]`, once it answers on its socket. */
-async function serve(sock: string, args: string[] = []): Promise<Served> {
+/** `ip netns exec OVSNS netplumb serve --socket SOCK --ovs-db R [ARGS]` with extra env, once it answers on its socket. */
+async function serve(sock: string, args: string[] = [], env: Record<string, string> = {}): Promise<Served> {
   const child = spawn(
     'ip',
     [
@@ -270,7 +290,7 @@ async function serve(sock: string, args: string[] = []): Promise<Served> {
       sharedOvs().remote,
       ...args,
     ],
-    { stdio: 'ignore', env: { ...process.env, NETPLUMB_LOG: '' } },
+    { stdio: 'ignore', env: { ...process.env, NETPLUMB_LOG: '', ...env } },
   );
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   if (await daemonAnswers(sock, child)) return { child, exited };
@@ -281,6 +301,8 @@ async function serve(sock: string, args: string[] = []): Promise<Served> {
 
 /** The attaches acknowledged before the daemon is killed in the middle of the others. */
 const ACKED = [0, 1, 2, 3, 4];
+/** Of the others, how many the daemon holds between creating their veth and recording it. */
+const UNRECORDED = 20;
 
 test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and restarted reconciles by itself: whole or absent, every acknowledged attach whole', async () => {
   const top = mkdtempSync('/tmp/np-crash-');
@@ -291,7 +313,11 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
   try {
     const foreignBefore = await foreign();
     guests.push(...(await Promise.all(Array.from({ length: 50 }, () => TestNetns.create('d')))));
-    daemon = await serve(sock);
+    // The 6th to the 25th attaches to have made their veth stop there, before their record:
+    // step 0 is the veth, step 1 its record (as the first test checks).
+    daemon = await serve(sock, [], {
+      NETPLUMB_TEST_HOLD_AT: `attach:0:${ACKED.length + 1}-${ACKED.length + UNRECORDED}`,
+    });
     const client = await DaemonClient.connect(sock);
     const acked = new Set<number>();
     const attach = (n: number) =>
@@ -303,10 +329,10 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
     await Promise.all(ACKED.map(attach));
     assert.equal(acked.size, ACKED.length, 'the first attaches are acknowledged');
     // ovsdb-server frozen, none of the other 45 can finish (each needs its OVSDB
-    // transaction), whatever the load: the daemon is killed once each of them has its veth,
-    // stamped "attaching since", and waits for OVSDB (its port transaction sent or queued).
-    // (Not covered here: a kill between a veth's creation and its alias, which leaves a veth
-    // without netplumb's mark, out of gc's sight.)
+    // transaction), whatever the load: the daemon is killed once 20 of them have their veth
+    // and no record on it (its link group its only mark), held there, and the other 25 have
+    // their veth recorded "attaching since" and wait for OVSDB (their port transaction sent
+    // or queued).
     const dbPid = sharedOvs().dbPid();
     process.kill(dbPid, 'SIGSTOP');
     let settled: Promise<void>[] = [];
@@ -314,9 +340,14 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
       const inFlight = guests.slice(ACKED.length);
       settled = inFlight.map((_, i) => attach(ACKED.length + i));
       await eventually(
-        'every attach in flight to have its stamped veth',
-        async () =>
-          (await ourLinks(sharedOvs())).filter((l) => l.ifalias?.includes('"since"')).length === inFlight.length,
+        `${UNRECORDED} attaches in flight to have a veth not recorded yet, the others a veth stamped "attaching since"`,
+        async () => {
+          const links = await ourLinks(sharedOvs());
+          return (
+            links.filter((l) => l.ifalias === undefined).length === UNRECORDED &&
+            links.filter((l) => l.ifalias?.includes('"since"')).length === inFlight.length - UNRECORDED
+          );
+        },
         30_000,
       );
       daemon.child.kill('SIGKILL');
@@ -327,7 +358,7 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
     await Promise.all(settled);
     await client.close();
     assert.equal(acked.size, ACKED.length, 'nothing acknowledged while ovsdb-server was frozen');
-    // One more guest, surely half attached: its attach (the command, acting alone) killed after its veth.
+    // One more guest, surely half attached: its attach (the command, acting alone) killed after its veth, before its record.
     const half = await TestNetns.create('h');
     guests.push(half);
     assert.equal((await cli(attachArgs(half), { NETPLUMB_TEST_KILL_AT: 'attach:0' })).signal, 'SIGKILL');
@@ -336,14 +367,20 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
       await verdict(half, 0, halfId ?? '', await ourPorts(sharedOvs()), await ourLinks(sharedOvs())),
       /^half/,
     );
+    assert.equal(
+      (await unrecordedLinks(sharedOvs())).length,
+      UNRECORDED + 1,
+      'the held attaches and the killed one left veths marked by their group alone',
+    );
 
     // Restarted with a 1 s grace period; nobody calls gc: the daemon's reconcile runs do it.
     daemon = await serve(sock, ['--gc-grace', '1']);
-    // Nothing of ours half done any more: every veth finished (no "since" stamp) and with its port, and back.
+    // Nothing of ours half done any more: every veth recorded and finished (no "since" stamp, no
+    // attaching group) and with its port, and back.
     const settledOnHost = async () => {
       const [ports, links] = [await ourPorts(sharedOvs()), await ourLinks(sharedOvs())];
       return (
-        links.every((l) => !l.ifalias?.includes('"since"')) &&
+        links.every((l) => l.ifalias !== undefined && !l.ifalias.includes('"since"') && l.group === 'default') &&
         JSON.stringify(ports.map((p) => p.name).sort()) === JSON.stringify(links.map((l) => l.ifname).sort())
       );
     };
@@ -368,6 +405,131 @@ test('C9: the daemon SIGKILLed in the middle of 50 concurrent attaches and resta
     await daemon?.exited;
     if (daemon?.child.pid !== undefined) await waitForExit(daemon.child.pid);
     await Promise.all(guests.map((g) => g.destroy()));
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
+/** `netplumb gc ARGS --json` (the command, acting alone): its report. */
+async function gcReport(args: string[]): Promise<{ removed: GcEntry[]; kept: GcEntry[] }> {
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', sharedOvs().netns, process.execPath, NETPLUMB, 'gc', ...args, '--json', '--no-daemon'],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NETPLUMB_LOG: '', OVS_DB: sharedOvs().remote } },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, out);
+  return JSON.parse(out) as { removed: GcEntry[]; kept: GcEntry[] };
+}
+
+/** The one host veth of ours with no record, as `ip -json -d link show` has it, and its attach killed between t0 and t1. */
+async function theUnrecordedVeth(t0: number, t1: number): Promise<HostLink> {
+  const bare = await unrecordedLinks(sharedOvs());
+  assert.equal(bare.length, 1, JSON.stringify(bare));
+  const [link] = bare as [HostLink];
+  assert.equal(link.linkinfo?.info_kind, 'veth');
+  // Its group says when its attach began: a second between t0 and t1 (modulo 2^24).
+  const seconds = Array.from(
+    { length: Math.floor(t1 / 1000) - Math.floor(t0 / 1000) + 1 },
+    (_, i) => (Math.floor(t0 / 1000) + i) % 0x100_0000,
+  );
+  assert.ok(seconds.includes(attachingStamp(link) ?? -1), `group ${link.group}, attach begun in ${seconds.join(',')}`);
+  assert.ok(!(await ovsPorts(sharedOvs())).some((p) => p.name === link.ifname), 'no OVS port made for it yet');
+  return link;
+}
+
+test("C9: an attach killed between creating its veth and recording it: the veth carries its attaching group; gc, and the daemon restarted, remove it; a re-run refuses it within the grace period, replaces it after; another tool's veths in the same state are untouched", async () => {
+  const g = await TestNetns.create('w');
+  const other = await TestNetns.create('o');
+  const top = mkdtempSync('/tmp/np-crash-');
+  chmodSync(top, 0o755);
+  const sock = join(top, 'run', 'netplumb.sock');
+  let daemon: Served | undefined;
+  const killInWindow = async (): Promise<HostLink> => {
+    const t0 = Date.now();
+    const killed = await cli(attachArgs(g), { NETPLUMB_TEST_KILL_AT: 'attach:0' });
+    const t1 = Date.now();
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    const link = await theUnrecordedVeth(t0, t1);
+    assert.ok((await g.linkNames()).includes('eth1'), 'its guest end is in the guest');
+    return link;
+  };
+  try {
+    // Another tool's veths in the state ours is left in (host end without alias, guest end in
+    // a guest), one in the default group and one in a group of its own.
+    const ns = sharedOvs().netns;
+    await must(['ip', '-n', ns, 'link', 'add', 'frgnw0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', other.name]);
+    await must([
+      'ip',
+      '-n',
+      ns,
+      'link',
+      'add',
+      'frgnw2',
+      'group',
+      '4242',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth2',
+      'netns',
+      other.name,
+    ]);
+    const foreignBefore = await foreign();
+    assert.deepEqual(await unrecordedLinks(sharedOvs()), [], "another tool's veths carry no mark of ours");
+
+    const link = await killInWindow();
+    // Within the grace period: gc leaves it, a re-run refuses it (another attach may be running).
+    const young = await gcReport([]);
+    assert.deepEqual(
+      young.kept.filter((e) => e.link === link.ifname).map((e) => e.reason),
+      ['attaching'],
+      JSON.stringify(young),
+    );
+    assert.deepEqual(young.removed, []);
+    const refused = await cli(attachArgs(g));
+    assert.equal(refused.code, 9, refused.stderr); // CONFLICT
+    assert.match(refused.stderr, /has not finished.*within the 60 s grace period/);
+    assert.deepEqual(
+      (await unrecordedLinks(sharedOvs())).map((l) => l.ifname),
+      [link.ifname],
+      'left as it was',
+    );
+    // gc --grace 0 removes it, and its guest end with it.
+    const old = await gcReport(['--grace', '0']);
+    assert.deepEqual(
+      old.removed.map((e) => [e.link, e.reason]),
+      [[link.ifname, 'unfinished']],
+    );
+    assert.deepEqual(await unrecordedLinks(sharedOvs()), []);
+    assert.deepEqual(await g.linkNames(), ['lo']);
+    assert.equal(await foreign(), foreignBefore, "another tool's veths untouched");
+
+    // A re-run after the grace period replaces it: the attachment whole, its veth in group 0.
+    await killInWindow();
+    await reRunReplaces(g, foreignBefore);
+    assert.deepEqual(await assertConsistent([g], foreignBefore), ['absent']);
+
+    // The daemon, restarted after a crash, removes it by itself (its gc once the grace period is over).
+    await killInWindow();
+    daemon = await serve(sock, ['--gc-grace', '1']);
+    await eventually(
+      'the daemon to remove the veth without a record',
+      async () => (await unrecordedLinks(sharedOvs())).length === 0,
+      15_000,
+    );
+    assert.deepEqual(await assertConsistent([g], foreignBefore), ['absent']);
+    assert.deepEqual((await other.linkNames()).sort(), ['eth1', 'eth2', 'lo'], "the other tool's guest ends are there");
+  } finally {
+    daemon?.child.kill('SIGTERM');
+    await daemon?.exited;
+    if (daemon?.child.pid !== undefined) await waitForExit(daemon.child.pid);
+    await must(['ip', '-n', sharedOvs().netns, 'link', 'del', 'frgnw0']).catch(() => undefined);
+    await must(['ip', '-n', sharedOvs().netns, 'link', 'del', 'frgnw2']).catch(() => undefined);
+    await g.destroy();
+    await other.destroy();
     rmSync(top, { recursive: true, force: true });
   }
 });

@@ -14,7 +14,9 @@ import { useSharedOvs } from '../helpers/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
 import { must, run } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
-import { eventually, hostLinks, ourLinks, ovsPorts } from '../helpers/ours.js';
+import { eventually, hostLinks, ourLinks, ovsPorts, unrecordedLinks } from '../helpers/ours.js';
+import { NetplumbError } from '../../src/errors.js';
+import type { GcResult } from '../../src/plumb/gc.js';
 
 const sharedOvs = useSharedOvs();
 const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
@@ -60,25 +62,31 @@ async function removeForeign(): Promise<void> {
   await must(['ip', '-n', sharedOvs().netns, 'link', 'del', 'frgnv0']);
 }
 
-test('D6: gc removes only our port in error with no live attachment; foreign, in-flight and live ones stay', async () => {
-  const ovs = sharedOvs();
-  const [ga, gc, gd] = [await TestNetns.create('ga'), await TestNetns.create('gc'), await TestNetns.create('gd')];
-  const p = Plumber.open(options());
-  // (c) runs in its own Plumber (another process, as far as p can tell), held after its port is written.
-  let reached!: () => void;
+/** A Plumber whose attaches stop after `step` until released: `reached` once one got there. */
+function heldAfter(step: string): { plumber: Plumber; reached: Promise<void>; release: () => void } {
+  let arrived!: () => void;
   let release!: () => void;
-  const atPort = new Promise<void>((r) => (reached = r));
+  const reached = new Promise<void>((r) => (arrived = r));
   const gate = new Promise<void>((r) => (release = r));
-  const q = Plumber.open(
+  const plumber = Plumber.open(
     options({
-      stepHook: async (step) => {
-        if (step === 'ovs port') {
-          reached();
+      stepHook: async (s) => {
+        if (s === step) {
+          arrived();
           await gate;
         }
       },
     }),
   );
+  return { plumber, reached, release };
+}
+
+test('D6: gc removes only our port in error with no live attachment; foreign, in-flight and live ones stay', async () => {
+  const ovs = sharedOvs();
+  const [ga, gc, gd] = [await TestNetns.create('ga'), await TestNetns.create('gc'), await TestNetns.create('gd')];
+  const p = Plumber.open(options());
+  // (c) runs in its own Plumber (another process, as far as p can tell), held after its port is written.
+  const { plumber: q, reached: atPort, release } = heldAfter('ovs port');
   let inFlight: Promise<unknown> | undefined;
   try {
     await addForeign();
@@ -153,6 +161,48 @@ test('D6: gc removes only our port in error with no live attachment; foreign, in
     await p.close();
     await q.close();
     for (const g of [ga, gc, gd]) await g.destroy();
+  }
+});
+
+test('D6 (c): an attach held between creating its veth and recording it is in flight for its own gc (even with no grace), attaching for any other gc and re-run, and whole once it goes on', async () => {
+  const g = await TestNetns.create('gw');
+  const { plumber: q, reached: atVeth, release } = heldAfter('veth');
+  const p = Plumber.open(options());
+  let inFlight: Promise<unknown> | undefined;
+  try {
+    inFlight = q.attach(spec(g, 9));
+    await atVeth;
+    const [bare, ...more] = await unrecordedLinks(sharedOvs());
+    assert.ok(bare !== undefined && more.length === 0, 'ip -d link: one veth, no alias, in an attaching group');
+    const about = (r: GcResult) => [
+      ...r.removed.filter((e) => e.link === bare.ifname).map((e) => `removed ${e.reason}`),
+      ...r.kept.filter((e) => e.link === bare.ifname).map((e) => `kept ${e.reason}`),
+    ];
+    assert.deepEqual(about(await q.gc({ graceSeconds: 0 })), ['kept in-flight']);
+    assert.deepEqual(about(await p.gc()), ['kept attaching']);
+    await assert.rejects(
+      p.attach(spec(g, 9)),
+      (e: unknown) => e instanceof NetplumbError && e.code === 'CONFLICT' && /grace period/.test(e.message),
+    );
+    assert.deepEqual(
+      (await unrecordedLinks(sharedOvs())).map((l) => l.ifname),
+      [bare.ifname],
+      'still there, unrecorded',
+    );
+    release();
+    await inFlight;
+    const whole = (await ourLinks(sharedOvs())).find((l) => l.ifname === bare.ifname);
+    assert.equal(whole?.group, 'default', 'the finished veth is back in group 0');
+    assert.ok(whole?.ifalias?.startsWith('netplumb ') && !whole.ifalias.includes('"since"'), whole?.ifalias);
+    await p.detach({ guest: { netns: g.name } });
+    assert.deepEqual(await ourLinks(sharedOvs()), []);
+  } finally {
+    release();
+    await inFlight?.catch(() => undefined);
+    await p.detach({ guest: { netns: g.name } }).catch(() => undefined);
+    await p.close();
+    await q.close();
+    await g.destroy();
   }
 });
 

@@ -77,7 +77,7 @@ test('C7: the host veth deleted before ovs-vswitchd opens it: DATAPLANE_APPLY_FA
   await withGuest(async (g) => {
     const o = ovs();
     let hostIf = '';
-    const hook = after('veth', async () => {
+    const hook = after('veth record', async () => {
       hostIf = (await hostVeths(o))[0] ?? '';
       await hostIp(o, ['link', 'del', hostIf]);
     });

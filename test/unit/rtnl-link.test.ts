@@ -10,6 +10,7 @@ import {
   linkAddRequest,
   linkDelGroupRequest,
   linkSetRequest,
+  SCRATCH_GROUPS,
   validateLinkAdd,
   type LinkAddOptions,
 } from '../../src/rtnl/link.js';
@@ -301,6 +302,7 @@ test('delMany: a fresh random group on every link (pipelined), then one delete b
   assert.equal(groups.size, 1);
   const [group] = [...groups];
   assert.ok(group !== undefined && group !== 0 && group !== 7);
+  assert.ok(group >= SCRATCH_GROUPS.first && group <= SCRATCH_GROUPS.last, `group ${group} is a scratch group`);
   const del = reqs[reqs.length - 1] as NetlinkMessage;
   assert.equal(del.type, RTM.RTM_DELLINK);
   assert.equal(IFINFOMSG.decode(del.payload).index, 0);
