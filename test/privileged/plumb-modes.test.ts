@@ -114,6 +114,7 @@ test('DHCP (udhcpc, quits after the lease): address, default route, MTU of the b
     const lines = readFileSync(resolvConf, 'utf8').split('\n');
     assert.ok(lines.includes('nameserver 10.5.0.53'), lines.join('\n'));
     assert.ok(lines.includes('search np.test'), lines.join('\n'));
+    assert.deepEqual(r.dhcp, { file: resolvConf, nameservers: ['10.5.0.53'], search: ['np.test'] });
     await p.detach({ guest: { netns: g.name } });
     assert.equal(existsSync(dhcpDir(r.record.id)), false, "detach removes the attachment's DHCP directory");
   });
