@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { GuestRef } from '../guest/ref.js';
 import type { NetnsSelector } from '../netns/index.js';
 import type { ConnectionOptions } from '../ovsdb/connection.js';
+import type { LeaseResolv } from './dhcp.js';
 import type { AttachmentRecord } from './record.js';
 import type { StepHook } from './rollback.js';
 
@@ -39,6 +40,12 @@ export interface AttachResult {
   ofport?: number;
   /** The attachment's host-side link (the host end of its veth); absent when it lives in the guest only. */
   hostLink?: string;
+  /**
+   * The DHCP lease's name servers and search domains, from the attachment's own resolv.conf
+   * (the host's /etc/resolv.conf is never changed). Absent for a renewing client (`-f`): its
+   * lease comes after the attach returns.
+   */
+  dhcp?: LeaseResolv;
 }
 
 export interface DetachRequest {

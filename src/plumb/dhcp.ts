@@ -1,30 +1,44 @@
 /**
  * Run a DHCP client inside the guest's network namespace (pipework's `dhcp`, `udhcpc`,
- * `dhclient`, `dhcpcd` forms). This is the one place netplumb starts a process: a DHCP
- * client is a long-lived program, not a syscall. argv arrays only, never a shell.
+ * `dhclient`, `dhcpcd` forms). This is the one place netplumb starts a long-lived process: a
+ * DHCP client is a program, not a syscall. argv arrays only, never a shell.
  *
- * Equivalent to: ip netns exec G udhcpc -i IF -n -q -t 5 -T 2 [-f]
+ * Equivalent to: ip netns exec G udhcpc -i IF -n -q -t 5 -T 2 -s netplumb-dhcp-hook
+ * where /etc/netns/G/resolv.conf is the attachment's own file and every other file read-only.
  *
- * The client enters the namespace through the fd we hold, passed to it as its fd 3
- * (`nsenter --net=/proc/self/fd/3`), so a PID reused meanwhile cannot redirect it. Without `foreground` the client exits once
- * it has a lease (or fails within the timeout); with it, it stays to renew the lease, its
- * pid recorded in /run/netplumb/dhcp/<attachment>.pid so detach can stop it.
+ * The client runs in netplumb's jail (./jail.ts): a client's own scripts would write the
+ * lease's name servers to the host's /etc/resolv.conf, its hostname to the host's. Ours
+ * (libexec/netplumb-dhcp-hook, `udhcpc -s`, `dhclient -sf`, `dhcpcd -c`) configures the
+ * interface and writes the name servers to the attachment's directory,
+ * /run/netplumb/dhcp/<attachment>/ (resolv.conf; the client's pid, log and leases), the one
+ * place of the host the client can write to. Without `foreground` the client exits once it
+ * has a lease (or fails within the timeout); with it, it stays to renew the lease, its pid in
+ * that directory so that detach can stop it.
  */
-import type * as ChildProcess from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Netns } from '../netns/index.js';
+import { LIBEXEC_DIR, runJailed, spawnJailed } from './jail.js';
 import type { IpConfig } from './spec.js';
 
 export const DHCP_RUN_DIR = '/run/netplumb/dhcp';
+export const DHCP_HOOK = resolve(LIBEXEC_DIR, 'netplumb-dhcp-hook');
 
-/** Loaded on first use: an attach with a static address never starts a process. */
-function spawn(...args: Parameters<typeof ChildProcess.spawn>): ReturnType<typeof ChildProcess.spawn> {
-  return (require('node:child_process') as typeof ChildProcess).spawn(...args);
-}
 type DhcpConfig = Extract<IpConfig, { kind: 'dhcp' }>;
 
-function clientArgv(cfg: DhcpConfig, ifname: string, hostname: string | undefined, pidfile: string): string[] {
+/** The attachment's directory: the client's pid, log, leases and the lease's resolv.conf. */
+export function dhcpDir(attachmentId: string): string {
+  return `${DHCP_RUN_DIR}/${attachmentId}`;
+}
+
+/**
+ * The client's argv. Our options come first, the user's after them: a user's own script
+ * (`-s`, `-sf`, `-c`) wins, and still runs jailed.
+ */
+export function clientArgv(cfg: DhcpConfig, ifname: string, hostname: string | undefined, dir: string): string[] {
+  // dhclient and dhcpcd give their script a fresh environment: the hook's variables go through -e.
+  const hookEnv = [`NETPLUMB_DHCP_DIR=${dir}`, `NETPLUMB_DHCP_CLIENT=${cfg.client}`].flatMap((v) => ['-e', v]);
   switch (cfg.client) {
     case 'udhcpc':
       // -n: exit if no lease; -q: quit after obtaining one (unless foreground); -t/-T: 5 tries 2 s apart.
@@ -32,25 +46,66 @@ function clientArgv(cfg: DhcpConfig, ifname: string, hostname: string | undefine
         'udhcpc',
         '-i',
         ifname,
+        '-s',
+        DHCP_HOOK,
         '-n',
         '-t',
         '5',
         '-T',
         '2',
+        // The search domains too (option 119), recorded with the name servers.
+        '-O',
+        'search',
         ...(cfg.foreground ? ['-f'] : ['-q']),
         ...(hostname ? ['-x', `hostname:${hostname}`] : []),
         ...cfg.options,
       ];
     case 'dhclient':
-      return ['dhclient', '-1', '-pf', pidfile, ...(cfg.foreground ? ['-d'] : []), ...cfg.options, ifname];
+      // -lf/-pf: its leases and pid in the attachment's directory, not /var/lib/dhcp and /run.
+      return [
+        'dhclient',
+        '-1',
+        '-sf',
+        DHCP_HOOK,
+        ...hookEnv,
+        '-lf',
+        `${dir}/dhclient.leases`,
+        '-pf',
+        `${dir}/pid`,
+        ...(cfg.foreground ? ['-d'] : []),
+        ...cfg.options,
+        ifname,
+      ];
     case 'dhcpcd':
-      return ['dhcpcd', '-t', '10', ...(cfg.foreground ? ['-B'] : ['-1']), ...cfg.options, ifname];
+      return [
+        'dhcpcd',
+        '-c',
+        DHCP_HOOK,
+        ...hookEnv,
+        '-t',
+        '10',
+        // The name servers and domains, recorded by the hook (dhcpcd asks for them only if its configuration says so).
+        ...['domain_name_servers', 'domain_name', 'domain_search'].flatMap((o) => ['-o', o]),
+        ...(hostname ? ['-h', hostname] : []),
+        ...(cfg.foreground ? ['-B'] : ['-1']),
+        ...cfg.options,
+        ifname,
+      ];
   }
 }
 
 export interface DhcpResult {
   /** The client's pid, when it keeps running to renew the lease. */
   pid?: number;
+  /** The lease's name servers and search domains, once it has one (a renewing client's comes later). */
+  resolv?: LeaseResolv;
+}
+
+export interface LeaseResolv {
+  /** The attachment's resolv.conf, as the DHCP server's lease has it (never the host's). */
+  file: string;
+  nameservers: string[];
+  search: string[];
 }
 
 /** Obtain a lease; with `foreground`, leave the client running (detached) to renew it. */
@@ -62,38 +117,72 @@ export async function runDhcp(
   hostname: string | undefined,
   timeoutMs = 20_000,
 ): Promise<DhcpResult> {
-  mkdirSync(DHCP_RUN_DIR, { recursive: true, mode: 0o750 });
-  const pidfile = `${DHCP_RUN_DIR}/${attachmentId}.pid`;
-  const argv = ['nsenter', '--net=/proc/self/fd/3', '--', ...clientArgv(cfg, ifname, hostname, pidfile)];
-  if (!cfg.foreground) {
-    await runToCompletion(argv, ns.fd, timeoutMs, (what) => dhcpError(cfg.client, what));
-    return {};
-  }
-  // A foreground client: detached, its output to a log file, its pid recorded for detach.
-  const logFd = openSync(`${DHCP_RUN_DIR}/${attachmentId}.log`, 'a');
+  // A client left from an earlier attach of this attachment goes first, with its directory.
+  stopDhcp(attachmentId);
+  const dir = dhcpDir(attachmentId);
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const program = clientArgv(cfg, ifname, hostname, dir);
+  const jail = { stateDir: dir, env: { NETPLUMB_DHCP_DIR: dir, NETPLUMB_DHCP_CLIENT: cfg.client } };
   try {
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      detached: true,
-      stdio: ['ignore', logFd, logFd, ns.fd],
-      shell: false,
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (e) => reject(dhcpError(cfg.client, e.message)));
-    });
-    child.unref();
-    writeFileSync(pidfile, `${child.pid}\n`);
-    return child.pid === undefined ? {} : { pid: child.pid };
-  } finally {
-    closeSync(logFd);
+    if (!cfg.foreground) {
+      await runJailed(ns, program, timeoutMs, (what) => dhcpError(cfg.client, what), jail);
+      const resolv = readLeaseResolv(attachmentId);
+      return resolv ? { resolv } : {};
+    }
+    // A foreground client: detached, its output to a log file, its pid recorded for detach.
+    const logFd = openSync(`${dir}/log`, 'a');
+    try {
+      const pid = await spawnJailed(ns, program, { ...jail, outputFd: logFd }).catch((e: Error) => {
+        throw dhcpError(cfg.client, e.message);
+      });
+      writeFileSync(`${dir}/pid`, `${pid}\n`);
+      return { pid };
+    } finally {
+      closeSync(logFd);
+    }
+  } catch (e) {
+    // No lease: nothing of this attempt stays (a daemonized dhclient would have left its pid).
+    stopDhcp(attachmentId);
+    throw e;
   }
 }
 
-/** Stop a renewing client started for this attachment, if any. */
+/** The name servers of the attachment's current lease, as its client's script recorded them. */
+export function readLeaseResolv(attachmentId: string): LeaseResolv | undefined {
+  const file = `${dhcpDir(attachmentId)}/resolv.conf`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const nameservers: string[] = [];
+  const search: string[] = [];
+  for (const line of text.split('\n')) {
+    const [key, ...values] = line.trim().split(/\s+/);
+    if (key === 'nameserver' && values[0]) nameservers.push(values[0]);
+    else if (key === 'search' || key === 'domain') search.push(...values.filter((v) => !search.includes(v)));
+  }
+  return { file, nameservers, search };
+}
+
+/** Stop a renewing client started for this attachment, if any, and remove its directory. */
 export function stopDhcp(attachmentId: string): void {
-  const pidfile = `${DHCP_RUN_DIR}/${attachmentId}.pid`;
+  const dir = dhcpDir(attachmentId);
   // Most attachments have none: one access(2), not a failed read whose error is built and thrown.
-  if (!existsSync(pidfile)) return;
+  if (existsSync(dir)) {
+    killPidfile(`${dir}/pid`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // A client started by an earlier netplumb version recorded its pid next to the directory.
+  const legacy = `${dir}.pid`;
+  if (existsSync(legacy)) {
+    killPidfile(legacy);
+    rmSync(legacy, { force: true });
+  }
+}
+
+function killPidfile(pidfile: string): void {
   let pid: number;
   try {
     pid = Number(readFileSync(pidfile, 'utf8').trim());
@@ -101,59 +190,16 @@ export function stopDhcp(attachmentId: string): void {
     return;
   }
   try {
-    if (pid > 1) process.kill(pid, 'SIGTERM');
+    if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGTERM');
   } catch {
     /* already gone */
   }
-  try {
-    unlinkSync(pidfile);
-  } catch {
-    /* already gone */
-  }
-}
-
-/** Run a program inside a namespace and wait for it. Equivalent to: ip netns exec G ARGV… */
-export function runInNetns(ns: Netns, argv: string[], timeoutMs = 30_000): Promise<void> {
-  const failed = (what: string) =>
-    new NetplumbError(ErrorCode.UNAVAILABLE, `${argv.join(' ')} in ${ns.label} failed: ${what}`, { field: 'args' });
-  return runToCompletion(['nsenter', '--net=/proc/self/fd/3', '--', ...argv], ns.fd, timeoutMs, failed);
-}
-
-function runToCompletion(
-  argv: string[],
-  nsFd: number,
-  timeoutMs: number,
-  failed: (what: string) => NetplumbError,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', nsFd], shell: false });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(failed(`${e.message}; is ${argv[3] ?? argv[0]} installed?`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else
-        reject(
-          failed(
-            signal
-              ? `no result within ${timeoutMs} ms`
-              : `exited ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}`,
-          ),
-        );
-    });
-  });
 }
 
 function dhcpError(client: string, what: string): NetplumbError {
   return new NetplumbError(
     ErrorCode.UNAVAILABLE,
-    `DHCP client ${client} failed: ${what}; is a DHCP server reachable on the bridge?`,
+    `DHCP client ${client} failed: ${what}; is ${client} installed, and a DHCP server reachable on the bridge?`,
     { field: 'ip' },
   );
 }

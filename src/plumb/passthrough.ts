@@ -1,12 +1,12 @@
 /**
  * pipework's `route`, `rule` and `tc` pass-throughs, inside a guest's namespace: `route`
- * and `rule` natively; `tc` runs the tc binary in the namespace (nsenter, fd 3).
+ * and `rule` natively; `tc` runs the tc binary in the namespace, jailed (./jail.ts: it cannot write a host file).
  * Equivalent to: ip netns exec G ip route|ip rule|tc ARGS…
  */
 import type { Guest } from '../guest/resolve.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
 import { Rtnl } from '../rtnl/index.js';
-import { runInNetns } from './dhcp.js';
+import { runInNetns } from './jail.js';
 
 export type PassthroughTool = 'route' | 'rule' | 'tc';
 

@@ -16,7 +16,7 @@ import { DEFAULT_APPLY_TIMEOUT_MS, type Vswitch } from '../ovsdb/index.js';
 import { Rtnl } from '../rtnl/index.js';
 import { announce } from './announce.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult, PlumberOptions } from './api.js';
-import { runDhcp, stopDhcp } from './dhcp.js';
+import { type DhcpResult, runDhcp, stopDhcp } from './dhcp.js';
 import {
   DEFAULT_GC_GRACE_SECONDS,
   InFlight,
@@ -132,13 +132,14 @@ export class Plumber {
         host: this.#host,
       };
       const dhcp = plan.ip.kind === 'dhcp' ? plan.ip : undefined;
+      let lease: DhcpResult | undefined;
       const applied = await this.#attaching.track([record.id, record.hostIfname], () =>
         Rollback.run(
           async (rb) => {
             const done = await mode.apply(a, rb);
             if (dhcp) {
               // The DHCP client runs once the interface is up and plugged in, inside the guest namespace.
-              await rb.step(
+              lease = await rb.step(
                 'dhcp',
                 () => runDhcp(dhcp, guest.netns, ifname, record.id, guest.containerName),
                 () => ({ what: `DHCP client for ${ifname}`, run: async () => stopDhcp(record.id) }),
@@ -160,6 +161,7 @@ export class Plumber {
         record,
         ...(applied.ofport !== undefined ? { ofport: applied.ofport } : {}),
         ...hostLink,
+        ...(lease?.resolv ? { dhcp: lease.resolv } : {}),
       };
     } finally {
       guestRtnl.close();

@@ -2,9 +2,13 @@
  * The leak oracle: what a test may leave behind is nothing.
  *
  * Before and after each test: links in the root namespace, named namespaces, this
- * process's open fds, child processes, and the network namespace of every thread.
+ * process's open fds, child processes, the network namespace of every thread, and the host's
+ * files a program run in a namespace could change: the name-service files in /etc (a DHCP
+ * client's script rewrites /etc/resolv.conf unless it is kept from it) and the hostname.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { afterEach, beforeEach } from './privileged.js';
 import { deepStrictEqual } from 'node:assert/strict';
 import { must } from '../../sandbox/exec.js';
@@ -15,7 +19,12 @@ export interface Snapshot {
   fds: number;
   nsFds: string[];
   children: number[];
+  /** SHA-256 of each of HOST_FILES (or `absent`), and the hostname. */
+  hostFiles: Record<string, string>;
 }
+
+/** The host's files a DHCP client, its scripts or a tool run in a guest's namespace could rewrite. */
+export const HOST_FILES = ['/etc/resolv.conf', '/etc/hosts', '/etc/hostname'];
 
 function listDir(path: string): string[] {
   try {
@@ -53,6 +62,19 @@ function childPids(): number[] {
   return pids.sort((a, b) => a - b);
 }
 
+/** Each host file's content hash, and the UTS hostname (a dhclient or dhcpcd hook sets it). */
+export function hostFiles(): Record<string, string> {
+  const state: Record<string, string> = { hostname: hostname() };
+  for (const path of HOST_FILES) {
+    try {
+      state[path] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    } catch (e) {
+      state[path] = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : `unreadable: ${(e as Error).message}`;
+    }
+  }
+  return state;
+}
+
 export async function snapshot(): Promise<Snapshot> {
   const links = JSON.parse(await must(['ip', '-json', 'link', 'show'])) as { ifname: string }[];
   const fdNames = listDir('/proc/self/fd');
@@ -65,6 +87,7 @@ export async function snapshot(): Promise<Snapshot> {
       .filter((t) => t.startsWith('net:'))
       .sort(),
     children: childPids(),
+    hostFiles: hostFiles(),
   };
 }
 
@@ -80,6 +103,7 @@ export async function assertNoLeak(before: Snapshot, what = 'test'): Promise<voi
   deepStrictEqual(now.nsFds, before.nsFds, `${what} left namespace fds open`);
   deepStrictEqual(now.fds, before.fds, `${what} left fds open`);
   deepStrictEqual(now.children, before.children, `${what} left child processes`);
+  deepStrictEqual(now.hostFiles, before.hostFiles, `${what} changed the host's ${HOST_FILES.join(', ')} or hostname`);
   for (const ns of threadNetns())
     deepStrictEqual(ns, ORIGINAL_NETNS, `a thread of this process is in another network namespace`);
 }

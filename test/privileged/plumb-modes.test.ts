@@ -44,6 +44,12 @@ before(async () => {
       '--dhcp-range=10.5.0.50,10.5.0.99,255.255.255.0,2m',
       `--dhcp-leasefile=${join(dir, 'leases')}`,
       '--dhcp-authoritative',
+      // The lease's name servers and search domain: where a DHCP client's script would write them.
+      '--dhcp-option=option:dns-server,10.5.0.53',
+      '--dhcp-option=option:domain-search,np.test',
+      // No configuration file of the host's, no host syslog: the test's server is the test's alone.
+      '--conf-file=/dev/null',
+      '--log-facility=-',
       '--log-dhcp',
     ],
     { stdio: 'ignore' },
@@ -80,9 +86,19 @@ async function inet(g: TestNetns, family: 'inet' | 'inet6' = 'inet'): Promise<st
     .map((a) => `${a.local}/${a.prefixlen}`);
 }
 
-test('DHCP (udhcpc, quits after the lease): the guest gets an address from dnsmasq; MTU inherited from the bridge', async () => {
+/** The lease's default route in the guest, through `ip -json route`. */
+async function defaultGateway(g: TestNetns): Promise<string | undefined> {
+  const routes = await g.ip<{ dst: string; gateway?: string; dev?: string }>('route', 'show', 'default');
+  return routes.find((r) => r.dev === 'eth1')?.gateway;
+}
+
+/** The attachment's directory: the client's pid, log and the lease's resolv.conf. */
+const dhcpDir = (id: string) => `/run/netplumb/dhcp/${id}`;
+
+test('DHCP (udhcpc, quits after the lease): address, default route, MTU of the bridge; the name servers go to the attachment, not the host', async () => {
+  // The leak oracle compares the host's /etc/resolv.conf before and after: the lease has a name server to write.
   await withGuest(async (g, p) => {
-    await p.attach({
+    const r = await p.attach({
       host: 'br0',
       guest: { netns: g.name },
       ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: [] },
@@ -90,9 +106,33 @@ test('DHCP (udhcpc, quits after the lease): the guest gets an address from dnsma
     const addrs = await inet(g);
     assert.equal(addrs.length, 1);
     assert.match(addrs[0] as string, /^10\.5\.0\.(5\d|[6-9]\d)\/24$/);
+    assert.equal(await defaultGateway(g), '10.5.0.1', "default route via the lease's router");
     const [l] = await g.ip('link', 'show', 'dev', 'eth1');
     assert.equal(l?.mtu, 1400, 'MTU of br0');
     assert.equal(await g.ping('10.5.0.1'), true);
+    const resolvConf = `${dhcpDir(r.record.id)}/resolv.conf`;
+    const lines = readFileSync(resolvConf, 'utf8').split('\n');
+    assert.ok(lines.includes('nameserver 10.5.0.53'), lines.join('\n'));
+    assert.ok(lines.includes('search np.test'), lines.join('\n'));
+    assert.deepEqual(r.dhcp, { file: resolvConf, nameservers: ['10.5.0.53'], search: ['np.test'] });
+    await p.detach({ guest: { netns: g.name } });
+    assert.equal(existsSync(dhcpDir(r.record.id)), false, "detach removes the attachment's DHCP directory");
+  });
+});
+
+test("DHCP with udhcpc's own default script (udhcpc:-s …): the lease is applied, its write to /etc/resolv.conf stays in the jail", async () => {
+  const stock = '/etc/udhcpc/default.script';
+  assert.ok(existsSync(stock), `${stock} (package udhcpc) is installed`);
+  await withGuest(async (g, p) => {
+    await p.attach({
+      host: 'br0',
+      guest: { netns: g.name },
+      ip: { kind: 'dhcp', client: 'udhcpc', foreground: false, options: ['-s', stock] },
+    });
+    // The script configured the interface (busybox ifconfig, ip route in the guest's namespace)…
+    assert.equal((await inet(g)).length, 1);
+    assert.equal(await defaultGateway(g), '10.5.0.1');
+    // …and the leak oracle checks that its `echo … > /etc/resolv.conf` did not reach the host.
   });
 });
 
@@ -103,13 +143,16 @@ test('DHCP with renewal (udhcpc -f): the client keeps running in the guest names
       guest: { netns: g.name },
       ip: { kind: 'dhcp', client: 'udhcpc', foreground: true, options: [] },
     });
-    const pidfile = `/run/netplumb/dhcp/${r.record.id}.pid`;
+    const pidfile = `${dhcpDir(r.record.id)}/pid`;
+    const resolvConf = `${dhcpDir(r.record.id)}/resolv.conf`;
+    // The lease comes after the attach: the script configures the address, then records the name servers.
     let addrs: string[] = [];
-    for (let i = 0; i < 100 && addrs.length === 0; i++) {
+    for (let i = 0; i < 100 && (addrs.length === 0 || !existsSync(resolvConf)); i++) {
       await new Promise((res) => setTimeout(res, 100));
       addrs = await inet(g);
     }
     assert.equal(addrs.length, 1, 'leased');
+    assert.ok(readFileSync(resolvConf, 'utf8').split('\n').includes('nameserver 10.5.0.53'));
     const pid = Number(readFileSync(pidfile, 'utf8'));
     assert.ok(existsSync(`/proc/${pid}`), 'client alive');
     await p.detach({ guest: { netns: g.name } });
@@ -120,6 +163,7 @@ test('DHCP with renewal (udhcpc -f): the client keeps running in the guest names
     )
       await new Promise((res) => setTimeout(res, 50));
     assert.equal(existsSync(pidfile), false);
+    assert.equal(existsSync(dhcpDir(r.record.id)), false);
   });
 });
 
