@@ -22,8 +22,10 @@ import {
   type SHOW_OPTIONS,
   type GC_OPTIONS,
   type SERVE_OPTIONS,
+  type UPLINK_OPTIONS,
 } from './netplumb-options.js';
 import { didYouMean } from './suggest.js';
+import { parseUplinkArgs, type UplinkCommand } from './uplink-args.js';
 
 export interface ConnectionOptions {
   /** OVSDB remote as ovs-vsctl spells it (`unix:/path`, `tcp:host:port`); absent → default resolution. */
@@ -45,6 +47,7 @@ export type NetplumbCommand =
   | ({ command: 'list'; guest?: GuestRef } & Common)
   | ({ command: 'show'; guest: GuestRef; ifname: string } & Common)
   | ({ command: 'gc'; dryRun: boolean; graceSeconds?: number } & Common)
+  | ({ command: 'uplink' } & UplinkCommand & Common)
   | {
       command: 'serve';
       socketPath?: string;
@@ -77,6 +80,10 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
   const { options, positionals } = parseLongOptions(rest, SUBCOMMAND_OPTIONS[word], `netplumb ${word}`);
   if (options.help === true) return { command: 'help', topic: word };
   if (word === 'help') return parseHelp(positionals);
+  if (word === 'uplink') {
+    const o = options as ParsedOptions<typeof UPLINK_OPTIONS>;
+    return { command: 'uplink', ...parseUplinkArgs(positionals, o), ...common(o) };
+  }
   refusePositionals(word, positionals);
   switch (word) {
     case 'attach':

@@ -88,6 +88,28 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: '(none)',
     },
   ],
+  uplink: [
+    {
+      what: "The seed's scenario 2, on each host: eth1 as a trunk of every VLAN into ovs0 (created if need be)",
+      netplumb: 'netplumb uplink add --bridge ovs0 --nic eth1 --create-bridge',
+      pipework: '(none: ifconfig eth1 promisc; ovs-vsctl add-br ovs0; ovs-vsctl add-port ovs0 eth1)',
+    },
+    {
+      what: 'Only VLANs 100 and 200, untagged frames in VLAN 1',
+      netplumb: 'netplumb uplink add --bridge ovs0 --nic eth1 --trunks 100,200 --native-vlan 1',
+      pipework: '(none: ovs-vsctl add-port ovs0 eth1 trunks=1,100,200 tag=1 vlan_mode=native-untagged)',
+    },
+    {
+      what: 'OVN: the physical network physnet1 reaches ovs0 on this chassis (for networks bridged to a VLAN)',
+      netplumb: 'netplumb uplink add --bridge ovs0 --nic eth1 --physnet physnet1',
+      pipework: '(none: ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-mappings=physnet1:ovs0)',
+    },
+    {
+      what: 'Every uplink, then take eth1 out again (set down again if netplumb brought it up)',
+      netplumb: 'netplumb uplink list && netplumb uplink del --nic eth1',
+      pipework: '(none)',
+    },
+  ],
   serve: [
     {
       what: 'Serve the API to members of group netplumb',
@@ -101,6 +123,9 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
     },
   ],
 };
+
+/** The action words of commands that take one. */
+const ACTIONS = { uplink: 'add|del|list' } as const;
 
 function renderExamples(examples: readonly Example[]): string {
   return examples.map((e) => `  # ${e.what}\n  ${e.netplumb}\n  #   pipework: ${e.pipework}`).join('\n\n');
@@ -132,7 +157,7 @@ export function helpText(topic?: Subcommand): string {
   if (topic === 'version') return `Usage: netplumb version\n\n${SUBCOMMAND_SUMMARY.version}.\n`;
   const examples = EXAMPLES[topic];
   return [
-    `Usage: netplumb ${topic} [options]`,
+    `Usage: netplumb ${topic}${Object.hasOwn(ACTIONS, topic) ? ` ${ACTIONS[topic as keyof typeof ACTIONS]}` : ''} [options]`,
     '',
     `${SUBCOMMAND_SUMMARY[topic][0]?.toUpperCase() ?? ''}${SUBCOMMAND_SUMMARY[topic].slice(1)}.`,
     '',

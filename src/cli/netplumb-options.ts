@@ -141,6 +141,35 @@ export const SERVE_OPTIONS = {
   ...connection,
 } as const satisfies OptionTable;
 
+/** `netplumb uplink add|del|list`: which action takes an option is said in its summary, and checked. */
+export const UPLINK_OPTIONS = {
+  bridge: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: "the OVS bridge (add: required; del: refuse another bridge's uplink)",
+  },
+  nic: { kind: 'value', metavar: 'NAME', summary: 'the host NIC (add, del: required)' },
+  trunks: {
+    kind: 'value',
+    metavar: 'VID,VID…',
+    summary: 'add: a trunk of only these VLANs (default: a trunk of every VLAN)',
+  },
+  'native-vlan': { kind: 'value', metavar: 'VID', summary: 'add: untagged frames on the trunk belong to this VLAN' },
+  vlan: { kind: 'value', metavar: 'VID', summary: 'add: an access port of this VLAN instead of a trunk' },
+  physnet: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'add: OVN physical network NAME reaches the bridge on this chassis (ovn-bridge-mappings)',
+  },
+  'create-bridge': { kind: 'flag', summary: 'add: create the bridge if it does not exist' },
+  force: {
+    kind: 'flag',
+    summary: "add: accept the NIC of the host's default route; change an uplink's VLANs in place",
+  },
+  ...output,
+  'ovs-db': connection['ovs-db'],
+} as const satisfies OptionTable;
+
 export const HELP_OPTIONS = { help: output.help } as const satisfies OptionTable;
 
 export const SUBCOMMAND_OPTIONS = {
@@ -150,6 +179,7 @@ export const SUBCOMMAND_OPTIONS = {
   show: SHOW_OPTIONS,
   gc: GC_OPTIONS,
   serve: SERVE_OPTIONS,
+  uplink: UPLINK_OPTIONS,
   help: HELP_OPTIONS,
   version: HELP_OPTIONS,
 } as const;
@@ -168,6 +198,7 @@ export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   show: 'show one attachment in detail',
   gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
   serve: 'run the daemon that serves the API on a unix socket',
+  uplink: "a host NIC as a trunk or access port of an OVS bridge, the hosts' physical link: add, del, list",
   help: 'show help for a subcommand',
   version: 'print the version',
 };

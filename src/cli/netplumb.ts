@@ -1,6 +1,7 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { cliLogger, printJson, reportError, writeOut } from './output.js';
+import { textTable } from './text-table.js';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
@@ -48,15 +49,7 @@ function table(rows: Attachment[]): string {
       state,
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  return [head, ...body]
-    .map((r) =>
-      r
-        .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(head, body);
 }
 
 function describeGcEntry(e: GcEntry): string {
@@ -91,18 +84,21 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
-  const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');
   const logger = cliLogger('netplumb');
   const conn = cmd.connection;
-  const engine: Engine = await openEngine({
-    daemon: cmd.noDaemon === true ? false : 'auto',
-    plumberOptions: {
-      ...(logger ? { logger } : {}),
-      ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
-      ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
-      ...hooks,
-    },
-  });
+  const plumberOptions = {
+    ...(logger ? { logger } : {}),
+    ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
+    ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
+    ...hooks,
+  };
+  if (cmd.command === 'uplink') {
+    const { runUplink } = require('./uplink-command.js') as typeof import('./uplink-command.js');
+    await runUplink(cmd, plumberOptions);
+    return;
+  }
+  const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');
+  const engine: Engine = await openEngine({ daemon: cmd.noDaemon === true ? false : 'auto', plumberOptions });
   logger?.debug({ via: engine.via }, 'engine');
   try {
     switch (cmd.command) {

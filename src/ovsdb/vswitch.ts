@@ -372,6 +372,88 @@ export class Vswitch {
     this.requireCount(results[0], `port "${name}" not found in ${this.remote}; nothing changed`);
   }
 
+  /**
+   * Equivalent to: ovs-vsctl set Port PORT tag=N trunks=… vlan_mode=M external_ids:K=V
+   * (an absent tag/vlanMode, or empty trunks, clears the column).
+   */
+  async setPortVlans(
+    name: string,
+    vlans: { tag?: number; trunks?: readonly number[]; vlanMode?: VlanMode },
+    externalIds: Record<string, string>,
+    opts: WaitOption = {},
+  ): Promise<void> {
+    validateName('port', name, 'any');
+    validateStringMap('externalIds', externalIds);
+    const row: Row = {
+      tag: optional(vlans.tag === undefined ? undefined : validateVlan('tag', vlans.tag)),
+      trunks: set(validateTrunks(vlans.trunks ?? [])),
+      vlan_mode: optional(vlans.vlanMode === undefined ? undefined : validateVlanMode(vlans.vlanMode)),
+    };
+    const where = await this.portWhere(name);
+    const results = await this.run(
+      [
+        update('Port', where, row),
+        mutate('Port', where, [
+          ['external_ids', 'delete', set(Object.keys(externalIds))],
+          ['external_ids', 'insert', map(externalIds)],
+        ]),
+      ],
+      opts,
+    );
+    this.requireCount(results[0], `port "${name}" not found in ${this.remote}; nothing changed`);
+  }
+
+  /** Equivalent to: ovs-vsctl find Port external_ids:KEY!=[] (every port carrying the key, whatever its value) */
+  async findPortsWithExternalId(key: string): Promise<PortRow[]> {
+    await this.client.synced();
+    return this.client.cache.rows('Port').filter((p) => Object.hasOwn(p.externalIds, key));
+  }
+
+  /** Equivalent to: ovs-vsctl port-to-br PORT (by the Port row's uuid) */
+  async bridgeOfPort(portUuid: string): Promise<BridgeRow | undefined> {
+    await this.client.synced();
+    return this.client.cache.rows('Bridge').find((b) => b.ports.includes(portUuid));
+  }
+
+  // ------------------------------------------------------------ the Open_vSwitch row
+
+  /** Equivalent to: ovs-vsctl get Open_vSwitch . external_ids */
+  async switchExternalIds(): Promise<Record<string, string>> {
+    await this.client.synced();
+    return { ...(this.client.cache.first('Open_vSwitch')?.externalIds ?? {}) };
+  }
+
+  /**
+   * Equivalent to: ovs-vsctl set Open_vSwitch . external_ids:KEY=VALUE (undefined: remove KEY),
+   * committed only while KEY still has the value `expected` (undefined: absent): a concurrent
+   * change of the key fails the transaction (CONFLICT) instead of being overwritten.
+   */
+  async setSwitchExternalId(key: string, value: string | undefined, expected: string | undefined): Promise<void> {
+    validateStringMap('externalIds', value === undefined ? {} : { [key]: value });
+    const current = await this.switchExternalIds();
+    if (current[key] !== expected)
+      throw new NetplumbError(
+        ErrorCode.CONFLICT,
+        `external_ids:${key} of the Open_vSwitch row in ${this.remote} changed meanwhile (now ${JSON.stringify(current[key] ?? null)}); retry`,
+        { key },
+      );
+    // `wait` compares whole columns: the guard is the map as read, which holds `expected`.
+    const ops: Operation[] = [
+      wait('Open_vSwitch', [], ['external_ids'], '==', [{ external_ids: map(current) }]),
+      mutate('Open_vSwitch', [], [['external_ids', 'delete', set([key])]]),
+    ];
+    if (value !== undefined) ops.push(mutate('Open_vSwitch', [], [['external_ids', 'insert', map({ [key]: value })]]));
+    await this.run(ops, {}, (f) =>
+      f.index === 0
+        ? new NetplumbError(
+            ErrorCode.CONFLICT,
+            `external_ids of the Open_vSwitch row in ${this.remote} changed while external_ids:${key} was being set; retry`,
+            { key },
+          )
+        : undefined,
+    );
+  }
+
   // ------------------------------------------------------------ helpers
 
   /**

@@ -40,6 +40,7 @@ import { requireNetworkPrivileges } from './preflight.js';
 import { decodeRecord, newRecord, sameSettings, type AttachmentRecord } from './record.js';
 import { Rollback } from './rollback.js';
 import type { AttachSpec } from './spec.js';
+import { Uplinks } from './uplink.js';
 import { waitUp } from './wait-up.js';
 
 export type { Attachment, AttachResult, DetachRequest, DetachResult, PlumberOptions } from './api.js';
@@ -50,6 +51,8 @@ export class Plumber {
   readonly #guests: Guests;
   /** Attachments this Plumber is attaching right now: gc never touches them. */
   readonly #attaching = new InFlight();
+  /** Host NICs as ports of OVS bridges (`netplumb uplink`). */
+  readonly uplinks: Uplinks;
 
   private constructor(
     private readonly opts: PlumberOptions,
@@ -65,6 +68,7 @@ export class Plumber {
       datapathType: () => opts.datapathType ?? defaultDatapathType(),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
+    this.uplinks = new Uplinks(this.#host);
   }
 
   static open(opts: PlumberOptions = {}): Plumber {
