@@ -151,6 +151,20 @@ export class Vswitch {
     return this.client.cache.lookup('Interface', BY_NAME, name);
   }
 
+  /**
+   * Resolve once the Interface named satisfies `ok` (checked now and after each monitor
+   * update: another daemon's write, such as ovn-controller's `external_ids:ovn-installed`);
+   * reject with `onTimeout()` after `timeoutMs`.
+   */
+  waitInterface(
+    name: string,
+    ok: (row: InterfaceRow | undefined) => boolean,
+    timeoutMs: number,
+    onTimeout: () => NetplumbError,
+  ): Promise<void> {
+    return this.client.waitFor(() => ok(this.client.cache.lookup('Interface', BY_NAME, name)), timeoutMs, onTimeout);
+  }
+
   /** Equivalent to: ovs-vsctl list-br */
   async listBridges(): Promise<string[]> {
     await this.client.synced();
@@ -172,18 +186,7 @@ export class Vswitch {
   /** Equivalent to: ovs-vsctl find Port external_ids:K=V … (all pairs must match) */
   async findPortsByExternalIds(match: Record<string, string>): Promise<PortRow[]> {
     await this.client.synced();
-    const want = Object.entries(match);
-    const first = want[0];
-    if (first === undefined) return this.client.cache.rows('Port');
-    // The first key is looked up in an index (made on first use, then kept): a scan of every
-    // port per call made each detach cost as much as the bridge is large.
-    const [key, value] = first;
-    const index = `external_ids:${key}`;
-    if (!this.client.cache.hasIndex('Port', index))
-      this.client.cache.defineIndex('Port', index, (r) => r.externalIds[key]);
-    return this.client.cache
-      .lookupAll('Port', index, value)
-      .filter((p) => want.every(([k, v]) => p.externalIds[k] === v));
+    return this.client.cache.findByExternalIds('Port', (p) => p.externalIds, match);
   }
 
   // ------------------------------------------------------------ bridges
