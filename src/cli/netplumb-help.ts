@@ -35,6 +35,11 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: '(none: pipework has no trunks and no MTU option)',
     },
     {
+      what: 'A port of OVN network vlan100 (on any host of the cluster), its address allocated from the subnet',
+      netplumb: 'netplumb attach --network vlan100 --container web1',
+      pipework: '(none: ovn-nbctl lsp-add …; ovs-vsctl add-port br-int … external_ids:iface-id=…)',
+    },
+    {
       what: 'IPv6 into a named network namespace',
       netplumb: 'netplumb attach --bridge ovs0 --container netns:blue --ip 2001:db8::5/64@2001:db8::1',
       pipework: 'pipework ovs0 -a 6 <container> 2001:db8::5/64@2001:db8::1',
@@ -110,6 +115,23 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: '(none)',
     },
   ],
+  network: [
+    {
+      what: 'An OVN network across the hosts (Geneve between them); OVN allocates addresses from the subnet',
+      netplumb: 'netplumb network create vlan100 --subnet 10.0.0.0/24 --exclude-ips 10.0.0.1..10.0.0.9',
+      pipework: '(none: ovn-nbctl ls-add vlan100 -- set Logical_Switch vlan100 other_config:subnet=10.0.0.0/24)',
+    },
+    {
+      what: "Bridged to VLAN 100 of the physical network physnet1: it reaches the hosts' @100 containers",
+      netplumb: 'netplumb network create phys100 --subnet 10.0.0.0/24 --vlan 100 --physnet physnet1',
+      pipework: '(none: ovn-nbctl lsp-add phys100 ln -- lsp-set-type ln localnet -- set … tag=100 …)',
+    },
+    {
+      what: 'Every network, with how many containers are attached; then delete one (refused while any is)',
+      netplumb: 'netplumb network list && netplumb network delete phys100',
+      pipework: '(none)',
+    },
+  ],
   serve: [
     {
       what: 'Serve the API to members of group netplumb',
@@ -125,7 +147,7 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
 };
 
 /** The action words of commands that take one. */
-const ACTIONS = { uplink: 'add|del|list' } as const;
+const ACTIONS = { uplink: 'add|del|list', network: 'create NAME|delete NAME|list' } as const;
 
 function renderExamples(examples: readonly Example[]): string {
   return examples.map((e) => `  # ${e.what}\n  ${e.netplumb}\n  #   pipework: ${e.pipework}`).join('\n\n');

@@ -12,6 +12,11 @@ const connection = {
     metavar: 'URL',
     summary: 'container engine API socket: unix:///run/docker.sock (default) or a podman socket',
   },
+  'ovn-nb': {
+    kind: 'value',
+    metavar: 'REMOTE',
+    summary: 'OVN northbound database, for OVN networks: $OVN_NB_DB or unix:/run/ovn/ovnnb_db.sock (default)',
+  },
 } as const satisfies OptionTable;
 
 /** Commands the daemon can serve: `--no-daemon` acts in this process even when it runs. */
@@ -32,7 +37,12 @@ export const ATTACH_OPTIONS = {
   bridge: {
     kind: 'value',
     metavar: 'NAME',
-    summary: 'host side: OVS or Linux bridge, parent NIC, or mac:<hostmac> (required)',
+    summary: 'host side: OVS or Linux bridge, parent NIC, or mac:<hostmac> (required, except with --network)',
+  },
+  network: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'a port of this OVN network (netplumb network create), bound by ovn-controller; --bridge: br-int',
   },
   container: {
     kind: 'value',
@@ -170,6 +180,34 @@ export const UPLINK_OPTIONS = {
   'ovs-db': connection['ovs-db'],
 } as const satisfies OptionTable;
 
+/** `netplumb network create|delete|list`. */
+export const NETWORK_OPTIONS = {
+  subnet: {
+    kind: 'value',
+    metavar: 'CIDR',
+    summary: 'create: IPv4 subnet OVN allocates addresses from when an attach gives none (other_config:subnet)',
+  },
+  'exclude-ips': {
+    kind: 'value',
+    metavar: 'IP[..IP],…',
+    summary: 'create: addresses of the subnet OVN must not allocate (for static ones, gateways)',
+  },
+  vlan: { kind: 'value', metavar: 'VID', summary: 'create: bridge the network to this VLAN of --physnet' },
+  physnet: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'create: the physical network it is bridged to (netplumb uplink add --physnet on each chassis)',
+  },
+  mtu: {
+    kind: 'value',
+    metavar: 'N',
+    summary: 'create: MTU of its attachments (default 1442 over Geneve, 1500 bridged)',
+  },
+  force: { kind: 'flag', summary: "delete: even with containers attached (their hosts' gc removes what is left)" },
+  ...output,
+  'ovn-nb': connection['ovn-nb'],
+} as const satisfies OptionTable;
+
 export const HELP_OPTIONS = { help: output.help } as const satisfies OptionTable;
 
 export const SUBCOMMAND_OPTIONS = {
@@ -180,6 +218,7 @@ export const SUBCOMMAND_OPTIONS = {
   gc: GC_OPTIONS,
   serve: SERVE_OPTIONS,
   uplink: UPLINK_OPTIONS,
+  network: NETWORK_OPTIONS,
   help: HELP_OPTIONS,
   version: HELP_OPTIONS,
 } as const;
@@ -199,6 +238,7 @@ export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
   serve: 'run the daemon that serves the API on a unix socket',
   uplink: "a host NIC as a trunk or access port of an OVS bridge, the hosts' physical link: add, del, list",
+  network: 'OVN networks (logical switches) across hosts, optionally bridged to a VLAN: create, delete, list',
   help: 'show help for a subcommand',
   version: 'print the version',
 };

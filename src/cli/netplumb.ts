@@ -89,12 +89,18 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
   const plumberOptions = {
     ...(logger ? { logger } : {}),
     ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
+    ...(conn.ovnNb ? { ovnNb: conn.ovnNb } : {}),
     ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
     ...hooks,
   };
   if (cmd.command === 'uplink') {
     const { runUplink } = require('./uplink-command.js') as typeof import('./uplink-command.js');
     await runUplink(cmd, plumberOptions);
+    return;
+  }
+  if (cmd.command === 'network') {
+    const { runNetwork } = require('./network-command.js') as typeof import('./network-command.js');
+    await runNetwork(cmd, plumberOptions);
     return;
   }
   const { openEngine } = require('../daemon/open.js') as typeof import('../daemon/open.js');

@@ -17,7 +17,7 @@ export interface ServeCommand {
   gcGraceSeconds?: number;
   /** `--max-concurrent` */
   maxConcurrent?: number;
-  connection: { ovsDb?: string; dockerSocketPath?: string };
+  connection: { ovsDb?: string; dockerSocketPath?: string; ovnNb?: string };
 }
 
 export async function runServe(cmd: ServeCommand): Promise<void> {
@@ -32,6 +32,7 @@ export async function runServe(cmd: ServeCommand): Promise<void> {
   const plumberOptions: PlumberOptions = {
     logger,
     ...(cmd.connection.ovsDb ? { ovsDb: cmd.connection.ovsDb } : {}),
+    ...(cmd.connection.ovnNb ? { ovnNb: cmd.connection.ovnNb } : {}),
     ...(cmd.connection.dockerSocketPath ? { dockerHost: `unix://${cmd.connection.dockerSocketPath}` } : {}),
   };
   const daemon = await startDaemon({

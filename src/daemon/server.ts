@@ -27,7 +27,7 @@ import { JsonRpcError, error as rpcError, parseObject, success as rpcSuccess, ty
 import { ErrorCode, NetplumbError, isSysError, sysErrorText } from '../errors.js';
 import { native } from '../native.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
-import { resolveRemote } from '../ovsdb/remote.js';
+import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
 import { DirectEngine, type Engine } from './engine.js';
 import { startGcSchedule } from './gc-timer.js';
@@ -156,6 +156,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     pid: process.pid,
     ovsdb: resolveRemote(opts.plumberOptions?.ovsDb),
     dockerSocket: dockerSocketPath(opts.plumberOptions?.dockerHost),
+    ovnNb: resolveNbRemote(opts.plumberOptions?.ovnNb),
   };
   const connections = new Set<Socket>();
   let inFlight = 0;

@@ -12,7 +12,8 @@
  *      the attach never finished (the host veth still carries its `since` stamp) → "unfinished";
  *      an OVS port but no host veth: the guest's namespace died and took the veth along → "guest-gone";
  *      the port's interface in error, ofport -1, or no Interface row → "interface-error";
- *      a host veth of an OVS attachment without its port → "port-gone";
+ *      a host veth of an OVS attachment without its port (an OVN attachment: without its OVS
+ *        port or its logical port) → "port-gone";
  *    is removed, unless the attachment is in flight in this process (an attach of this
  *    Plumber, or of the daemon holding it) or began less than the grace period ago (the
  *    veth's `since` stamp, the port's `netplumb.created`): another process may still be
@@ -173,9 +174,12 @@ function diagnose(
       reason: 'interface-error',
       detail: `OVS interface "${broken.name}": ${broken.error ?? (broken.interfaceMissing === true ? 'no Interface row' : 'ofport -1')}`,
     };
-  const owned = link === undefined ? undefined : modeOf(link.record.mode)?.stores[0];
-  if (link !== undefined && owned !== undefined && ports.length === 0)
-    return { reason: 'port-gone', detail: `no ${owned.what} on ${link.record.host} for host veth "${link.name}"` };
+  // Every store the attachment's mode keeps an object in must hold it (an OVN attachment: its OVS port and its logical port).
+  const stores = link === undefined ? [] : (modeOf(link.record.mode)?.stores ?? []);
+  const first = stores[0]?.what;
+  const missing = stores.find((s) => !ports.some((p) => (p.store ?? first) === s.what));
+  if (link !== undefined && missing !== undefined)
+    return { reason: 'port-gone', detail: `no ${missing.what} on ${link.record.host} for host veth "${link.name}"` };
   return undefined;
 }
 

@@ -35,6 +35,8 @@ export interface PortView {
   error?: string;
   /** OVS: no Interface row of that name at all. */
   interfaceMissing?: boolean;
+  /** The store it is in (its `what`: `OVS port`, `OVN logical port`); absent: the mode's first store. */
+  store?: string;
 }
 
 export interface Inventory {
@@ -77,7 +79,7 @@ export async function takeInventory(host: HostServices): Promise<Inventory> {
   const stores: Inventory['stores'] = [];
   for (const store of REMOTE_STORES) {
     if (storeNeeded(store, records) || (await store.reachable(host)))
-      stores.push({ store, ports: await store.ours(host) });
+      stores.push({ store, ports: (await store.ours(host)).map((p) => ({ ...p, store: store.what })) });
   }
   return { links, stores };
 }

@@ -40,6 +40,7 @@ import { requireNetworkPrivileges } from './preflight.js';
 import { decodeRecord, newRecord, sameSettings, type AttachmentRecord } from './record.js';
 import { Rollback } from './rollback.js';
 import type { AttachSpec } from './spec.js';
+import { Networks } from '../ovn/networks.js';
 import { Uplinks } from './uplink.js';
 import { waitUp } from './wait-up.js';
 
@@ -53,6 +54,8 @@ export class Plumber {
   readonly #attaching = new InFlight();
   /** Host NICs as ports of OVS bridges (`netplumb uplink`). */
   readonly uplinks: Uplinks;
+  /** OVN networks: logical switches of the northbound database (`netplumb network`). */
+  readonly networks: Networks;
 
   private constructor(
     private readonly opts: PlumberOptions,
@@ -63,12 +66,14 @@ export class Plumber {
     this.#host = new HostServices({
       hostNs,
       ...(opts.ovsDb ? { ovsDb: opts.ovsDb } : {}),
+      ...(opts.ovnNb ? { ovnNb: opts.ovnNb } : {}),
       ...(opts.ovsdbConnection ? { ovsdbConnection: opts.ovsdbConnection } : {}),
       applyTimeoutMs: opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS,
       datapathType: () => opts.datapathType ?? defaultDatapathType(),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
     this.uplinks = new Uplinks(this.#host);
+    this.networks = new Networks(this.#host);
   }
 
   static open(opts: PlumberOptions = {}): Plumber {
@@ -163,6 +168,7 @@ export class Plumber {
         changed: true,
         record,
         ...(applied.ofport !== undefined ? { ofport: applied.ofport } : {}),
+        ...(applied.waitedMs !== undefined ? { waitedMs: applied.waitedMs } : {}),
         ...hostLink,
       };
     } finally {
