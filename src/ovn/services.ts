@@ -5,7 +5,8 @@
  */
 import { ErrorCode, NetplumbError } from '../errors.js';
 import { Northbound } from '../ovsdb/nb.js';
-import { resolveNbRemote } from '../ovsdb/remote.js';
+import { parseRemote, resolveNbRemote } from '../ovsdb/remote.js';
+import { Southbound } from '../ovsdb/sb.js';
 import type { HostServices } from '../plumb/host-services.js';
 import { LogicalPortQueue } from './nb-ports.js';
 
@@ -42,6 +43,7 @@ export class OvnServices {
   readonly remote: string;
   readonly lsps: LogicalPortQueue;
   #nb: Promise<Northbound> | undefined;
+  #sb: Promise<Southbound> | undefined;
 
   constructor(private readonly host: HostServices) {
     this.remote = resolveNbRemote(host.ovnNb);
@@ -67,6 +69,31 @@ export class OvnServices {
         { database: 'OVN_Northbound', remote: this.remote },
       );
     return nb;
+  }
+
+  /**
+   * The chassis the southbound database knows, through the remote ovn-controller uses
+   * (`ovn-remote`); undefined when it is not set, not a single unix: or tcp: remote, or
+   * does not answer (then no chassis is taken for gone).
+   */
+  async chassisNames(): Promise<Set<string> | undefined> {
+    const remote = (await this.chassis().catch(() => undefined))?.southbound;
+    if (remote === undefined) return undefined;
+    try {
+      parseRemote(remote);
+    } catch {
+      return undefined;
+    }
+    this.#sb ??= Southbound.connect(this.host.connectionOptions(remote)).catch((e: unknown) => {
+      this.#sb = undefined;
+      throw e;
+    });
+    try {
+      const sb = await this.#sb;
+      return sb.client.connection.connected ? await sb.chassisNames() : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Whether the northbound database answers (connecting if need be). */
@@ -96,9 +123,11 @@ export class OvnServices {
   }
 
   async close(): Promise<void> {
-    const nb = this.#nb;
+    const [nb, sb] = [this.#nb, this.#sb];
     this.#nb = undefined;
+    this.#sb = undefined;
     if (nb) await (await nb.catch(() => undefined))?.close();
+    if (sb) await (await sb.catch(() => undefined))?.close();
   }
 }
 

@@ -167,7 +167,10 @@ function diagnose(
       detail: `attach begun ${new Date(link.attachingSince).toISOString()} has not finished`,
     };
   if (ports.length > 0 && link === undefined)
-    return { reason: 'guest-gone', detail: 'host veth gone: its container or namespace died' };
+    return {
+      reason: 'guest-gone',
+      detail: ports.find((p) => p.gone !== undefined)?.gone ?? 'host veth gone: its container or namespace died',
+    };
   const broken = ports.find((p) => p.interfaceMissing === true || p.error !== undefined || p.ofport === -1);
   if (broken)
     return {

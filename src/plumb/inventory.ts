@@ -37,6 +37,8 @@ export interface PortView {
   interfaceMissing?: boolean;
   /** The store it is in (its `what`: `OVS port`, `OVN logical port`); absent: the mode's first store. */
   store?: string;
+  /** Its host is gone, not only its guest (an OVN port of a chassis removed from the cluster): why. */
+  gone?: string;
 }
 
 export interface Inventory {

@@ -6,11 +6,12 @@
  * northbound monitor cache.
  */
 import { ErrorCode, NetplumbError } from '../../errors.js';
-import { chassisMark, logicalPortName } from '../../ovn/marks.js';
+import { CHASSIS_KEY, chassisMark, logicalPortName } from '../../ovn/marks.js';
+import type { LogicalSwitchPortRow } from '../../ovsdb/nb-model.js';
 import { northboundError, ovnServices, type Chassis } from '../../ovn/services.js';
 import type { HostServices } from '../host-services.js';
 import type { PortView } from '../inventory.js';
-import { decodeRecord, portCreated, type AttachmentRecord } from '../record.js';
+import { decodeRecord, OWNER, portCreated, type AttachmentRecord } from '../record.js';
 import type { RemoteStore } from './mode.js';
 
 /** This host's chassis, or undefined when it is none (then it has no logical ports either). */
@@ -20,27 +21,43 @@ function chassisOf(host: HostServices): Promise<Chassis | undefined> {
     .catch(() => undefined);
 }
 
+function viewOf(p: LogicalSwitchPortRow): PortView {
+  const record = decodeRecord(p.externalIds['netplumb.record']);
+  const created = portCreated(p.externalIds);
+  return {
+    uuid: p.uuid,
+    name: p.name,
+    attachment: p.externalIds['netplumb.attachment'] ?? record?.id ?? `lsp:${p.name}`,
+    ...(record ? { record } : {}),
+    ...(created !== undefined ? { created } : {}),
+  };
+}
+
 export const OVN_PORTS: RemoteStore = {
   what: 'OVN logical port',
 
   reachable: (host) => ovnServices(host).reachable(),
 
-  /** Equivalent to: ovn-nbctl find Logical_Switch_Port external_ids:netplumb.owner=netplumb external_ids:netplumb.chassis=SYSTEM-ID */
+  /**
+   * This chassis's logical ports; and those of a chassis the southbound database no longer
+   * has (a host removed from the cluster), down, which any remaining host may collect.
+   * Equivalent to: ovn-nbctl find Logical_Switch_Port external_ids:netplumb.owner=netplumb
+   *   external_ids:netplumb.chassis=SYSTEM-ID ; ovn-sbctl list Chassis
+   */
   async ours(host) {
+    const svc = ovnServices(host);
     const chassis = await chassisOf(host);
     if (chassis === undefined) return [];
-    const nb = await ovnServices(host).northbound();
-    return (await nb.findPortsByExternalIds(chassisMark(chassis.systemId))).map((p): PortView => {
-      const record = decodeRecord(p.externalIds['netplumb.record']);
-      const created = portCreated(p.externalIds);
-      return {
-        uuid: p.uuid,
-        name: p.name,
-        attachment: p.externalIds['netplumb.attachment'] ?? record?.id ?? `lsp:${p.name}`,
-        ...(record ? { record } : {}),
-        ...(created !== undefined ? { created } : {}),
-      };
+    const nb = await svc.northbound();
+    const own = (await nb.findPortsByExternalIds(chassisMark(chassis.systemId))).map(viewOf);
+    const alive = await svc.chassisNames();
+    if (alive === undefined) return own;
+    const orphans = (await nb.findPortsByExternalIds({ 'netplumb.owner': OWNER })).flatMap((p) => {
+      const of = p.externalIds[CHASSIS_KEY];
+      if (of === undefined || of === chassis.systemId || alive.has(of) || p.up === true) return [];
+      return [{ ...viewOf(p), gone: `its chassis ${of} is no longer in the southbound database` }];
     });
+    return [...own, ...orphans];
   },
 
   /** Equivalent to: ovn-nbctl find Logical_Switch_Port external_ids:netplumb.guest=GUEST external_ids:netplumb.chassis=… */
