@@ -422,6 +422,9 @@ test('K5: 200 attachments over three hosts through the daemon, then detached: no
   // Static addresses from 10.2.0.0/24, which OVN does not allocate from.
   await plumber(0).networks.create({ name: 'bulk', subnet: '10.2.0.0/22', excludeIps: ['10.2.0.1..10.2.0.255'] });
   try {
+    // The guests first: a daemon closes a connection that stays idle for 30 s.
+    for (let i = 0; i < 200; i += 20)
+      guests.push(...(await Promise.all(Array.from({ length: 20 }, () => TestNetns.create('bulk')))));
     for (const [i, h] of bed.hosts.entries()) {
       const socketPath = join(home, `h${i + 1}.sock`);
       daemons.push(
@@ -432,8 +435,6 @@ test('K5: 200 attachments over three hosts through the daemon, then detached: no
       );
       clients.push(await DaemonClient.connect(socketPath));
     }
-    for (let i = 0; i < 200; i += 20)
-      guests.push(...(await Promise.all(Array.from({ length: 20 }, () => TestNetns.create('bulk')))));
     const results = await Promise.all(
       guests.map((g, i) =>
         (clients[i % 3] as DaemonClient).attach({
