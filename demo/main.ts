@@ -1,12 +1,12 @@
 /**
  * The README's first command: netplumb doing the seed's job, end to end, on this machine.
  *
- *   node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk]
+ *   node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk|ovn]
  *
  * 1. the scenario's emulated hosts (./scenario-*.ts), each a network namespace of its own
  *    with a private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath) in a temp
- *    dir — the root namespace is never changed: one host (seed), or two joined by a
- *    trunk (trunk);
+ *    dir — the root namespace is never changed: one host (seed), two joined by a trunk
+ *    (trunk), or an OVN central and three chassis joined by an underlay (ovn);
  * 2. four guests con1..con4: podman containers (`--net none`, busybox root directory, a
  *    private podman storage and API service) when podman and runc are installed, plain
  *    network namespaces otherwise;
@@ -108,7 +108,7 @@ const JSON_ORDER: (keyof DemoReport)[] = [
   'durationMs',
 ];
 
-const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk]
+const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk|ovn]
 
 The seed's scenarios with netplumb, on emulated hosts (a private Open vSwitch each,
 userspace datapath): four guests con1..con4, the connectivity matrix (ping) and the
@@ -116,7 +116,9 @@ throughput between two of them (iperf3), then everything is removed again.
 
   --scenario NAME  seed (default): one host, con1..con4 on ovs0 with VLANs 100,100,200,200;
                    trunk: two hosts joined by a trunk (netplumb uplink add), con1, con2 on
-                     h1 and con3, con4 on h2 with VLANs 100,200,100,200
+                     h1 and con3, con4 on h2 with VLANs 100,200,100,200;
+                   ovn: an OVN central and three hosts over an underlay, con1 (h1) and
+                     con2 (h2) on OVN network vlan100, con3 (h1) and con4 (h3) on vlan200
   --json           print one JSON object instead of the report
   --guests KIND    podman: podman containers; netns: plain network namespaces;
                    auto (default): podman when podman and runc are installed

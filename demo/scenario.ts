@@ -8,7 +8,7 @@
 import type { Plumber } from '../src/plumb/plumber.js';
 import type { AttachSpec, GuestRef } from '../src/plumb/spec.js';
 
-export type ScenarioName = 'seed' | 'trunk';
+export type ScenarioName = 'seed' | 'trunk' | 'ovn';
 
 export interface ScenarioGuest {
   name: string;

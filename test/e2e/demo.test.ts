@@ -22,6 +22,7 @@ const MAIN = join(ROOT, 'dist', 'demo', 'main.js');
 /** Each guest's segment, per scenario. */
 const SEED: Record<string, string> = { con1: '@100', con2: '@100', con3: '@200', con4: '@200' };
 const TRUNK: Record<string, string> = { con1: '@100', con2: '@200', con3: '@100', con4: '@200' };
+const OVN: Record<string, string> = { con1: 'vlan100', con2: 'vlan100', con3: 'vlan200', con4: 'vlan200' };
 
 useLeakCheck();
 
@@ -132,6 +133,31 @@ test('the demo --scenario trunk: two hosts, VLANs across the trunk netplumb made
     assert.deepEqual([t.from, t.to], ['con1', 'con3'], 'across the trunk');
     assert.deepEqual(report.detach, { count: 4, ms: report.detach?.ms, portsLeft: 0 });
     assertNothingLeft(report, tmp, 4);
+  });
+});
+
+test('the demo --scenario ovn: three OVN chassis, networks across them, a throughput through the Geneve tunnel', async () => {
+  await withTmp(async (tmp) => {
+    const report = await runDemo(tmp, ['--guests', 'podman', '--scenario', 'ovn']);
+    assert.equal(report.ok, true);
+    assert.equal(report.scenario, 'ovn');
+    assert.deepEqual(report.hosts, ['h1', 'h2', 'h3']);
+    assert.deepEqual(
+      report.attachments.map((a) => [a.guest, a.host, a.segment]),
+      [
+        ['con1', 'h1', 'vlan100'],
+        ['con2', 'h2', 'vlan100'],
+        ['con3', 'h1', 'vlan200'],
+        ['con4', 'h3', 'vlan200'],
+      ],
+    );
+    assertMatrix(report, OVN);
+    const t = report.throughput;
+    assert.ok(t !== undefined && !('error' in t) && t.bitsPerSecond > 0, `throughput: ${JSON.stringify(t)}`);
+    assert.deepEqual([t.from, t.to], ['con1', 'con2'], 'h1 → h2');
+    assert.deepEqual(report.detach, { count: 4, ms: report.detach?.ms, portsLeft: 0 });
+    // The central's northbound, southbound and ovn-northd; each chassis's ovsdb-server, ovs-vswitchd, ovn-controller.
+    assertNothingLeft(report, tmp, 12);
   });
 });
 
