@@ -13,7 +13,14 @@ const VERSION = '0.1.0';
 
 function describeAttach(r: AttachResult): string {
   const x = r.record;
-  const where = x.vlan !== undefined ? ` vlan ${x.vlan}` : x.trunks ? ` trunks ${x.trunks.join(',')}` : '';
+  const where =
+    x.network !== undefined
+      ? ` network ${x.network}`
+      : x.vlan !== undefined
+        ? ` vlan ${x.vlan}`
+        : x.trunks
+          ? ` trunks ${x.trunks.join(',')}`
+          : '';
   const addr = x.addresses.length > 0 ? ` ${x.addresses.join(' ')}` : x.dhcp ? ` (${x.dhcp})` : '';
   const port = r.ofport !== undefined ? ` ofport ${r.ofport}` : '';
   return `${r.changed ? 'attached' : 'already attached'}: ${x.guestName ?? x.guestId} ${x.ifname}${addr} → ${x.host}${where} (${x.mode}, host side ${r.hostLink ?? '-'}${port})`;
@@ -25,7 +32,8 @@ function guestLabel(r: AttachmentRecord): string {
 }
 
 function table(rows: Attachment[]): string {
-  const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
+  // An OVN attachment's segment is its network, in the VLAN column.
+  const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN/NETWORK', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
     const state = a.orphaned
@@ -42,7 +50,7 @@ function table(rows: Attachment[]): string {
       r.ifname,
       r.mode,
       r.host,
-      r.vlan !== undefined ? String(r.vlan) : (r.trunks?.join(',') ?? '-'),
+      r.network ?? (r.vlan !== undefined ? String(r.vlan) : (r.trunks?.join(',') ?? '-')),
       r.addresses.join(',') || r.dhcp || '-',
       r.hostIfname,
       a.ofport !== undefined ? String(a.ofport) : '-',

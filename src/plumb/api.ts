@@ -39,7 +39,7 @@ export interface AttachResult {
   changed: boolean;
   record: AttachmentRecord;
   ofport?: number;
-  /** Time the attach waited for another daemon to finish it (ovn-controller binding an OVN port), ms. */
+  /** Time the attach only waited for other daemons to finish it (ovs-vswitchd applying the port, ovn-controller binding it), ms. */
   waitedMs?: number;
   /** The attachment's host-side link (the host end of its veth); absent when it lives in the guest only. */
   hostLink?: string;

@@ -87,7 +87,7 @@ export interface Attaching {
 /** What an attach made that its caller reports or reuses. */
 export interface Applied {
   ofport?: number;
-  /** Time spent waiting for another daemon to finish the attachment (ovn-controller binding a logical port), ms. */
+  /** Time spent only waiting for other daemons to finish the attachment (ovs-vswitchd applying, ovn-controller binding), ms. */
   waitedMs?: number;
   /** The guest interface, when it was read anyway (the announcement needs its index and MAC). */
   guestLink?: Link;

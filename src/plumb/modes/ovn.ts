@@ -16,6 +16,7 @@
  * end, and gc removes both halves (the logical port carries this chassis and the
  * attachment's record, so gc finds it even without the veth).
  */
+import { performance } from 'node:perf_hooks';
 import { ErrorCode, NetplumbError, invalidArgument } from '../../errors.js';
 import { waitAllocated, waitBound } from '../../ovn/binding.js';
 import { portAddressing } from '../../ovn/ipam.js';
@@ -160,16 +161,23 @@ export const ovn: Mode = {
     // 3. The port on the integration bridge, named for ovn-controller, while the guest is configured.
     let ofport: number | undefined;
     let guestLink: Awaited<ReturnType<typeof configureGuestEnd>>;
+    const t0 = performance.now();
+    let portMs = 0;
+    let guestMs = 0;
     await settleAll([
       addPort(attaching, rb, { 'iface-id': name, 'attached-mac': r.mac }).then((p) => {
         ofport = p;
+        portMs = performance.now() - t0;
       }),
       configureGuestEnd(attaching, rb).then((l) => {
         guestLink = l;
+        guestMs = performance.now() - t0;
       }),
     ]);
     // 4. Bound by ovn-controller, up in the northbound database.
-    const waitedMs = await waitBound(vs, nb, chassis, { hostIfname: r.hostIfname, port: lsp }, a.host.applyTimeoutMs);
+    const boundMs = await waitBound(vs, nb, chassis, { hostIfname: r.hostIfname, port: lsp }, a.host.applyTimeoutMs);
+    // Waited: for ovs-vswitchd's apply beyond the guest's configuration, then for the binding.
+    const waitedMs = Math.max(0, portMs - guestMs) + boundMs;
     return {
       waitedMs,
       ...(ofport !== undefined ? { ofport } : {}),
