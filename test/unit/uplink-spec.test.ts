@@ -94,3 +94,54 @@ test('netplumb uplink: actions and the options each takes', () => {
   assertInvalid(() => parseNetplumbArgs(['uplink', 'list', 'extra']), 'argv');
   assertInvalid(() => parseNetplumbArgs(['uplink', 'add', '--bridge', 'ovs0', '--nic', 'eth1', '--vlan', '0']), 'vlan');
 });
+
+test('netplumb network: create NAME with its options, delete NAME, list; attach --network defaults --bridge to br-int', () => {
+  assert.deepEqual(
+    parseNetplumbArgs([
+      'network',
+      'create',
+      'vlan100',
+      '--subnet',
+      '10.0.0.0/24',
+      '--exclude-ips',
+      '10.0.0.1..10.0.0.9,10.0.0.20',
+      '--vlan',
+      '100',
+      '--physnet',
+      'physnet1',
+      '--ovn-nb',
+      'unix:/run/ovn/nb.sock',
+    ]),
+    {
+      command: 'network',
+      action: 'create',
+      spec: {
+        name: 'vlan100',
+        subnet: '10.0.0.0/24',
+        excludeIps: ['10.0.0.1..10.0.0.9', '10.0.0.20'],
+        vlan: 100,
+        physnet: 'physnet1',
+      },
+      json: false,
+      connection: { ovnNb: 'unix:/run/ovn/nb.sock' },
+    },
+  );
+  assert.deepEqual(parseNetplumbArgs(['network', 'delete', 'vlan100', '--force']), {
+    command: 'network',
+    action: 'delete',
+    name: 'vlan100',
+    force: true,
+    json: false,
+    connection: {},
+  });
+  assertInvalid(() => parseNetplumbArgs(['network', 'create']), 'name');
+  assertInvalid(() => parseNetplumbArgs(['network', 'create', 'a b']), 'name');
+  assertInvalid(() => parseNetplumbArgs(['network', 'delete', 'x', '--subnet', '10.0.0.0/24']), 'subnet');
+  assertInvalid(() => parseNetplumbArgs(['network', 'list', 'x']), 'argv');
+  const attach = parseNetplumbArgs(['attach', '--network', 'vlan100', '--container', 'web1']) as {
+    spec: { host: string; network?: string; mode?: string };
+  };
+  assert.deepEqual([attach.spec.host, attach.spec.network, attach.spec.mode], ['br-int', 'vlan100', 'ovn']);
+  assertInvalid(() => parseNetplumbArgs(['attach', '--network', 'n', '--container', 'w', '--mode', 'ovs']), 'mode');
+  assertInvalid(() => parseNetplumbArgs(['attach', '--container', 'w']), 'bridge');
+});
