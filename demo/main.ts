@@ -1,21 +1,22 @@
 /**
  * The README's first command: netplumb doing the seed's job, end to end, on this machine.
  *
- *   node dist/demo/main.js [--json] [--guests auto|podman|netns]
+ *   node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk|ovn]
  *
- * 1. a private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath) in a temp
- *    dir, inside a network namespace of its own (the emulated host: the root namespace is
- *    never changed);
+ * 1. the scenario's emulated hosts (./scenario-*.ts), each a network namespace of its own
+ *    with a private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath) in a temp
+ *    dir — the root namespace is never changed: one host (seed), two joined by a trunk
+ *    (trunk), or an OVN central and three chassis joined by an underlay (ovn);
  * 2. four guests con1..con4: podman containers (`--net none`, busybox root directory, a
  *    private podman storage and API service) when podman and runc are installed, plain
  *    network namespaces otherwise;
- * 3. the seed's scenario 1 through the library, one Plumber.attach per guest:
- *      pipework ovs0 con1 10.0.0.1/24 @100   …   pipework ovs0 con4 10.0.0.4/24 @200
- *    (ovs0 is created by the first attach, datapath_type=netdev), each attach timed;
- * 4. the connectivity matrix through `netplumb check` (its library call): an ICMP echo from
- *    inside each guest to every other, natively: same VLAN must reach, cross VLAN must not;
- * 5. the throughput con1 → con2 with iperf3 (`-t 3`), client and server inside the guests'
- *    namespaces (the host's iperf3 through nsenter for containers: busybox has none);
+ * 3. netplumb prepares the hosts (uplinks, OVN networks), then attaches each guest through
+ *    the library, one Plumber.attach per guest on its host, each attach timed;
+ * 4. the connectivity matrix, with real pings from inside each guest (`podman exec … ping`,
+ *    or `ip netns exec … ping`): same segment (VLAN, OVN network) must reach, others not;
+ * 5. the throughput between two guests (across hosts when there are several) with iperf3
+ *    (`-t 3`), client and server inside the guests' namespaces (the host's iperf3 through
+ *    nsenter for containers: busybox has none);
  * 6. detach everything, then remove containers, namespaces, daemons and temp dirs — also
  *    on failure and on Ctrl-C / SIGTERM.
  *
@@ -24,31 +25,27 @@
  * or when not root; 130/143/129 when interrupted (SIGINT/SIGTERM/SIGHUP).
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { checkText } from '../src/check/report.js';
-import { checkConnectivity } from '../src/check/run.js';
 import { Plumber } from '../src/plumb/plumber.js';
-import { renderSvg } from '../src/render/svg.js';
-import { HostView } from '../src/topology/read.js';
 import type { GuestRef } from '../src/plumb/spec.js';
-import { must, run } from '../sandbox/exec.js';
-import { startOvs, type OvsInstance } from '../sandbox/ovs.js';
+import { must, run, type RunResult } from '../sandbox/exec.js';
 import { PodmanSandbox, missingPodmanCommands } from '../sandbox/podman.js';
+import { expectedReach, type Bed, type Scenario, type ScenarioName } from './scenario.js';
+import { SCENARIOS } from './scenarios.js';
 
 export type GuestKind = 'podman' | 'netns';
 
 export interface DemoOptions {
   json: boolean;
   guests: GuestKind | 'auto';
-  /** Draw the host, once attached, into this SVG file. */
-  svg?: string;
+  scenario: ScenarioName;
 }
 
 export interface MatrixCell {
   from: string;
   to: string;
-  /** Same VLAN: the echo should get a reply. */
+  /** Same segment (VLAN, OVN network): the ping should get a reply. */
   expected: boolean;
   reached: boolean;
   ok: boolean;
@@ -56,20 +53,33 @@ export interface MatrixCell {
 
 export interface DemoReport {
   ok: boolean;
+  scenario: ScenarioName;
   guests?: { kind: GuestKind; why: string; names: string[] };
-  bridge: { name: string; datapathType: string };
-  attachments: { guest: string; ip: string; vlan: number; hostIfname: string; ofport?: number; ms: number }[];
+  /** The emulated hosts, by name. */
+  hosts: string[];
+  attachments: {
+    guest: string;
+    host: string;
+    ip: string;
+    /** `@100` (a VLAN) or an OVN network's name. */
+    segment: string;
+    hostIfname: string;
+    ofport?: number;
+    ms: number;
+  }[];
   matrix?: { ok: boolean; mismatches: number; cells: MatrixCell[] };
   throughput?:
     | { from: string; to: string; seconds: number; bitsPerSecond: number; retransmits?: number }
     | { error: string };
+  /** `portsLeft`: OVS ports (and OVN logical ports) of netplumb's attachments still there. */
   detach?: { count: number; ms: number; portsLeft: number };
   cleanup: { ok: boolean; errors: string[] };
   /** What the demo created, so that a caller can check nothing of it is left. */
   sandbox: {
-    ovsDir?: string;
-    ovsNetns?: string;
-    ovsPids: number[];
+    /** The hosts' (and an OVN central's) temp dirs, namespaces and daemons. */
+    hostDirs: string[];
+    hostNetns: string[];
+    hostPids: number[];
     podmanDir?: string;
     podmanPids: number[];
     guestNetns: string[];
@@ -79,10 +89,6 @@ export interface DemoReport {
   interrupted?: NodeJS.Signals;
 }
 
-const BRIDGE = 'ovs0';
-const GUESTS = ['con1', 'con2', 'con3', 'con4'];
-const VLANS = [100, 100, 200, 200];
-const ipOf = (i: number): string => `10.0.0.${i + 1}`;
 const IPERF_SECONDS = 3;
 const IPERF_PORT = 5201;
 /** The --json report's keys, in the order printed. */
@@ -90,8 +96,9 @@ const JSON_ORDER: (keyof DemoReport)[] = [
   'ok',
   'error',
   'interrupted',
+  'scenario',
   'guests',
-  'bridge',
+  'hosts',
   'attachments',
   'matrix',
   'throughput',
@@ -101,23 +108,27 @@ const JSON_ORDER: (keyof DemoReport)[] = [
   'durationMs',
 ];
 
-const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns] [--svg FILE]
+const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk|ovn]
 
-The seed's scenario 1 with netplumb: a private Open vSwitch (userspace datapath), four
-guests con1..con4 attached to ovs0 with VLANs 100,100,200,200, the connectivity matrix
-(netplumb check) and the throughput con1 → con2 (iperf3), then everything is removed again.
+The seed's scenarios with netplumb, on emulated hosts (a private Open vSwitch each,
+userspace datapath): four guests con1..con4, the connectivity matrix (ping) and the
+throughput between two of them (iperf3), then everything is removed again.
 
+  --scenario NAME  seed (default): one host, con1..con4 on ovs0 with VLANs 100,100,200,200;
+                   trunk: two hosts joined by a trunk (netplumb uplink add), con1, con2 on
+                     h1 and con3, con4 on h2 with VLANs 100,200,100,200;
+                   ovn: an OVN central and three hosts over an underlay, con1 (h1) and
+                     con2 (h2) on OVN network vlan100, con3 (h1) and con4 (h3) on vlan200
   --json           print one JSON object instead of the report
   --guests KIND    podman: podman containers; netns: plain network namespaces;
                    auto (default): podman when podman and runc are installed
-  --svg FILE       also draw the attached host into FILE (= netplumb show --svg FILE)
   -h, --help       this text
 `;
 
 class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): DemoOptions | 'help' {
-  const opts: DemoOptions = { json: false, guests: 'auto' };
+  const opts: DemoOptions = { json: false, guests: 'auto', scenario: 'seed' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '-h' || a === '--help') return 'help';
@@ -129,19 +140,24 @@ export function parseArgs(argv: string[]): DemoOptions | 'help' {
           `--guests takes auto, podman or netns, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
         );
       opts.guests = v;
-    } else if (a === '--svg') {
-      const v = argv[++i];
-      if (v === undefined || v === '') throw new UsageError('--svg takes a file name');
-      opts.svg = v;
+    } else if (a === '--scenario' || a.startsWith('--scenario=')) {
+      const v = a === '--scenario' ? argv[++i] : a.slice('--scenario='.length);
+      if (v === undefined || !Object.hasOwn(SCENARIOS, v))
+        throw new UsageError(
+          `--scenario takes ${Object.keys(SCENARIOS).join(', ')}, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+        );
+      opts.scenario = v as ScenarioName;
     } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
   }
   return opts;
 }
 
-/** How a guest is reached from the host: for the engine and for iperf3. */
+/** How a guest is reached from the host: for the engine, for ping, for iperf3. */
 interface DemoGuest {
   name: string;
   ref: GuestRef;
+  /** Run ARGV inside the guest (ping). */
+  exec(argv: string[], timeoutMs: number, signal: AbortSignal): Promise<RunResult>;
   /** argv prefix that runs a host binary in the guest's network namespace (iperf3). */
   netnsPrefix(): string[];
 }
@@ -228,15 +244,19 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   }
 
   const t0 = performance.now();
+  const scenario = SCENARIOS[opts.scenario];
   const out = new Progress(opts.json);
   const cleanup = new Cleanup();
   const abort = new AbortController();
+  // One listener per concurrent ping: more than the default 10.
+  setMaxListeners(64, abort.signal);
   const report: DemoReport = {
     ok: false,
-    bridge: { name: BRIDGE, datapathType: 'netdev' },
+    scenario: scenario.name,
+    hosts: [],
     attachments: [],
     cleanup: { ok: false, errors: [] },
-    sandbox: { ovsPids: [], podmanPids: [], guestNetns: [] },
+    sandbox: { hostDirs: [], hostNetns: [], hostPids: [], podmanPids: [], guestNetns: [] },
     durationMs: 0,
   };
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -256,63 +276,69 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   };
 
   try {
-    out.line("netplumb demo — the seed's scenario 1: four guests on one Open vSwitch bridge, VLANs 100 and 200");
+    out.line(`netplumb demo — ${scenario.title}`);
     out.line();
-    const ovs = await out.step(
-      'private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath)',
+    const bed: Bed = await out.step(
+      scenario.setupLabel,
       async () => {
-        // A stock configuration: netplumb itself makes TCP work over the userspace datapath
-        // (it turns off TX checksum offload on each guest's veth).
-        const o = await startOvs({ netnsName: `np-demo-${process.pid}-host` });
-        cleanup.push('stop the private Open vSwitch', () => o.stop());
-        report.sandbox.ovsDir = o.dir;
-        report.sandbox.ovsNetns = o.netns;
-        report.sandbox.ovsPids = o.alivePids();
-        return o;
+        const b = await scenario.setup(`np-demo-${process.pid}`);
+        cleanup.push('stop the emulated hosts', () => b.stop());
+        report.hosts = b.hosts.map((h) => h.name);
+        report.sandbox.hostDirs = b.dirs();
+        report.sandbox.hostNetns = b.netns();
+        report.sandbox.hostPids = b.pids();
+        return b;
       },
-      (o) => `ok, in namespace ${o.netns}, pids ${o.alivePids().join(' ')}`,
+      (b) => scenario.describeBed(b),
     );
     checkpoint();
 
-    const guests = await createGuests(opts, out, cleanup, report, abort.signal);
+    const guests = await createGuests(opts, scenario, out, cleanup, report, abort.signal);
     checkpoint();
 
-    const plumber = Plumber.open({
-      ovsDb: ovs.remote,
-      hostNetns: { name: ovs.netns },
-      datapathType: 'netdev',
-      ...(guests.dockerHost ? { dockerHost: guests.dockerHost } : {}),
-    });
+    const plumbers = bed.hosts.map((h) =>
+      Plumber.open({
+        ovsDb: h.ovsDb,
+        hostNetns: { name: h.netns },
+        datapathType: 'netdev',
+        ...(h.ovnNb !== undefined ? { ovnNb: h.ovnNb } : {}),
+        ...(guests.dockerHost ? { dockerHost: guests.dockerHost } : {}),
+      }),
+    );
+    const plumberOf = (i: number): Plumber => plumbers[scenario.guests[i]?.host ?? 0] as Plumber;
     let attached = false;
-    cleanup.push('close the engine', async () => {
-      if (attached) await detachAll(plumber, guests.list).catch(() => undefined);
-      await plumber.close();
+    let prepared = false;
+    cleanup.push('close the engines', async () => {
+      if (attached) await detachAll(plumberOf, guests.list).catch(() => undefined);
+      if (prepared) await scenario.unprepare?.(plumbers).catch(() => undefined);
+      for (const p of plumbers) await p.close();
     });
+    if (scenario.prepare !== undefined) {
+      prepared = true;
+      await scenario.prepare(plumbers, out);
+      checkpoint();
+    }
 
-    out.line(`▸ attach, one Plumber.attach each (= pipework ${BRIDGE} conN 10.0.0.N/24 @VLAN)`);
+    out.line("▸ attach, one Plumber.attach each, on the guest's host");
     for (const [i, g] of guests.list.entries()) {
       checkpoint();
-      const vlan = VLANS[i] as number;
+      const sg = scenario.guests[i] as Scenario['guests'][number];
+      const host = bed.hosts[sg.host]?.name ?? '?';
       const t = performance.now();
       attached = true;
-      const r = await plumber.attach({
-        host: BRIDGE,
-        createBridge: true,
-        guest: g.ref,
-        ip: { kind: 'static', address: `${ipOf(i)}/24` },
-        vlan,
-      });
+      const r = await plumberOf(i).attach(scenario.spec(i, g.ref));
       const ms = performance.now() - t;
       report.attachments.push({
         guest: g.name,
-        ip: `${ipOf(i)}/24`,
-        vlan,
+        host,
+        ip: `${sg.ip}/24`,
+        segment: sg.segment,
         hostIfname: r.record.hostIfname,
         ...(r.ofport !== undefined ? { ofport: r.ofport } : {}),
         ms: round(ms),
       });
       out.line(
-        `    ${g.name}  ${ipOf(i)}/24  VLAN ${vlan}  → ${BRIDGE} port ${r.record.hostIfname.padEnd(15)} ofport ${String(r.ofport ?? '?').padEnd(3)} ${ms.toFixed(1).padStart(6)} ms${i === 0 ? `  (includes creating ${BRIDGE}, datapath netdev, and the OVSDB connection)` : ''}`,
+        `    = ${scenario.command(i).padEnd(50)} port ${r.record.hostIfname.padEnd(15)} ofport ${String(r.ofport ?? '?').padEnd(3)} ${ms.toFixed(1).padStart(6)} ms${i === 0 ? '  (includes the first OVSDB connection)' : ''}`,
       );
     }
     const later = report.attachments
@@ -320,31 +346,32 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       .map((a) => a.ms)
       .sort((a, b) => a - b);
     if (later.length > 0)
-      out.line(
-        `    median of the attaches to the existing bridge: ${(later[Math.floor(later.length / 2)] as number).toFixed(1)} ms`,
-      );
+      out.line(`    median of the later attaches: ${(later[Math.floor(later.length / 2)] as number).toFixed(1)} ms`);
     checkpoint();
 
-    const checked = await out.step(
-      'connectivity: netplumb check (an ICMP echo from inside each guest to every other, no ping process)',
-      () => checkMatrix(ovs, guests.dockerHost, opts.svg),
-      (m) => `${m.matrix.cells.length - m.matrix.mismatches}/${m.matrix.cells.length} as expected`,
+    report.matrix = await out.step(
+      `connectivity: ping from inside each guest (${guests.kind === 'podman' ? 'podman exec … ping' : 'ip netns exec … ping'})`,
+      () => measureMatrix(scenario, guests.list, abort.signal),
+      (m) => `${m.cells.length - m.mismatches}/${m.cells.length} as expected`,
     );
-    report.matrix = checked.matrix;
-    out.line();
-    for (const l of checked.text.trimEnd().split('\n')) out.line(l === '' ? '' : `  ${l}`);
-    out.line();
+    printMatrix(out, scenario, report.matrix);
     checkpoint();
 
+    const [from, to] = scenario.throughput;
+    const across = scenario.guests[from]?.host !== scenario.guests[to]?.host;
     report.throughput = await out.step(
-      `throughput con1 → con2 (iperf3 -t ${IPERF_SECONDS}, TCP, VLAN 100, through ovs0)`,
+      `throughput ${guests.list[from]?.name} → ${guests.list[to]?.name} (iperf3 -t ${IPERF_SECONDS}, TCP, ${scenario.guests[from]?.segment}${across ? ', across hosts' : ''})`,
       () =>
-        measureThroughput(guests.list[0] as DemoGuest, guests.list[1] as DemoGuest, cleanup, abort.signal).catch(
-          (e: unknown) => {
-            if (abort.signal.aborted) throw e;
-            return { error: message(e) };
-          },
-        ),
+        measureThroughput(
+          guests.list[from] as DemoGuest,
+          guests.list[to] as DemoGuest,
+          scenario.guests[to]?.ip as string,
+          cleanup,
+          abort.signal,
+        ).catch((e: unknown) => {
+          if (abort.signal.aborted) throw e;
+          return { error: message(e) };
+        }),
       (r) =>
         'error' in r
           ? `not measured: ${r.error}`
@@ -356,13 +383,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       'detach everything',
       async () => {
         const t = performance.now();
-        const count = await detachAll(plumber, guests.list);
+        const count = await detachAll(plumberOf, guests.list);
         const ms = performance.now() - t;
         attached = false;
-        const portsLeft = (await ovs.vsctl(['list-ports', BRIDGE])).split('\n').filter(Boolean).length;
-        return { count, ms: round(ms), portsLeft };
+        return { count, ms: round(ms), portsLeft: await bed.leftovers() };
       },
-      (d) => `${d.count} attachments removed in ${d.ms.toFixed(1)} ms; ${BRIDGE} has ${d.portsLeft} ports left`,
+      (d) => `${d.count} attachments removed in ${d.ms.toFixed(1)} ms; ${d.portsLeft} of their ports left`,
     );
   } catch (e) {
     report.error = abort.signal.aborted ? `interrupted by ${report.interrupted}` : message(e);
@@ -377,7 +403,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
         ? 'namespaces'
         : 'what was made';
   const errors = await out.step(
-    `clean up: ${made}, Open vSwitch, temp dirs`,
+    `clean up: ${made}, ${scenario.prepare !== undefined ? 'what netplumb prepared, ' : ''}Open vSwitch, temp dirs`,
     () => cleanup.run(),
     (errs) => (errs.length === 0 ? 'nothing left' : `${errs.length} problem(s)`),
   );
@@ -391,7 +417,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const measured =
     report.throughput !== undefined && !('error' in report.throughput) && report.throughput.bitsPerSecond > 0;
   const detached =
-    report.detach !== undefined && report.detach.count === GUESTS.length && report.detach.portsLeft === 0;
+    report.detach !== undefined && report.detach.count === scenario.guests.length && report.detach.portsLeft === 0;
   report.ok = report.error === undefined && report.matrix?.ok === true && measured && detached && report.cleanup.ok;
   if (opts.json) {
     // The verdict first, then what was done in order (JSON.stringify leaves out what is undefined).
@@ -399,16 +425,17 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     process.stdout.write(`${JSON.stringify(ordered)}\n`);
   } else {
     out.line();
-    out.line(verdict(report, measured, detached));
+    out.line(verdict(report, scenario, measured, detached));
   }
   if (report.interrupted) return report.interrupted === 'SIGINT' ? 130 : report.interrupted === 'SIGTERM' ? 143 : 129;
   return report.ok ? 0 : 1;
 }
 
-function verdict(r: DemoReport, measured: boolean, detached: boolean): string {
+function verdict(r: DemoReport, s: Scenario, measured: boolean, detached: boolean): string {
+  const what = s.segmentKind;
   if (r.ok) {
-    const t = r.throughput as { bitsPerSecond: number };
-    return `PASS: same-VLAN guests reach each other, cross-VLAN guests are isolated; con1 → con2 ${formatRate(t.bitsPerSecond)}; everything removed (${seconds(r.durationMs)})`;
+    const t = r.throughput as { from: string; to: string; bitsPerSecond: number };
+    return `PASS: same-${what} guests reach each other, cross-${what} guests are isolated; ${t.from} → ${t.to} ${formatRate(t.bitsPerSecond)}; everything removed (${seconds(r.durationMs)})`;
   }
   const why = [
     ...(r.error !== undefined ? [r.error] : []),
@@ -416,7 +443,7 @@ function verdict(r: DemoReport, measured: boolean, detached: boolean): string {
     ...(r.error === undefined && !measured ? ['the throughput was not measured'] : []),
     ...(r.error === undefined && !detached
       ? [
-          `detach removed ${r.detach?.count ?? 0} of ${GUESTS.length} attachments, ${r.detach?.portsLeft ?? '?'} ports left`,
+          `detach removed ${r.detach?.count ?? 0} of ${s.guests.length} attachments, ${r.detach?.portsLeft ?? '?'} ports left`,
         ]
       : []),
     ...(!r.cleanup.ok ? ['the cleanup left something behind'] : []),
@@ -432,11 +459,13 @@ interface Guests {
 
 async function createGuests(
   opts: DemoOptions,
+  scenario: Scenario,
   out: Progress,
   cleanup: Cleanup,
   report: DemoReport,
   signal: AbortSignal,
 ): Promise<Guests> {
+  const names = scenario.guests.map((g) => g.name);
   let kind: GuestKind;
   let why: string;
   if (opts.guests === 'auto') {
@@ -452,17 +481,18 @@ async function createGuests(
   }
   if (kind === 'podman') {
     try {
-      return await podmanGuests(out, cleanup, report, why, signal);
+      return await podmanGuests(names, out, cleanup, report, why, signal);
     } catch (e) {
       if (opts.guests !== 'auto' || signal.aborted) throw e;
       why = `podman failed (${message(e).split('\n')[0]}), falling back`;
       out.line(`    ${why}`);
     }
   }
-  return netnsGuests(out, cleanup, report, why);
+  return netnsGuests(names, out, cleanup, report, why);
 }
 
 async function podmanGuests(
+  guestNames: readonly string[],
   out: Progress,
   cleanup: Cleanup,
   report: DemoReport,
@@ -488,9 +518,9 @@ async function podmanGuests(
   const pids = new Map<string, number>();
   try {
     await out.step(
-      `containers ${GUESTS.join(' ')}`,
+      `containers ${guestNames.join(' ')}`,
       async () => {
-        for (const name of GUESTS) {
+        for (const name of guestNames) {
           if (signal.aborted) throw signal.reason;
           // Equivalent to: podman run -d --name conN --net none --rootfs ROOTFS /bin/sleep 100000
           pids.set(name, (await sandbox.runContainer(name)).pid);
@@ -508,21 +538,28 @@ async function podmanGuests(
     const errs = await undo.run();
     if (errs.length > 0) throw new Error(errs.join('; '));
   });
-  report.guests = { kind: 'podman', why, names: GUESTS };
+  report.guests = { kind: 'podman', why, names: [...guestNames] };
   return {
     kind: 'podman',
     dockerHost: sandbox.dockerHost,
-    list: GUESTS.map((name) => ({
+    list: guestNames.map((name) => ({
       name,
       ref: { container: name },
+      exec: (argv, timeoutMs, sig) => sandbox.tryPodman(['exec', name, ...argv], { timeoutMs, signal: sig }),
       netnsPrefix: () => ['nsenter', `--net=/proc/${pids.get(name) as number}/ns/net`],
     })),
   };
 }
 
-async function netnsGuests(out: Progress, cleanup: Cleanup, report: DemoReport, why: string): Promise<Guests> {
+async function netnsGuests(
+  guestNames: readonly string[],
+  out: Progress,
+  cleanup: Cleanup,
+  report: DemoReport,
+  why: string,
+): Promise<Guests> {
   out.line(`▸ guests: plain network namespaces (${why})`);
-  const names = GUESTS.map((g) => `np-demo-${process.pid}-${g}`);
+  const names = guestNames.map((g) => `np-demo-${process.pid}-${g}`);
   await out.step(`namespaces ${names.join(' ')}`, async () => {
     for (const ns of names) {
       // Equivalent to: ip netns add NS ; ip -n NS link set lo up
@@ -532,65 +569,75 @@ async function netnsGuests(out: Progress, cleanup: Cleanup, report: DemoReport, 
       await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
   });
-  report.guests = { kind: 'netns', why, names: GUESTS };
+  report.guests = { kind: 'netns', why, names: [...guestNames] };
   return {
     kind: 'netns',
-    list: GUESTS.map((name, i) => {
+    list: guestNames.map((name, i) => {
       const ns = names[i] as string;
       return {
         name,
         ref: { netns: ns },
+        exec: (argv, timeoutMs, sig) => run(['ip', 'netns', 'exec', ns, ...argv], { timeoutMs, signal: sig }),
         netnsPrefix: () => ['ip', 'netns', 'exec', ns],
       };
     }),
   };
 }
 
-async function detachAll(plumber: Plumber, guests: DemoGuest[]): Promise<number> {
+async function detachAll(plumberOf: (i: number) => Plumber, guests: DemoGuest[]): Promise<number> {
   let count = 0;
-  for (const g of guests) count += (await plumber.detach({ guest: g.ref })).detached.length;
+  for (const [i, g] of guests.entries()) count += (await plumberOf(i).detach({ guest: g.ref })).detached.length;
   return count;
 }
 
-/** The guest a check names (`con1`, or the namespace `np-demo-PID-con1`), as the demo names it. */
-function demoName(guest: string): string {
-  return GUESTS.find((g) => guest === g || guest.endsWith(`-${g}`)) ?? guest;
+/** Every ordered pair, all pings at once: a reply within 2 s counts as reached. */
+async function measureMatrix(
+  scenario: Scenario,
+  guests: DemoGuest[],
+  signal: AbortSignal,
+): Promise<NonNullable<DemoReport['matrix']>> {
+  const pairs: [number, number][] = [];
+  for (let a = 0; a < guests.length; a++) for (let b = 0; b < guests.length; b++) if (a !== b) pairs.push([a, b]);
+  const cells = await Promise.all(
+    pairs.map(async ([a, b]): Promise<MatrixCell> => {
+      const from = guests[a] as DemoGuest;
+      // busybox ping (containers) and iputils ping (namespaces) both take these; exit 0 = a reply came.
+      const r = await from.exec(['ping', '-c', '1', '-W', '2', scenario.guests[b]?.ip as string], 20_000, signal);
+      const reached = r.code === 0;
+      const expected = expectedReach(scenario, a, b);
+      return { from: from.name, to: (guests[b] as DemoGuest).name, expected, reached, ok: reached === expected };
+    }),
+  );
+  const mismatches = cells.filter((c) => !c.ok).length;
+  return { ok: mismatches === 0, mismatches, cells };
 }
 
-/**
- * The matrix through netplumb check's library call, on the emulated host: what
- * `ip netns exec HOST netplumb check` prints. Equivalent to: netplumb check --json
- */
-async function checkMatrix(
-  ovs: OvsInstance,
-  dockerHost: string | undefined,
-  svg: string | undefined,
-): Promise<{ matrix: NonNullable<DemoReport['matrix']>; text: string }> {
-  const view = HostView.open({
-    ovsDb: ovs.remote,
-    hostNetns: { name: ovs.netns },
-    ...(dockerHost !== undefined ? { dockerHost } : {}),
-  });
-  try {
-    // Equivalent to: netplumb show --svg FILE
-    if (svg !== undefined) writeFileSync(svg, renderSvg(await view.topology()));
-    const rep = await checkConnectivity(view);
-    const guest = new Map(rep.attachments.map((a) => [a.id, demoName(a.guest)]));
-    const cells = rep.pairs.map(
-      (p): MatrixCell => ({
-        from: guest.get(p.from) ?? p.from,
-        to: guest.get(p.to) ?? p.to,
-        expected: p.expected,
-        reached: p.reached === true,
-        ok: p.verdict === 'ok',
-      }),
-    );
-    const mismatches = cells.filter((c) => !c.ok).length;
-    const whole = cells.length === GUESTS.length * (GUESTS.length - 1);
-    return { matrix: { ok: rep.verdict === 'match' && whole, mismatches, cells }, text: checkText(rep) };
-  } finally {
-    await view.close();
+function printMatrix(out: Progress, scenario: Scenario, m: NonNullable<DemoReport['matrix']>): void {
+  const guests = scenario.guests;
+  const several = new Set(guests.map((g) => g.host)).size > 1;
+  const label = (i: number): string =>
+    `${guests[i]?.name}${several ? ` h${(guests[i]?.host ?? 0) + 1}` : ''} ${guests[i]?.segment}`;
+  const w = Math.max(11, ...guests.map((_, i) => label(i).length + 2));
+  out.line();
+  out.line(`    ${'from \\ to'.padEnd(w)}${guests.map((_, i) => label(i).padEnd(w)).join('')}`);
+  for (let a = 0; a < guests.length; a++) {
+    const row = guests.map((to, b) => {
+      if (a === b) return '·'.padEnd(w);
+      const c = m.cells.find((x) => x.from === guests[a]?.name && x.to === to.name) as MatrixCell;
+      return `${c.reached ? '✓' : '✗'}${c.ok ? '' : ' !!'}`.padEnd(w);
+    });
+    out.line(`    ${label(a).padEnd(w)}${row.join('')}`);
   }
+  out.line();
+  out.line('    ✓ a reply came back   ✗ no reply   !! differs from the expectation');
+  const pairs = guests
+    .flatMap((g, a) => guests.slice(a + 1).flatMap((h) => (g.segment === h.segment ? [`${g.name} ↔ ${h.name}`] : [])))
+    .join(', ');
+  out.line(`    expected: the same segment reaches (${pairs}), another does not`);
+  out.line(
+    `    ${m.ok ? 'matrix matches the expectation' : `matrix does NOT match the expectation: ${m.mismatches} cell(s) differ`}`,
+  );
+  out.line();
 }
 
 /**
@@ -602,10 +649,10 @@ async function checkMatrix(
 async function measureThroughput(
   from: DemoGuest,
   to: DemoGuest,
+  toIp: string,
   cleanup: Cleanup,
   signal: AbortSignal,
 ): Promise<{ from: string; to: string; seconds: number; bitsPerSecond: number; retransmits?: number }> {
-  const toIp = ipOf(GUESTS.indexOf(to.name));
   const [cmd, ...args] = [
     ...to.netnsPrefix(),
     'iperf3',

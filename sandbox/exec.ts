@@ -16,6 +16,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the command (SIGTERM) when aborted; the promise then rejects with an AbortError. */
   signal?: AbortSignal;
+  /** Written to the command's stdin, which is then closed (`ip -batch -`). */
+  input?: string;
 }
 
 /** Run a command; resolves with its output and exit code (never rejects on a non-zero exit). */
@@ -23,7 +25,7 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('run: empty argv');
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -45,6 +47,7 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
         resolve({ stdout: String(stdout), stderr: String(stderr), code });
       },
     );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
 

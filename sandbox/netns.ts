@@ -9,6 +9,11 @@ export interface SandboxNetns {
   remove(): Promise<void>;
 }
 
+/** `ip netns exec NAME ARGV…` as an argv array: running in a namespace someone else made. */
+export function inNetns(name: string): Pick<SandboxNetns, 'name' | 'exec'> {
+  return { name, exec: (argv) => ['ip', 'netns', 'exec', name, ...argv] };
+}
+
 /**
  * Equivalent to: ip netns add NAME ; ip -n NAME link set lo up
  * The namespace must not exist; it is deleted again when bringing lo up fails.
@@ -17,8 +22,7 @@ export async function createNetns(name: string): Promise<SandboxNetns> {
   await must(['ip', 'netns', 'add', name]);
   let removed = false;
   const ns: SandboxNetns = {
-    name,
-    exec: (argv) => ['ip', 'netns', 'exec', name, ...argv],
+    ...inNetns(name),
     remove: async () => {
       if (removed) return;
       await must(['ip', 'netns', 'del', name]);

@@ -29,7 +29,8 @@ export interface OvsDaemonOptions {
   /** Arguments after the common ones (options, then the positional ones). */
   args: string[];
   dir: string;
-  netns: SandboxNetns;
+  /** The namespace it runs in (only `exec` is used: the namespace is the caller's to remove). */
+  netns: Pick<SandboxNetns, 'exec'>;
   /** Default: ovsEnv(dir). */
   env?: NodeJS.ProcessEnv;
 }

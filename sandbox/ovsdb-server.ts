@@ -9,7 +9,7 @@ import { ovsDaemon, ovsEnv, type OvsDaemon } from './ovs-daemon.js';
 
 export interface OvsdbServerOptions {
   dir: string;
-  netns: SandboxNetns;
+  netns: Pick<SandboxNetns, 'exec'>;
   /** The .ovsschema file the database is created from. */
   schema: string;
   /** Names the pidfile and log (default `ovsdb`). */

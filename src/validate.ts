@@ -287,6 +287,16 @@ export function ipPrefix(field: string, v: unknown, options: PrefixOptions = {})
   return { ...addr, prefixLen, cidr: `${addr.address}/${prefixLen}` as Cidr };
 }
 
+/** Is `g` inside the subnet of `p` (same family, the first prefixLen bits equal)? */
+export function inPrefix(p: IpPrefix, g: IpAddress): boolean {
+  if (p.family !== g.family) return false;
+  for (let bit = 0; bit < p.prefixLen; bit++) {
+    const m = 7 - (bit & 7);
+    if ((((p.bytes[bit >> 3] ?? 0) >> m) & 1) !== (((g.bytes[bit >> 3] ?? 0) >> m) & 1)) return false;
+  }
+  return true;
+}
+
 /** The host prefix of an address: `/32`, or `/128` for IPv6. */
 export function hostPrefix(a: IpAddress): IpPrefix {
   const prefixLen = a.family === 4 ? 32 : 128;

@@ -6,7 +6,8 @@
 import { invalidArgument } from '../errors.js';
 import { guestRefOf } from '../guest/ref.js';
 import { parseRemote } from '../ovsdb/remote.js';
-import { DEFAULT_IFNAME, parseTrunks, specOf, type AttachPlan, type MacPlan } from '../plumb/plan.js';
+import { networkMode } from '../plumb/parse-spec.js';
+import { DEFAULT_IFNAME, networkName, parseTrunks, specOf, type AttachPlan, type MacPlan } from '../plumb/plan.js';
 import { ATTACH_MODES, MACVLAN_MODES, type AttachMode, type AttachSpec, type GuestRef } from '../plumb/spec.js';
 import { gateway, ifName, integer, mtu, vlanId } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord, type IpWord } from './attach-words.js';
@@ -23,15 +24,21 @@ import {
   type CHECK_OPTIONS,
   type GC_OPTIONS,
   type SERVE_OPTIONS,
+  type UPLINK_OPTIONS,
+  type NETWORK_OPTIONS,
 } from './netplumb-options.js';
+import { parseNetworkArgs, type NetworkCommand } from './network-args.js';
 import { didYouMean } from './suggest.js';
 import type { Selection } from '../topology/scope.js';
+import { parseUplinkArgs, type UplinkCommand } from './uplink-args.js';
 
 export interface ConnectionOptions {
   /** OVSDB remote as ovs-vsctl spells it (`unix:/path`, `tcp:host:port`); absent → default resolution. */
   ovsDb?: string;
   /** Path of the container engine's API socket (Docker or podman); absent → the default. */
   dockerSocketPath?: string;
+  /** OVN northbound database remote; absent → the default resolution. */
+  ovnNb?: string;
 }
 
 interface Common {
@@ -48,6 +55,8 @@ export type NetplumbCommand =
   | ({ command: 'show' } & ShowSelection & { svg?: string; html?: string } & Common)
   | ({ command: 'check'; selections: ShowSelection[]; timeoutSeconds?: number; strict?: true } & Common)
   | ({ command: 'gc'; dryRun: boolean; graceSeconds?: number } & Common)
+  | ({ command: 'uplink' } & UplinkCommand & Common)
+  | ({ command: 'network' } & NetworkCommand & Common)
   | {
       command: 'serve';
       socketPath?: string;
@@ -85,6 +94,14 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
   if (word === 'help') return parseHelp(positionals);
   if (word === 'show') return parseShow(options as ParsedOptions<typeof SHOW_OPTIONS>, positionals);
   if (word === 'check') return parseCheck(options as ParsedOptions<typeof CHECK_OPTIONS>, positionals);
+  if (word === 'uplink') {
+    const o = options as ParsedOptions<typeof UPLINK_OPTIONS>;
+    return { command: 'uplink', ...parseUplinkArgs(positionals, o), ...common(o) };
+  }
+  if (word === 'network') {
+    const o = options as ParsedOptions<typeof NETWORK_OPTIONS>;
+    return { command: 'network', ...parseNetworkArgs(positionals, o), ...common(o) };
+  }
   refusePositionals(word, positionals);
   switch (word) {
     case 'attach':
@@ -154,14 +171,21 @@ function dockerSocketPath(text: string): string {
   return m[1];
 }
 
-function connectionOptions(o: { 'ovs-db'?: string; 'docker-host'?: string }): ConnectionOptions {
+function connectionOptions(o: { 'ovs-db'?: string; 'docker-host'?: string; 'ovn-nb'?: string }): ConnectionOptions {
   return {
     ...(o['ovs-db'] !== undefined ? { ovsDb: parseRemote(o['ovs-db']).text } : {}),
+    ...(o['ovn-nb'] !== undefined ? { ovnNb: parseRemote(o['ovn-nb']).text } : {}),
     ...(o['docker-host'] !== undefined ? { dockerSocketPath: dockerSocketPath(o['docker-host']) } : {}),
   };
 }
 
-function common(o: { json?: true; 'ovs-db'?: string; 'docker-host'?: string; 'no-daemon'?: true }): Common {
+function common(o: {
+  json?: true;
+  'ovs-db'?: string;
+  'docker-host'?: string;
+  'ovn-nb'?: string;
+  'no-daemon'?: true;
+}): Common {
   return {
     json: o.json === true,
     connection: connectionOptions(o),
@@ -198,9 +222,11 @@ function refuseWithOtherMode(option: keyof typeof ONE_MODE_OPTIONS, asked: Attac
 }
 
 function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
-  const host = parseHostWord('bridge', required('bridge', o.bridge));
+  const network = o.network !== undefined ? networkName('network', o.network) : undefined;
+  // A network's port is on this chassis's integration bridge: br-int unless named.
+  const host = parseHostWord('bridge', network !== undefined ? (o.bridge ?? 'br-int') : required('bridge', o.bridge));
   const guest = parseGuestWord('container', required('container', o.container));
-  const mode = o.mode !== undefined ? oneOf('mode', o.mode, ATTACH_MODES) : undefined;
+  const mode = networkMode(o.mode !== undefined ? oneOf('mode', o.mode, ATTACH_MODES) : undefined, network);
   const ipWord = withGateway(
     o.ip !== undefined ? parseIpWord('ip', o.ip) : { ip: { kind: 'none' }, dhcpSidecar: false },
     o.gateway,
@@ -220,6 +246,7 @@ function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
     ...(o['host-ifname'] !== undefined ? { hostIfname: ifName('host-ifname', o['host-ifname']) } : {}),
     ip: ipWord.ip,
     ...(o.mac !== undefined ? { mac: parseMac('mac', o.mac) } : {}),
+    ...(network !== undefined ? { network } : {}),
     ...(o.vlan !== undefined ? { vlan: vlanId('vlan', o.vlan) } : {}),
     ...(trunks !== undefined ? { trunks } : {}),
     ...(o.mtu !== undefined ? { mtu: mtu('mtu', o.mtu) } : {}),

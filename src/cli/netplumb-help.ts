@@ -35,6 +35,11 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: '(none: pipework has no trunks and no MTU option)',
     },
     {
+      what: 'A port of OVN network vlan100 (on any host of the cluster), its address allocated from the subnet',
+      netplumb: 'netplumb attach --network vlan100 --container web1',
+      pipework: '(none: ovn-nbctl lsp-add …; ovs-vsctl add-port br-int … external_ids:iface-id=…)',
+    },
+    {
       what: 'IPv6 into a named network namespace',
       netplumb: 'netplumb attach --bridge ovs0 --container netns:blue --ip 2001:db8::5/64@2001:db8::1',
       pipework: 'pipework ovs0 -a 6 <container> 2001:db8::5/64@2001:db8::1',
@@ -125,6 +130,45 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: '(none)',
     },
   ],
+  uplink: [
+    {
+      what: "The seed's scenario 2, on each host: eth1 as a trunk of every VLAN into ovs0 (created if need be)",
+      netplumb: 'netplumb uplink add --bridge ovs0 --nic eth1 --create-bridge',
+      pipework: '(none: ifconfig eth1 promisc; ovs-vsctl add-br ovs0; ovs-vsctl add-port ovs0 eth1)',
+    },
+    {
+      what: 'Only VLANs 100 and 200, untagged frames in VLAN 1',
+      netplumb: 'netplumb uplink add --bridge ovs0 --nic eth1 --trunks 100,200 --native-vlan 1',
+      pipework: '(none: ovs-vsctl add-port ovs0 eth1 trunks=1,100,200 tag=1 vlan_mode=native-untagged)',
+    },
+    {
+      what: 'OVN: the physical network physnet1 reaches ovs0 on this chassis (for networks bridged to a VLAN)',
+      netplumb: 'netplumb uplink add --bridge ovs0 --nic eth1 --physnet physnet1',
+      pipework: '(none: ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-mappings=physnet1:ovs0)',
+    },
+    {
+      what: 'Every uplink, then take eth1 out again (set down again if netplumb brought it up)',
+      netplumb: 'netplumb uplink list && netplumb uplink del --nic eth1',
+      pipework: '(none)',
+    },
+  ],
+  network: [
+    {
+      what: 'An OVN network across the hosts (Geneve between them); OVN allocates addresses from the subnet',
+      netplumb: 'netplumb network create vlan100 --subnet 10.0.0.0/24 --exclude-ips 10.0.0.1..10.0.0.9',
+      pipework: '(none: ovn-nbctl ls-add vlan100 -- set Logical_Switch vlan100 other_config:subnet=10.0.0.0/24)',
+    },
+    {
+      what: "Bridged to VLAN 100 of the physical network physnet1: it reaches the hosts' @100 containers",
+      netplumb: 'netplumb network create phys100 --subnet 10.0.0.0/24 --vlan 100 --physnet physnet1',
+      pipework: '(none: ovn-nbctl lsp-add phys100 ln -- lsp-set-type ln localnet -- set … tag=100 …)',
+    },
+    {
+      what: 'Every network, with how many containers are attached; then delete one (refused while any is)',
+      netplumb: 'netplumb network list && netplumb network delete phys100',
+      pipework: '(none)',
+    },
+  ],
   serve: [
     {
       what: 'Serve the API to members of group netplumb',
@@ -164,6 +208,8 @@ const NOTES: Readonly<Partial<Record<Subcommand, string>>> = {
     'Exit: 0 as expected, 1 reachability missing or unexpected, 17 a leak across VLANs or bridges.',
   ].join('\n'),
 };
+/** The action words of commands that take one. */
+const ACTIONS = { uplink: 'add|del|list', network: 'create NAME|delete NAME|list' } as const;
 
 function renderExamples(examples: readonly Example[]): string {
   return examples.map((e) => `  # ${e.what}\n  ${e.netplumb}\n  #   pipework: ${e.pipework}`).join('\n\n');
@@ -195,7 +241,7 @@ export function helpText(topic?: Subcommand): string {
   if (topic === 'version') return `Usage: netplumb version\n\n${SUBCOMMAND_SUMMARY.version}.\n`;
   const examples = EXAMPLES[topic];
   return [
-    `Usage: netplumb ${topic}${USAGE_ARGS[topic] ?? ''} [options]`,
+    `Usage: netplumb ${topic}${USAGE_ARGS[topic] ?? (Object.hasOwn(ACTIONS, topic) ? ` ${ACTIONS[topic as keyof typeof ACTIONS]}` : '')} [options]`,
     '',
     `${SUBCOMMAND_SUMMARY[topic][0]?.toUpperCase() ?? ''}${SUBCOMMAND_SUMMARY[topic].slice(1)}.`,
     '',

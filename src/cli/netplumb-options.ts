@@ -12,6 +12,11 @@ const connection = {
     metavar: 'URL',
     summary: 'container engine API socket: unix:///run/docker.sock (default) or a podman socket',
   },
+  'ovn-nb': {
+    kind: 'value',
+    metavar: 'REMOTE',
+    summary: 'OVN northbound database, for OVN networks: $OVN_NB_DB or unix:/run/ovn/ovnnb_db.sock (default)',
+  },
 } as const satisfies OptionTable;
 
 /** Commands the daemon can serve: `--no-daemon` acts in this process even when it runs. */
@@ -37,7 +42,12 @@ export const ATTACH_OPTIONS = {
   bridge: {
     kind: 'value',
     metavar: 'NAME',
-    summary: 'host side: OVS or Linux bridge, parent NIC, or mac:<hostmac> (required)',
+    summary: 'host side: OVS or Linux bridge, parent NIC, or mac:<hostmac> (required, except with --network)',
+  },
+  network: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'a port of this OVN network (netplumb network create), bound by ovn-controller; --bridge: br-int',
   },
   container: {
     kind: 'value',
@@ -184,6 +194,63 @@ export const SERVE_OPTIONS = {
   ...connection,
 } as const satisfies OptionTable;
 
+/** `netplumb uplink add|del|list`: which action takes an option is said in its summary, and checked. */
+export const UPLINK_OPTIONS = {
+  bridge: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: "the OVS bridge (add: required; del: refuse another bridge's uplink)",
+  },
+  nic: { kind: 'value', metavar: 'NAME', summary: 'the host NIC (add, del: required)' },
+  trunks: {
+    kind: 'value',
+    metavar: 'VID,VID…',
+    summary: 'add: a trunk of only these VLANs (default: a trunk of every VLAN)',
+  },
+  'native-vlan': { kind: 'value', metavar: 'VID', summary: 'add: untagged frames on the trunk belong to this VLAN' },
+  vlan: { kind: 'value', metavar: 'VID', summary: 'add: an access port of this VLAN instead of a trunk' },
+  physnet: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'add: OVN physical network NAME reaches the bridge on this chassis (ovn-bridge-mappings)',
+  },
+  'create-bridge': { kind: 'flag', summary: 'add: create the bridge if it does not exist' },
+  force: {
+    kind: 'flag',
+    summary: "add: accept the NIC of the host's default route; change an uplink's VLANs in place",
+  },
+  ...output,
+  'ovs-db': connection['ovs-db'],
+} as const satisfies OptionTable;
+
+/** `netplumb network create|delete|list`. */
+export const NETWORK_OPTIONS = {
+  subnet: {
+    kind: 'value',
+    metavar: 'CIDR',
+    summary: 'create: IPv4 subnet OVN allocates addresses from when an attach gives none (other_config:subnet)',
+  },
+  'exclude-ips': {
+    kind: 'value',
+    metavar: 'IP[..IP],…',
+    summary: 'create: addresses of the subnet OVN must not allocate (for static ones, gateways)',
+  },
+  vlan: { kind: 'value', metavar: 'VID', summary: 'create: bridge the network to this VLAN of --physnet' },
+  physnet: {
+    kind: 'value',
+    metavar: 'NAME',
+    summary: 'create: the physical network it is bridged to (netplumb uplink add --physnet on each chassis)',
+  },
+  mtu: {
+    kind: 'value',
+    metavar: 'N',
+    summary: 'create: MTU of its attachments (default 1442 over Geneve, 1500 bridged)',
+  },
+  force: { kind: 'flag', summary: "delete: even with containers attached (their hosts' gc removes what is left)" },
+  ...output,
+  'ovn-nb': connection['ovn-nb'],
+} as const satisfies OptionTable;
+
 export const HELP_OPTIONS = { help: output.help } as const satisfies OptionTable;
 
 export const SUBCOMMAND_OPTIONS = {
@@ -194,6 +261,8 @@ export const SUBCOMMAND_OPTIONS = {
   check: CHECK_OPTIONS,
   gc: GC_OPTIONS,
   serve: SERVE_OPTIONS,
+  uplink: UPLINK_OPTIONS,
+  network: NETWORK_OPTIONS,
   help: HELP_OPTIONS,
   version: HELP_OPTIONS,
 } as const;
@@ -213,6 +282,8 @@ export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   check: 'probe every pair of attachments from inside the guests; compare with their VLANs (exit 1: missing, 17: leak)',
   gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
   serve: 'run the daemon that serves the API on a unix socket',
+  uplink: "a host NIC as a trunk or access port of an OVS bridge, the hosts' physical link: add, del, list",
+  network: 'OVN networks (logical switches) across hosts, optionally bridged to a VLAN: create, delete, list',
   help: 'show help for a subcommand',
   version: 'print the version',
 };

@@ -1,6 +1,7 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { cliLogger, printJson, reportError, writeOut } from './output.js';
+import { textTable } from './text-table.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
@@ -9,7 +10,14 @@ import type { Engine } from '../engine/engine.js';
 
 function describeAttach(r: AttachResult): string {
   const x = r.record;
-  const where = x.vlan !== undefined ? ` vlan ${x.vlan}` : x.trunks ? ` trunks ${x.trunks.join(',')}` : '';
+  const where =
+    x.network !== undefined
+      ? ` network ${x.network}`
+      : x.vlan !== undefined
+        ? ` vlan ${x.vlan}`
+        : x.trunks
+          ? ` trunks ${x.trunks.join(',')}`
+          : '';
   const addr = x.addresses.length > 0 ? ` ${x.addresses.join(' ')}` : x.dhcp ? ` (${x.dhcp})` : '';
   const port = r.ofport !== undefined ? ` ofport ${r.ofport}` : '';
   return `${r.changed ? 'attached' : 'already attached'}: ${x.guestName ?? x.guestId} ${x.ifname}${addr} → ${x.host}${where} (${x.mode}, host side ${r.hostLink ?? '-'}${port})`;
@@ -39,7 +47,8 @@ function stateOf(a: Attachment): string {
 }
 
 function table(rows: Attachment[]): string {
-  const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
+  // An OVN attachment's segment is its network, in the VLAN column.
+  const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN/NETWORK', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
     return [
@@ -47,22 +56,14 @@ function table(rows: Attachment[]): string {
       r.ifname,
       r.mode,
       r.host,
-      r.vlan !== undefined ? String(r.vlan) : Array.isArray(r.trunks) ? r.trunks.join(',') : '-',
+      r.network ?? (r.vlan !== undefined ? String(r.vlan) : Array.isArray(r.trunks) ? r.trunks.join(',') : '-'),
       recordedAddresses(r).join(',') || r.dhcp || '-',
       r.hostIfname,
       a.ofport !== undefined ? String(a.ofport) : '-',
       stateOf(a),
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  return [head, ...body]
-    .map((r) =>
-      r
-        .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(head, body);
 }
 
 function describeGcEntry(e: GcEntry): string {
@@ -108,18 +109,27 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
-  const { openEngine } = require('../engine/open.js') as typeof import('../engine/open.js');
   const logger = cliLogger('netplumb');
   const conn = cmd.connection;
-  const engine: Engine = await openEngine({
-    daemon: cmd.noDaemon === true ? false : 'auto',
-    plumberOptions: {
-      ...(logger ? { logger } : {}),
-      ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
-      ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
-      ...hooks,
-    },
-  });
+  const plumberOptions = {
+    ...(logger ? { logger } : {}),
+    ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
+    ...(conn.ovnNb ? { ovnNb: conn.ovnNb } : {}),
+    ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
+    ...hooks,
+  };
+  if (cmd.command === 'uplink') {
+    const { runUplink } = require('./uplink-command.js') as typeof import('./uplink-command.js');
+    await runUplink(cmd, plumberOptions);
+    return;
+  }
+  if (cmd.command === 'network') {
+    const { runNetwork } = require('./network-command.js') as typeof import('./network-command.js');
+    await runNetwork(cmd, plumberOptions);
+    return;
+  }
+  const { openEngine } = require('../engine/open.js') as typeof import('../engine/open.js');
+  const engine: Engine = await openEngine({ daemon: cmd.noDaemon === true ? false : 'auto', plumberOptions });
   logger?.debug({ via: engine.via }, 'engine');
   try {
     switch (cmd.command) {

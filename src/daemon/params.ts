@@ -111,6 +111,7 @@ const ATTACH_KEYS = [
   'family',
   'ip',
   'mac',
+  'network',
   'vlan',
   'trunks',
   'mtu',
@@ -146,7 +147,7 @@ export function attachParams(v: unknown): AttachSpec {
     ip: ipParam('ip', o.ip),
   };
   const s = spec as unknown as Json;
-  for (const k of ['hostMac', 'mode', 'ifname', 'hostIfname', 'mac', 'macvlanMode'] as const)
+  for (const k of ['hostMac', 'mode', 'ifname', 'hostIfname', 'mac', 'network', 'macvlanMode'] as const)
     if (o[k] !== undefined) s[k] = str(k, o[k]);
   for (const k of ['vlan', 'mtu', 'waitUpMs'] as const) if (o[k] !== undefined) s[k] = num(k, o[k]);
   for (const k of ['createBridge', 'force', 'allowHostNetns'] as const) if (o[k] !== undefined) s[k] = bool(k, o[k]);

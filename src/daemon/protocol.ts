@@ -59,6 +59,8 @@ export interface DaemonIdentity {
   ovsdb: string;
   /** The container engine's API socket the daemon resolves containers with. */
   dockerSocket: string;
+  /** The OVN northbound database its OVN network attachments use (absent: a daemon of an older version). */
+  ovnNb?: string;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;

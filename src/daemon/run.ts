@@ -18,7 +18,7 @@ export interface ServeCommand {
   gcGraceSeconds?: number;
   /** `--max-concurrent` */
   maxConcurrent?: number;
-  connection: { ovsDb?: string; dockerSocketPath?: string };
+  connection: { ovsDb?: string; dockerSocketPath?: string; ovnNb?: string };
 }
 
 /** The crash tests' hooks (src/plumb/kill-hook.ts): nothing is loaded unless one is set. */
@@ -41,6 +41,7 @@ export async function runServe(cmd: ServeCommand): Promise<void> {
     logger,
     ...testHooks(),
     ...(cmd.connection.ovsDb ? { ovsDb: cmd.connection.ovsDb } : {}),
+    ...(cmd.connection.ovnNb ? { ovnNb: cmd.connection.ovnNb } : {}),
     ...(cmd.connection.dockerSocketPath ? { dockerHost: `unix://${cmd.connection.dockerSocketPath}` } : {}),
   };
   const daemon = await startDaemon({

@@ -19,7 +19,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DirectEngine, type Engine } from '../engine/engine.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
-import { resolveRemote } from '../ovsdb/remote.js';
+import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import { Dispatcher } from './dispatch.js';
@@ -87,6 +87,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     pid: process.pid,
     ovsdb: resolveRemote(opts.plumberOptions?.ovsDb),
     dockerSocket: dockerSocketPath(opts.plumberOptions?.dockerHost),
+    ovnNb: resolveNbRemote(opts.plumberOptions?.ovnNb),
   };
   const trim = startIdleTrim(log);
   const dispatcher = new Dispatcher({

@@ -13,7 +13,7 @@
 import { lstatSync } from 'node:fs';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
-import { resolveRemote } from '../ovsdb/remote.js';
+import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
 import type { PlumberOptions } from '../plumb/plumber.js';
 import type { DaemonClient, DaemonClientOptions } from '../daemon/client.js';
 import { type DaemonIdentity, defaultDaemonSocket } from '../daemon/protocol.js';
@@ -91,10 +91,12 @@ async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean
 function servesOther(path: string, daemon: DaemonIdentity, own: PlumberOptions): NetplumbError | undefined {
   const ovsdb = resolveRemote(own.ovsDb);
   const dockerSocket = dockerSocketPath(own.dockerHost);
-  if (daemon.ovsdb === ovsdb && daemon.dockerSocket === dockerSocket) return undefined;
+  const ovnNb = resolveNbRemote(own.ovnNb);
+  if (daemon.ovsdb === ovsdb && daemon.dockerSocket === dockerSocket && (daemon.ovnNb ?? ovnNb) === ovnNb)
+    return undefined;
   return new NetplumbError(
     ErrorCode.INVALID_ARGUMENT,
-    `the daemon on ${path} uses OVSDB ${daemon.ovsdb} and container socket ${daemon.dockerSocket}, but this command asks for ${ovsdb} and ${dockerSocket}: run it without the daemon, or start a daemon with those settings`,
+    `the daemon on ${path} uses OVSDB ${daemon.ovsdb}, container socket ${daemon.dockerSocket} and OVN northbound ${daemon.ovnNb ?? '?'}, but this command asks for ${ovsdb}, ${dockerSocket} and ${ovnNb}: run it without the daemon, or start a daemon with those settings`,
     { field: 'daemon' },
   );
 }

@@ -206,6 +206,25 @@ export class OvsdbCache<M extends Record<string, unknown>> extends EventEmitter<
     return out;
   }
 
+  /**
+   * Rows of `table` whose external_ids hold every pair of `match` (all rows for `{}`). The
+   * first key is looked up in an index (made on first use, then kept): a scan of every row
+   * per call made each detach cost as much as the table is large.
+   */
+  findByExternalIds<T extends keyof M & string>(
+    table: T,
+    externalIds: (row: M[T]) => Readonly<Record<string, string>>,
+    match: Readonly<Record<string, string>>,
+  ): M[T][] {
+    const want = Object.entries(match);
+    const first = want[0];
+    if (first === undefined) return this.rows(table);
+    const [key, value] = first;
+    const index = `external_ids:${key}`;
+    if (!this.hasIndex(table, index)) this.defineIndex(table, index, (r) => externalIds(r)[key]);
+    return this.lookupAll(table, index, value).filter((r) => want.every(([k, v]) => externalIds(r)[k] === v));
+  }
+
   private indexed(table: keyof M & string, name: string, key: string): ReadonlySet<string> {
     const idx = this.indexes.get(table)?.get(name);
     if (!idx)

@@ -18,6 +18,19 @@ export function resolveRemote(explicit?: string, env: NodeJS.ProcessEnv = proces
   return DEFAULT_REMOTE;
 }
 
+export const DEFAULT_NB_REMOTE = 'unix:/run/ovn/ovnnb_db.sock';
+
+/**
+ * The OVN northbound database, as ovn-nbctl finds it: explicit option, then `$OVN_NB_DB`,
+ * then `unix:$OVN_RUNDIR/ovnnb_db.sock`, then `unix:/run/ovn/ovnnb_db.sock`.
+ */
+export function resolveNbRemote(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return explicit;
+  if (env.OVN_NB_DB) return env.OVN_NB_DB;
+  if (env.OVN_RUNDIR) return `unix:${env.OVN_RUNDIR.replace(/\/+$/, '')}/ovnnb_db.sock`;
+  return DEFAULT_NB_REMOTE;
+}
+
 export function parseRemote(text: string): Remote {
   if (text.startsWith('unix:')) {
     const path = text.slice(5);

@@ -18,6 +18,8 @@ export interface OpenVSwitchRow {
   bridges: string[];
   nextCfg: number;
   curCfg: number;
+  /** `system-id`, `ovn-bridge-mappings`, `ovn-bridge` … */
+  externalIds: Record<string, string>;
 }
 export interface BridgeRow {
   uuid: string;
@@ -58,14 +60,14 @@ export interface VswitchTables extends Record<string, unknown> {
 
 /** Columns netplumb reads or writes (`?` = optional: used when present). */
 export const VSWITCH_REQUIRED_COLUMNS: ColumnRequirements = {
-  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg'],
+  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'external_ids'],
   Bridge: ['name', 'ports', 'datapath_type', 'external_ids', 'mtu_request?'],
   Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'external_ids'],
   Interface: ['name', 'type', 'options', 'ofport', 'error', 'external_ids', 'mtu_request', 'admin_state', 'link_state'],
 };
 
 export const VSWITCH_MONITOR_COLUMNS: { [T in keyof VswitchTables]: readonly string[] } = {
-  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg'],
+  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'external_ids'],
   Bridge: ['name', 'ports', 'datapath_type', 'external_ids'],
   Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'external_ids'],
   Interface: ['name', 'type', 'options', 'ofport', 'error', 'external_ids', 'mtu_request', 'admin_state', 'link_state'],
@@ -97,6 +99,7 @@ export const VSWITCH_DECODERS: RowDecoders<VswitchTables> = {
     bridges: decodeStringSet(r.bridges),
     nextCfg: int(r.next_cfg),
     curCfg: int(r.cur_cfg),
+    externalIds: decodeStringMap(r.external_ids),
   }),
   Bridge: (uuid, r) =>
     decodedOnRead(

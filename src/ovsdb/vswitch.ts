@@ -151,6 +151,20 @@ export class Vswitch {
     return this.client.cache.lookup('Interface', BY_NAME, name);
   }
 
+  /**
+   * Resolve once the Interface named satisfies `ok` (checked now and after each monitor
+   * update: another daemon's write, such as ovn-controller's `external_ids:ovn-installed`);
+   * reject with `onTimeout()` after `timeoutMs`.
+   */
+  waitInterface(
+    name: string,
+    ok: (row: InterfaceRow | undefined) => boolean,
+    timeoutMs: number,
+    onTimeout: () => NetplumbError,
+  ): Promise<void> {
+    return this.client.waitFor(() => ok(this.client.cache.lookup('Interface', BY_NAME, name)), timeoutMs, onTimeout);
+  }
+
   /** Equivalent to: ovs-vsctl list-br */
   async listBridges(): Promise<string[]> {
     await this.client.synced();
@@ -172,18 +186,7 @@ export class Vswitch {
   /** Equivalent to: ovs-vsctl find Port external_ids:K=V … (all pairs must match) */
   async findPortsByExternalIds(match: Record<string, string>): Promise<PortRow[]> {
     await this.client.synced();
-    const want = Object.entries(match);
-    const first = want[0];
-    if (first === undefined) return this.client.cache.rows('Port');
-    // The first key is looked up in an index (made on first use, then kept): a scan of every
-    // port per call made each detach cost as much as the bridge is large.
-    const [key, value] = first;
-    const index = `external_ids:${key}`;
-    if (!this.client.cache.hasIndex('Port', index))
-      this.client.cache.defineIndex('Port', index, (r) => r.externalIds[key]);
-    return this.client.cache
-      .lookupAll('Port', index, value)
-      .filter((p) => want.every(([k, v]) => p.externalIds[k] === v));
+    return this.client.cache.findByExternalIds('Port', (p) => p.externalIds, match);
   }
 
   // ------------------------------------------------------------ bridges
@@ -370,6 +373,88 @@ export class Vswitch {
       opts,
     );
     this.requireCount(results[0], `port "${name}" not found in ${this.remote}; nothing changed`);
+  }
+
+  /**
+   * Equivalent to: ovs-vsctl set Port PORT tag=N trunks=… vlan_mode=M external_ids:K=V
+   * (an absent tag/vlanMode, or empty trunks, clears the column).
+   */
+  async setPortVlans(
+    name: string,
+    vlans: { tag?: number; trunks?: readonly number[]; vlanMode?: VlanMode },
+    externalIds: Record<string, string>,
+    opts: WaitOption = {},
+  ): Promise<void> {
+    validateName('port', name, 'any');
+    validateStringMap('externalIds', externalIds);
+    const row: Row = {
+      tag: optional(vlans.tag === undefined ? undefined : validateVlan('tag', vlans.tag)),
+      trunks: set(validateTrunks(vlans.trunks ?? [])),
+      vlan_mode: optional(vlans.vlanMode === undefined ? undefined : validateVlanMode(vlans.vlanMode)),
+    };
+    const where = await this.portWhere(name);
+    const results = await this.run(
+      [
+        update('Port', where, row),
+        mutate('Port', where, [
+          ['external_ids', 'delete', set(Object.keys(externalIds))],
+          ['external_ids', 'insert', map(externalIds)],
+        ]),
+      ],
+      opts,
+    );
+    this.requireCount(results[0], `port "${name}" not found in ${this.remote}; nothing changed`);
+  }
+
+  /** Equivalent to: ovs-vsctl find Port external_ids:KEY!=[] (every port carrying the key, whatever its value) */
+  async findPortsWithExternalId(key: string): Promise<PortRow[]> {
+    await this.client.synced();
+    return this.client.cache.rows('Port').filter((p) => Object.hasOwn(p.externalIds, key));
+  }
+
+  /** Equivalent to: ovs-vsctl port-to-br PORT (by the Port row's uuid) */
+  async bridgeOfPort(portUuid: string): Promise<BridgeRow | undefined> {
+    await this.client.synced();
+    return this.client.cache.rows('Bridge').find((b) => b.ports.includes(portUuid));
+  }
+
+  // ------------------------------------------------------------ the Open_vSwitch row
+
+  /** Equivalent to: ovs-vsctl get Open_vSwitch . external_ids */
+  async switchExternalIds(): Promise<Record<string, string>> {
+    await this.client.synced();
+    return { ...(this.client.cache.first('Open_vSwitch')?.externalIds ?? {}) };
+  }
+
+  /**
+   * Equivalent to: ovs-vsctl set Open_vSwitch . external_ids:KEY=VALUE (undefined: remove KEY),
+   * committed only while KEY still has the value `expected` (undefined: absent): a concurrent
+   * change of the key fails the transaction (CONFLICT) instead of being overwritten.
+   */
+  async setSwitchExternalId(key: string, value: string | undefined, expected: string | undefined): Promise<void> {
+    validateStringMap('externalIds', value === undefined ? {} : { [key]: value });
+    const current = await this.switchExternalIds();
+    if (current[key] !== expected)
+      throw new NetplumbError(
+        ErrorCode.CONFLICT,
+        `external_ids:${key} of the Open_vSwitch row in ${this.remote} changed meanwhile (now ${JSON.stringify(current[key] ?? null)}); retry`,
+        { key },
+      );
+    // `wait` compares whole columns: the guard is the map as read, which holds `expected`.
+    const ops: Operation[] = [
+      wait('Open_vSwitch', [], ['external_ids'], '==', [{ external_ids: map(current) }]),
+      mutate('Open_vSwitch', [], [['external_ids', 'delete', set([key])]]),
+    ];
+    if (value !== undefined) ops.push(mutate('Open_vSwitch', [], [['external_ids', 'insert', map({ [key]: value })]]));
+    await this.run(ops, {}, (f) =>
+      f.index === 0
+        ? new NetplumbError(
+            ErrorCode.CONFLICT,
+            `external_ids of the Open_vSwitch row in ${this.remote} changed while external_ids:${key} was being set; retry`,
+            { key },
+          )
+        : undefined,
+    );
   }
 
   // ------------------------------------------------------------ helpers

@@ -11,6 +11,8 @@ export interface PlumberOptions {
   logger?: Logger;
   /** OVSDB remote (`unix:/run/openvswitch/db.sock` by default, or $OVS_DB / $OVS_RUNDIR). */
   ovsDb?: string;
+  /** OVN northbound database, for attachments to OVN networks (`unix:/run/ovn/ovnnb_db.sock` by default, or $OVN_NB_DB / $OVN_RUNDIR). */
+  ovnNb?: string;
   /** Docker Engine API socket (`unix:///var/run/docker.sock` by default, or $DOCKER_HOST). */
   dockerHost?: string;
   /** The namespace host-side links live in (where ovs-vswitchd runs); default: this process's. */
@@ -38,6 +40,8 @@ export interface AttachResult {
   changed: boolean;
   record: AttachmentRecord;
   ofport?: number;
+  /** Time the attach only waited for other daemons to finish it (ovs-vswitchd applying the port, ovn-controller binding it), ms. */
+  waitedMs?: number;
   /** The attachment's host-side link (the host end of its veth); absent when it lives in the guest only. */
   hostLink?: string;
   /**

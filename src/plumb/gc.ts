@@ -15,7 +15,8 @@
  *      record and is in its attaching group) → "unfinished";
  *      an OVS port but no host veth: the guest's namespace died and took the veth along → "guest-gone";
  *      the port's interface in error, ofport -1, or no Interface row → "interface-error";
- *      a host veth of an OVS attachment without its port → "port-gone";
+ *      a host veth of an OVS attachment without its port (an OVN attachment: without its OVS
+ *        port or its logical port) → "port-gone";
  *    is removed, unless the attachment is in flight in this process (an attach of this
  *    Plumber, or of the daemon holding it: by attachment id or host link name) or began
  *    less than the grace period ago (the veth's `since` stamp, or its attaching group's for
@@ -210,16 +211,22 @@ function diagnose(
         : `attach begun ${new Date(link.attachingSince).toISOString()} stopped before recording veth "${link.name}" (its link group marks it)`,
     };
   if (ports.length > 0 && link === undefined)
-    return { reason: 'guest-gone', detail: 'host veth gone: its container or namespace died' };
+    return {
+      reason: 'guest-gone',
+      detail: ports.find((p) => p.gone !== undefined)?.gone ?? 'host veth gone: its container or namespace died',
+    };
   const broken = ports.find((p) => p.interfaceMissing === true || p.error !== undefined || p.ofport === -1);
   if (broken)
     return {
       reason: 'interface-error',
       detail: `OVS interface "${broken.name}": ${broken.error ?? (broken.interfaceMissing === true ? 'no Interface row' : 'ofport -1')}`,
     };
-  const owned = recorded(link) ? modeOf(link.record.mode)?.stores[0] : undefined;
-  if (recorded(link) && owned !== undefined && ports.length === 0)
-    return { reason: 'port-gone', detail: `no ${owned.what} on ${link.record.host} for host veth "${link.name}"` };
+  // Every store the attachment's mode keeps an object in must hold it (an OVN attachment: its OVS port and its logical port).
+  const stores = recorded(link) ? (modeOf(link.record.mode)?.stores ?? []) : [];
+  const first = stores[0]?.what;
+  const missing = stores.find((s) => !ports.some((p) => (p.store ?? first) === s.what));
+  if (recorded(link) && missing !== undefined)
+    return { reason: 'port-gone', detail: `no ${missing.what} on ${link.record.host} for host veth "${link.name}"` };
   return undefined;
 }
 

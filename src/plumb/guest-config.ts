@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Rtnl } from '../rtnl/index.js';
 import type { Route } from '../rtnl/index.js';
-import { hostPrefix, type IpAddress, type IpPrefix } from '../validate.js';
+import { hostPrefix, inPrefix, type IpAddress, type IpPrefix } from '../validate.js';
 import type { IpPlan } from './plan.js';
 import type { Rollback } from './rollback.js';
 
@@ -24,14 +24,7 @@ export function guestIpPlan(ip: IpPlan): GuestIpPlan {
 
 /** Is `g` inside the subnet of one of the addresses (same family)? */
 function onSubnet(g: IpAddress, addresses: readonly IpPrefix[]): boolean {
-  return addresses.some((a) => {
-    if (a.family !== g.family) return false;
-    for (let bit = 0; bit < a.prefixLen; bit++) {
-      const m = 7 - (bit & 7);
-      if ((((a.bytes[bit >> 3] ?? 0) >> m) & 1) !== (((g.bytes[bit >> 3] ?? 0) >> m) & 1)) return false;
-    }
-    return true;
-  });
+  return addresses.some((a) => inPrefix(a, g));
 }
 
 /**

@@ -19,6 +19,8 @@ export interface HostServicesOptions {
   hostNs: Netns | undefined;
   /** OVSDB remote; absent: the default resolution. */
   ovsDb?: string;
+  /** OVN northbound database remote (attachments to OVN networks); absent: the default resolution. */
+  ovnNb?: string;
   ovsdbConnection?: Omit<ConnectionOptions, 'remote' | 'logger'>;
   applyTimeoutMs: number;
   datapathType: () => string;
@@ -36,6 +38,8 @@ export class HostServices {
   readonly #opts: HostServicesOptions;
   readonly #linkDels: Batcher<string, void>;
   #vswitch: Promise<Vswitch> | undefined;
+  /** What modes keep per host (an OVN northbound connection …), made on first use. */
+  readonly #services = new Map<string, { close(): Promise<void> }>();
 
   constructor(opts: HostServicesOptions) {
     this.#opts = opts;
@@ -57,6 +61,30 @@ export class HostServices {
       throw e;
     });
     return this.#vswitch;
+  }
+
+  /** The OVN northbound database remote as configured (absent: the default resolution). */
+  get ovnNb(): string | undefined {
+    return this.#opts.ovnNb;
+  }
+
+  /** Options for another OVSDB connection of this host (OVN's databases): the same deadlines and logger. */
+  connectionOptions(remote: string): ConnectionOptions & { remote: string } {
+    return {
+      ...this.#opts.ovsdbConnection,
+      remote,
+      ...(this.#opts.logger ? { logger: this.#opts.logger } : {}),
+    };
+  }
+
+  /** A service a mode keeps for this host under `key`, made by `make` on first use; closed with the host. */
+  service<T extends { close(): Promise<void> }>(key: string, make: () => T): T {
+    let s = this.#services.get(key);
+    if (s === undefined) {
+      s = make();
+      this.#services.set(key, s);
+    }
+    return s as T;
   }
 
   /** Whether OVSDB answers (connecting if need be). */
@@ -88,6 +116,8 @@ export class HostServices {
   }
 
   async close(): Promise<void> {
+    for (const s of this.#services.values()) await s.close().catch(() => undefined);
+    this.#services.clear();
     this.rtnl.close();
     const vs = this.#vswitch;
     this.#vswitch = undefined;

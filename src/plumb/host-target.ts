@@ -21,7 +21,13 @@ export function defaultDatapathType(): string {
 
 export async function resolveHostTarget(plan: AttachPlan, host: HostServices): Promise<HostTarget> {
   const name = await hostName(plan, host.rtnl);
-  const probe = { name, link: await host.rtnl.link.find(name), createBridge: plan.createBridge === true, host };
+  const probe = {
+    name,
+    link: await host.rtnl.link.find(name),
+    createBridge: plan.createBridge === true,
+    ...(plan.network !== undefined ? { network: plan.network } : {}),
+    host,
+  };
   const target = await targetOf(probe, plan.mode);
   if (target === undefined) throw hostNotFound(name);
   return target;

@@ -50,6 +50,10 @@ export interface PortView {
   error?: string;
   /** OVS: no Interface row of that name at all. */
   interfaceMissing?: boolean;
+  /** The store it is in (its `what`: `OVS port`, `OVN logical port`); absent: the mode's first store. */
+  store?: string;
+  /** Its host is gone, not only its guest (an OVN port of a chassis removed from the cluster): why. */
+  gone?: string;
 }
 
 export interface Inventory {
@@ -117,7 +121,7 @@ export async function takeInventory(host: HostServices, now = Date.now()): Promi
   const stores: Inventory['stores'] = [];
   for (const store of REMOTE_STORES) {
     if (storeNeeded(store, records) || (await store.reachable(host)))
-      stores.push({ store, ports: await store.ours(host) });
+      stores.push({ store, ports: (await store.ours(host)).map((p) => ({ ...p, store: store.what })) });
   }
   return { links, unrecorded: unrecordedLinks(all, now), stores };
 }

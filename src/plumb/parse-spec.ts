@@ -16,8 +16,16 @@ import {
   type IpFamily,
 } from '../validate.js';
 import { parseMac } from './mac.js';
-import { boundPlan, parseHostMac, parseTrunks, type AttachPlan, type HostRef, type IpPlan } from './plan.js';
-import { ATTACH_MODES, MACVLAN_MODES, type AttachSpec, type IpConfig } from './spec.js';
+import {
+  boundPlan,
+  networkName,
+  parseHostMac,
+  parseTrunks,
+  type AttachPlan,
+  type HostRef,
+  type IpPlan,
+} from './plan.js';
+import { ATTACH_MODES, MACVLAN_MODES, type AttachMode, type AttachSpec, type IpConfig } from './spec.js';
 
 /** Longest `waitUpMs` (an hour, as `--wait-up` allows). */
 export const WAIT_UP_MAX_MS = 3_600_000;
@@ -45,7 +53,8 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
   const family = spec.family === undefined ? undefined : parseFamily(spec.family);
   const ip = parseIp(spec.ip, family);
   const metadata = spec.metadata === undefined ? undefined : { ...validateUserExternalIds(spec.metadata) };
-  const mode = spec.mode === undefined ? undefined : oneOf('mode', spec.mode, ATTACH_MODES);
+  const network = spec.network === undefined ? undefined : networkName('network', spec.network);
+  const mode = networkMode(spec.mode === undefined ? undefined : oneOf('mode', spec.mode, ATTACH_MODES), network);
   const macvlanMode =
     spec.macvlanMode === undefined ? undefined : oneOf('macvlanMode', spec.macvlanMode, MACVLAN_MODES);
   const waitUpMs = spec.waitUpMs === undefined ? undefined : integer('waitUpMs', spec.waitUpMs, 0, WAIT_UP_MAX_MS);
@@ -59,6 +68,7 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
     ...(family !== undefined ? { family } : {}),
     ip,
     ...(mac !== undefined ? { mac } : {}),
+    ...(network !== undefined ? { network } : {}),
     ...(vlan !== undefined ? { vlan } : {}),
     ...(trunks !== undefined ? { trunks } : {}),
     ...(mtu !== undefined ? { mtu } : {}),
@@ -69,6 +79,17 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
     ...(waitUpMs !== undefined ? { waitUpMs } : {}),
     ...(metadata !== undefined ? { metadata } : {}),
   };
+}
+
+/** A network implies mode `ovn`, and mode `ovn` needs a network. */
+export function networkMode(mode: AttachMode | undefined, network: string | undefined): AttachMode | undefined {
+  if (network === undefined) {
+    if (mode === 'ovn') throw invalidArgument('network', 'mode ovn attaches to an OVN network: name it');
+    return mode;
+  }
+  if (mode !== undefined && mode !== 'ovn')
+    throw invalidArgument('mode', `a network attachment is a port of an OVN network, not mode ${mode}`);
+  return 'ovn';
 }
 
 function parseFamily(v: unknown): IpFamily {

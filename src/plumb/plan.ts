@@ -20,6 +20,7 @@ import {
   ifName,
   macAddress,
   vlanId,
+  type Brand,
   type IfName,
   type IpAddress,
   type IpFamily,
@@ -62,6 +63,8 @@ export interface AttachPlan {
   readonly family?: IpFamily;
   readonly ip: IpPlan;
   readonly mac?: MacPlan;
+  /** An OVN network (mode `ovn`). */
+  readonly network?: NetworkName;
   readonly vlan?: VlanId;
   /** Distinct, ascending. */
   readonly trunks?: readonly VlanId[];
@@ -79,6 +82,20 @@ export interface AttachPlan {
 export const DEFAULT_IFNAME: IfName = ifName('ifname', 'eth1');
 
 // ---------------------------------------------------------------- values every boundary reads alike
+
+/** An OVN network's name: a logical switch name netplumb accepts (no spaces, no shell syntax). */
+export type NetworkName = Brand<string, 'NetworkName'>;
+
+const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+export function networkName(field: string, v: unknown): NetworkName {
+  if (typeof v !== 'string' || !NETWORK_NAME.test(v))
+    throw invalidArgument(
+      field,
+      `${JSON.stringify(v)} is not a network name: a letter or digit, then letters, digits, "_", ".", ":" or "-", at most 64`,
+    );
+  return v as NetworkName;
+}
 
 /** Trunk VLANs: each an id, none twice; ascending (the order means nothing to OVS). */
 export function parseTrunks(ids: readonly unknown[], fieldOf: (index: number) => string): VlanId[] {
@@ -132,6 +149,7 @@ export function specOf(plan: AttachPlan): AttachSpec {
     ...(plan.family !== undefined ? { family: plan.family } : {}),
     ip: ipConfigOf(plan.ip),
     ...(mac !== undefined ? { mac } : {}),
+    ...(plan.network !== undefined ? { network: plan.network } : {}),
     ...(plan.vlan !== undefined ? { vlan: plan.vlan } : {}),
     ...(plan.trunks !== undefined ? { trunks: [...plan.trunks] } : {}),
     ...(plan.mtu !== undefined ? { mtu: plan.mtu } : {}),

@@ -40,6 +40,8 @@ import { requireNetworkPrivileges } from './preflight.js';
 import { decodeRecord, newRecord, sameSettings, type AttachmentRecord } from './record.js';
 import { Rollback } from './rollback.js';
 import type { AttachSpec } from './spec.js';
+import { Networks } from '../ovn/networks.js';
+import { Uplinks } from './uplink.js';
 import { waitUp } from './wait-up.js';
 
 export type { Attachment, AttachResult, DetachRequest, DetachResult, PlumberOptions } from './api.js';
@@ -50,6 +52,10 @@ export class Plumber {
   readonly #guests: Guests;
   /** Attachments this Plumber is attaching right now: gc never touches them. */
   readonly #attaching = new InFlight();
+  /** Host NICs as ports of OVS bridges (`netplumb uplink`). */
+  readonly uplinks: Uplinks;
+  /** OVN networks: logical switches of the northbound database (`netplumb network`). */
+  readonly networks: Networks;
 
   private constructor(
     private readonly opts: PlumberOptions,
@@ -60,11 +66,14 @@ export class Plumber {
     this.#host = new HostServices({
       hostNs,
       ...(opts.ovsDb ? { ovsDb: opts.ovsDb } : {}),
+      ...(opts.ovnNb ? { ovnNb: opts.ovnNb } : {}),
       ...(opts.ovsdbConnection ? { ovsdbConnection: opts.ovsdbConnection } : {}),
       applyTimeoutMs: opts.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS,
       datapathType: () => opts.datapathType ?? defaultDatapathType(),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
+    this.uplinks = new Uplinks(this.#host);
+    this.networks = new Networks(this.#host);
   }
 
   static open(opts: PlumberOptions = {}): Plumber {
@@ -160,6 +169,7 @@ export class Plumber {
         changed: true,
         record,
         ...(applied.ofport !== undefined ? { ofport: applied.ofport } : {}),
+        ...(applied.waitedMs !== undefined ? { waitedMs: applied.waitedMs } : {}),
         ...hostLink,
         ...(lease?.resolv ? { dhcp: lease.resolv } : {}),
       };

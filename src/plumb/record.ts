@@ -32,6 +32,8 @@ export interface AttachmentRecord extends AttachmentKey {
   /** DHCP client form (`udhcpc`, `udhcpc-f` …) when the address comes from DHCP. */
   dhcp?: string;
   mac: string;
+  /** The OVN network (mode `ovn`). */
+  network?: string;
   vlan?: number;
   trunks?: number[];
   /** macvlan: bridge, vepa, private or passthru. */
@@ -75,7 +77,8 @@ export function newRecord(
     addresses: ip.kind === 'static' ? [ip.address.cidr] : [],
     ...(ip.kind === 'dhcp' ? { dhcp: `${ip.client}${ip.foreground ? '-f' : ''}` } : {}),
     ...(ip.kind === 'static' && ip.gateway !== undefined ? { gateway: ip.gateway.address } : {}),
-    mac: plan.mac?.address ?? '',
+    mac: plan.mac?.address ?? settings.macFor?.(id) ?? '',
+    ...(plan.network !== undefined ? { network: plan.network } : {}),
     ...(plan.vlan !== undefined ? { vlan: plan.vlan } : {}),
     ...(plan.trunks !== undefined ? { trunks: [...plan.trunks] } : {}),
     ...(settings.macvlanMode !== undefined ? { macvlanMode: settings.macvlanMode } : {}),
@@ -113,6 +116,8 @@ export function settingsDigest(r: AttachmentRecord): string {
     r.trunks ?? [],
     r.macvlanMode ?? '',
     r.mtu,
+    // Only when set: the digests of records without one stay what they were.
+    ...(r.network !== undefined ? [r.network] : []),
   ];
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }

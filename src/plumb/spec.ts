@@ -8,8 +8,11 @@ import type { GuestRef } from '../guest/ref.js';
 
 export type { GuestRef } from '../guest/ref.js';
 
-/** How the guest's interface reaches the host: an OVS port, a Linux bridge port, a macvlan, a dummy, the NIC itself. */
-export const ATTACH_MODES = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys'] as const;
+/**
+ * How the guest's interface reaches the host: an OVS port, a Linux bridge port, a macvlan, a
+ * dummy, the NIC itself, or a port of an OVN network (an OVS port bound by ovn-controller).
+ */
+export const ATTACH_MODES = ['ovs', 'bridge', 'macvlan', 'dummy', 'phys', 'ovn'] as const;
 export type AttachMode = (typeof ATTACH_MODES)[number];
 
 export const MACVLAN_MODES = ['bridge', 'vepa', 'private', 'passthru'] as const;
@@ -24,7 +27,7 @@ export type IpConfig =
   | { kind: 'dhcp'; client: 'udhcpc' | 'dhclient' | 'dhcpcd'; foreground: boolean; options: string[] };
 
 export interface AttachSpec {
-  /** Bridge (OVS or Linux), parent NIC (macvlan), or the NIC itself (phys). */
+  /** Bridge (OVS or Linux), parent NIC (macvlan), or the NIC itself (phys); with `network`, the integration bridge (`br-int`). */
   host: string;
   /** `mac:<hostmac>`: pick the host NIC by its MAC instead of its name. */
   hostMac?: string;
@@ -41,6 +44,11 @@ export interface AttachSpec {
   ip: IpConfig;
   /** Literal unicast MAC or `U:<seed>`. */
   mac?: string;
+  /**
+   * An OVN network (a logical switch of the northbound database, `netplumb network create`):
+   * the attachment is a port of it, bound by this host's ovn-controller. Implies mode `ovn`.
+   */
+  network?: string;
   /** Access VLAN (OVS tag, 802.1Q sub-interface for macvlan). */
   vlan?: number;
   /** OVS trunk VLANs (a trunk port instead of an access port). */

@@ -35,6 +35,24 @@ export class TestNetns {
     return ns;
   }
 
+  /**
+   * `n` namespaces in one `ip -batch` (one process instead of 2n: ~3 ms a namespace instead
+   * of ~150 on a loaded machine); their `lo` stays down. Equivalent to: ip -batch - <<< "netns add NAME…"
+   */
+  static async createMany(n: number, prefix = 't'): Promise<TestNetns[]> {
+    const made = Array.from({ length: n }, () => new TestNetns(`np-${prefix}-${randomBytes(4).toString('hex')}`));
+    for (const ns of made) live.add(ns);
+    await must(['ip', '-batch', '-'], { input: made.map((ns) => `netns add ${ns.name}\n`).join('') });
+    return made;
+  }
+
+  /** Delete many in one `ip -batch`. Equivalent to: ip -batch - <<< "netns del NAME…" */
+  static async destroyMany(all: readonly TestNetns[]): Promise<void> {
+    const gone = all.filter((ns) => live.delete(ns));
+    if (gone.length > 0)
+      await must(['ip', '-batch', '-'], { input: gone.map((ns) => `netns del ${ns.name}\n`).join('') });
+  }
+
   get path(): string {
     return `/run/netns/${this.name}`;
   }

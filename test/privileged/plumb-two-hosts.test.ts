@@ -1,15 +1,15 @@
 /**
  * Seed scenario 2: two emulated hosts (a namespace each, each with its own ovsdb-server +
- * ovs-vswitchd), joined by a trunk link `eth1` added to each host's `ovs0`. Guests of
- * VLAN 100 and 200 on both hosts: same-VLAN pairs reach each other across the trunk,
- * nothing else does.
+ * ovs-vswitchd), joined by a cable `eth1` that netplumb makes a trunk port of each host's
+ * `ovs0` (`netplumb uplink add`, no ovs-vsctl). Guests of VLAN 100 and 200 on both hosts:
+ * same-VLAN pairs reach each other across the trunk, nothing else does.
  */
 import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { Plumber } from '../../src/plumb/plumber.js';
+import { connectHosts } from '../../sandbox/cable.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 let host1: OvsInstance;
@@ -18,27 +18,7 @@ let host2: OvsInstance;
 before(async () => {
   host1 = await startOvs({ withVswitchd: true });
   host2 = await startOvs({ withVswitchd: true });
-  // The "physical" cable between the hosts: eth1 in each, added to ovs0 as a trunk (no tag).
-  await must([
-    'ip',
-    '-n',
-    host1.netns,
-    'link',
-    'add',
-    'eth1',
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'eth1',
-    'netns',
-    host2.netns,
-  ]);
-  for (const h of [host1, host2]) {
-    await must(['ip', '-n', h.netns, 'link', 'set', 'eth1', 'promisc', 'on', 'up']);
-    await h.addBridge('ovs0');
-    await h.vsctl(['add-port', 'ovs0', 'eth1']);
-  }
+  await connectHosts({ netns: host1.netns, nic: 'eth1' }, { netns: host2.netns, nic: 'eth1' });
 });
 after(async () => {
   await host1?.stop();
@@ -51,6 +31,8 @@ test('seed scenario 2: VLANs 100/200 across a trunk between two hosts', async ()
   const p2 = Plumber.open({ ovsDb: host2.remote, hostNetns: { name: host2.netns } });
   const con = await Promise.all([1, 2, 3, 4].map(() => TestNetns.create('con')));
   try {
+    // The seed's `ovs-vsctl add-br ovs0; ovs-vsctl add-port ovs0 eth1`, on each host.
+    for (const p of [p1, p2]) await p.uplinks.add({ bridge: 'ovs0', nic: 'eth1', createBridge: true });
     const [c1, c2, c3, c4] = con as [TestNetns, TestNetns, TestNetns, TestNetns];
     const plan: [Plumber, TestNetns, number, number][] = [
       [p1, c1, 1, 100],
@@ -90,6 +72,8 @@ test('seed scenario 2: VLANs 100/200 across a trunk between two hosts', async ()
     }
     for (const [p, c] of plan) await p.detach({ guest: { netns: c.name } });
     assert.deepEqual((await host1.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean), ['eth1']);
+    for (const p of [p1, p2]) await p.uplinks.del({ nic: 'eth1' });
+    for (const h of [host1, host2]) assert.equal((await h.vsctl(['list-ports', 'ovs0'])).trim(), '');
   } finally {
     for (const c of con) await c.destroy();
     await p1.close();

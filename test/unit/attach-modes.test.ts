@@ -54,19 +54,25 @@ test('every AttachMode has its module under its own name, and the stores are lis
       ['macvlan', 'guest'],
       ['dummy', 'guest'],
       ['phys', 'guest'],
+      ['ovn', 'host'],
     ],
   );
   assert.deepEqual(
     REMOTE_STORES.map((s) => s.what),
-    ['OVS port'],
+    ['OVS port', 'OVN logical port'],
+  );
+  assert.deepEqual(
+    MODES.ovn.stores.map((s) => s.what),
+    ['OVS port', 'OVN logical port'],
+    'an OVN attachment owns an OVS port and a logical port',
   );
 });
 
 test('a mode this version does not know (a record of another version) is no mode; removing it is UNSUPPORTED', () => {
-  assert.equal(modeOf('ovn'), undefined);
+  assert.equal(modeOf('vxlan'), undefined);
   assert.equal(modeOf('__proto__'), undefined);
   assert.equal(modeOf('ipoib'), undefined);
-  throwsCode(() => modeOfRecord({ id: 'abc', mode: 'ovn' }), 'UNSUPPORTED', 'mode');
+  throwsCode(() => modeOfRecord({ id: 'abc', mode: 'vxlan' }), 'UNSUPPORTED', 'mode');
   assert.equal(modeOfRecord({ id: 'abc', mode: 'macvlan' }), MODES.macvlan);
 });
 
@@ -148,4 +154,29 @@ test("each mode's settings: its defaults for the record, and what it refuses", a
       isNetplumbError('INVALID_ARGUMENT', 'trunks'),
       m,
     );
+});
+
+test("an OVN network attachment: a network implies mode ovn, its VLAN is the network's, its MAC known beforehand", () => {
+  const spec = { host: 'br-int', guest: { container: 'c1' }, ip: { kind: 'none' } } as const;
+  const plan = parseAttachSpec({ ...spec, network: 'vlan100' });
+  assert.equal(plan.mode, 'ovn');
+  assert.equal(plan.network, 'vlan100');
+  assert.throws(() => parseAttachSpec({ ...spec, mode: 'ovn' }), isNetplumbError('INVALID_ARGUMENT', 'network'));
+  assert.throws(
+    () => parseAttachSpec({ ...spec, mode: 'ovs', network: 'vlan100' }),
+    isNetplumbError('INVALID_ARGUMENT', 'mode'),
+  );
+  for (const bad of ['', 'a b', '-x', 'a/b', 'x'.repeat(65)])
+    assert.throws(() => parseAttachSpec({ ...spec, network: bad }), isNetplumbError('INVALID_ARGUMENT', 'network'));
+  const target = { mode: 'ovn' as const, name: 'br-int', mtu: 1442, created: false };
+  const settings = MODES.ovn.settings(plan, target);
+  assert.equal(settings.mtu, 1442, "the network's MTU");
+  const mac = settings.macFor?.('abcdefghij');
+  assert.match(mac ?? '', /^02(:[0-9a-f]{2}){5}$/);
+  assert.equal(settings.macFor?.('abcdefghij'), mac, 'the same attachment, the same MAC');
+  assert.notEqual(settings.macFor?.('abcdefghik'), mac);
+  assert.throws(
+    () => MODES.ovn.settings(parseAttachSpec({ ...spec, network: 'n', vlan: 100 }), target),
+    isNetplumbError('INVALID_ARGUMENT', 'vlan', /network create/),
+  );
 });

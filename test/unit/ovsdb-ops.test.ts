@@ -139,6 +139,7 @@ describe('schema check', () => {
           bridges: { type: { key: 'uuid', min: 0, max: 'unlimited' } },
           next_cfg: { type: 'integer' },
           cur_cfg: { type: 'integer' },
+          external_ids: { type: { key: 'string', value: 'string', min: 0, max: 'unlimited' } },
         },
       },
       Bridge: {

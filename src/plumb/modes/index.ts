@@ -8,11 +8,12 @@ import { bridge } from './bridge.js';
 import { dummy } from './dummy.js';
 import { macvlan } from './macvlan.js';
 import type { HostProbe, HostTarget, Mode, RemoteStore } from './mode.js';
+import { ovn } from './ovn.js';
 import { ovs } from './ovs.js';
 import { phys } from './phys.js';
 
 /** Every mode, by the name attachments record (`satisfies`: each AttachMode has its module). */
-export const MODES = { ovs, bridge, macvlan, dummy, phys } as const satisfies Readonly<Record<AttachMode, Mode>>;
+export const MODES = { ovs, bridge, macvlan, dummy, phys, ovn } as const satisfies Readonly<Record<AttachMode, Mode>>;
 
 /**
  * The order in which modes look at a host interface nobody named a mode for, as pipework

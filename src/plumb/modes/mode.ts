@@ -50,6 +50,8 @@ export interface HostProbe {
   readonly link: Link | undefined;
   /** Create the bridge if it does not exist (`--create-bridge`; pipework for `br*` and `ovs*`). */
   readonly createBridge: boolean;
+  /** The OVN network asked for (mode `ovn`). */
+  readonly network?: string;
   readonly host: HostServices;
 }
 
@@ -58,6 +60,8 @@ export interface ModeSettings {
   /** 0: leave the MTU as it is (a moved NIC). */
   mtu: number;
   macvlanMode?: MacvlanMode;
+  /** The MAC when none is asked for, from the attachment id (a logical port's MAC is known before the link exists). */
+  macFor?: (attachmentId: string) => string;
 }
 
 /** The guest as an attach holds it: its namespace, and sockets made in it. */
@@ -83,6 +87,8 @@ export interface Attaching {
 /** What an attach made that its caller reports or reuses. */
 export interface Applied {
   ofport?: number;
+  /** Time spent only waiting for other daemons to finish the attachment (ovs-vswitchd applying, ovn-controller binding), ms. */
+  waitedMs?: number;
   /** The guest interface, when it was read anyway (the announcement needs its index and MAC). */
   guestLink?: Link;
 }

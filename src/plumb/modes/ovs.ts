@@ -46,8 +46,13 @@ async function bridgeTarget(p: HostProbe): Promise<HostTarget | undefined> {
 /**
  * The port, in one transaction with those of concurrent attaches, and ovs-vswitchd's apply.
  * Equivalent to: ovs-vsctl add-port BRIDGE HOSTIF tag=VLAN -- set interface HOSTIF external_ids:…
+ * (`interfaceIds`: more Interface external_ids, such as OVN's `iface-id`).
  */
-async function addPort(a: Attaching, rb: Rollback): Promise<number | undefined> {
+export async function addPort(
+  a: Attaching,
+  rb: Rollback,
+  interfaceIds: Record<string, string> = {},
+): Promise<number | undefined> {
   const r = a.record;
   const ids = externalIdsFor(r, a.plan.metadata);
   // The undo goes first: a port committed but not applied by ovs-vswitchd (the wait fails
@@ -59,7 +64,7 @@ async function addPort(a: Attaching, rb: Rollback): Promise<number | undefined> 
       ...(a.plan.vlan !== undefined ? { tag: a.plan.vlan } : {}),
       ...(a.plan.trunks !== undefined ? { trunks: [...a.plan.trunks], vlanMode: 'trunk' as const } : {}),
       externalIds: ids.port,
-      interfaceExternalIds: ids.iface,
+      interfaceExternalIds: { ...ids.iface, ...interfaceIds },
     }),
   );
   return added.ofport;

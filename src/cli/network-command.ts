@@ -1,0 +1,49 @@
+/** `netplumb network create|delete|list`, run in this process against the OVN northbound database. */
+import { describe, type Network } from '../ovn/networks.js';
+import type { PlumberOptions } from '../plumb/api.js';
+import type { NetworkCommand } from './network-args.js';
+import { printJson, writeOut } from './output.js';
+import { textTable } from './text-table.js';
+
+export async function runNetwork(cmd: NetworkCommand & { json: boolean }, opts: PlumberOptions): Promise<void> {
+  const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
+  const plumber = Plumber.open(opts);
+  try {
+    switch (cmd.action) {
+      case 'create': {
+        const r = await plumber.networks.create(cmd.spec);
+        if (cmd.json) printJson({ ok: true, ...r });
+        else writeOut(`${r.changed ? 'created' : 'already there'}: ${r.network.name} (${describe(r.network)})\n`);
+        return;
+      }
+      case 'delete': {
+        const r = await plumber.networks.delete(cmd.name, { force: cmd.force });
+        if (cmd.json) printJson({ ok: true, ...r });
+        else writeOut(r.deleted === undefined ? 'no such network\n' : `deleted: ${r.deleted.name}\n`);
+        return;
+      }
+      case 'list': {
+        const networks = await plumber.networks.list();
+        if (cmd.json) printJson({ ok: true, networks });
+        else writeOut(networks.length === 0 ? 'no networks\n' : `${networkTable(networks)}\n`);
+        return;
+      }
+    }
+  } finally {
+    await plumber.close();
+  }
+}
+
+function networkTable(networks: readonly Network[]): string {
+  return textTable(
+    ['NAME', 'SUBNET', 'BRIDGED TO', 'MTU', 'PORTS', 'ATTACHMENTS'],
+    networks.map((n) => [
+      n.name,
+      n.subnet ?? '-',
+      n.physnet !== undefined ? `${n.physnet}${n.vlan !== undefined ? ` VLAN ${n.vlan}` : ''}` : '- (overlay)',
+      String(n.mtu),
+      String(n.ports),
+      String(n.attachments),
+    ]),
+  );
+}
