@@ -1,11 +1,14 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
-import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
-import { cliLogger, printJson, reportError, writeOut } from './output.js';
+import { parseNetplumbArgs, type ConnectionOptions, type NetplumbCommand } from './netplumb-args.js';
+import { cliLogger, printJson, reportError } from './output.js';
+import { type CommandIo, type CommandMain, openCommandEngine, ownProcessOnly } from './io.js';
+import { runInProcess } from './process-io.js';
 import { ErrorCode, NetplumbError } from '../errors.js';
+import { resolveRemote } from '../ovsdb/remote.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
-import type { KillHooks } from '../plumb/kill-hook.js';
+import { KILL_AT_ENV, type KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../engine/engine.js';
 
 const VERSION = '0.1.0';
@@ -80,36 +83,34 @@ function describeGc(r: GcResult): string {
   return lines.join('\n');
 }
 
-async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>, hooks: KillHooks): Promise<void> {
+async function run(
+  io: CommandIo,
+  cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>,
+  hooks: KillHooks,
+): Promise<void> {
   // Loaded only now, and with require(): in this CommonJS build `await import()` would go
   // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
   if (cmd.command === 'serve') {
+    ownProcessOnly(io, 'netplumb serve');
     const { runServe } = require('../daemon/run.js') as typeof import('../daemon/run.js');
-    await runServe(cmd);
+    await runServe(cmd, io.env);
     return;
   }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
-  const { openEngine } = require('../engine/open.js') as typeof import('../engine/open.js');
-  const logger = cliLogger('netplumb');
-  const conn = cmd.connection;
-  const engine: Engine = await openEngine({
+  const logger = cliLogger(io, 'netplumb');
+  const engine: Engine = await openCommandEngine(io, {
     daemon: cmd.noDaemon === true ? false : 'auto',
-    plumberOptions: {
-      ...(logger ? { logger } : {}),
-      ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
-      ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
-      ...hooks,
-    },
+    plumberOptions: { ...connectionOf(io, cmd.connection), ...(logger ? { logger } : {}), ...hooks },
   });
   logger?.debug({ via: engine.via }, 'engine');
   try {
     switch (cmd.command) {
       case 'attach': {
         const r = await engine.attach(cmd.spec);
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(`${describeAttach(r)}\n`);
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(`${describeAttach(r)}\n`);
         return;
       }
       case 'detach': {
@@ -117,9 +118,9 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
           guest: cmd.guest,
           ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}),
         });
-        if (cmd.json) printJson({ ok: true, ...r });
+        if (cmd.json) printJson(io, { ok: true, ...r });
         else
-          writeOut(
+          io.stdout(
             r.detached.length === 0
               ? 'nothing to detach\n'
               : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`,
@@ -137,8 +138,8 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
               `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`,
             );
         }
-        if (cmd.json) printJson({ ok: true, attachments: rows });
-        else writeOut(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
+        if (cmd.json) printJson(io, { ok: true, attachments: rows });
+        else io.stdout(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
         return;
       }
       case 'gc': {
@@ -146,8 +147,8 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
           dryRun: cmd.dryRun,
           ...(cmd.graceSeconds !== undefined ? { graceSeconds: cmd.graceSeconds } : {}),
         });
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(`${describeGc(r)}\n`);
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(`${describeGc(r)}\n`);
         return;
       }
     }
@@ -156,39 +157,52 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
   }
 }
 
-export function main(argv: string[]): void {
+/**
+ * The OVSDB and container engine the command acts on: its options, else the caller's
+ * environment ($OVS_DB, $OVS_RUNDIR, $DOCKER_HOST), resolved here so that nothing below
+ * reads the environment of the process that runs it.
+ */
+function connectionOf(io: CommandIo, conn: ConnectionOptions): { ovsDb: string; dockerHost?: string } {
+  const dockerHost = conn.dockerSocketPath !== undefined ? `unix://${conn.dockerSocketPath}` : io.env.DOCKER_HOST;
+  return { ovsDb: resolveRemote(conn.ovsDb, io.env), ...(dockerHost ? { dockerHost } : {}) };
+}
+
+/** `netplumb ARGS…` */
+export const main: CommandMain = async (io) => {
+  const argv = io.argv;
   let cmd: NetplumbCommand;
   const json = argv.includes('--json');
   try {
     cmd = parseNetplumbArgs(argv);
   } catch (e) {
-    process.exitCode = reportError('netplumb', e, json);
-    return;
+    return reportError(io, 'netplumb', e, json);
   }
   if (cmd.command === 'help') {
     // The help texts and examples are loaded only for help.
     const { helpText } = require('./netplumb-help.js') as typeof import('./netplumb-help.js');
-    writeOut(`${helpText(cmd.topic)}\n`);
-    return;
+    io.stdout(`${helpText(cmd.topic)}\n`);
+    return 0;
   }
   if (cmd.command === 'version') {
-    writeOut(`netplumb ${VERSION}\n`);
-    return;
+    io.stdout(`netplumb ${VERSION}\n`);
+    return 0;
   }
-  let hooks: KillHooks;
   try {
-    // A test hook (kill-hook.ts), read once here; nothing is loaded unless it is set.
-    hooks = process.env.NETPLUMB_TEST_KILL_AT
-      ? (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv()
-      : {};
+    // A test hook (kill-hook.ts), read once here; nothing is loaded unless it is set. It
+    // kills the process that runs the command: never the daemon's.
+    let hooks: KillHooks = {};
+    if (io.env[KILL_AT_ENV]) {
+      ownProcessOnly(io, KILL_AT_ENV);
+      hooks = (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv(io.env);
+    }
+    await run(io, cmd, hooks);
+    return 0;
   } catch (e) {
-    process.exitCode = reportError('netplumb', e, json);
-    return;
+    return reportError(io, 'netplumb', e, json);
   }
-  run(cmd, hooks).then(
-    () => undefined,
-    (e: unknown) => {
-      process.exitCode = reportError('netplumb', e, json);
-    },
-  );
+};
+
+/** The `netplumb` command in this process (bin/node-cli.js). */
+export function start(argv?: readonly string[]): void {
+  runInProcess(main, argv);
 }
