@@ -26,10 +26,8 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import {
-  copyFileSync,
   cpSync,
   mkdirSync,
-  renameSync,
   symlinkSync,
   writeFileSync,
   mkdtempSync,
@@ -152,6 +150,12 @@ async function startGuest(name: string): Promise<Guest> {
  * node+daemon row; bin/netplumb and bin/pipework become the front door, as the install
  * script makes them.
  */
+/** scripts/front-door.js: what the install does with the front door. */
+interface FrontDoorScript {
+  probeFrontDoor(file: string): void;
+  installFrontDoor(root: string, exe: string): string;
+}
+
 function snapshot(dir: string): string {
   const pkg = join(dir, 'pkg');
   for (const p of [
@@ -164,16 +168,22 @@ function snapshot(dir: string): string {
   ])
     cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+  // The Node.js launchers stay for the node+daemon row, one level down.
   mkdirSync(join(pkg, 'bin', 'node'));
   for (const name of ['netplumb', 'pipework']) {
-    renameSync(join(pkg, 'bin', name), join(pkg, 'bin', 'node', name));
-    copyFileSync(join(pkg, 'build', 'Release', 'netplumb-front'), join(pkg, 'bin', name));
+    const launcher = readFileSync(join(pkg, 'bin', name), 'utf8');
+    writeFileSync(
+      join(pkg, 'bin', 'node', name),
+      launcher.replace("require('./node-cli.js')", "require('../node-cli.js')"),
+      {
+        mode: 0o755,
+      },
+    );
   }
-  // The launchers moved one level down: their require of ./node-cli.js.
-  for (const name of ['netplumb', 'pipework']) {
-    const f = join(pkg, 'bin', 'node', name);
-    writeFileSync(f, readFileSync(f, 'utf8').replace("require('./node-cli.js')", "require('../node-cli.js')"));
-  }
+  const { installFrontDoor, probeFrontDoor } = require(join(ROOT, 'scripts', 'front-door.js')) as FrontDoorScript;
+  const exe = join(pkg, 'build', 'Release', 'netplumb-front');
+  probeFrontDoor(exe);
+  installFrontDoor(pkg, exe);
   return pkg;
 }
 

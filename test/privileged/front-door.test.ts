@@ -356,10 +356,14 @@ test('stdin is relayed when the command asks for it and never read otherwise; on
         SECRET: 'no',
       },
     });
-    assert.deepEqual(
-      vars.stdout.trim().split('\n'),
-      ['CNI_COMMAND', 'DOCKER_HOST', 'NETPLUMB_LOG', 'NETPLUMB_SOCKET', 'OVS_RUNDIR', 'PIPEWORK_X'],
-    );
+    assert.deepEqual(vars.stdout.trim().split('\n'), [
+      'CNI_COMMAND',
+      'DOCKER_HOST',
+      'NETPLUMB_LOG',
+      'NETPLUMB_SOCKET',
+      'OVS_RUNDIR',
+      'PIPEWORK_X',
+    ]);
   } finally {
     await d.dispose();
   }
