@@ -59,3 +59,37 @@ function installFrontDoor(root, exe) {
 }
 
 module.exports = { FRONT_DOOR, COMMANDS, probeFrontDoor, isInstalledPackage, installFrontDoor };
+
+/**
+ * `node scripts/front-door.js` (the install step, after the native build): in an installed
+ * package, the first of the prebuilt and the built executable that runs here goes in place
+ * of the launchers. When neither runs, the launchers stay: slower, not broken.
+ */
+function main() {
+  const root = path.resolve(__dirname, '..');
+  if (!isInstalledPackage(root)) return;
+  const candidates = [
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, FRONT_DOOR),
+    path.join(root, 'build', 'Release', FRONT_DOOR),
+  ].filter((f) => fs.existsSync(f));
+  const failures = [];
+  for (const exe of candidates) {
+    try {
+      probeFrontDoor(exe);
+    } catch (e) {
+      failures.push(`${path.relative(root, exe)}: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    const how = installFrontDoor(root, exe);
+    process.stdout.write(
+      `netplumb: ${COMMANDS.join(', ')} run the native front door (${path.relative(root, exe)}, ${how})\n`,
+    );
+    return;
+  }
+  process.stdout.write(
+    `netplumb: the native front door does not run here (${failures.join('; ') || 'not built'}); ` +
+      'the commands start Node.js on every call\n',
+  );
+}
+
+if (require.main === module) main();
