@@ -32,9 +32,11 @@ extern char** environ;
 static const char kMagic[] = "\0netplumb-front 1\n";
 #define MAGIC_BYTES (sizeof kMagic - 1)
 #define DEFAULT_SOCKET "/run/netplumb/netplumb.sock"
-// How long the daemon may take to take the call before this gives up and acts alone (as
-// the Node.js client's version probe does). Once taken, a call is waited for.
-#define TAKE_TIMEOUT_MS 2000
+// How long the daemon may take to take the call before this gives up and acts alone. Taking
+// it needs nothing but the daemon's event loop: a daemon silent this long is stopped or
+// wedged. (A daemon that reads the request only later sees the hang-up with it and does not
+// run it.) Once taken, a call is waited for, however long it runs.
+#define TAKE_TIMEOUT_MS 10000
 #define CHUNK 65536
 
 // The programs, and the exit status each gives when the outcome is unknown (the daemon
