@@ -1,6 +1,11 @@
 /**
  * `netplumb-cni`, the CNI plugin's entry: its CommandMain is `cniMain` of ../cni/main.ts,
  * loaded when the plugin runs. In a build without that module the plugin says so.
+ *
+ * Like netplumb and pipework, `cniMain` sees only its CommandIo: CNI_* and the rest from
+ * `io.env`, the network configuration from `io.readStdin()`, its result through
+ * `io.stdout`, and its engine from `openCommandEngine(io, …)` (./io.ts), so that the front
+ * door's call runs it inside the daemon, on the daemon's engine.
  */
 import { EXIT_CODES } from '../errors.js';
 import type { CommandIo, CommandMain } from './io.js';
