@@ -22,6 +22,9 @@ export interface DispatcherOptions {
   onIdle?: () => void;
 }
 
+/** How a request ended. */
+type Outcome = { result: unknown } | { error: NetplumbError };
+
 export class Dispatcher {
   /** Requests admitted and not finished, and relayed calls (track) not finished. */
   #inFlight = 0;
@@ -75,24 +78,45 @@ export class Dispatcher {
       reply(unknownMethod(id, method));
       return undefined;
     }
-    const running = this.call(method, params, log);
+    const running = this.#admit(method, params, log, (outcome) =>
+      reply('error' in outcome ? errorLine(id, outcome.error) : successLine(id, outcome.result)),
+    );
     if (running instanceof NetplumbError) {
       reply(errorLine(id, running));
       return undefined;
     }
-    return running.then(
-      (result) => reply(successLine(id, result)),
-      (e: unknown) => reply(errorLine(id, asNetplumbError(e))),
-    );
+    return running;
   }
 
   /**
    * Run `method` as one request, admitted or refused exactly as a JSON-RPC request is: a
    * refusal is returned at once (as the error), an admitted request settles with its
-   * method's result or error. The JSON-RPC requests and the calls relayed by the front
-   * door (front-door.ts) both come through here.
+   * method's result or error. The calls relayed by the front door (front-door.ts) come
+   * through here.
    */
   call(method: Method, params: unknown, log?: Logger): Promise<unknown> | NetplumbError {
+    let outcome: Outcome | undefined;
+    const running = this.#admit(method, params, log, (o) => {
+      outcome = o;
+    });
+    if (running instanceof NetplumbError) return running;
+    return running.then(() => {
+      if (outcome === undefined || 'error' in outcome) throw outcome?.error;
+      return outcome.result;
+    });
+  }
+
+  /**
+   * Admit a request for `method` (or return the refusal), run it, and hand its outcome to
+   * `settle` before it stops counting as in flight: an answer is written before a graceful
+   * shutdown, waiting for idle(), hangs its connection up.
+   */
+  #admit(
+    method: Method,
+    params: unknown,
+    log: Logger | undefined,
+    settle: (outcome: Outcome) => void,
+  ): Promise<void> | NetplumbError {
     const handler = METHOD_TABLE[method];
     const refusal = this.#refusal(handler);
     if (refusal !== undefined) return refusal;
@@ -100,12 +124,15 @@ export class Dispatcher {
     this.opts.onBusy?.();
     return handler
       .serve(this.opts.context, params, (fields) => log?.info({ method, ...fields }, 'request'))
-      .catch((e: unknown) => {
-        const err = asNetplumbError(e);
-        if (err.code === ErrorCode.INTERNAL) log?.error({ method, err: e }, 'request failed');
-        else log?.info({ method, code: err.code, msg: err.message }, 'request failed');
-        throw err;
-      })
+      .then(
+        (result) => settle({ result }),
+        (e: unknown) => {
+          const error = asNetplumbError(e);
+          if (error.code === ErrorCode.INTERNAL) log?.error({ method, err: e }, 'request failed');
+          else log?.info({ method, code: error.code, msg: error.message }, 'request failed');
+          settle({ error });
+        },
+      )
       .finally(() => this.#finished());
   }
 
