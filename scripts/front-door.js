@@ -58,15 +58,12 @@ function installFrontDoor(root, exe) {
   return how;
 }
 
-module.exports = { FRONT_DOOR, COMMANDS, probeFrontDoor, isInstalledPackage, installFrontDoor };
-
 /**
- * `node scripts/front-door.js` (the install step, after the native build): in an installed
- * package, the first of the prebuilt and the built executable that runs here goes in place
- * of the launchers. When neither runs, the launchers stay: slower, not broken.
+ * The install step, after the native build: in an installed package, the first of the
+ * prebuilt and the built executable that runs here goes in place of the launchers, and it
+ * says so. When neither runs, the launchers stay: slower, not broken.
  */
-function main() {
-  const root = path.resolve(__dirname, '..');
+function placeFrontDoor(root = path.resolve(__dirname, '..')) {
   if (!isInstalledPackage(root)) return;
   const candidates = [
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, FRONT_DOOR),
@@ -92,4 +89,6 @@ function main() {
   );
 }
 
-if (require.main === module) main();
+module.exports = { FRONT_DOOR, COMMANDS, probeFrontDoor, isInstalledPackage, installFrontDoor, placeFrontDoor };
+
+if (require.main === module) placeFrontDoor();
