@@ -129,6 +129,13 @@ static void run_node(char** argv) {
   // Installed in bin/ (beside the launcher), or built in build/Release/ or prebuilds/<platform>/.
   snprintf(cli, sizeof cli, "%s/node-cli.js", exe);
   if (access(cli, R_OK) != 0) snprintf(cli, sizeof cli, "%s/../../bin/node-cli.js", exe);
+  if (access(cli, R_OK) != 0) {
+    fprintf(stderr,
+            "%s: no daemon serves this call, and bin/node-cli.js is not beside %s/ nor two levels up "
+            "(run the installed command, or a symbolic link to it, not a copy)\n",
+            prog, exe);
+    exit(127);
+  }
   if (stdin_copy >= 0 && (lseek(stdin_copy, 0, SEEK_SET) < 0 || dup2(stdin_copy, 0) < 0))
     die("cannot hand standard input on");
   unsetenv("NODE_EXTRA_CA_CERTS");
