@@ -46,6 +46,8 @@ import { nowMs, percentile, printTable, round } from './lib/stats.js';
 import { rng } from '../test/helpers/rng.js';
 
 const ROOT = join(__dirname, '..', '..');
+/** What `netplumb --version` must print: package.json's version. */
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const RUNS = Number(process.env.NETPLUMB_BENCH_CLI_RUNS ?? 30);
 const WARMUP = Number(process.env.NETPLUMB_BENCH_CLI_WARMUP ?? 2);
 const VLAN = 100;
@@ -288,7 +290,7 @@ async function main(): Promise<void> {
           await check(m, g, addr);
           await undo(g);
         }
-        if ((m === 'version' || m === 'version_alone') && s.out.trim() !== 'netplumb 0.1.0')
+        if ((m === 'version' || m === 'version_alone') && s.out.trim() !== `netplumb ${VERSION}`)
           throw new Error(`--version printed ${JSON.stringify(s.out)}`);
         if (r >= WARMUP) samples[m].push({ ms: s.ms, rssKb: s.rssKb, cpuMs: s.cpuMs });
       }

@@ -12,8 +12,8 @@
  * 3. the seed's scenario 1 through the library, one Plumber.attach per guest:
  *      pipework ovs0 con1 10.0.0.1/24 @100   …   pipework ovs0 con4 10.0.0.4/24 @200
  *    (ovs0 is created by the first attach, datapath_type=netdev), each attach timed;
- * 4. the connectivity matrix, with real pings from inside each guest (`podman exec … ping`,
- *    or `ip netns exec … ping`): same VLAN must reach, cross VLAN must not;
+ * 4. the connectivity matrix through `netplumb check` (its library call): an ICMP echo from
+ *    inside each guest to every other, natively: same VLAN must reach, cross VLAN must not;
  * 5. the throughput con1 → con2 with iperf3 (`-t 3`), client and server inside the guests'
  *    namespaces (the host's iperf3 through nsenter for containers: busybox has none);
  * 6. detach everything, then remove containers, namespaces, daemons and temp dirs — also
@@ -24,12 +24,16 @@
  * or when not root; 130/143/129 when interrupted (SIGINT/SIGTERM/SIGHUP).
  */
 import { spawn } from 'node:child_process';
-import { setMaxListeners } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { checkText } from '../src/check/report.js';
+import { checkConnectivity } from '../src/check/run.js';
 import { Plumber } from '../src/plumb/plumber.js';
+import { renderSvg } from '../src/render/svg.js';
+import { HostView } from '../src/topology/read.js';
 import type { GuestRef } from '../src/plumb/spec.js';
-import { must, run, type RunResult } from '../sandbox/exec.js';
-import { startOvs } from '../sandbox/ovs.js';
+import { must, run } from '../sandbox/exec.js';
+import { startOvs, type OvsInstance } from '../sandbox/ovs.js';
 import { PodmanSandbox, missingPodmanCommands } from '../sandbox/podman.js';
 
 export type GuestKind = 'podman' | 'netns';
@@ -37,12 +41,14 @@ export type GuestKind = 'podman' | 'netns';
 export interface DemoOptions {
   json: boolean;
   guests: GuestKind | 'auto';
+  /** Draw the host, once attached, into this SVG file. */
+  svg?: string;
 }
 
 export interface MatrixCell {
   from: string;
   to: string;
-  /** Same VLAN: the ping should get a reply. */
+  /** Same VLAN: the echo should get a reply. */
   expected: boolean;
   reached: boolean;
   ok: boolean;
@@ -95,15 +101,16 @@ const JSON_ORDER: (keyof DemoReport)[] = [
   'durationMs',
 ];
 
-const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns]
+const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns] [--svg FILE]
 
 The seed's scenario 1 with netplumb: a private Open vSwitch (userspace datapath), four
 guests con1..con4 attached to ovs0 with VLANs 100,100,200,200, the connectivity matrix
-(ping) and the throughput con1 → con2 (iperf3), then everything is removed again.
+(netplumb check) and the throughput con1 → con2 (iperf3), then everything is removed again.
 
   --json           print one JSON object instead of the report
   --guests KIND    podman: podman containers; netns: plain network namespaces;
                    auto (default): podman when podman and runc are installed
+  --svg FILE       also draw the attached host into FILE (= netplumb show --svg FILE)
   -h, --help       this text
 `;
 
@@ -122,17 +129,19 @@ export function parseArgs(argv: string[]): DemoOptions | 'help' {
           `--guests takes auto, podman or netns, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
         );
       opts.guests = v;
+    } else if (a === '--svg') {
+      const v = argv[++i];
+      if (v === undefined || v === '') throw new UsageError('--svg takes a file name');
+      opts.svg = v;
     } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
   }
   return opts;
 }
 
-/** How a guest is reached from the host: for the engine, for ping, for iperf3. */
+/** How a guest is reached from the host: for the engine and for iperf3. */
 interface DemoGuest {
   name: string;
   ref: GuestRef;
-  /** Run ARGV inside the guest (ping). */
-  exec(argv: string[], timeoutMs: number, signal: AbortSignal): Promise<RunResult>;
   /** argv prefix that runs a host binary in the guest's network namespace (iperf3). */
   netnsPrefix(): string[];
 }
@@ -222,8 +231,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const out = new Progress(opts.json);
   const cleanup = new Cleanup();
   const abort = new AbortController();
-  // One listener per concurrent ping: more than the default 10.
-  setMaxListeners(64, abort.signal);
   const report: DemoReport = {
     ok: false,
     bridge: { name: BRIDGE, datapathType: 'netdev' },
@@ -318,12 +325,15 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       );
     checkpoint();
 
-    report.matrix = await out.step(
-      `connectivity: ping from inside each guest (${guests.kind === 'podman' ? 'podman exec … ping' : 'ip netns exec … ping'})`,
-      () => measureMatrix(guests.list, abort.signal),
-      (m) => `${m.cells.length - m.mismatches}/${m.cells.length} as expected`,
+    const checked = await out.step(
+      'connectivity: netplumb check (an ICMP echo from inside each guest to every other, no ping process)',
+      () => checkMatrix(ovs, guests.dockerHost, opts.svg),
+      (m) => `${m.matrix.cells.length - m.matrix.mismatches}/${m.matrix.cells.length} as expected`,
     );
-    printMatrix(out, report.matrix);
+    report.matrix = checked.matrix;
+    out.line();
+    for (const l of checked.text.trimEnd().split('\n')) out.line(l === '' ? '' : `  ${l}`);
+    out.line();
     checkpoint();
 
     report.throughput = await out.step(
@@ -505,7 +515,6 @@ async function podmanGuests(
     list: GUESTS.map((name) => ({
       name,
       ref: { container: name },
-      exec: (argv, timeoutMs, sig) => sandbox.tryPodman(['exec', name, ...argv], { timeoutMs, signal: sig }),
       netnsPrefix: () => ['nsenter', `--net=/proc/${pids.get(name) as number}/ns/net`],
     })),
   };
@@ -531,7 +540,6 @@ async function netnsGuests(out: Progress, cleanup: Cleanup, report: DemoReport, 
       return {
         name,
         ref: { netns: ns },
-        exec: (argv, timeoutMs, sig) => run(['ip', 'netns', 'exec', ns, ...argv], { timeoutMs, signal: sig }),
         netnsPrefix: () => ['ip', 'netns', 'exec', ns],
       };
     }),
@@ -544,44 +552,45 @@ async function detachAll(plumber: Plumber, guests: DemoGuest[]): Promise<number>
   return count;
 }
 
-/** Every ordered pair, all pings at once: a reply within 2 s counts as reached. */
-async function measureMatrix(guests: DemoGuest[], signal: AbortSignal): Promise<NonNullable<DemoReport['matrix']>> {
-  const pairs: [number, number][] = [];
-  for (let a = 0; a < guests.length; a++) for (let b = 0; b < guests.length; b++) if (a !== b) pairs.push([a, b]);
-  const cells = await Promise.all(
-    pairs.map(async ([a, b]): Promise<MatrixCell> => {
-      const from = guests[a] as DemoGuest;
-      // busybox ping (containers) and iputils ping (namespaces) both take these; exit 0 = a reply came.
-      const r = await from.exec(['ping', '-c', '1', '-W', '2', ipOf(b)], 20_000, signal);
-      const reached = r.code === 0;
-      const expected = VLANS[a] === VLANS[b];
-      return { from: from.name, to: (guests[b] as DemoGuest).name, expected, reached, ok: reached === expected };
-    }),
-  );
-  const mismatches = cells.filter((c) => !c.ok).length;
-  return { ok: mismatches === 0, mismatches, cells };
+/** The guest a check names (`con1`, or the namespace `np-demo-PID-con1`), as the demo names it. */
+function demoName(guest: string): string {
+  return GUESTS.find((g) => guest === g || guest.endsWith(`-${g}`)) ?? guest;
 }
 
-function printMatrix(out: Progress, m: NonNullable<DemoReport['matrix']>): void {
-  const label = (i: number): string => `${GUESTS[i]} @${VLANS[i]}`;
-  const w = 11;
-  out.line();
-  out.line(`    ${'from \\ to'.padEnd(w)}${GUESTS.map((_, i) => label(i).padEnd(w)).join('')}`);
-  for (let a = 0; a < GUESTS.length; a++) {
-    const row = GUESTS.map((to, b) => {
-      if (a === b) return '·'.padEnd(w);
-      const c = m.cells.find((x) => x.from === GUESTS[a] && x.to === to) as MatrixCell;
-      return `${c.reached ? '✓' : '✗'}${c.ok ? '' : ' !!'}`.padEnd(w);
-    });
-    out.line(`    ${label(a).padEnd(w)}${row.join('')}`);
+/**
+ * The matrix through netplumb check's library call, on the emulated host: what
+ * `ip netns exec HOST netplumb check` prints. Equivalent to: netplumb check --json
+ */
+async function checkMatrix(
+  ovs: OvsInstance,
+  dockerHost: string | undefined,
+  svg: string | undefined,
+): Promise<{ matrix: NonNullable<DemoReport['matrix']>; text: string }> {
+  const view = HostView.open({
+    ovsDb: ovs.remote,
+    hostNetns: { name: ovs.netns },
+    ...(dockerHost !== undefined ? { dockerHost } : {}),
+  });
+  try {
+    // Equivalent to: netplumb show --svg FILE
+    if (svg !== undefined) writeFileSync(svg, renderSvg(await view.topology()));
+    const rep = await checkConnectivity(view);
+    const guest = new Map(rep.attachments.map((a) => [a.id, demoName(a.guest)]));
+    const cells = rep.pairs.map(
+      (p): MatrixCell => ({
+        from: guest.get(p.from) ?? p.from,
+        to: guest.get(p.to) ?? p.to,
+        expected: p.expected,
+        reached: p.reached === true,
+        ok: p.verdict === 'ok',
+      }),
+    );
+    const mismatches = cells.filter((c) => !c.ok).length;
+    const whole = cells.length === GUESTS.length * (GUESTS.length - 1);
+    return { matrix: { ok: rep.verdict === 'match' && whole, mismatches, cells }, text: checkText(rep) };
+  } finally {
+    await view.close();
   }
-  out.line();
-  out.line('    ✓ a reply came back   ✗ no reply   !! differs from the expectation');
-  out.line('    expected: same VLAN reaches (con1 ↔ con2 on 100, con3 ↔ con4 on 200), cross VLAN does not');
-  out.line(
-    `    ${m.ok ? 'matrix matches the expectation' : `matrix does NOT match the expectation: ${m.mismatches} cell(s) differ`}`,
-  );
-  out.line();
 }
 
 /**

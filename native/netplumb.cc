@@ -516,6 +516,18 @@ Napi::Value PacketSend(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
+// setSocketOption(fd, level, name, value): setsockopt() with the bytes given (SO_BINDTODEVICE …).
+Napi::Value SetSocketOption(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int level = info[1].As<Napi::Number>().Int32Value();
+  int name = info[2].As<Napi::Number>().Int32Value();
+  Napi::Buffer<uint8_t> value = info[3].As<Napi::Buffer<uint8_t>>();
+  if (setsockopt(fd, level, name, value.Data(), static_cast<socklen_t>(value.Length())) != 0)
+    return SysError(env, errno, "setsockopt");
+  return env.Null();
+}
+
 // ETHTOOL_STXCSUM through SIOCETHTOOL on an inet socket: acts in the socket's namespace.
 int EthtoolTxChecksum(int fd, const std::string& name, bool on) {
   struct ethtool_value ev;
@@ -817,6 +829,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reexec", Napi::Function::New(env, Reexec));
   exports.Set("openNetlink", Napi::Function::New(env, OpenNetlink));
   exports.Set("packetSend", Napi::Function::New(env, PacketSend));
+  exports.Set("setSocketOption", Napi::Function::New(env, SetSocketOption));
   exports.Set("ethtoolTxChecksum", Napi::Function::New(env, EthtoolTxChecksumOn));
   exports.Set("closeAsync", Napi::Function::New(env, CloseAsync));
   exports.Set("openSockets", Napi::Function::New(env, OpenSockets));

@@ -4,9 +4,10 @@
  * The addon does syscalls only; it never parses messages. Failures cross as data
  * (`SysError`: errno number, syscall) and TypeScript turns them into NetplumbErrors.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import type { SysError } from './errors.js';
+import { ErrorCode, NetplumbError, type SysError } from './errors.js';
 
 /** A namespace file descriptor and the identity of the namespace it refers to. */
 export interface NsHandleRaw {
@@ -80,6 +81,8 @@ export interface NativeBinding {
   openSockets(nsFd: number, specs: number[], rcvbuf: number): Promise<NetlinkSocketRaw[] | SysError>;
   /** sendto() on a packet socket: one frame payload to a link-layer destination. */
   packetSend(fd: number, ifindex: number, ethertype: number, dstMac: Buffer, payload: Buffer): SysError | null;
+  /** setsockopt(fd, level, name, value) with the option's bytes as given (SO_BINDTODEVICE: the name, NUL-ended). */
+  setSocketOption(fd: number, level: number, name: number, value: Buffer): SysError | null;
   /**
    * Turn a link's TX checksum offload on or off (ETHTOOL_STXCSUM) with an inet socket of its
    * namespace, on the libuv pool (the ioctl waits for the RTNL lock).
@@ -94,12 +97,61 @@ export interface NativeBinding {
 
 let binding: NativeBinding | undefined;
 
-/** Load the addon once, from the package's build directory. */
-export function native(): NativeBinding {
-  if (binding === undefined) {
-    const req = createRequire(__filename);
-    const root = path.resolve(__dirname, '..', '..');
-    binding = req(path.join(root, 'build', 'Release', 'netplumb.node')) as NativeBinding;
+/** The package's root: this module is dist/src/native.js (the bundles in dist/bundle keep its __dirname). */
+const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Where a native artefact of the package may be, in the order to try: the prebuild shipped for
+ * this platform (`prebuilds/linux-x64/`), then a source build (`build/Release/`, made by node-gyp
+ * at install when no prebuild fits, or by `npm rebuild netplumb`). The artefacts and how they are
+ * prebuilt and installed: scripts/native-artefacts.js.
+ */
+export function nativeArtefactPaths(file: string, root: string = PACKAGE_ROOT): string[] {
+  return [
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, file),
+    path.join(root, 'build', 'Release', file),
+  ];
+}
+
+/**
+ * Load the addon from the first of its places that loads. When none does, a NetplumbError
+ * says what was tried and how to get an addon: reinstall, or build it from source.
+ */
+export function loadAddon(root: string): NativeBinding {
+  const req = createRequire(__filename);
+  const tried: string[] = [];
+  for (const file of nativeArtefactPaths('netplumb.node', root)) {
+    if (!existsSync(file)) {
+      tried.push(`${file}: absent`);
+      continue;
+    }
+    try {
+      return req(file) as NativeBinding;
+    } catch (e) {
+      // dlopen's message starts with the file's name (`FILE: file too short`): say it once.
+      const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+      tried.push(`${file}: ${reason.startsWith(`${file}: `) ? reason.slice(file.length + 2) : reason}`);
+    }
   }
+  throw missingAddon(tried);
+}
+
+function missingAddon(tried: string[]): NetplumbError {
+  const where = `${process.platform}-${process.arch}`;
+  const details = { tried, platform: process.platform, arch: process.arch, node: process.version };
+  if (process.platform !== 'linux')
+    return new NetplumbError(ErrorCode.UNSUPPORTED, `netplumb runs on Linux only, not on ${where}`, details);
+  return new NetplumbError(
+    ErrorCode.INCOMPATIBLE,
+    `netplumb's native addon is missing or does not load on this machine (${where}, Node.js ${process.version}): ` +
+      `${tried.join('; ')}. Reinstall netplumb, or build the addon from source: ` +
+      'install python3, make and g++ (Debian/Ubuntu: apt-get install python3 make g++), then run: npm rebuild netplumb',
+    details,
+  );
+}
+
+/** The addon, loaded on first use; a NetplumbError (INCOMPATIBLE) when this installation has none that loads. */
+export function native(): NativeBinding {
+  if (binding === undefined) binding = loadAddon(PACKAGE_ROOT);
   return binding;
 }

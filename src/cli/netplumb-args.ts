@@ -20,10 +20,12 @@ import {
   type DETACH_OPTIONS,
   type LIST_OPTIONS,
   type SHOW_OPTIONS,
+  type CHECK_OPTIONS,
   type GC_OPTIONS,
   type SERVE_OPTIONS,
 } from './netplumb-options.js';
 import { didYouMean } from './suggest.js';
+import type { Selection } from '../topology/scope.js';
 
 export interface ConnectionOptions {
   /** OVSDB remote as ovs-vsctl spells it (`unix:/path`, `tcp:host:port`); absent → default resolution. */
@@ -43,7 +45,8 @@ export type NetplumbCommand =
   | ({ command: 'attach'; spec: AttachSpec /** see `IpWord.dhcpSidecar` */; dhcpSidecar: boolean } & Common)
   | ({ command: 'detach'; guest: GuestRef; target: { ifname: string } | { all: true } } & Common)
   | ({ command: 'list'; guest?: GuestRef } & Common)
-  | ({ command: 'show'; guest: GuestRef; ifname: string } & Common)
+  | ({ command: 'show' } & ShowSelection & { svg?: string; html?: string } & Common)
+  | ({ command: 'check'; selections: ShowSelection[]; timeoutSeconds?: number; strict?: true } & Common)
   | ({ command: 'gc'; dryRun: boolean; graceSeconds?: number } & Common)
   | {
       command: 'serve';
@@ -57,6 +60,9 @@ export type NetplumbCommand =
     }
   | { command: 'help'; topic?: Subcommand }
   | { command: 'version' };
+
+/** What `show` and `check` look at (see topology/scope.ts): all, a bridge, a VLAN, a guest, or a word naming one. */
+export type ShowSelection = Selection;
 
 export { DEFAULT_IFNAME } from '../plumb/plan.js';
 const WAIT_UP_MAX_SECONDS = 3600;
@@ -77,6 +83,8 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
   const { options, positionals } = parseLongOptions(rest, SUBCOMMAND_OPTIONS[word], `netplumb ${word}`);
   if (options.help === true) return { command: 'help', topic: word };
   if (word === 'help') return parseHelp(positionals);
+  if (word === 'show') return parseShow(options as ParsedOptions<typeof SHOW_OPTIONS>, positionals);
+  if (word === 'check') return parseCheck(options as ParsedOptions<typeof CHECK_OPTIONS>, positionals);
   refusePositionals(word, positionals);
   switch (word) {
     case 'attach':
@@ -85,8 +93,6 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
       return parseDetach(options as ParsedOptions<typeof DETACH_OPTIONS>);
     case 'list':
       return parseList(options as ParsedOptions<typeof LIST_OPTIONS>);
-    case 'show':
-      return parseShow(options as ParsedOptions<typeof SHOW_OPTIONS>);
     case 'gc':
       return parseGc(options as ParsedOptions<typeof GC_OPTIONS>);
     case 'serve':
@@ -248,9 +254,70 @@ function parseList(o: ParsedOptions<typeof LIST_OPTIONS>): NetplumbCommand {
   };
 }
 
-function parseShow(o: ParsedOptions<typeof SHOW_OPTIONS>): NetplumbCommand {
-  const guest = guestOption(required('container', o.container));
-  return { command: 'show', guest, ifname: ifName('ifname', o.ifname ?? DEFAULT_IFNAME), ...common(o) };
+/** A positional word of show/check: a bridge, VLAN or container name, told apart at run time. */
+function selectionWord(field: string, w: string): string {
+  if (w.length === 0 || w.length > 255 || !/^[A-Za-z0-9_.:/-]+$/.test(w) || w.includes('..'))
+    throw invalidArgument(field, `${JSON.stringify(w)} is not a bridge, VLAN or container name`);
+  return w;
+}
+
+function parseSelection(
+  o: { bridge?: string; vlan?: string; container?: string; ifname?: string },
+  word: string | undefined,
+): ShowSelection {
+  const given = [o.bridge, o.vlan, o.container, word].filter((x) => x !== undefined).length;
+  if (given > 1)
+    throw invalidArgument(
+      'argv',
+      'give one of BRIDGE|VLAN|CONTAINER, --bridge, --vlan or --container: what to show is one bridge, one VLAN or one guest',
+    );
+  if (o.ifname !== undefined && o.container === undefined && word === undefined)
+    throw invalidArgument('ifname', '--ifname needs the guest: --container REF');
+  return {
+    ...(o.bridge !== undefined ? { bridge: ifName('bridge', o.bridge) } : {}),
+    ...(o.vlan !== undefined ? { vlan: vlanId('vlan', o.vlan) } : {}),
+    ...(o.container !== undefined ? { guest: parseGuestWord('container', o.container) } : {}),
+    ...(word !== undefined ? { word: selectionWord('argv', word) } : {}),
+    ...(o.ifname !== undefined ? { ifname: ifName('ifname', o.ifname) } : {}),
+  };
+}
+
+function outputFile<F extends 'svg' | 'html'>(field: F, path: string | undefined): Partial<Record<F, string>> {
+  if (path === undefined) return {};
+  if (path === '' || path.includes('\0')) throw invalidArgument(field, 'expected a file name, or - for stdout');
+  return { [field]: path } as Partial<Record<F, string>>;
+}
+
+function parseShow(o: ParsedOptions<typeof SHOW_OPTIONS>, positionals: readonly string[]): NetplumbCommand {
+  if (positionals.length > 1)
+    throw invalidArgument('argv', `netplumb show takes one BRIDGE, VLAN or CONTAINER, got ${positionals.length}`);
+  if (o.svg !== undefined && o.svg === o.html) throw invalidArgument('html', '--svg and --html name the same file');
+  return {
+    command: 'show',
+    ...parseSelection(o, positionals[0]),
+    ...outputFile('svg', o.svg),
+    ...outputFile('html', o.html),
+    ...common(o),
+  };
+}
+
+/** check's deadline for replies, in seconds. */
+const CHECK_TIMEOUT_MAX_SECONDS = 60;
+
+function parseCheck(o: ParsedOptions<typeof CHECK_OPTIONS>, positionals: readonly string[]): NetplumbCommand {
+  const selections: ShowSelection[] = [
+    ...positionals.map((w) => ({ word: selectionWord('argv', w) })),
+    ...(o.container ?? []).map((c) => ({ guest: parseGuestWord('container', c) })),
+    ...(o.bridge !== undefined ? [{ bridge: ifName('bridge', o.bridge) }] : []),
+    ...(o.vlan !== undefined ? [{ vlan: vlanId('vlan', o.vlan) }] : []),
+  ];
+  return {
+    command: 'check',
+    selections,
+    ...(o.timeout !== undefined ? { timeoutSeconds: integer('timeout', o.timeout, 1, CHECK_TIMEOUT_MAX_SECONDS) } : {}),
+    ...(o.strict === true ? { strict: true as const } : {}),
+    ...common(o),
+  };
 }
 
 function parseGc(o: ParsedOptions<typeof GC_OPTIONS>): NetplumbCommand {

@@ -61,8 +61,45 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
   ],
   show: [
     {
+      what: 'The whole host: bridges, VLANs, ports, containers with addresses; what is broken, and the fix',
+      netplumb: 'netplumb show',
+      pipework: '(none: pipework records nothing it reads back)',
+    },
+    {
+      what: 'One bridge, one VLAN, or one container (a word is looked up in that order)',
+      netplumb: 'netplumb show ovs0 ; netplumb show 100 ; netplumb show web1',
+      pipework: '(none)',
+    },
+    {
       what: "Host-side name, OVS port and addresses of web1's eth1",
       netplumb: 'netplumb show --container web1 --ifname eth1',
+      pipework: '(none)',
+    },
+    {
+      what: 'A picture (SVG) and a self-contained page (HTML) of the same',
+      netplumb: 'netplumb show --svg host.svg --html host.html',
+      pipework: '(none)',
+    },
+    {
+      what: 'For scripts: every issue with its fix (schema: docs/topology.schema.json)',
+      netplumb: 'netplumb show --json | jq -r \'.topology.issues[] | "\\(.where): \\(.reason)\\n  fix: \\(.fix)"\'',
+      pipework: '(none)',
+    },
+  ],
+  check: [
+    {
+      what: 'Probe every pair of attachments from inside the guests (ICMP echo, no ping process) against the VLANs',
+      netplumb: 'netplumb check',
+      pipework: '(none: one ping per pair, by hand)',
+    },
+    {
+      what: "Only VLAN 100's attachments and web1's; wait 5 s for replies",
+      netplumb: 'netplumb check 100 web1 --timeout 5',
+      pipework: '(none)',
+    },
+    {
+      what: 'In a script: exit 0 matches, 1 missing reachability, 17 a leak across VLANs (schema: docs/check.schema.json)',
+      netplumb: "netplumb check --json | jq '.check.summary'",
       pipework: '(none)',
     },
   ],
@@ -102,6 +139,32 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
   ],
 };
 
+/** Positional arguments, for the usage line. */
+const USAGE_ARGS: Readonly<Partial<Record<Subcommand, string>>> = {
+  show: ' [BRIDGE|VLAN|CONTAINER]',
+  check: ' [BRIDGE|VLAN|CONTAINER…]',
+};
+
+/** What a command's help says beyond its options. */
+const NOTES: Readonly<Partial<Record<Subcommand, string>>> = {
+  show: [
+    'Read-only, in this process (never through the daemon). Exit 0 whatever state the host is in:',
+    'an inconsistency (port without veth, veth without port, guest gone or restarted, bridge gone,',
+    "interface in error, VLAN changed behind netplumb's back) is shown where it is, with its reason",
+    "and the command that fixes it. Other tools' ports and uplinks are shown too, marked foreign.",
+  ].join('\n'),
+  check: [
+    'For every ordered pair of attachments, an ICMP echo goes from inside the source guest (a whole',
+    "IP packet on a packet socket, straight to the destination's MAC) and its reply is read there.",
+    'Expected: same bridge, same VLAN and same subnet reach each other, nothing else does — from the',
+    "records, so a port moved behind netplumb's back shows as a leak. Broken attachments (see",
+    'netplumb show) are not probed and do not change the exit status (--strict counts them).',
+    'A pair that should answer and does not is probed once more before it counts as missing.',
+    'No trace in the guests: the neighbour entries the probes make are removed as it goes.',
+    'Exit: 0 as expected, 1 reachability missing or unexpected, 17 a leak across VLANs or bridges.',
+  ].join('\n'),
+};
+
 function renderExamples(examples: readonly Example[]): string {
   return examples.map((e) => `  # ${e.what}\n  ${e.netplumb}\n  #   pipework: ${e.pipework}`).join('\n\n');
 }
@@ -132,10 +195,11 @@ export function helpText(topic?: Subcommand): string {
   if (topic === 'version') return `Usage: netplumb version\n\n${SUBCOMMAND_SUMMARY.version}.\n`;
   const examples = EXAMPLES[topic];
   return [
-    `Usage: netplumb ${topic} [options]`,
+    `Usage: netplumb ${topic}${USAGE_ARGS[topic] ?? ''} [options]`,
     '',
     `${SUBCOMMAND_SUMMARY[topic][0]?.toUpperCase() ?? ''}${SUBCOMMAND_SUMMARY[topic].slice(1)}.`,
     '',
+    ...(NOTES[topic] !== undefined ? [NOTES[topic], ''] : []),
     'Options:',
     describeOptions(SUBCOMMAND_OPTIONS[topic]),
     ...(examples !== undefined ? ['', 'Examples:', renderExamples(examples)] : []),

@@ -23,6 +23,11 @@ const daemon = {
   },
 } as const satisfies OptionTable;
 
+/** show and check read the host themselves; the flag is accepted like everywhere else. */
+const inProcess = {
+  'no-daemon': { kind: 'flag', summary: 'accepted for symmetry: this command always acts in this process' },
+} as const satisfies OptionTable;
+
 const output = {
   json: { kind: 'flag', summary: 'print the result as one JSON object on stdout' },
   help: { kind: 'flag', summary: 'show this help' },
@@ -95,10 +100,48 @@ export const LIST_OPTIONS = {
 } as const satisfies OptionTable;
 
 export const SHOW_OPTIONS = {
-  container: { kind: 'value', metavar: 'REF', summary: 'the container (required)' },
-  ifname: { kind: 'value', metavar: 'NAME', summary: 'the interface in the container (default eth1)' },
+  bridge: { kind: 'value', metavar: 'NAME', summary: 'only this bridge' },
+  vlan: {
+    kind: 'value',
+    metavar: 'VID',
+    summary: 'only this VLAN (its access ports, the trunks and uplinks carrying it)',
+  },
+  container: {
+    kind: 'value',
+    metavar: 'REF',
+    summary: "only this guest's attachments: container name or id, netns:<name>, pid:<pid>",
+  },
+  ifname: { kind: 'value', metavar: 'NAME', summary: 'with --container: only this interface of it' },
+  svg: { kind: 'value', metavar: 'FILE', summary: 'also draw the topology as an SVG picture into FILE (- : stdout)' },
+  html: {
+    kind: 'value',
+    metavar: 'FILE',
+    summary: 'also write one self-contained HTML page (picture, table, issues) into FILE (- : stdout)',
+  },
   ...output,
-  ...daemon,
+  ...inProcess,
+  ...connection,
+} as const satisfies OptionTable;
+
+export const CHECK_OPTIONS = {
+  bridge: { kind: 'value', metavar: 'NAME', summary: "only this bridge's attachments" },
+  vlan: { kind: 'value', metavar: 'VID', summary: 'only the attachments recorded in this VLAN' },
+  container: {
+    kind: 'list',
+    metavar: 'REF',
+    summary: "only this guest's attachments (repeatable): container name or id, netns:<name>",
+  },
+  timeout: {
+    kind: 'value',
+    metavar: 'SECONDS',
+    summary: 'how long to wait for replies, 1..60 (default 3): a pair without a reply by then is unreachable',
+  },
+  strict: {
+    kind: 'flag',
+    summary: 'count pairs of broken attachments (guest gone, port gone …) as differences instead of skipping them',
+  },
+  ...output,
+  ...inProcess,
   ...connection,
 } as const satisfies OptionTable;
 
@@ -148,6 +191,7 @@ export const SUBCOMMAND_OPTIONS = {
   detach: DETACH_OPTIONS,
   list: LIST_OPTIONS,
   show: SHOW_OPTIONS,
+  check: CHECK_OPTIONS,
   gc: GC_OPTIONS,
   serve: SERVE_OPTIONS,
   help: HELP_OPTIONS,
@@ -165,7 +209,8 @@ export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   attach: 'wire a container into a bridge, NIC (macvlan) or dummy interface',
   detach: 'undo attach: remove the interface and its OVS port (routes through it go with it)',
   list: "list netplumb attachments (all, or one container's)",
-  show: 'show one attachment in detail',
+  show: 'what is wired where: bridges → VLANs → ports → guests, and what is broken (tree, --json, --svg, --html)',
+  check: 'probe every pair of attachments from inside the guests; compare with their VLANs (exit 1: missing, 17: leak)',
   gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
   serve: 'run the daemon that serves the API on a unix socket',
   help: 'show help for a subcommand',

@@ -1,17 +1,14 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
-import { parseNetplumbArgs, type ConnectionOptions, type NetplumbCommand } from './netplumb-args.js';
+import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
+import { connectionOf } from './connection.js';
 import { cliLogger, printJson, reportError } from './output.js';
 import { type CommandIo, type CommandMain, openCommandEngine, ownProcessOnly } from './io.js';
 import { runInProcess } from './process-io.js';
-import { ErrorCode, NetplumbError } from '../errors.js';
-import { resolveRemote } from '../ovsdb/remote.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
 import { KILL_AT_ENV, type KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../engine/engine.js';
-
-const VERSION = '0.1.0';
 
 function describeAttach(r: AttachResult): string {
   const x = r.record;
@@ -26,29 +23,38 @@ function guestLabel(r: AttachmentRecord): string {
   return r.guestName ?? (r.guestId.startsWith('netns:') ? r.guestId : r.guestId.slice(0, 12));
 }
 
+/**
+ * A record read back from a host veth's alias alone (its OVS port was removed, or its
+ * bridge deleted, by another tool) holds only the attachment's identity: no addresses,
+ * no VLAN. Such a row is shown with what it has, never as a crash.
+ */
+function recordedAddresses(r: AttachmentRecord): string[] {
+  return Array.isArray(r.addresses) ? r.addresses : [];
+}
+
+function stateOf(a: Attachment): string {
+  if (a.orphaned) return 'orphaned (guest gone)';
+  if (a.attachingSince !== undefined) return `attaching since ${a.attachingSince}`;
+  if (a.ovsError) return `error: ${a.ovsError}`;
+  if (a.record.mode === 'ovs' && a.ofport === undefined && !Array.isArray(a.record.addresses))
+    return 'no OVS port (see netplumb show)';
+  return a.hostLinkUp ? 'up' : 'down';
+}
+
 function table(rows: Attachment[]): string {
   const head = ['GUEST', 'IFNAME', 'MODE', 'HOST', 'VLAN', 'ADDRESSES', 'HOST-IF', 'OFPORT', 'STATE'];
   const body = rows.map((a) => {
     const r = a.record;
-    const state = a.orphaned
-      ? 'orphaned (guest gone)'
-      : a.attachingSince !== undefined
-        ? `attaching since ${a.attachingSince}`
-        : a.ovsError
-          ? `error: ${a.ovsError}`
-          : a.hostLinkUp
-            ? 'up'
-            : 'down';
     return [
       guestLabel(r),
       r.ifname,
       r.mode,
       r.host,
-      r.vlan !== undefined ? String(r.vlan) : (r.trunks?.join(',') ?? '-'),
-      r.addresses.join(',') || r.dhcp || '-',
+      r.vlan !== undefined ? String(r.vlan) : Array.isArray(r.trunks) ? r.trunks.join(',') : '-',
+      recordedAddresses(r).join(',') || r.dhcp || '-',
       r.hostIfname,
       a.ofport !== undefined ? String(a.ofport) : '-',
-      state,
+      stateOf(a),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
@@ -83,18 +89,32 @@ function describeGc(r: GcResult): string {
   return lines.join('\n');
 }
 
+/** Run a command; resolves with its exit code (failures are thrown). */
 async function run(
   io: CommandIo,
   cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>,
   hooks: KillHooks,
-): Promise<void> {
+): Promise<number> {
   // Loaded only now, and with require(): in this CommonJS build `await import()` would go
   // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
   if (cmd.command === 'serve') {
     ownProcessOnly(io, 'netplumb serve');
     const { runServe } = require('../daemon/run.js') as typeof import('../daemon/run.js');
     await runServe(cmd, io.env);
-    return;
+    return 0;
+  }
+  // Read-only views act in this process (they read the guests' namespaces, and show writes
+  // its files where the caller is), never through the daemon.
+  if (cmd.command === 'show') {
+    ownProcessOnly(io, 'netplumb show');
+    const { runShow } = require('./show.js') as typeof import('./show.js');
+    await runShow(io, cmd);
+    return 0;
+  }
+  if (cmd.command === 'check') {
+    ownProcessOnly(io, 'netplumb check');
+    const { runCheck } = require('./check.js') as typeof import('./check.js');
+    return runCheck(io, cmd);
   }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
@@ -111,7 +131,7 @@ async function run(
         const r = await engine.attach(cmd.spec);
         if (cmd.json) printJson(io, { ok: true, ...r });
         else io.stdout(`${describeAttach(r)}\n`);
-        return;
+        return 0;
       }
       case 'detach': {
         const r = await engine.detach({
@@ -125,22 +145,13 @@ async function run(
               ? 'nothing to detach\n'
               : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`,
           );
-        return;
+        return 0;
       }
-      case 'list':
-      case 'show': {
-        let rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
-        if (cmd.command === 'show') {
-          rows = rows.filter((a) => a.record.ifname === cmd.ifname);
-          if (rows.length === 0)
-            throw new NetplumbError(
-              ErrorCode.NOT_FOUND,
-              `no attachment ${cmd.ifname} for that guest; "netplumb list" shows them all`,
-            );
-        }
+      case 'list': {
+        const rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
         if (cmd.json) printJson(io, { ok: true, attachments: rows });
         else io.stdout(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
-        return;
+        return 0;
       }
       case 'gc': {
         const r = await engine.gc({
@@ -149,22 +160,12 @@ async function run(
         });
         if (cmd.json) printJson(io, { ok: true, ...r });
         else io.stdout(`${describeGc(r)}\n`);
-        return;
+        return 0;
       }
     }
   } finally {
     await engine.close();
   }
-}
-
-/**
- * The OVSDB and container engine the command acts on: its options, else the caller's
- * environment ($OVS_DB, $OVS_RUNDIR, $DOCKER_HOST), resolved here so that nothing below
- * reads the environment of the process that runs it.
- */
-function connectionOf(io: CommandIo, conn: ConnectionOptions): { ovsDb: string; dockerHost?: string } {
-  const dockerHost = conn.dockerSocketPath !== undefined ? `unix://${conn.dockerSocketPath}` : io.env.DOCKER_HOST;
-  return { ovsDb: resolveRemote(conn.ovsDb, io.env), ...(dockerHost ? { dockerHost } : {}) };
 }
 
 /** `netplumb ARGS…` */
@@ -184,7 +185,9 @@ export const main: CommandMain = async (io) => {
     return 0;
   }
   if (cmd.command === 'version') {
-    io.stdout(`netplumb ${VERSION}\n`);
+    // package.json is read only for the version.
+    const { NETPLUMB_VERSION } = require('../version.js') as typeof import('../version.js');
+    io.stdout(`netplumb ${NETPLUMB_VERSION}\n`);
     return 0;
   }
   try {
@@ -195,8 +198,7 @@ export const main: CommandMain = async (io) => {
       ownProcessOnly(io, KILL_AT_ENV);
       hooks = (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv(io.env);
     }
-    await run(io, cmd, hooks);
-    return 0;
+    return await run(io, cmd, hooks);
   } catch (e) {
     return reportError(io, 'netplumb', e, json);
   }

@@ -3,8 +3,8 @@
  * (0, or 1 on any failure) and the same success output (none), with better messages.
  */
 import { withCreateBridge } from '../plumb/plan.js';
-import { resolveRemote } from '../ovsdb/remote.js';
 import { parsePipeworkArgs, usage, type PipeworkCommand } from './pipework-args.js';
+import { connectionOf } from './connection.js';
 import { cliLogger, reportError } from './output.js';
 import { type CommandIo, type CommandMain, openCommandEngine, ownProcessOnly } from './io.js';
 import { runInProcess } from './process-io.js';
@@ -33,13 +33,7 @@ async function run(io: CommandIo, cmd: PipeworkCommand): Promise<void> {
     return;
   }
   const logger = cliLogger(io, 'pipework');
-  // $OVS_DB, $OVS_RUNDIR and $DOCKER_HOST of the caller, resolved here.
-  const dockerHost = io.env.DOCKER_HOST;
-  const plumberOptions = {
-    ovsDb: resolveRemote(undefined, io.env),
-    ...(dockerHost ? { dockerHost } : {}),
-    ...(logger ? { logger } : {}),
-  };
+  const plumberOptions = { ...connectionOf(io), ...(logger ? { logger } : {}) };
   if (cmd.kind === 'passthrough') {
     // `ip route|rule` or `tc` run inside a guest: not something the daemon does for its clients.
     ownProcessOnly(io, `pipework ${cmd.tool}`);

@@ -43,8 +43,8 @@ export function defaultDaemonSocket(env: NodeJS.ProcessEnv = process.env): strin
   return path !== undefined && path !== '' ? path : DEFAULT_SOCKET_PATH;
 }
 export const PROTOCOL_VERSION = 1;
-/** Kept in step with package.json (the CLI prints the same). */
-export const NETPLUMB_VERSION = '0.1.0';
+/** package.json's version (the CLI prints the same). */
+export { NETPLUMB_VERSION } from '../version.js';
 
 /**
  * Who answers on the socket, and what it acts on: a client uses the daemon only when its

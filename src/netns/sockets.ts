@@ -32,7 +32,7 @@ export interface GuestSockets {
 }
 
 /** Make the sockets of `specs` (domain, type, protocol triples) in `ns`, off the event loop. */
-async function makeSockets(ns: Netns, specs: readonly number[]): Promise<NetlinkSocketRaw[]> {
+export async function makeSockets(ns: Netns, specs: readonly number[]): Promise<NetlinkSocketRaw[]> {
   const made = await native().openSockets(ns.fd, [...specs], ROUTE_SOCKET_RCVBUF);
   if (isSysError(made)) throw fromSysError(made, `opening sockets in ${ns.label}`);
   if (made.length * 3 !== specs.length) throw new Error(`the addon made ${made.length} of ${specs.length / 3} sockets`);

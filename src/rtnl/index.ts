@@ -1,4 +1,4 @@
-/** rtnetlink verbs: links (with kinds), addresses, routes, rules. */
+/** rtnetlink verbs: links (with kinds), addresses, routes, rules, neighbours. */
 export { Rtnl } from './rtnl.js';
 export {
   LinkVerbs,
@@ -22,5 +22,6 @@ export {
   type RouteType,
   type Table,
 } from './route.js';
+export { NeighVerbs, type Neighbour, type NeighState } from './neigh.js';
 export { RuleVerbs, type Rule, type RuleOptions, type RuleAction } from './rule.js';
 export type { Scope, ScopeName } from './scope.js';

@@ -10,6 +10,7 @@ import { NetlinkEngine, type EngineOptions } from '../netlink/engine.js';
 import type { NetlinkTransport } from '../netlink/transport.js';
 import { AddressVerbs } from './address.js';
 import { LinkVerbs } from './link.js';
+import { NeighVerbs } from './neigh.js';
 import { RouteVerbs } from './route.js';
 import { RuleVerbs } from './rule.js';
 
@@ -19,6 +20,7 @@ export class Rtnl {
   readonly addr: AddressVerbs;
   readonly route: RouteVerbs;
   readonly rule: RuleVerbs;
+  readonly neigh: NeighVerbs;
 
   constructor(transport: NetlinkTransport | NetlinkEngine, options: EngineOptions = {}) {
     this.engine = transport instanceof NetlinkEngine ? transport : new NetlinkEngine(transport, options);
@@ -27,6 +29,7 @@ export class Rtnl {
     this.addr = new AddressVerbs(this.engine, index);
     this.route = new RouteVerbs(this.engine, index);
     this.rule = new RuleVerbs(this.engine);
+    this.neigh = new NeighVerbs(this.engine);
   }
 
   /** Close the socket; pending requests reject. */

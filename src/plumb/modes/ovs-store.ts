@@ -53,13 +53,13 @@ export async function recordOnPort(host: HostServices, id: string): Promise<Atta
   return decodeRecord(ports[0]?.externalIds['netplumb.record']);
 }
 
-/** Remove the ports an attachment left behind (its veth went with its container), so the name can be reused. */
+/**
+ * Remove the ports an attachment left behind (its veth went with its container), so the name
+ * can be reused: through the port queue, which waits until ovs-vswitchd has let go of them —
+ * closing the old device restores its flags by name, and would set a new veth of the same
+ * name down (or out of promiscuous mode) if that veth came first.
+ */
 export async function removeStalePorts(host: HostServices, id: string): Promise<void> {
-  const vs = await host.vswitch();
-  const stale = await vs.findPortsByExternalIds({ 'netplumb.attachment': id });
-  if (stale.length > 0)
-    await vs.delPort(
-      stale.map((p) => p.name),
-      { ifExists: true },
-    );
+  const stale = await (await host.vswitch()).findPortsByExternalIds({ 'netplumb.attachment': id });
+  await Promise.all(stale.map((p) => host.ports.del(p.name)));
 }
