@@ -208,7 +208,7 @@ test('through the daemon: pipework and netplumb run there, no Node.js starts, an
       ['netplumb', ['list']],
       ['netplumb', ['list', '--json']],
       ['netplumb', ['list', '--container', `netns:${g.name}`]],
-      ['netplumb', ['show', '--container', `netns:${g.name}`, '--ifname', 'eth9', '--json']],
+      ['netplumb', ['detach', '--container', `netns:${g.name}`, '--ifname', 'eth9', '--json']],
       ['netplumb', ['attach', '--bridge', 'ovs0', '--container', 'netns:np-no-such-ns']],
       ['netplumb', ['atach']],
       ['netplumb', ['--version']],
@@ -268,14 +268,16 @@ test('no daemon, or one on another OVSDB, or --no-daemon: the front door runs No
     assert.equal(handedBack.length, 1);
     assert.match(String(handedBack[0]?.why), /uses OVSDB unix:.*db\.sock .* but this command asks for unix:.*other-db/);
 
-    // --no-daemon and PIPEWORK_NO_DAEMON=1: handed back too (without Node.js on PATH: 127).
+    // --no-daemon, PIPEWORK_NO_DAEMON=1 and show (it reads the guests from where the caller
+    // is): handed back too (without Node.js on PATH: 127).
     const served = { NETPLUMB_SOCKET: d.sock, OVS_DB: ovs.remote, PATH: NO_NODE };
     assert.equal((await front('netplumb', ['list', '--no-daemon'], { env: served })).code, 127);
+    assert.equal((await front('netplumb', ['show', '--json'], { env: served })).code, 127);
     const pw = await front('pipework', ['ovs0', `netns:${g.name}`, '10.9.1.2/24', '@101'], {
       env: { ...served, PIPEWORK_NO_DAEMON: '1' },
     });
     assert.equal(pw.code, 127, pw.stderr);
-    assert.equal(msgs(d, 'front-door call handed back').length, 3);
+    assert.equal(msgs(d, 'front-door call handed back').length, 4);
     assert.equal(msgs(d, 'request').length, 0, 'the daemon did nothing for them');
 
     const detach = await front('netplumb', ['detach', '--container', `netns:${g.name}`], { env: none });
