@@ -9,6 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { ARTEFACTS, prebuildDir, buildFromSource } = require('./native-artefacts.js');
+const { placeFrontDoor } = require('./front-door.js');
 
 const dir = prebuildDir();
 const where = `${process.platform}-${process.arch}`;
@@ -42,3 +43,6 @@ if (reason === undefined) {
     process.exit(status);
   }
 }
+// In an installed package, the commands in bin/ become the front door, which starts Node.js
+// only when no daemon serves a call.
+placeFrontDoor();

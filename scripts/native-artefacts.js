@@ -28,6 +28,12 @@ const ARTEFACTS = [
       require(file);
     },
   },
+  {
+    // The front door (native/front.c): the installed netplumb, pipework and netplumb-cni
+    // (scripts/front-door.js puts it in bin/). Run under its own name, it answers with its usage.
+    file: 'netplumb-front',
+    probe: (file) => require('./front-door.js').probeFrontDoor(file),
+  },
 ];
 
 /** Where the prebuilt artefacts for this platform are shipped: prebuilds/linux-x64/. */

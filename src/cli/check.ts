@@ -7,22 +7,23 @@ import { checkExitCode } from '../check/model.js';
 import { checkText } from '../check/report.js';
 import { checkConnectivity } from '../check/run.js';
 import type { NetplumbCommand } from './netplumb-args.js';
-import { printJson, writeOut } from './output.js';
+import type { CommandIo } from './io.js';
+import { printJson } from './output.js';
 import { openHostView } from './show.js';
 
 type CheckCommand = Extract<NetplumbCommand, { command: 'check' }>;
 
 /** Run the check, print it; returns the exit status. */
-export async function runCheck(cmd: CheckCommand): Promise<number> {
-  const view = openHostView(cmd.connection);
+export async function runCheck(io: CommandIo, cmd: CheckCommand): Promise<number> {
+  const view = openHostView(io, cmd.connection);
   try {
     const report = await checkConnectivity(view, {
       selections: cmd.selections,
       ...(cmd.timeoutSeconds !== undefined ? { timeoutMs: cmd.timeoutSeconds * 1000 } : {}),
       ...(cmd.strict === true ? { strict: true } : {}),
     });
-    if (cmd.json) printJson({ ok: true, check: report });
-    else writeOut(checkText(report));
+    if (cmd.json) printJson(io, { ok: true, check: report });
+    else io.stdout(checkText(report));
     return checkExitCode(report.verdict);
   } finally {
     await view.close();

@@ -1,11 +1,14 @@
 /** `netplumb` command line: argv → library call → exit code and output. */
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
-import { cliLogger, printJson, reportError, writeOut } from './output.js';
+import { connectionOf } from './connection.js';
+import { cliLogger, printJson, reportError } from './output.js';
+import { type CommandIo, type CommandMain, openCommandEngine, ownProcessOnly } from './io.js';
+import { runInProcess } from './process-io.js';
 import { textTable } from './text-table.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
-import type { KillHooks } from '../plumb/kill-hook.js';
+import { KILL_AT_ENV, type KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../engine/engine.js';
 
 function describeAttach(r: AttachResult): string {
@@ -87,86 +90,87 @@ function describeGc(r: GcResult): string {
   return lines.join('\n');
 }
 
-async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>, hooks: KillHooks): Promise<void> {
+/** Run a command; resolves with its exit code (failures are thrown). */
+async function run(
+  io: CommandIo,
+  cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }>,
+  hooks: KillHooks,
+): Promise<number> {
   // Loaded only now, and with require(): in this CommonJS build `await import()` would go
   // through the ESM loader (its own start-up and a source scan of each module), ~70 ms of CPU.
   if (cmd.command === 'serve') {
+    ownProcessOnly(io, 'netplumb serve');
     const { runServe } = require('../daemon/run.js') as typeof import('../daemon/run.js');
-    await runServe(cmd);
-    return;
+    await runServe(cmd, io.env);
+    return 0;
   }
-  // Read-only views act in this process (they read the guests' namespaces), never through the daemon.
+  // Read-only views act in this process (they read the guests' namespaces, and show writes
+  // its files where the caller is), never through the daemon.
   if (cmd.command === 'show') {
+    ownProcessOnly(io, 'netplumb show');
     const { runShow } = require('./show.js') as typeof import('./show.js');
-    await runShow(cmd);
-    return;
+    await runShow(io, cmd);
+    return 0;
   }
   if (cmd.command === 'check') {
+    ownProcessOnly(io, 'netplumb check');
     const { runCheck } = require('./check.js') as typeof import('./check.js');
-    process.exitCode = await runCheck(cmd);
-    return;
+    return runCheck(io, cmd);
   }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
-  const logger = cliLogger('netplumb');
-  const conn = cmd.connection;
-  const plumberOptions = {
-    ...(logger ? { logger } : {}),
-    ...(conn.ovsDb ? { ovsDb: conn.ovsDb } : {}),
-    ...(conn.ovnNb ? { ovnNb: conn.ovnNb } : {}),
-    ...(conn.dockerSocketPath ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
-    ...hooks,
-  };
+  const logger = cliLogger(io, 'netplumb');
+  const plumberOptions = { ...connectionOf(io, cmd.connection), ...(logger ? { logger } : {}), ...hooks };
   if (cmd.command === 'uplink') {
     const { runUplink } = require('./uplink-command.js') as typeof import('./uplink-command.js');
-    await runUplink(cmd, plumberOptions);
-    return;
+    return runUplink(io, cmd, plumberOptions);
   }
   if (cmd.command === 'network') {
     const { runNetwork } = require('./network-command.js') as typeof import('./network-command.js');
-    await runNetwork(cmd, plumberOptions);
-    return;
+    return runNetwork(io, cmd, plumberOptions);
   }
-  const { openEngine } = require('../engine/open.js') as typeof import('../engine/open.js');
-  const engine: Engine = await openEngine({ daemon: cmd.noDaemon === true ? false : 'auto', plumberOptions });
+  const engine: Engine = await openCommandEngine(io, {
+    daemon: cmd.noDaemon === true ? false : 'auto',
+    plumberOptions,
+  });
   logger?.debug({ via: engine.via }, 'engine');
   try {
     switch (cmd.command) {
       case 'attach': {
         const r = await engine.attach(cmd.spec);
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(`${describeAttach(r)}\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(`${describeAttach(r)}\n`);
+        return 0;
       }
       case 'detach': {
         const r = await engine.detach({
           guest: cmd.guest,
           ...('ifname' in cmd.target ? { ifname: cmd.target.ifname } : {}),
         });
-        if (cmd.json) printJson({ ok: true, ...r });
+        if (cmd.json) printJson(io, { ok: true, ...r });
         else
-          writeOut(
+          io.stdout(
             r.detached.length === 0
               ? 'nothing to detach\n'
               : `detached: ${r.detached.map((d) => `${d.guestName ?? d.guestId} ${d.ifname} (${d.hostIfname})`).join(', ')}\n`,
           );
-        return;
+        return 0;
       }
       case 'list': {
         const rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
-        if (cmd.json) printJson({ ok: true, attachments: rows });
-        else writeOut(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, attachments: rows });
+        else io.stdout(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
+        return 0;
       }
       case 'gc': {
         const r = await engine.gc({
           dryRun: cmd.dryRun,
           ...(cmd.graceSeconds !== undefined ? { graceSeconds: cmd.graceSeconds } : {}),
         });
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(`${describeGc(r)}\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(`${describeGc(r)}\n`);
+        return 0;
       }
     }
   } finally {
@@ -174,41 +178,43 @@ async function run(cmd: Exclude<NetplumbCommand, { command: 'help' | 'version' }
   }
 }
 
-export function main(argv: string[]): void {
+/** `netplumb ARGS…` */
+export const main: CommandMain = async (io) => {
+  const argv = io.argv;
   let cmd: NetplumbCommand;
   const json = argv.includes('--json');
   try {
     cmd = parseNetplumbArgs(argv);
   } catch (e) {
-    process.exitCode = reportError('netplumb', e, json);
-    return;
+    return reportError(io, 'netplumb', e, json);
   }
   if (cmd.command === 'help') {
     // The help texts and examples are loaded only for help.
     const { helpText } = require('./netplumb-help.js') as typeof import('./netplumb-help.js');
-    writeOut(`${helpText(cmd.topic)}\n`);
-    return;
+    io.stdout(`${helpText(cmd.topic)}\n`);
+    return 0;
   }
   if (cmd.command === 'version') {
     // package.json is read only for the version.
     const { NETPLUMB_VERSION } = require('../version.js') as typeof import('../version.js');
-    writeOut(`netplumb ${NETPLUMB_VERSION}\n`);
-    return;
+    io.stdout(`netplumb ${NETPLUMB_VERSION}\n`);
+    return 0;
   }
-  let hooks: KillHooks;
   try {
-    // A test hook (kill-hook.ts), read once here; nothing is loaded unless it is set.
-    hooks = process.env.NETPLUMB_TEST_KILL_AT
-      ? (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv()
-      : {};
+    // A test hook (kill-hook.ts), read once here; nothing is loaded unless it is set. It
+    // kills the process that runs the command: never the daemon's.
+    let hooks: KillHooks = {};
+    if (io.env[KILL_AT_ENV]) {
+      ownProcessOnly(io, KILL_AT_ENV);
+      hooks = (require('../plumb/kill-hook.js') as typeof import('../plumb/kill-hook.js')).killHooksFromEnv(io.env);
+    }
+    return await run(io, cmd, hooks);
   } catch (e) {
-    process.exitCode = reportError('netplumb', e, json);
-    return;
+    return reportError(io, 'netplumb', e, json);
   }
-  run(cmd, hooks).then(
-    () => undefined,
-    (e: unknown) => {
-      process.exitCode = reportError('netplumb', e, json);
-    },
-  );
+};
+
+/** The `netplumb` command in this process (bin/node-cli.js). */
+export function start(argv?: readonly string[]): void {
+  runInProcess(main, argv);
 }

@@ -2,31 +2,36 @@
 import { describe, type Network } from '../ovn/networks.js';
 import type { PlumberOptions } from '../plumb/api.js';
 import type { NetworkCommand } from './network-args.js';
-import { printJson, writeOut } from './output.js';
+import type { CommandIo } from './io.js';
+import { printJson } from './output.js';
 import { textTable } from './text-table.js';
 
-export async function runNetwork(cmd: NetworkCommand & { json: boolean }, opts: PlumberOptions): Promise<void> {
+export async function runNetwork(
+  io: CommandIo,
+  cmd: NetworkCommand & { json: boolean },
+  opts: PlumberOptions,
+): Promise<number> {
   const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
   const plumber = Plumber.open(opts);
   try {
     switch (cmd.action) {
       case 'create': {
         const r = await plumber.networks.create(cmd.spec);
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(`${r.changed ? 'created' : 'already there'}: ${r.network.name} (${describe(r.network)})\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(`${r.changed ? 'created' : 'already there'}: ${r.network.name} (${describe(r.network)})\n`);
+        return 0;
       }
       case 'delete': {
         const r = await plumber.networks.delete(cmd.name, { force: cmd.force });
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(r.deleted === undefined ? 'no such network\n' : `deleted: ${r.deleted.name}\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(r.deleted === undefined ? 'no such network\n' : `deleted: ${r.deleted.name}\n`);
+        return 0;
       }
       case 'list': {
         const networks = await plumber.networks.list();
-        if (cmd.json) printJson({ ok: true, networks });
-        else writeOut(networks.length === 0 ? 'no networks\n' : `${networkTable(networks)}\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, networks });
+        else io.stdout(networks.length === 0 ? 'no networks\n' : `${networkTable(networks)}\n`);
+        return 0;
       }
     }
   } finally {

@@ -4,34 +4,41 @@
  */
 import { withCreateBridge } from '../plumb/plan.js';
 import { parsePipeworkArgs, usage, type PipeworkCommand } from './pipework-args.js';
-import { cliLogger, reportError, writeErr, writeOut } from './output.js';
+import { connectionOf } from './connection.js';
+import { cliLogger, reportError } from './output.js';
+import { type CommandIo, type CommandMain, openCommandEngine, ownProcessOnly } from './io.js';
+import { runInProcess } from './process-io.js';
 import type { NetplumbError } from '../errors.js';
 
-const WAIT_TIMEOUT_MS = Number(process.env.PIPEWORK_WAIT_TIMEOUT_MS ?? 60_000);
+const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
 
-async function run(cmd: PipeworkCommand): Promise<void> {
+async function run(io: CommandIo, cmd: PipeworkCommand): Promise<void> {
   if (cmd.kind === 'help') {
-    writeOut(`${usage()}\n`);
+    io.stdout(`${usage()}\n`);
     return;
   }
   if (cmd.kind === 'wait') {
     // Run inside the container: wait until the interface is up (pipework#243: not merely present).
+    ownProcessOnly(io, 'pipework --wait (it watches the namespace it runs in)');
     const { waitUp } = require('../plumb/wait-up.js') as typeof import('../plumb/wait-up.js');
     const { Rtnl } = require('../rtnl/index.js') as typeof import('../rtnl/index.js');
     const { openRouteTransport } =
       require('../netlink/native-transport.js') as typeof import('../netlink/native-transport.js');
     const rtnl = new Rtnl(openRouteTransport());
     try {
-      await waitUp(rtnl, cmd.ifname, WAIT_TIMEOUT_MS);
+      await waitUp(rtnl, cmd.ifname, Number(io.env.PIPEWORK_WAIT_TIMEOUT_MS ?? DEFAULT_WAIT_TIMEOUT_MS));
     } finally {
       rtnl.close();
     }
     return;
   }
-  const logger = cliLogger('pipework');
+  const logger = cliLogger(io, 'pipework');
+  const plumberOptions = { ...connectionOf(io), ...(logger ? { logger } : {}) };
   if (cmd.kind === 'passthrough') {
+    // `ip route|rule` or `tc` run inside a guest: not something the daemon does for its clients.
+    ownProcessOnly(io, `pipework ${cmd.tool}`);
     const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
-    const plumber = Plumber.open(logger ? { logger } : {});
+    const plumber = Plumber.open(plumberOptions);
     try {
       await plumber.passthrough(cmd.guest, cmd.tool, cmd.args);
     } finally {
@@ -40,12 +47,10 @@ async function run(cmd: PipeworkCommand): Promise<void> {
     return;
   }
   // Attach through the daemon when its socket is there and answers, else in this process
-  // (PIPEWORK_NO_DAEMON=1 forces the latter). Loaded with require() and only now: in this
-  // CommonJS build `await import()` would go through the ESM loader, ~70 ms of CPU.
-  const { openEngine } = require('../engine/open.js') as typeof import('../engine/open.js');
-  const engine = await openEngine({
-    daemon: process.env.PIPEWORK_NO_DAEMON === '1' ? false : 'auto',
-    plumberOptions: logger ? { logger } : {},
+  // (PIPEWORK_NO_DAEMON=1 forces the latter).
+  const engine = await openCommandEngine(io, {
+    daemon: io.env.PIPEWORK_NO_DAEMON === '1' ? false : 'auto',
+    plumberOptions,
   });
   logger?.debug({ via: engine.via }, 'engine');
   try {
@@ -58,19 +63,25 @@ async function run(cmd: PipeworkCommand): Promise<void> {
   }
 }
 
-export function main(argv: string[]): void {
+/** `pipework ARGS…` */
+export const main: CommandMain = async (io) => {
   let cmd: PipeworkCommand;
   try {
-    cmd = parsePipeworkArgs(argv);
+    cmd = parsePipeworkArgs(io.argv);
   } catch (e) {
-    process.exitCode = reportError('pipework', e, false, true);
-    if ((e as NetplumbError).details?.showUsage === true) writeErr(`${usage()}\n`);
-    return;
+    const code = reportError(io, 'pipework', e, false, true);
+    if ((e as NetplumbError).details?.showUsage === true) io.stderr(`${usage()}\n`);
+    return code;
   }
-  run(cmd).then(
-    () => undefined,
-    (e: unknown) => {
-      process.exitCode = reportError('pipework', e, false, true);
-    },
-  );
+  try {
+    await run(io, cmd);
+    return 0;
+  } catch (e) {
+    return reportError(io, 'pipework', e, false, true);
+  }
+};
+
+/** The `pipework` command in this process (bin/node-cli.js). */
+export function start(argv?: readonly string[]): void {
+  runInProcess(main, argv);
 }

@@ -11,27 +11,24 @@ import { selectScope } from '../topology/select.js';
 import { topologyText } from '../topology/text.js';
 import type { Topology } from '../topology/model.js';
 import type { ConnectionOptions, NetplumbCommand } from './netplumb-args.js';
-import { cliLogger, printJson, writeOut } from './output.js';
+import { connectionOf } from './connection.js';
+import type { CommandIo } from './io.js';
+import { cliLogger, printJson } from './output.js';
 
 type ShowCommand = Extract<NetplumbCommand, { command: 'show' }>;
 
-/** The view of the host a command's connection options name. */
-export function openHostView(conn: ConnectionOptions): HostView {
-  const logger = cliLogger('netplumb');
-  return HostView.open({
-    ...(conn.ovsDb !== undefined ? { ovsDb: conn.ovsDb } : {}),
-    ...(conn.dockerSocketPath !== undefined ? { dockerHost: `unix://${conn.dockerSocketPath}` } : {}),
-    ...(logger !== undefined ? { logger } : {}),
-  });
+/** The view of the host a command's connection options (else its environment) name. */
+export function openHostView(io: CommandIo, conn: ConnectionOptions): HostView {
+  const logger = cliLogger(io, 'netplumb');
+  return HostView.open({ ...connectionOf(io, conn), ...(logger !== undefined ? { logger } : {}) });
 }
 
-function writeOutput(path: string, text: string): void {
-  if (path === '-') writeOut(text);
-  else writeFileSync(path, text);
-}
-
-export async function runShow(cmd: ShowCommand): Promise<void> {
-  const view = openHostView(cmd.connection);
+export async function runShow(io: CommandIo, cmd: ShowCommand): Promise<void> {
+  const writeOutput = (path: string, text: string): void => {
+    if (path === '-') io.stdout(text);
+    else writeFileSync(path, text);
+  };
+  const view = openHostView(io, cmd.connection);
   let t: Topology;
   try {
     const whole = await view.topology();
@@ -52,6 +49,6 @@ export async function runShow(cmd: ShowCommand): Promise<void> {
   }
   // A picture sent to stdout is the output; nothing else goes there.
   if (files.includes('-')) return;
-  if (cmd.json) printJson({ ok: true, topology: t, ...(files.length > 0 ? { files } : {}) });
-  else writeOut(`${topologyText(t)}${files.map((f) => `wrote ${f}\n`).join('')}`);
+  if (cmd.json) printJson(io, { ok: true, topology: t, ...(files.length > 0 ? { files } : {}) });
+  else io.stdout(`${topologyText(t)}${files.map((f) => `wrote ${f}\n`).join('')}`);
 }

@@ -3,7 +3,8 @@ import type { PlumberOptions } from '../plumb/api.js';
 import type { Uplink } from '../plumb/uplink.js';
 import type { UplinkVlans } from '../plumb/uplink-spec.js';
 import type { UplinkCommand } from './uplink-args.js';
-import { printJson, writeOut } from './output.js';
+import type { CommandIo } from './io.js';
+import { printJson } from './output.js';
 import { textTable } from './text-table.js';
 
 function vlansText(v: UplinkVlans): string {
@@ -23,28 +24,32 @@ function describe(u: Uplink): string {
   return `${u.nic} → ${u.bridge} (${vlansText(u.vlans)}${u.physnet !== undefined ? `, physnet ${u.physnet}` : ''}${u.ofport !== undefined ? `, ofport ${u.ofport}` : ''})`;
 }
 
-export async function runUplink(cmd: UplinkCommand & { json: boolean }, opts: PlumberOptions): Promise<void> {
+export async function runUplink(
+  io: CommandIo,
+  cmd: UplinkCommand & { json: boolean },
+  opts: PlumberOptions,
+): Promise<number> {
   const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
   const plumber = Plumber.open(opts);
   try {
     switch (cmd.action) {
       case 'add': {
         const r = await plumber.uplinks.add(cmd.spec);
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(`${r.changed ? 'added' : 'already there'}: ${describe(r.uplink)}\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(`${r.changed ? 'added' : 'already there'}: ${describe(r.uplink)}\n`);
+        return 0;
       }
       case 'del': {
         const r = await plumber.uplinks.del(cmd.request);
-        if (cmd.json) printJson({ ok: true, ...r });
-        else writeOut(r.removed === undefined ? 'no such uplink\n' : `removed: ${describe(r.removed)}\n`);
-        return;
+        if (cmd.json) printJson(io, { ok: true, ...r });
+        else io.stdout(r.removed === undefined ? 'no such uplink\n' : `removed: ${describe(r.removed)}\n`);
+        return 0;
       }
       case 'list': {
         const uplinks = await plumber.uplinks.list();
-        if (cmd.json) printJson({ ok: true, uplinks });
+        if (cmd.json) printJson(io, { ok: true, uplinks });
         else
-          writeOut(
+          io.stdout(
             uplinks.length === 0
               ? 'no uplinks\n'
               : `${textTable(
@@ -59,7 +64,7 @@ export async function runUplink(cmd: UplinkCommand & { json: boolean }, opts: Pl
                   ]),
                 )}\n`,
           );
-        return;
+        return 0;
       }
     }
   } finally {

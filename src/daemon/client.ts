@@ -94,12 +94,15 @@ function openSocket(path: string, timeoutMs: number): Promise<Socket> {
   });
 }
 
-/** `/proc/self/ns/net` means the caller: over the socket it must name this process, not the daemon. */
-function ownGuest<G extends Guest>(g: G): G {
+/**
+ * `/proc/self/ns/net` means the caller: handed to the daemon it must name the caller's
+ * process (`pid`, by default this one), not the daemon.
+ */
+export function callerGuest<G extends Guest>(g: G, pid = process.pid): G {
   const self = /^\/proc\/(?:self|thread-self)\/ns\/net$/;
-  if (typeof g === 'string') return (self.test(g) ? `pid:${process.pid}` : g) as G;
+  if (typeof g === 'string') return (self.test(g) ? `pid:${pid}` : g) as G;
   const o = g as { path?: unknown };
-  return (typeof o.path === 'string' && self.test(o.path) ? { pid: process.pid } : g) as G;
+  return (typeof o.path === 'string' && self.test(o.path) ? { pid } : g) as G;
 }
 
 export class DaemonClient implements Engine {
@@ -290,17 +293,21 @@ export class DaemonClient implements Engine {
 
   async attach(spec: AttachSpec): Promise<AttachResult> {
     const timeout = this.#requestTimeoutMs + (spec.waitUpMs ?? 0);
-    return (await this.call('attach', { ...spec, guest: ownGuest(spec.guest) } as RpcParams, timeout)) as AttachResult;
+    return (await this.call(
+      'attach',
+      { ...spec, guest: callerGuest(spec.guest) } as RpcParams,
+      timeout,
+    )) as AttachResult;
   }
 
   async detach(req: DetachRequest): Promise<DetachResult> {
-    return (await this.call('detach', { ...req, guest: ownGuest(req.guest) } as RpcParams)) as DetachResult;
+    return (await this.call('detach', { ...req, guest: callerGuest(req.guest) } as RpcParams)) as DetachResult;
   }
 
   async list(filter: ListFilter = {}): Promise<Attachment[]> {
     return (await this.call(
       'list',
-      filter.guest === undefined ? {} : ({ guest: ownGuest(filter.guest) } as RpcParams),
+      filter.guest === undefined ? {} : ({ guest: callerGuest(filter.guest) } as RpcParams),
     )) as Attachment[];
   }
 

@@ -27,7 +27,16 @@ export interface ConnectionOptions {
   serve: (line: string, reply: (answer: string) => void) => Promise<void> | undefined;
   /** Is the daemon shutting down? Then the connection is hung up once nothing is pending. */
   draining: () => boolean;
+  /**
+   * Serve a connection that began with a NUL byte, which no JSON-RPC line does: the native
+   * front door's call (front-door.ts), given the socket and the bytes received so far. It
+   * owns the connection from then on; the promise settles once it is over.
+   */
+  serveFrontCall: (socket: Socket, head: Buffer) => Promise<void>;
 }
+
+/** The first byte of the front door's framing (front-frames.ts): never the first of a JSON-RPC line. */
+const FRONT_DOOR_FIRST_BYTE = 0x00;
 
 /** Answer a connection that will not be served with `line`, and hang up (nothing of it is read). */
 export function refuseConnection(socket: Socket, line: string): void {
@@ -44,6 +53,10 @@ export class Connection {
   /** When the message now being received began (its first byte), if one is unfinished. */
   #partialSince: number | undefined;
   #closing = false;
+  /** Nothing received yet: the first byte tells JSON-RPC from the front door's framing. */
+  #fresh = true;
+  /** The connection carries a front-door call, which owns it. */
+  #framed = false;
 
   /** Serve `socket` (accepted paused) from now on. */
   constructor(socket: Socket, opts: ConnectionOptions) {
@@ -62,9 +75,12 @@ export class Connection {
     return this.#pending;
   }
 
-  /** Hang up of the daemon's own accord: the `closing` notice (every answer was written before it), then FIN. */
+  /**
+   * Hang up of the daemon's own accord: the `closing` notice (every answer was written
+   * before it), then FIN. A front-door call ends its connection itself once it is over.
+   */
   close(reason: ClosingReason): void {
-    this.#hangUp(closingLine(reason));
+    if (!this.#framed) this.#hangUp(closingLine(reason));
   }
 
   /** Cut off at once. */
@@ -98,6 +114,13 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     if (this.#closing) return;
+    if (this.#fresh) {
+      this.#fresh = false;
+      if (chunk[0] === FRONT_DOOR_FIRST_BYTE) {
+        this.#handOver(chunk);
+        return;
+      }
+    }
     const { maxRequestBytes, idleTimeoutMs, log } = this.#opts;
     const lines = this.#splitter.push(chunk);
     if (lines === 'overflow') {
@@ -118,6 +141,17 @@ export class Connection {
       return;
     }
     for (const line of lines) this.#serve(line);
+  }
+
+  /** From now on the front-door call owns the socket: no line framing, no idle timer here. */
+  #handOver(head: Buffer): void {
+    this.#framed = true;
+    const socket = this.#socket;
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('timeout');
+    socket.setTimeout(0);
+    this.#pending++;
+    void this.#opts.serveFrontCall(socket, head).finally(() => this.#pending--);
   }
 
   #serve(line: string): void {

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError } from '../errors.js';
-import { METHODS, METHOD_TABLE, type MethodContext, type MethodHandler, isMethod } from './methods.js';
+import { METHODS, METHOD_TABLE, type Method, type MethodContext, type MethodHandler, isMethod } from './methods.js';
 import { RPC_METHOD_NOT_FOUND } from './protocol.js';
 import { type RpcRequest, asNetplumbError, errorLine, receiveLine, successLine } from './rpc.js';
 
@@ -22,8 +22,14 @@ export interface DispatcherOptions {
   onIdle?: () => void;
 }
 
+/** How a request ended. */
+type Outcome = { result: unknown } | { error: NetplumbError };
+
 export class Dispatcher {
+  /** Requests admitted and not finished, and relayed calls (track) not finished. */
   #inFlight = 0;
+  /** Of #inFlight, the relayed calls: not requests, not counted against maxConcurrent. */
+  #relayed = 0;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
 
@@ -72,43 +78,89 @@ export class Dispatcher {
       reply(unknownMethod(id, method));
       return undefined;
     }
-    const handler = METHOD_TABLE[method];
-    const refusal = this.#refusal(id, handler);
-    if (refusal !== undefined) {
-      reply(refusal);
+    const running = this.#admit(method, params, log, (outcome) =>
+      reply('error' in outcome ? errorLine(id, outcome.error) : successLine(id, outcome.result)),
+    );
+    if (running instanceof NetplumbError) {
+      reply(errorLine(id, running));
       return undefined;
     }
+    return running;
+  }
+
+  /**
+   * Run `method` as one request, admitted or refused exactly as a JSON-RPC request is: a
+   * refusal is returned at once (as the error), an admitted request settles with its
+   * method's result or error. The calls relayed by the front door (front-door.ts) come
+   * through here.
+   */
+  call(method: Method, params: unknown, log?: Logger): Promise<unknown> | NetplumbError {
+    let outcome: Outcome | undefined;
+    const running = this.#admit(method, params, log, (o) => {
+      outcome = o;
+    });
+    if (running instanceof NetplumbError) return running;
+    return running.then(() => {
+      if (outcome === undefined || 'error' in outcome) throw outcome?.error;
+      return outcome.result;
+    });
+  }
+
+  /**
+   * Admit a request for `method` (or return the refusal), run it, and hand its outcome to
+   * `settle` before it stops counting as in flight: an answer is written before a graceful
+   * shutdown, waiting for idle(), hangs its connection up.
+   */
+  #admit(
+    method: Method,
+    params: unknown,
+    log: Logger | undefined,
+    settle: (outcome: Outcome) => void,
+  ): Promise<void> | NetplumbError {
+    const handler = METHOD_TABLE[method];
+    const refusal = this.#refusal(handler);
+    if (refusal !== undefined) return refusal;
     this.#inFlight++;
     this.opts.onBusy?.();
     return handler
       .serve(this.opts.context, params, (fields) => log?.info({ method, ...fields }, 'request'))
       .then(
-        (result) => reply(successLine(id, result)),
+        (result) => settle({ result }),
         (e: unknown) => {
-          const err = asNetplumbError(e);
-          if (err.code === ErrorCode.INTERNAL) log?.error({ method, err: e }, 'request failed');
-          else log?.info({ method, code: err.code, msg: err.message }, 'request failed');
-          reply(errorLine(id, err));
+          const error = asNetplumbError(e);
+          if (error.code === ErrorCode.INTERNAL) log?.error({ method, err: e }, 'request failed');
+          else log?.info({ method, code: error.code, msg: error.message }, 'request failed');
+          settle({ error });
         },
       )
       .finally(() => this.#finished());
   }
 
-  /** The answer refusing a request for `handler`'s method, if it is not admitted now. */
-  #refusal(id: RpcRequest['id'], handler: MethodHandler): string | undefined {
-    if (this.#draining) {
-      const err = new NetplumbError(
+  /**
+   * Count `call` (a call relayed by the front door) as in flight until it settles: idle()
+   * waits for it, so a graceful shutdown lets it finish. Not admission: the requests it
+   * makes are admitted one by one through call().
+   */
+  track(call: Promise<void>): void {
+    this.#inFlight++;
+    this.#relayed++;
+    this.opts.onBusy?.();
+    void call.finally(() => {
+      this.#relayed--;
+      this.#finished();
+    });
+  }
+
+  /** Why a request for `handler`'s method is not admitted now, if it is not. */
+  #refusal(handler: MethodHandler): NetplumbError | undefined {
+    if (this.#draining)
+      return new NetplumbError(
         ErrorCode.UNAVAILABLE,
         'the netplumb daemon is shutting down; retry (the command acts directly once it is gone)',
       );
-      return errorLine(id, err);
-    }
     const max = this.opts.maxConcurrent;
-    if (this.#inFlight >= max && !handler.exempt)
-      return errorLine(
-        id,
-        new NetplumbError(ErrorCode.UNAVAILABLE, `busy: ${max} requests in flight; retry`, { limit: max }),
-      );
+    if (this.#inFlight - this.#relayed >= max && !handler.exempt)
+      return new NetplumbError(ErrorCode.UNAVAILABLE, `busy: ${max} requests in flight; retry`, { limit: max });
     return undefined;
   }
 

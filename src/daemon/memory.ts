@@ -21,10 +21,10 @@ const IDLE_TRIM_MS = 2000;
  * Re-execute this process with DAEMON_V8_FLAGS unless it already runs with them (or
  * NETPLUMB_SERVE_REEXEC=0). Returns only when it did not: why, for the log.
  */
-export function reexecWithDaemonFlags(): string | undefined {
+export function reexecWithDaemonFlags(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const missing = DAEMON_V8_FLAGS.filter((f) => !process.execArgv.includes(f));
   if (missing.length === 0) return undefined;
-  if (process.env.NETPLUMB_SERVE_REEXEC === '0') return 'NETPLUMB_SERVE_REEXEC=0';
+  if (env.NETPLUMB_SERVE_REEXEC === '0') return 'NETPLUMB_SERVE_REEXEC=0';
   const err = native().reexec([process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)]);
   return `execve failed (${errnoName(err.errno)}); running with the default heap settings`;
 }

@@ -38,9 +38,9 @@ import { ErrorCode, EXIT_CODES, NetplumbError, type ErrorDetails } from '../erro
 export const DEFAULT_SOCKET_PATH = '/run/netplumb/netplumb.sock';
 
 /** The daemon's socket for clients: $NETPLUMB_SOCKET, else DEFAULT_SOCKET_PATH. */
-export function defaultDaemonSocket(): string {
-  const env = process.env.NETPLUMB_SOCKET;
-  return env !== undefined && env !== '' ? env : DEFAULT_SOCKET_PATH;
+export function defaultDaemonSocket(env: NodeJS.ProcessEnv = process.env): string {
+  const path = env.NETPLUMB_SOCKET;
+  return path !== undefined && path !== '' ? path : DEFAULT_SOCKET_PATH;
 }
 export const PROTOCOL_VERSION = 1;
 /** package.json's version (the CLI prints the same). */

@@ -28,12 +28,13 @@ function testHooks(): KillHooks {
     : {};
 }
 
-export async function runServe(cmd: ServeCommand): Promise<void> {
+/** `env`: the command's environment ($NETPLUMB_LOG, $NETPLUMB_SERVE_REEXEC), process.env when it runs as itself. */
+export async function runServe(cmd: ServeCommand, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // Returns only when the process did not replace itself with the daemon's heap settings.
-  const notTuned = reexecWithDaemonFlags();
+  const notTuned = reexecWithDaemonFlags(env);
   const pino = require('pino') as typeof import('pino');
-  const env = process.env.NETPLUMB_LOG;
-  const level = env !== undefined && env !== '' ? env : cmd.foreground === true ? 'info' : 'warn';
+  const asked = env.NETPLUMB_LOG;
+  const level = asked !== undefined && asked !== '' ? asked : cmd.foreground === true ? 'info' : 'warn';
   const logger = pino.default({ name: 'netplumb', level }, pino.destination({ fd: 2, sync: true }));
   if (notTuned !== undefined)
     logger.info({ reason: notTuned, flags: DAEMON_V8_FLAGS }, 'serving without the daemon heap settings');

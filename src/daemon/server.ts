@@ -8,7 +8,9 @@
  *   - listener.ts: the socket path, its permissions, SO_PEERCRED (faults.md H1–H3);
  *   - connection.ts: framing, size bound, idle timer, hang-up, per connection (H4);
  *   - rpc.ts: a line into a request; dispatch.ts: admission control (maxConcurrent,
- *     draining) and the method table's handler.
+ *     draining) and the method table's handler;
+ *   - front-door.ts: a connection of the native front door, one command call run here
+ *     (../cli/programs.ts) with the same admission for its engine calls.
  *
  * close() is graceful: stop accepting (the socket file goes at once, so new clients act
  * directly), answer new requests on open connections with UNAVAILABLE, let the requests
@@ -21,8 +23,10 @@ import { DirectEngine, type Engine } from '../engine/engine.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
+import { PROGRAMS, type ProgramTable } from '../cli/programs.js';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import { Dispatcher } from './dispatch.js';
+import { serveFrontCall } from './front-door.js';
 import { startGcSchedule } from './gc-timer.js';
 import { type Listener, type Peer, claimSocket, listen } from './listener.js';
 import { startIdleTrim } from './memory.js';
@@ -58,6 +62,8 @@ export interface DaemonOptions {
   gcIntervalSeconds?: number;
   /** Grace period of the daemon's gc runs: the reconcile at start, and the periodic ones (default: gc's, 60 s). */
   gcGraceSeconds?: number;
+  /** The programs the native front door may call (default: netplumb, pipework, netplumb-cni; tests give their own). */
+  programs?: ProgramTable;
 }
 
 export interface Daemon {
@@ -97,16 +103,29 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     onIdle: () => trim.idle(),
   });
   const connections = new Set<Connection>();
+  const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 
   /** Serve an accepted, allowed connection. */
   const serve = (socket: Socket, peer: Peer): void => {
     const connLog = log?.child({ peer });
     const conn = new Connection(socket, {
-      maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-      idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxRequestBytes,
+      idleTimeoutMs,
       log: connLog,
       draining: () => dispatcher.draining,
       serve: (line, reply) => dispatcher.serve(line, reply, connLog),
+      serveFrontCall: (sock, head) =>
+        serveFrontCall(sock, head, {
+          programs: opts.programs ?? PROGRAMS,
+          dispatcher,
+          identity,
+          socketPath,
+          maxRequestBytes,
+          idleTimeoutMs,
+          peer,
+          log: connLog,
+        }),
     });
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));

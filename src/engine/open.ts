@@ -22,6 +22,8 @@ import type { Engine } from './engine.js';
 export interface OpenEngineOptions {
   /** The daemon's socket (default: $NETPLUMB_SOCKET or /run/netplumb/netplumb.sock). */
   socketPath?: string;
+  /** The environment the defaults come from ($NETPLUMB_SOCKET, $OVS_DB, $OVS_RUNDIR, $DOCKER_HOST); default process.env. */
+  env?: NodeJS.ProcessEnv;
   /**
    * 'auto' (default): the daemon when its socket exists, answers, and acts on the same
    * OVSDB and container engine as this process would; else this process. true: the daemon or an error (UNAVAILABLE, PRIVILEGE). false: this process.
@@ -39,7 +41,7 @@ const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 export async function openEngine(opts: OpenEngineOptions = {}): Promise<Engine> {
   const mode = opts.daemon ?? 'auto';
   if (mode !== false) {
-    const path = opts.socketPath ?? defaultDaemonSocket();
+    const path = opts.socketPath ?? defaultDaemonSocket(opts.env);
     const client = await daemonAt(path, opts, mode === true);
     if (client !== undefined) return client;
   }
@@ -72,6 +74,7 @@ async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean
       path,
       await client.version(opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS),
       opts.plumberOptions ?? {},
+      opts.env,
     );
     if (mismatch === undefined) return client;
   } catch (e) {
@@ -86,12 +89,17 @@ async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean
 
 /**
  * Why the daemon cannot serve this caller: it talks to another OVSDB or container engine
- * than the caller would ($OVS_DB, $OVS_RUNDIR, $DOCKER_HOST, or explicit options).
+ * than the caller would ($OVS_DB, $OVS_RUNDIR, $DOCKER_HOST of `env`, or explicit options).
  */
-function servesOther(path: string, daemon: DaemonIdentity, own: PlumberOptions): NetplumbError | undefined {
-  const ovsdb = resolveRemote(own.ovsDb);
-  const dockerSocket = dockerSocketPath(own.dockerHost);
-  const ovnNb = resolveNbRemote(own.ovnNb);
+export function servesOther(
+  path: string,
+  daemon: DaemonIdentity,
+  own: PlumberOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): NetplumbError | undefined {
+  const ovsdb = resolveRemote(own.ovsDb, env);
+  const dockerSocket = dockerSocketPath(own.dockerHost ?? env.DOCKER_HOST);
+  const ovnNb = resolveNbRemote(own.ovnNb, env);
   if (daemon.ovsdb === ovsdb && daemon.dockerSocket === dockerSocket && (daemon.ovnNb ?? ovnNb) === ovnNb)
     return undefined;
   return new NetplumbError(

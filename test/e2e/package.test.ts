@@ -215,13 +215,13 @@ test('the tarball holds the commands, the compiled library, the prebuilt addon a
     /^package\.json$/,
     /^README\.md$/,
     /^LICENSE$/,
-    /^bin\/(netplumb|pipework)$/,
+    /^bin\/(netplumb|pipework|netplumb-cni|node-cli\.js)$/,
     /^dist\/src\/.+\.(js|d\.ts)$/,
     /^dist\/bundle\/[a-z.]+\.js$/,
-    new RegExp(`^prebuilds/${WHERE}/netplumb\\.node$`),
-    /^native\/[^/]+\.(cc|h)$/,
+    new RegExp(`^prebuilds/${WHERE}/(netplumb\\.node|netplumb-front)$`),
+    /^native\/[^/]+\.(cc|c|h)$/,
     /^binding\.gyp$/,
-    /^scripts\/(install|native-artefacts)\.js$/,
+    /^scripts\/(install|native-artefacts|front-door)\.js$/,
   ];
   for (const f of files)
     assert.ok(
@@ -232,15 +232,20 @@ test('the tarball holds the commands, the compiled library, the prebuilt addon a
     'package.json',
     'bin/netplumb',
     'bin/pipework',
+    'bin/netplumb-cni',
+    'bin/node-cli.js',
     'dist/src/index.js',
     'dist/src/index.d.ts',
     'dist/bundle/netplumb.js',
     'dist/bundle/pipework.js',
     `prebuilds/${WHERE}/netplumb.node`,
+    `prebuilds/${WHERE}/netplumb-front`,
     'native/netplumb.cc',
+    'native/front.c',
     'binding.gyp',
     'scripts/install.js',
     'scripts/native-artefacts.js',
+    'scripts/front-door.js',
   ])
     assert.ok(files.includes(f), `the tarball has ${f}`);
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
@@ -259,6 +264,11 @@ test('installed with no compiler on PATH and no registry: the prebuild is used, 
     new RegExp(`netplumb: using the prebuilt native artefacts for ${WHERE}`),
   );
   assert.equal(existsSync(join(installed, 'build')), false, 'no build/ in the installed package');
+  // The commands are the prebuilt front door itself, no Node.js launcher in between.
+  assert.match(installRun.stdout + installRun.stderr, /netplumb, pipework, netplumb-cni run the native front door/);
+  const front = statSync(join(installed, 'prebuilds', WHERE, 'netplumb-front'));
+  for (const name of ['netplumb', 'pipework', 'netplumb-cni'])
+    assert.equal(statSync(join(installed, 'bin', name)).ino, front.ino, `bin/${name} is the front door`);
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { integrity?: string }>;
@@ -443,7 +453,7 @@ async function serveInstalled(host: TestNetns, sock: string, env: NodeJS.Process
     stderr
       .split('\n')
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg?: string; method?: string });
+      .map((l) => JSON.parse(l) as { msg?: string; method?: string; program?: string });
   await new Promise<void>((resolve, reject) => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -454,6 +464,8 @@ async function serveInstalled(host: TestNetns, sock: string, env: NodeJS.Process
   return {
     /** The methods of the requests the daemon served, from its log. */
     requests: () => log().flatMap((l) => (l.msg === 'request' && l.method ? [l.method] : [])),
+    /** The programs of the calls the front door handed the daemon, from its log. */
+    frontDoorCalls: () => log().flatMap((l) => (l.msg === 'front-door call' && l.program ? [l.program] : [])),
     /** SIGTERM: the daemon finishes what is in flight and exits. */
     stop: async (): Promise<number | null> => {
       child.kill('SIGTERM');
@@ -474,7 +486,8 @@ test('the installed commands at work: pipework attaches a namespace to a Linux b
     OVS_DB: `unix:${join(dir, 'no-ovsdb.sock')}`,
     NETPLUMB_LOG: '',
   };
-  const daemon = await serveInstalled(host, env.NETPLUMB_SOCKET, env);
+  // The daemon logs at debug level: each call the front door hands it.
+  const daemon = await serveInstalled(host, env.NETPLUMB_SOCKET, { ...env, NETPLUMB_LOG: 'debug' });
   let stopped: number | null;
   try {
     const cli = (name: string, args: string[]) =>
@@ -505,6 +518,7 @@ test('the installed commands at work: pipework attaches a namespace to a Linux b
     assert.equal(await guest.link('eth1'), undefined, 'eth1 is gone from the guest');
     assert.deepEqual(await host.ip('link', 'show', 'master', 'brpk0'), [], 'no port left on brpk0');
     assert.deepEqual(daemon.requests(), ['attach', 'detach'], 'the installed daemon served both commands');
+    assert.deepEqual(daemon.frontDoorCalls(), ['pipework', 'netplumb'], 'handed to it by the front door');
   } finally {
     stopped = await daemon.stop();
     await guest.destroy();

@@ -201,7 +201,7 @@ test('the CLI loads neither the daemon client, jsonrpc-lite nor pino when no dae
       const loaded = Object.keys(require.cache).filter((f) => /[/]daemon[/](client|server)[.]js$|[/]node_modules[/](jsonrpc-lite|pino)[/]/.test(f));
       process.stdout.write('\\n' + JSON.stringify(loaded));
     });
-    require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'cli', 'netplumb.js'))}).main(['list', '--ovs-db', 'unix:/nonexistent/db.sock']);
+    require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'cli', 'netplumb.js'))}).start(['list', '--ovs-db', 'unix:/nonexistent/db.sock']);
   `;
   let out: string;
   try {
