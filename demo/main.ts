@@ -1,7 +1,7 @@
 /**
  * The README's first command: netplumb doing the seed's job, end to end, on this machine.
  *
- *   node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk|ovn]
+ *   node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk|ovn] [--svg FILE]
  *
  * 1. the scenario's emulated hosts (./scenario-*.ts), each a network namespace of its own
  *    with a private Open vSwitch (ovsdb-server + ovs-vswitchd, userspace datapath) in a temp
@@ -12,12 +12,22 @@
  *    network namespaces otherwise;
  * 3. netplumb prepares the hosts (uplinks, OVN networks), then attaches each guest through
  *    the library, one Plumber.attach per guest on its host, each attach timed;
- * 4. the connectivity matrix, with real pings from inside each guest (`podman exec … ping`,
- *    or `ip netns exec … ping`): same segment (VLAN, OVN network) must reach, others not;
- * 5. the throughput between two guests (across hosts when there are several) with iperf3
+ * 4. with --svg FILE, each host drawn as `netplumb show --svg` draws it (one host: FILE;
+ *    several: one file per host, FILE with `-h1`, `-h2` … before its extension);
+ * 5. the connectivity matrix (./matrix.ts): the same segment (VLAN, OVN network) must
+ *    reach, another must not. `netplumb check` judges every pair of guests on one host:
+ *    its library call on that host (checkConnectivity: an ICMP echo sent natively from
+ *    inside the guests, no ping process, the expectation from the host's records), its
+ *    report printed as `netplumb check` prints it — in the seed, that is the whole matrix.
+ *    check is one host's: it reads that host's records and enters that host's guests, and
+ *    no record says what a cable joins; so a pair across hosts (trunk, ovn) is judged by
+ *    the scenario instead: expected from its segments, measured by a ping from inside the
+ *    source guest (`podman exec … ping`, or `ip netns exec … ping`). Every cell says which
+ *    judged it (`by`: check or ping), in the printed matrix and in --json;
+ * 6. the throughput between two guests (across hosts when there are several) with iperf3
  *    (`-t 3`), client and server inside the guests' namespaces (the host's iperf3 through
  *    nsenter for containers: busybox has none);
- * 6. detach everything, then remove containers, namespaces, daemons and temp dirs — also
+ * 7. detach everything, then remove containers, namespaces, daemons and temp dirs — also
  *    on failure and on Ctrl-C / SIGTERM.
  *
  * Exit status: 0 when the matrix matches the expectation, the throughput was measured, the
@@ -26,13 +36,18 @@
  */
 import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Plumber } from '../src/plumb/plumber.js';
-import type { GuestRef } from '../src/plumb/spec.js';
-import { must, run, type RunResult } from '../sandbox/exec.js';
+import { must, run } from '../sandbox/exec.js';
 import { PodmanSandbox, missingPodmanCommands } from '../sandbox/podman.js';
-import { expectedReach, type Bed, type Scenario, type ScenarioName } from './scenario.js';
+import { measureMatrix, printMatrix, type Matrix } from './matrix.js';
+import { drawHosts } from './picture.js';
+import type { Bed, DemoGuest, Scenario, ScenarioName } from './scenario.js';
 import { SCENARIOS } from './scenarios.js';
+
+export type { HostCheck, Matrix, MatrixCell } from './matrix.js';
 
 export type GuestKind = 'podman' | 'netns';
 
@@ -40,15 +55,8 @@ export interface DemoOptions {
   json: boolean;
   guests: GuestKind | 'auto';
   scenario: ScenarioName;
-}
-
-export interface MatrixCell {
-  from: string;
-  to: string;
-  /** Same segment (VLAN, OVN network): the ping should get a reply. */
-  expected: boolean;
-  reached: boolean;
-  ok: boolean;
+  /** Draw each host, once attached, into this SVG file (several hosts: one file each). */
+  svg?: string;
 }
 
 export interface DemoReport {
@@ -67,7 +75,10 @@ export interface DemoReport {
     ofport?: number;
     ms: number;
   }[];
-  matrix?: { ok: boolean; mismatches: number; cells: MatrixCell[] };
+  /** The SVG files written (--svg), one per host. */
+  svg?: string[];
+  /** Every ordered pair of guests; `by` in each cell says whether netplumb check or a ping across hosts judged it. */
+  matrix?: Matrix;
   throughput?:
     | { from: string; to: string; seconds: number; bitsPerSecond: number; retransmits?: number }
     | { error: string };
@@ -100,6 +111,7 @@ const JSON_ORDER: (keyof DemoReport)[] = [
   'guests',
   'hosts',
   'attachments',
+  'svg',
   'matrix',
   'throughput',
   'detach',
@@ -109,19 +121,27 @@ const JSON_ORDER: (keyof DemoReport)[] = [
 ];
 
 const USAGE = `usage: node dist/demo/main.js [--json] [--guests auto|podman|netns] [--scenario seed|trunk|ovn]
+                               [--svg FILE]
 
 The seed's scenarios with netplumb, on emulated hosts (a private Open vSwitch each,
-userspace datapath): four guests con1..con4, the connectivity matrix (ping) and the
-throughput between two of them (iperf3), then everything is removed again.
+userspace datapath): four guests con1..con4, the connectivity matrix and the throughput
+between two of them (iperf3), then everything is removed again. The matrix: netplumb check
+on each host judges the pairs of guests on that host (all of them in seed); a pair across
+hosts is pinged, and expected to reach when the scenario puts both on one segment.
 
   --scenario NAME  seed (default): one host, con1..con4 on ovs0 with VLANs 100,100,200,200;
                    trunk: two hosts joined by a trunk (netplumb uplink add), con1, con2 on
                      h1 and con3, con4 on h2 with VLANs 100,200,100,200;
                    ovn: an OVN central and three hosts over an underlay, con1 (h1) and
                      con2 (h2) on OVN network vlan100, con3 (h1) and con4 (h3) on vlan200
-  --json           print one JSON object instead of the report
+  --json           print one JSON object instead of the report: ok, scenario, guests, hosts,
+                   attachments, svg, matrix (cells {from, to, expected, reached, ok, by:
+                   "check"|"ping", host}, checks: one per host check ran on), throughput,
+                   detach, cleanup, sandbox, durationMs (and error, interrupted)
   --guests KIND    podman: podman containers; netns: plain network namespaces;
                    auto (default): podman when podman and runc are installed
+  --svg FILE       also draw the attached hosts (= netplumb show --svg FILE on each): FILE for
+                   one host; FILE with -h1, -h2 … before its extension for several
   -h, --help       this text
 `;
 
@@ -147,19 +167,16 @@ export function parseArgs(argv: string[]): DemoOptions | 'help' {
           `--scenario takes ${Object.keys(SCENARIOS).join(', ')}, not ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
         );
       opts.scenario = v as ScenarioName;
+    } else if (a === '--svg' || a.startsWith('--svg=')) {
+      const v = a === '--svg' ? argv[++i] : a.slice('--svg='.length);
+      if (v === undefined || v === '') throw new UsageError('--svg takes a file name');
+      const dir = dirname(v);
+      if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw new UsageError(`--svg ${v}: no directory ${dir} to write it in`);
+      opts.svg = v;
     } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
   }
   return opts;
-}
-
-/** How a guest is reached from the host: for the engine, for ping, for iperf3. */
-interface DemoGuest {
-  name: string;
-  ref: GuestRef;
-  /** Run ARGV inside the guest (ping). */
-  exec(argv: string[], timeoutMs: number, signal: AbortSignal): Promise<RunResult>;
-  /** argv prefix that runs a host binary in the guest's network namespace (iperf3). */
-  netnsPrefix(): string[];
 }
 
 /** Progress lines for the human report; silent with --json. */
@@ -319,6 +336,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       checkpoint();
     }
 
+    const attachmentIds: string[] = [];
     out.line("▸ attach, one Plumber.attach each, on the guest's host");
     for (const [i, g] of guests.list.entries()) {
       checkpoint();
@@ -328,6 +346,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       attached = true;
       const r = await plumberOf(i).attach(scenario.spec(i, g.ref));
       const ms = performance.now() - t;
+      attachmentIds.push(r.record.id);
       report.attachments.push({
         guest: g.name,
         host,
@@ -349,11 +368,26 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       out.line(`    median of the later attaches: ${(later[Math.floor(later.length / 2)] as number).toFixed(1)} ms`);
     checkpoint();
 
-    report.matrix = await out.step(
-      `connectivity: ping from inside each guest (${guests.kind === 'podman' ? 'podman exec … ping' : 'ip netns exec … ping'})`,
-      () => measureMatrix(scenario, guests.list, abort.signal),
-      (m) => `${m.cells.length - m.mismatches}/${m.cells.length} as expected`,
-    );
+    if (opts.svg !== undefined) {
+      const file = opts.svg;
+      report.svg = await out.step(
+        `picture: netplumb show --svg on ${bed.hosts.length > 1 ? 'each host' : 'the host'}`,
+        () => drawHosts(bed.hosts, guests.dockerHost, file),
+        (files) => `wrote ${files.join(' ')}`,
+      );
+      checkpoint();
+    }
+
+    report.matrix = await measureMatrix({
+      scenario,
+      hosts: bed.hosts,
+      guests: guests.list,
+      attachmentIds,
+      dockerHost: guests.dockerHost,
+      pingHow: guests.kind === 'podman' ? 'podman exec … ping' : 'ip netns exec … ping',
+      out,
+      signal: abort.signal,
+    });
     printMatrix(out, scenario, report.matrix);
     checkpoint();
 
@@ -588,56 +622,6 @@ async function detachAll(plumberOf: (i: number) => Plumber, guests: DemoGuest[])
   let count = 0;
   for (const [i, g] of guests.entries()) count += (await plumberOf(i).detach({ guest: g.ref })).detached.length;
   return count;
-}
-
-/** Every ordered pair, all pings at once: a reply within 2 s counts as reached. */
-async function measureMatrix(
-  scenario: Scenario,
-  guests: DemoGuest[],
-  signal: AbortSignal,
-): Promise<NonNullable<DemoReport['matrix']>> {
-  const pairs: [number, number][] = [];
-  for (let a = 0; a < guests.length; a++) for (let b = 0; b < guests.length; b++) if (a !== b) pairs.push([a, b]);
-  const cells = await Promise.all(
-    pairs.map(async ([a, b]): Promise<MatrixCell> => {
-      const from = guests[a] as DemoGuest;
-      // busybox ping (containers) and iputils ping (namespaces) both take these; exit 0 = a reply came.
-      const r = await from.exec(['ping', '-c', '1', '-W', '2', scenario.guests[b]?.ip as string], 20_000, signal);
-      const reached = r.code === 0;
-      const expected = expectedReach(scenario, a, b);
-      return { from: from.name, to: (guests[b] as DemoGuest).name, expected, reached, ok: reached === expected };
-    }),
-  );
-  const mismatches = cells.filter((c) => !c.ok).length;
-  return { ok: mismatches === 0, mismatches, cells };
-}
-
-function printMatrix(out: Progress, scenario: Scenario, m: NonNullable<DemoReport['matrix']>): void {
-  const guests = scenario.guests;
-  const several = new Set(guests.map((g) => g.host)).size > 1;
-  const label = (i: number): string =>
-    `${guests[i]?.name}${several ? ` h${(guests[i]?.host ?? 0) + 1}` : ''} ${guests[i]?.segment}`;
-  const w = Math.max(11, ...guests.map((_, i) => label(i).length + 2));
-  out.line();
-  out.line(`    ${'from \\ to'.padEnd(w)}${guests.map((_, i) => label(i).padEnd(w)).join('')}`);
-  for (let a = 0; a < guests.length; a++) {
-    const row = guests.map((to, b) => {
-      if (a === b) return '·'.padEnd(w);
-      const c = m.cells.find((x) => x.from === guests[a]?.name && x.to === to.name) as MatrixCell;
-      return `${c.reached ? '✓' : '✗'}${c.ok ? '' : ' !!'}`.padEnd(w);
-    });
-    out.line(`    ${label(a).padEnd(w)}${row.join('')}`);
-  }
-  out.line();
-  out.line('    ✓ a reply came back   ✗ no reply   !! differs from the expectation');
-  const pairs = guests
-    .flatMap((g, a) => guests.slice(a + 1).flatMap((h) => (g.segment === h.segment ? [`${g.name} ↔ ${h.name}`] : [])))
-    .join(', ');
-  out.line(`    expected: the same segment reaches (${pairs}), another does not`);
-  out.line(
-    `    ${m.ok ? 'matrix matches the expectation' : `matrix does NOT match the expectation: ${m.mismatches} cell(s) differ`}`,
-  );
-  out.line();
 }
 
 /**

@@ -2,11 +2,13 @@
  * What a demo scenario is: emulated hosts, four guests con1..con4 spread over them, each
  * on a segment (a VLAN, or an OVN network), the netplumb commands that prepare the hosts,
  * and which pair's throughput is measured. ./main.ts runs any of them the same way:
- * hosts, guests, attaches, the ping matrix (same segment reaches, others do not), iperf3,
- * detach, cleanup.
+ * hosts, guests, attaches, the connectivity matrix (./matrix.ts: same segment reaches,
+ * others do not), iperf3, detach, cleanup.
  */
 import type { Plumber } from '../src/plumb/plumber.js';
 import type { AttachSpec, GuestRef } from '../src/plumb/spec.js';
+import { HostView } from '../src/topology/read.js';
+import type { RunResult } from '../sandbox/exec.js';
 
 export type ScenarioName = 'seed' | 'trunk' | 'ovn';
 
@@ -40,6 +42,39 @@ export interface Bed {
   /** Objects of ours left after every guest was detached (OVS ports, OVN logical ports). */
   leftovers(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** A guest as the demo reaches it from the host: for the engine, for ping, for iperf3. */
+export interface DemoGuest {
+  name: string;
+  ref: GuestRef;
+  /** Run ARGV inside the guest (ping). */
+  exec(argv: string[], timeoutMs: number, signal: AbortSignal): Promise<RunResult>;
+  /** argv prefix that runs a host binary in the guest's network namespace (iperf3). */
+  netnsPrefix(): string[];
+}
+
+/**
+ * FN with a view of one emulated host as `netplumb show` and `netplumb check` read it
+ * there (its OVSDB, its namespace, its OVN northbound database, the guests' container
+ * engine), closed afterwards. Equivalent to: ip netns exec HOST netplumb show|check
+ */
+export async function withHostView<T>(
+  host: BedHost,
+  dockerHost: string | undefined,
+  fn: (view: HostView) => Promise<T>,
+): Promise<T> {
+  const view = HostView.open({
+    ovsDb: host.ovsDb,
+    hostNetns: { name: host.netns },
+    ...(host.ovnNb !== undefined ? { ovnNb: host.ovnNb } : {}),
+    ...(dockerHost !== undefined ? { dockerHost } : {}),
+  });
+  try {
+    return await fn(view);
+  } finally {
+    await view.close();
+  }
 }
 
 /** Progress output of the demo: a line, or a timed step. */

@@ -1,13 +1,14 @@
 /**
  * What `netplumb check` reports: for every ordered pair of attachments, what the records
- * say should happen (same bridge, same VLAN, same subnet ⇒ reachable) and what an ICMP
- * echo sent from inside the source guest measured. This is also the `--json` output
- * (`check` in `{"ok":true,"check":…}`); its JSON Schema is docs/check.schema.json.
+ * say should happen (same bridge and VLAN, or same OVN network, and same subnet ⇒
+ * reachable) and what an ICMP echo sent from inside the source guest measured. This is
+ * also the `--json` output (`check` in `{"ok":true,"check":…}`); its JSON Schema is
+ * docs/check.schema.json.
  */
 export const CHECK_SCHEMA = 'netplumb.check/1';
 
 /**
- * `ok`: as expected; `leak`: a reply across bridges or VLANs (isolation broken: the worst);
+ * `ok`: as expected; `leak`: a reply across bridges, VLANs or OVN networks (isolation broken: the worst);
  * `unexpected`: a reply on the same segment between different subnets (a router?);
  * `missing`: no reply where the records say there should be one;
  * `skipped`: not probed (see `reason`): a broken attachment, no address to use, the same guest.
@@ -25,8 +26,10 @@ export interface CheckedAttachment {
   guest: string;
   ifname: string;
   bridge: string;
-  /** The recorded access VLAN (0: untagged); absent for a trunk port or when unknown. */
+  /** The recorded access VLAN (0: untagged); absent for a trunk port, an OVN attachment, or when unknown. */
   vlan?: number;
+  /** The OVN network of an OVN attachment (mode `ovn`): its segment. */
+  network?: string;
   trunks?: number[];
   /** The addresses probed to and from (as the guest has them, else as recorded). */
   addresses: string[];

@@ -1,10 +1,12 @@
 /**
- * Which pairs to probe and what each should give, from the topology: two attachments on
- * the same bridge, in the same VLAN (the recorded access tag; untagged is VLAN 0; a trunk
- * port's untagged interface is in no VLAN unless it carries every VLAN) and each inside
- * the other's subnet reach each other; every other pair must not. The expectation comes
- * from netplumb's records (what was asked for), so a port moved to another VLAN behind
- * netplumb's back shows as a leak. Pure: no I/O.
+ * Which pairs to probe and what each should give, from the topology: two attachments in
+ * the same segment and each inside the other's subnet reach each other; every other pair
+ * must not. A segment is a bridge's VLAN (the recorded access tag; untagged is VLAN 0; a
+ * trunk port's untagged interface is in no VLAN unless it carries every VLAN) — or, for an
+ * attachment to an OVN network (mode `ovn`), that network, whatever port of br-int it has:
+ * OVN, not the VLAN tag, decides what it reaches. The expectation comes from netplumb's
+ * records (what was asked for), so a port moved to another VLAN behind netplumb's back
+ * shows as a leak. Pure: no I/O.
  */
 import { bridgePorts } from '../topology/build.js';
 import type { Port, Topology } from '../topology/model.js';
@@ -15,8 +17,11 @@ export interface Participant extends CheckedAttachment {
   /** The topology port, for the guest's interface name. */
   port: Port;
   prefixes: IpPrefix[];
-  /** The VLAN its untagged frames are in, or undefined for none (a trunk port with a VLAN list). */
-  segmentVlan: number | undefined;
+  /**
+   * What it reaches within (`BRIDGE vlan N`, `network NAME`), or undefined for none: a trunk
+   * port with a VLAN list, an OVN attachment whose network is not recorded.
+   */
+  segment: string | undefined;
 }
 
 export interface PlannedPair {
@@ -52,8 +57,11 @@ export function contains(p: IpPrefix, addr: IpPrefix): boolean {
   return true;
 }
 
-/** netplumb's attachments of the topology, with what check needs of each. */
-export function participants(t: Topology): Participant[] {
+/**
+ * netplumb's attachments of the topology, with what check needs of each; `networks`: the
+ * OVN network of each OVN attachment, by attachment id, as its record says.
+ */
+export function participants(t: Topology, networks: ReadonlyMap<string, string> = new Map()): Participant[] {
   const out: Participant[] = [];
   for (const b of t.bridges)
     for (const port of bridgePorts(b)) {
@@ -61,9 +69,12 @@ export function participants(t: Topology): Participant[] {
       if (a === undefined) continue;
       const addresses = a.interface?.addresses.length ? a.interface.addresses : a.recorded.addresses;
       const trunks = a.recorded.trunks;
-      const vlan =
-        a.recorded.vlan ??
-        (trunks !== undefined && trunks.length > 0 ? undefined : a.recorded.complete ? 0 : undefined);
+      const ovn = a.mode === 'ovn';
+      const network = ovn ? networks.get(a.id) : undefined;
+      const vlan = ovn
+        ? undefined
+        : (a.recorded.vlan ??
+          (trunks !== undefined && trunks.length > 0 ? undefined : a.recorded.complete ? 0 : undefined));
       const broken = port.issues.find((i) => i.severity === 'broken');
       const drift = port.issues
         .filter((i) => i.severity === 'drift')
@@ -75,13 +86,20 @@ export function participants(t: Topology): Participant[] {
         ifname: a.ifname,
         bridge: a.recorded.bridge,
         ...(vlan !== undefined ? { vlan } : {}),
+        ...(network !== undefined ? { network } : {}),
         ...(trunks !== undefined ? { trunks } : {}),
         addresses: [...addresses],
         ...(broken !== undefined ? { broken: broken.code } : {}),
         ...(drift.length > 0 ? { drift } : {}),
         port,
         prefixes: prefixesOf(addresses),
-        segmentVlan: vlan,
+        segment: ovn
+          ? network !== undefined
+            ? `network ${network}`
+            : undefined
+          : vlan !== undefined
+            ? `${a.recorded.bridge} vlan ${vlan}`
+            : undefined,
       });
     }
   return out.sort((x, y) => x.label.localeCompare(y.label, undefined, { numeric: true }));
@@ -93,8 +111,7 @@ export function planPairs(ps: readonly Participant[], opts: { strict?: boolean }
   for (const from of ps)
     for (const to of ps) {
       if (from === to) continue;
-      const sameSegment =
-        from.bridge === to.bridge && from.segmentVlan !== undefined && from.segmentVlan === to.segmentVlan;
+      const sameSegment = from.segment !== undefined && from.segment === to.segment;
       // The destination: its first address of a family the source has too.
       const target = to.prefixes.find((d) => from.prefixes.some((s) => s.family === d.family));
       const source = target === undefined ? undefined : from.prefixes.find((s) => s.family === target.family);

@@ -9,6 +9,7 @@ import { count } from '../topology/words.js';
 export const MATRIX_MAX = 24;
 
 function where(a: CheckedAttachment): string {
+  if (a.network !== undefined) return a.network;
   if (a.vlan !== undefined) return a.vlan === 0 ? 'untagged' : `@${a.vlan}`;
   if (a.trunks !== undefined) return `trunks ${a.trunks.join(',')}`;
   return '@?';
@@ -21,6 +22,13 @@ function cellMark(r: PairResult | undefined): string {
   return r.verdict === 'ok' ? mark : `${mark}!!`;
 }
 
+/** What the segments of the attachments are, in words: `VLANs`, `OVN networks`, or both. */
+function segments(rep: CheckReport): string {
+  const networks = rep.attachments.some((a) => a.network !== undefined);
+  const vlans = !networks || rep.attachments.some((a) => a.network === undefined);
+  return networks ? (vlans ? 'VLANs and OVN networks' : 'OVN networks') : 'VLANs';
+}
+
 function matrix(rep: CheckReport): string[] {
   const as = rep.attachments;
   const labels = as.map((a) => `${a.guest} ${where(a)}`);
@@ -31,7 +39,10 @@ function matrix(rep: CheckReport): string[] {
     const row = as.map((to) => cellMark(from === to ? undefined : byPair.get(`${from.id} ${to.id}`)).padEnd(w));
     lines.push(`  ${(labels[i] ?? '').padEnd(w)}${row.join('')}`.trimEnd());
   });
-  lines.push('', '  ✓ reply   ✗ no reply   !! differs from what the VLANs say   - not probed (broken attachment)');
+  lines.push(
+    '',
+    `  ✓ reply   ✗ no reply   !! differs from what the ${segments(rep)} say   - not probed (broken attachment)`,
+  );
   return lines;
 }
 
@@ -66,10 +77,10 @@ export function checkText(rep: CheckReport): string {
   for (const d of diffs) {
     const what =
       d.verdict === 'leak'
-        ? 'a reply came back across bridges or VLANs: isolation is broken'
+        ? `a reply came back across bridges or ${segments(rep)}: isolation is broken`
         : d.verdict === 'unexpected'
           ? 'a reply came back between different subnets'
-          : `no reply${d.reason !== undefined ? ` (${d.reason})` : ''}, though the records put both in one VLAN and subnet`;
+          : `no reply${d.reason !== undefined ? ` (${d.reason})` : ''}, though the records put both in one ${byId.get(d.from)?.network !== undefined ? 'OVN network' : 'VLAN'} and subnet`;
     out.push(`  ${LABEL[d.verdict] ?? d.verdict} ${name(d.from)} → ${name(d.to)} ${d.address ?? ''}: ${what}`);
   }
   const involved = new Set(diffs.flatMap((d) => [d.from, d.to]));
@@ -86,9 +97,9 @@ export function checkText(rep: CheckReport): string {
   out.push(
     '',
     rep.verdict === 'match'
-      ? `  MATCH: ${s.ok}/${s.probed} pairs as the VLANs say${s.skipped > 0 ? ` (${s.skipped} not probed)` : ''}`
+      ? `  MATCH: ${s.ok}/${s.probed} pairs as the ${segments(rep)} say${s.skipped > 0 ? ` (${s.skipped} not probed)` : ''}`
       : rep.verdict === 'leak'
-        ? `  LEAK: ${count(s.leaks, 'pair')} reach each other across VLANs or bridges`
+        ? `  LEAK: ${count(s.leaks, 'pair')} reach each other across ${segments(rep)} or bridges`
         : `  DIFFERENT: ${s.missing} missing, ${s.unexpected} unexpected`,
   );
   if (rep.neighboursRemoved > 0)

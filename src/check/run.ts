@@ -59,10 +59,15 @@ export async function checkConnectivity(view: HostView, opts: CheckOptions = {})
   const snap = await view.snapshot({ hold: true });
   try {
     const whole = buildTopology(snap);
+    const networks = new Map(
+      snap.attachments.flatMap((a) =>
+        a.record.network !== undefined ? [[a.record.id, a.record.network] as const] : [],
+      ),
+    );
     const selections = opts.selections ?? [];
     const picked = new Map<string, Participant>();
     for (const t of selections.length === 0 ? [whole] : selections.map((s) => selectScope(whole, scopeFor(s, whole))))
-      for (const p of participants(t)) picked.set(p.id, p);
+      for (const p of participants(t, networks)) picked.set(p.id, p);
     const ps = [...picked.values()].sort((x, y) => x.label.localeCompare(y.label, undefined, { numeric: true }));
     const pairs = planPairs(ps, { ...(opts.strict === true ? { strict: true } : {}) });
 
@@ -201,7 +206,7 @@ export async function checkConnectivity(view: HostView, opts: CheckOptions = {})
     return {
       schema: CHECK_SCHEMA,
       verdict,
-      attachments: ps.map(({ port: _port, prefixes: _prefixes, segmentVlan: _vlan, ...a }) => a),
+      attachments: ps.map(({ port: _port, prefixes: _prefixes, segment: _segment, ...a }) => a),
       pairs: results,
       summary,
       timeoutMs,

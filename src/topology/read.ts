@@ -20,6 +20,8 @@ export interface HostViewOptions {
   ovsDb?: string;
   /** Container engine socket (`unix:///path`). */
   dockerHost?: string;
+  /** OVN northbound database, where an OVN chassis's attachments are recorded too (default: as the Plumber resolves it). */
+  ovnNb?: string;
   /** The namespace host-side links live in (default: this process's). */
   hostNetns?: NetnsSelector;
   logger?: Logger;
@@ -39,6 +41,7 @@ export class HostView {
       this.plumber = Plumber.open({
         ...(opts.ovsDb !== undefined ? { ovsDb: opts.ovsDb } : {}),
         ...(opts.dockerHost !== undefined ? { dockerHost: opts.dockerHost } : {}),
+        ...(opts.ovnNb !== undefined ? { ovnNb: opts.ovnNb } : {}),
         ...(opts.hostNetns !== undefined ? { hostNetns: opts.hostNetns } : {}),
         ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
         ovsdbConnection: { requestTimeoutMs: 5000 },

@@ -6,17 +6,22 @@
  * states other tools leave behind — a port moved to the other VLAN, a port deleted with
  * ovs-vsctl, a veth deleted with ip, a container restarted or removed by podman, the bridge
  * deleted — each shown with its reason and fix (show, list and check exit 0), and each fix,
- * run as printed, repairs it.
+ * run as printed, repairs it. Then check on an OVN chassis, where the guests' segments are
+ * their OVN networks, not the untagged ports they all have on br-int.
  */
 import { after, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startOvnBed } from '../../sandbox/ovn-bed.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
+import { Plumber } from '../../src/plumb/plumber.js';
 import { PodmanSandbox, uniqueContainerName } from '../../sandbox/podman.js';
 import { must, run, type RunResult } from '../../sandbox/exec.js';
 import { useLeakCheck } from '../helpers/leak.js';
+import { TestNetns } from '../helpers/netns.js';
+import { leftovers } from '../helpers/ovn.js';
 import { loadSchema, validate } from '../helpers/json-schema.js';
 import { rasterize, screenshot } from '../helpers/picture.js';
 import type { Topology, Port } from '../../src/topology/model.js';
@@ -367,4 +372,76 @@ test('bridge deleted with ovs-vsctl: show, list and check exit 0, each attachmen
   assert.equal(again.report.summary.ok, 12);
   await detachAll();
   assert.deepEqual((await ovs.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean), []);
+});
+
+test('check on an OVN chassis: same network reaches, the other network on the same br-int does not — as ping says', async () => {
+  const bed = await startOvnBed({ tag: `np-chk-${process.pid}`, hosts: 1 });
+  const h1 = bed.hosts[0] as (typeof bed.hosts)[number];
+  const plumber = Plumber.open({
+    ovsDb: h1.ovs.remote,
+    hostNetns: { name: h1.ovs.netns },
+    ovnNb: bed.central.nbRemote,
+  });
+  const guests: TestNetns[] = [];
+  const plan: [string, string][] = [
+    ['vlan100', '10.0.0.1'],
+    ['vlan100', '10.0.0.2'],
+    ['vlan200', '10.0.0.3'],
+  ];
+  try {
+    for (const name of ['vlan100', 'vlan200'])
+      await plumber.networks.create({ name, subnet: '10.0.0.0/24', excludeIps: ['10.0.0.1..10.0.0.99'] });
+    for (const [network, ip] of plan) {
+      const g = await TestNetns.create('chk');
+      guests.push(g);
+      await plumber.attach({
+        host: 'br-int',
+        network,
+        guest: { netns: g.name },
+        ip: { kind: 'static', address: `${ip}/24` },
+      });
+    }
+    // The installed command on the chassis; the northbound database through $OVN_NB_DB, as ovn-nbctl finds it.
+    const chassis = (args: string[]): Promise<RunResult> =>
+      run(['ip', 'netns', 'exec', h1.ovs.netns, join(ROOT, 'bin', 'netplumb'), ...args], {
+        env: {
+          ...process.env,
+          OVS_RUNDIR: h1.ovs.dir,
+          OVN_NB_DB: bed.central.nbRemote,
+          NETPLUMB_SOCKET: join(dir, 'none.sock'),
+        },
+        timeoutMs: 120_000,
+      });
+    const r = await chassis(['check', '--json']);
+    assert.equal(r.code, 0, `check exited ${r.code}: ${r.stderr}${r.stdout}`);
+    const report = (JSON.parse(r.stdout) as { check: CheckReport }).check;
+    assert.deepEqual(validate(loadSchema('check.schema.json'), report), []);
+    assert.equal(report.verdict, 'match');
+    const index = new Map(report.attachments.map((a) => [a.id, guests.findIndex((g) => g.name === a.guest)]));
+    assert.deepEqual(
+      report.attachments.map((a) => [index.get(a.id), a.bridge, a.network, a.vlan]).sort(),
+      plan.map(([network], i) => [i, 'br-int', network, undefined]),
+      'each on br-int, untagged: its segment is its network',
+    );
+    assert.equal(report.summary.probed, 6);
+    for (const p of report.pairs) {
+      const [a, b] = [index.get(p.from) as number, index.get(p.to) as number];
+      const same = plan[a]?.[0] === plan[b]?.[0];
+      assert.deepEqual([p.expected, p.reached, p.verdict], [same, same, 'ok'], `guest ${a + 1} → guest ${b + 1}`);
+      // The oracle: ping from inside the guest agrees.
+      assert.equal(await (guests[a] as TestNetns).ping(plan[b]?.[1] as string, 2), same, `ping ${a + 1} → ${b + 1}`);
+    }
+    const text = await chassis(['check']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /MATCH: 6\/6 pairs as the OVN networks say/);
+    assert.match(text.stdout, / vlan200 /);
+  } finally {
+    for (const g of guests) await plumber.detach({ guest: { netns: g.name } }).catch(() => undefined);
+    for (const name of ['vlan100', 'vlan200']) await plumber.networks.delete(name).catch(() => undefined);
+    await plumber.close();
+    for (const g of guests) await g.destroy();
+    const left = await leftovers(bed);
+    await bed.stop();
+    assert.deepEqual(left, [], 'nothing of the attachments left in NB, SB or OVS');
+  }
 });

@@ -36,8 +36,12 @@ test('ICMP echo: the bytes ping sends (checksum included), decoded back through 
   assert.equal(decodeEcho(6, Buffer.from([135, 0, 0, 0, 0, 0, 0, 0, ...token])), undefined, 'NDP is not an echo');
 });
 
-function expectations(t: ReturnType<typeof host>, strict = false): string[] {
-  return planPairs(participants(t), { strict })
+function expectations(
+  t: ReturnType<typeof host>,
+  strict = false,
+  networks: ReadonlyMap<string, string> = new Map(),
+): string[] {
+  return planPairs(participants(t, networks), { strict })
     .map(
       (p) =>
         `${p.from.guest}>${p.to.guest} ${p.skip !== undefined ? 'skip' : p.expected ? 'reach' : 'isolated'}${p.crossSegment ? ' x' : ''}`,
@@ -104,6 +108,70 @@ test('different subnets on one VLAN are not expected to reach; broken attachment
   );
 });
 
+test('OVN attachments: their segment is the recorded network, not the untagged port they share on the bridge', () => {
+  const ovn = (i: number): AttachmentRecord => ({ ...record(i, 0), mode: 'ovn', vlan: undefined });
+  const t = host(() => undefined, [ovn(1), ovn(2), ovn(3), record(4, 0)]);
+  const networks = new Map([
+    ['id1', 'vlan100'],
+    ['id2', 'vlan100'],
+    ['id3', 'vlan200'],
+  ]);
+  const e = expectations(t, false, networks);
+  assert.ok(e.includes('con1>con2 reach') && e.includes('con2>con1 reach'), 'one network: reach');
+  assert.ok(
+    e.includes('con1>con3 isolated x') && e.includes('con3>con2 isolated x'),
+    'two networks: a reply is a leak',
+  );
+  assert.ok(
+    e.includes('con1>con4 isolated x') && e.includes('con4>con3 isolated x'),
+    'an OVN network and a plain untagged port of the same bridge are different segments',
+  );
+  assert.ok(
+    expectations(t).includes('con1>con2 isolated x'),
+    'an OVN attachment whose network is not known is in no segment',
+  );
+  const ps = participants(t, networks);
+  assert.deepEqual(
+    ps.map((p) => [p.guest, p.vlan, p.network]),
+    [
+      ['con1', undefined, 'vlan100'],
+      ['con2', undefined, 'vlan100'],
+      ['con3', undefined, 'vlan200'],
+      ['con4', 0, undefined],
+    ],
+  );
+  const report: CheckReport = {
+    schema: CHECK_SCHEMA,
+    verdict: 'match',
+    attachments: ps.map(({ port: _p, prefixes: _x, segment: _s, ...a }) => a),
+    pairs: planPairs(ps).map((p) => ({
+      from: p.from.id,
+      to: p.to.id,
+      expected: p.expected,
+      reached: p.expected,
+      verdict: 'ok',
+    })),
+    summary: {
+      attachments: 4,
+      pairs: 12,
+      probed: 12,
+      ok: 12,
+      leaks: 0,
+      unexpected: 0,
+      missing: 0,
+      skipped: 0,
+      probesSent: 12,
+    },
+    timeoutMs: 3000,
+    durationMs: 3100,
+    neighboursRemoved: 0,
+  };
+  assert.deepEqual(validate(loadSchema('check.schema.json'), JSON.parse(JSON.stringify(report))), []);
+  const text = checkText(report);
+  assert.match(text, /from \\ to +con1 vlan100 +con2 vlan100 +con3 vlan200 +con4 untagged\n/);
+  assert.match(text, /MATCH: 12\/12 pairs as the VLANs and OVN networks say/);
+});
+
 test('the report: a matrix with the differences listed leaks first, the verdict and exit status, valid against the schema', () => {
   const ps = participants(host());
   const pairs = planPairs(ps);
@@ -111,7 +179,7 @@ test('the report: a matrix with the differences listed leaks first, the verdict 
   const report: CheckReport = {
     schema: CHECK_SCHEMA,
     verdict: 'leak',
-    attachments: ps.map(({ port: _p, prefixes: _x, segmentVlan: _v, ...a }) => a),
+    attachments: ps.map(({ port: _p, prefixes: _x, segment: _v, ...a }) => a),
     pairs: pairs.map((p) => {
       const leak = byGuest(p.from.id) === 'con1' && byGuest(p.to.id) === 'con3';
       const missing = byGuest(p.from.id) === 'con4' && byGuest(p.to.id) === 'con3';
