@@ -221,6 +221,7 @@ test('the tarball holds the commands, the compiled library, the prebuilt addon a
     new RegExp(`^prebuilds/${WHERE}/(netplumb\\.node|netplumb-front)$`),
     /^native\/[^/]+\.(cc|c|h)$/,
     /^binding\.gyp$/,
+    /^libexec\/netplumb-(jail|dhcp-hook)$/,
     /^scripts\/(install|native-artefacts|front-door)\.js$/,
   ];
   for (const f of files)
