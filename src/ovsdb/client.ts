@@ -121,9 +121,33 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   /**
    * Resolves once no sync runs: the cache reflects the server, or the last sync failed
    * (reported by `syncError`, or with the connection, whose next session syncs again).
+   * A sync keeps going across reconnects (a server frozen but accepting connections is
+   * reconnected to without end), so a reader waits for it no longer than for a request:
+   * past the connection's request deadline it fails UNAVAILABLE, and the sync goes on.
    */
   async synced(): Promise<void> {
-    await this.syncing?.catch(() => undefined);
+    const syncing = this.syncing;
+    if (syncing === null) return;
+    const deadlineMs = this.connection.requestTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new NetplumbError(
+              ErrorCode.UNAVAILABLE,
+              `OVSDB at ${this.remote} has not answered a cache sync within ${deadlineMs} ms (ovsdb-server busy, stopped or frozen); the connection keeps retrying — check that ovsdb-server runs, then try again`,
+              { syscall: 'monitor' },
+            ),
+          ),
+        deadlineMs,
+      );
+    });
+    try {
+      await Promise.race([syncing.catch(() => undefined), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   listDbs(): Promise<string[]> {

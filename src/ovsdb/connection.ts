@@ -111,7 +111,8 @@ export function connectError(err: NodeJS.ErrnoException, remote: Remote): Netplu
 export class OvsdbConnection extends EventEmitter<ConnectionEvents> {
   readonly remote: Remote;
   private readonly log: Logger | undefined;
-  private readonly requestTimeoutMs: number;
+  /** How long a request waits for its answer unless it says otherwise. */
+  readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly probeIntervalMs: number;
   private readonly backoff: Required<ReconnectOptions>;

@@ -95,7 +95,13 @@ test('F3: ovsdb-server stopped past the request deadline: UNAVAILABLE within it,
   }
 });
 
-test('F4: ovsdb-server frozen (SIGSTOP) past the probe: the attach fails within the deadline; after SIGCONT detach reconciles and attach works', async () => {
+/**
+ * ovsdb-server frozen: the attach fails within the deadline, whether the attach meets the
+ * freeze first (its request expires) or the inactivity probe found it out `pauseMs` before
+ * (the engine then reconnects to a server that accepts connections and never answers: a
+ * cache read must not wait for that to end). After SIGCONT detach reconciles and attach works.
+ */
+async function frozenServer(pauseMs: number): Promise<void> {
   await withGuest(async (g) => {
     const before = await worldState(ovs(), g);
     await withPlumber(
@@ -105,6 +111,7 @@ test('F4: ovsdb-server frozen (SIGSTOP) past the probe: the attach fails within 
         const pid = ovs().dbPid();
         process.kill(pid, 'SIGSTOP');
         try {
+          await new Promise((r) => setTimeout(r, pauseMs));
           const t0 = Date.now();
           await assert.rejects(p.attach(ovsSpec(g)), (e: unknown) => {
             const code = (e as { code?: string }).code;
@@ -127,7 +134,13 @@ test('F4: ovsdb-server frozen (SIGSTOP) past the probe: the attach fails within 
       { ovsdbConnection: QUICK },
     );
   });
-});
+}
+
+test('F4: ovsdb-server frozen (SIGSTOP) as the attach begins: the attach fails within the deadline; after SIGCONT detach reconciles and attach works', () =>
+  frozenServer(0));
+
+test('F4: ovsdb-server frozen (SIGSTOP) and found out by the probe before the attach: the attach fails within the deadline, not after the reconnect attempts run out', () =>
+  frozenServer(5 * QUICK.probeIntervalMs!));
 
 /** A bare ovsdb-server (no ovs-vswitchd) serving vswitch.ovsschema without `Table.column`, like an older OVS. */
 async function withOlderSchema(table: string, column: string, body: (remote: string) => Promise<void>): Promise<void> {
