@@ -509,6 +509,7 @@ test('a failed ADD leaves nothing: the IPAM plugin failing, and the attach faili
     const noBridge = await cni({ ...call, conf: conf({ bridge: 'npcnimissing' }) });
     assert.notEqual(noBridge.code, 0);
     assert.match(String(noBridge.json?.msg), /npcnimissing/);
+    assert.equal(noBridge.json?.code, 104, 'not found: 100 + netplumb exit code 4');
     assert.deepEqual(await g.linkNames(), ['lo'], 'no interface in the container');
     await assertNothingLeft('failed ADDs');
   } finally {
@@ -538,6 +539,66 @@ test('the IPAM plugin runs as the caller: nobody through the daemon, root acting
     await assertNothingLeft('ADD and DEL');
   } finally {
     rmSync(calls, { force: true });
+    await g.destroy();
+  }
+});
+
+test('a Linux bridge network is served by a daemon on any OVSDB; an OVS network on another OVSDB runs alone; netplumb list sees CNI attachments', async () => {
+  const g = await TestNetns.create('cni');
+  const linuxBridge = 'npcnibr0';
+  await must(['ip', '-n', ovs.netns, 'link', 'add', linuxBridge, 'type', 'bridge']);
+  await must(['ip', '-n', ovs.netns, 'link', 'set', linuxBridge, 'up']);
+  try {
+    const lb = conf({
+      attach: 'bridge',
+      bridge: linuxBridge,
+      vlan: undefined,
+      socket_file: 'unix:/nonexistent-np-cni/db.sock',
+    });
+    const call = { containerId: 'clb1', netns: g.path, conf: lb };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD to a Linux bridge, served with no Node.js');
+    const host = ((added.json?.interfaces ?? []) as { name: string }[])[0]?.name as string;
+    const ports = JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'master', linuxBridge])) as {
+      ifname: string;
+    }[];
+    assert.deepEqual(
+      ports.map((p) => p.ifname),
+      [host],
+      'the host end is a port of the Linux bridge',
+    );
+    assert.equal((await v4(g, 'eth0')).length, 1);
+    const list = await must(['ip', 'netns', 'exec', ovs.netns, join(ROOT, 'bin', 'netplumb'), 'list', '--json'], {
+      env: { ...process.env, NETPLUMB_SOCKET: daemon.sock, OVS_DB: ovs.remote },
+    });
+    assert.match(list, /"guestId":\s*"cni:clb1"/, `netplumb list shows it: ${list}`);
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    assert.deepEqual(
+      JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'master', linuxBridge])),
+      [],
+      'no port left on the Linux bridge',
+    );
+    await assertNothingLeft('DEL');
+    // Another OVSDB than the daemon's: handed back (with no node on PATH, the front door cannot run it).
+    const elsewhere = conf({ socket_file: 'unix:/nonexistent-np-cni/db.sock' });
+    const handedBack = await cni({ command: 'ADD', containerId: 'celse1', netns: g.path, conf: elsewhere });
+    assert.equal(handedBack.code, 127, `handed back to Node.js: ${handedBack.stderr}`);
+    const alone = failed(
+      await cni({
+        command: 'ADD',
+        containerId: 'celse1',
+        netns: g.path,
+        conf: elsewhere,
+        env: { PATH: process.env.PATH },
+      }),
+      11,
+      'ADD acting alone on an OVSDB that is not there',
+    );
+    assert.match(String(alone.msg), /nonexistent-np-cni/);
+    assert.deepEqual(await g.linkNames(), ['lo']);
+    await assertNothingLeft('the failed ADD');
+  } finally {
+    await must(['ip', '-n', ovs.netns, 'link', 'del', linuxBridge]);
     await g.destroy();
   }
 });
