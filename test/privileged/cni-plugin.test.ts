@@ -335,14 +335,23 @@ test('VERSION answers without configuration or engine; CNI_COMMAND makes any nam
   }
 });
 
-test('DEL after the namespace is gone: the port, the host veth and the lease go', async () => {
-  const g = await TestNetns.create('cni');
-  const call = { containerId: 'cgone1', netns: g.path, conf: conf() };
-  await assertAdded(await cni({ command: 'ADD', ...call }), g, 'cgone1');
-  await g.destroy();
-  ok(await cni({ command: 'DEL', ...call }), 'DEL with the namespace gone');
-  await assertNothingLeft('DEL after the namespace');
-  ok(await cni({ command: 'DEL', ...call, netns: '' }), 'DEL with no CNI_NETNS');
+test('DEL after the namespace is gone, or with a path that is no namespace any more: the port, the host veth and the lease go', async () => {
+  const leftover = join(dataDir, 'not-a-netns');
+  writeFileSync(leftover, '');
+  try {
+    for (const netns of ['gone', 'leftover'] as const) {
+      const g = await TestNetns.create('cni');
+      const call = { containerId: 'cgone1', netns: g.path, conf: conf() };
+      await assertAdded(await cni({ command: 'ADD', ...call }), g, 'cgone1');
+      await g.destroy();
+      ok(await cni({ command: 'DEL', ...call, ...(netns === 'leftover' ? { netns: leftover } : {}) }), `DEL, ${netns}`);
+      await assertNothingLeft(`DEL with the namespace ${netns}`);
+      ok(await cni({ command: 'DEL', ...call }), 'DEL again');
+      ok(await cni({ command: 'DEL', ...call, netns: '' }), 'DEL with no CNI_NETNS');
+    }
+  } finally {
+    rmSync(leftover, { force: true });
+  }
 });
 
 test('CHECK passes for what ADD made, and finds an address removed behind its back', async () => {
