@@ -611,3 +611,35 @@ test('a Linux bridge network is served by a daemon on any OVSDB; an OVS network 
     await g.destroy();
   }
 });
+
+test('a macvlan network (attach macvlan of a master): the container interface only, CHECK, DEL', async () => {
+  const g = await TestNetns.create('cni');
+  const master = 'npcnidum0';
+  // A veth stands for the NIC (there is no dummy module here).
+  await must(['ip', '-n', ovs.netns, 'link', 'add', master, 'type', 'veth', 'peer', 'name', 'npcnidum1']);
+  await must(['ip', '-n', ovs.netns, 'link', 'set', master, 'up']);
+  try {
+    const mv = conf({ attach: 'macvlan', master, macvlan_mode: 'bridge', bridge: undefined, vlan: undefined });
+    const call = { containerId: 'cmv1', netns: g.path, conf: mv };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD of a macvlan');
+    const r = added.json as {
+      interfaces: { name: string; mac: string; sandbox?: string }[];
+      ips: { address: string; interface: number }[];
+    };
+    assert.equal(r.interfaces.length, 1, 'no host end');
+    assert.equal(r.interfaces[0]?.sandbox, g.path);
+    const link = await g.link('eth0');
+    assert.equal(link?.linkinfo?.info_kind, 'macvlan');
+    assert.equal(r.interfaces[0]?.mac, link?.address);
+    assert.deepEqual(await v4(g, 'eth0'), [r.ips[0]?.address]);
+    assert.equal(r.ips[0]?.interface, 0);
+    ok(await cni({ command: 'CHECK', ...call, conf: { ...mv, prevResult: added.json } }), 'CHECK');
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    assert.equal(await g.link('eth0'), undefined);
+    await assertNothingLeft('DEL of a macvlan');
+  } finally {
+    await must(['ip', '-n', ovs.netns, 'link', 'del', master]);
+    await g.destroy();
+  }
+});
