@@ -643,3 +643,40 @@ test('a macvlan network (attach macvlan of a master): the container interface on
     await g.destroy();
   }
 });
+
+test('dual stack: both addresses and both default routes in the container, CHECK, DEL releases both', async () => {
+  const g = await TestNetns.create('cni');
+  try {
+    const dual = conf(
+      {},
+      {
+        ranges: [[{ subnet: `${SUBNET}.0/24` }], [{ subnet: 'fd77::/64' }]],
+        routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }, { dst: '192.168.77.0/24', gw: `${SUBNET}.254` }],
+      },
+    );
+    const call = { containerId: 'cdual1', netns: g.path, conf: dual };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD');
+    const ips = (added.json?.ips ?? []) as { address: string; interface: number }[];
+    assert.equal(ips.length, 2);
+    const [l] = await g.ip<IpAddr>('addr', 'show', 'dev', 'eth0');
+    const global = (l?.addr_info ?? [])
+      .filter((a) => a.family === 'inet' || !a.local.startsWith('fe80'))
+      .map((a) => `${a.local}/${a.prefixlen}`);
+    assert.deepEqual(global.sort(), ips.map((i) => i.address).sort());
+    const [v6default] = await g.ip<{ gateway?: string }>('-6', 'route', 'show', 'default');
+    assert.equal(v6default?.gateway, 'fd77::1');
+    const [other] = await g.ip<{ gateway?: string }>('route', 'show', '192.168.77.0/24');
+    assert.equal(other?.gateway, `${SUBNET}.254`);
+    ok(await cni({ command: 'CHECK', ...call, conf: { ...dual, prevResult: added.json } }), 'CHECK');
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    await assertNothingLeft('DEL');
+    assert.deepEqual(
+      readdirSync(join(dataDir, NETWORK)).filter((f) => f.startsWith('fd77')),
+      [],
+      'the IPv6 lease went too',
+    );
+  } finally {
+    await g.destroy();
+  }
+});
