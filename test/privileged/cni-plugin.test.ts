@@ -581,6 +581,11 @@ test('a Linux bridge network is served by a daemon on any OVSDB; an OVS network 
       env: { ...process.env, NETPLUMB_SOCKET: daemon.sock, OVS_DB: ovs.remote },
     });
     assert.match(list, /"guestId":\s*"cni:clb1"/, `netplumb list shows it: ${list}`);
+    const show = await must(['ip', 'netns', 'exec', ovs.netns, join(ROOT, 'bin', 'netplumb'), 'show'], {
+      env: { ...process.env, NETPLUMB_SOCKET: daemon.sock, OVS_DB: ovs.remote },
+    });
+    assert.match(show, /cni:clb1 eth0 +10\.77\.0\.\d+\/24/, `netplumb show finds it in its namespace: ${show}`);
+    assert.match(show, /no issues/, show);
     ok(await cni({ command: 'DEL', ...call }), 'DEL');
     assert.deepEqual(
       JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'master', linuxBridge])),
