@@ -586,6 +586,18 @@ test('a Linux bridge network is served by a daemon on any OVSDB; an OVS network 
     });
     assert.match(show, /cni:clb1 eth0 +10\.77\.0\.\d+\/24/, `netplumb show finds it in its namespace: ${show}`);
     assert.match(show, /no issues/, show);
+    // GC of a Linux bridge network: its records (link aliases) name no network, the bridge stands for it.
+    const g2 = await TestNetns.create('cni');
+    try {
+      ok(await cni({ command: 'ADD', containerId: 'clb2', netns: g2.path, conf: lb }), 'ADD a second');
+      const gc = { ...lb, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [{ containerID: 'clb1', ifname: 'eth0' }] };
+      ok(await cni({ command: 'GC', conf: gc }), 'GC');
+      assert.equal(await g2.link('eth0'), undefined, 'the unlisted one went');
+      assert.ok(await g.link('eth0'), 'the listed one stayed');
+      assert.equal(leases().length, 1, 'and only its lease');
+    } finally {
+      await g2.destroy();
+    }
     ok(await cni({ command: 'DEL', ...call }), 'DEL');
     assert.deepEqual(
       JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'master', linuxBridge])),
