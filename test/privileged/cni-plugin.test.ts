@@ -495,6 +495,11 @@ test('a wrong configuration is error 7 naming its key; an unsupported version 1;
       assert.equal(e.details, field, JSON.stringify(e));
       assert.match(e.msg as string, new RegExp(field.replace(/[[\].]/g, '\\$&')));
     }
+    failed(
+      await cni({ ...call, netns: '/run/netns/np-cni-nonexistent', conf: conf() }),
+      3,
+      'ADD to a namespace that is not there',
+    );
     const unknown = failed(await cni({ ...call, conf: conf(), env: { CNI_ARGS: 'FOO=1' } }), 4, 'unknown CNI_ARGS key');
     assert.equal(unknown.details, 'CNI_ARGS');
     assert.deepEqual(await g.linkNames(), ['lo'], 'nothing made by the refused calls');
@@ -693,6 +698,23 @@ test('dual stack: both addresses and both default routes in the container, CHECK
       [],
       'the IPv6 lease went too',
     );
+  } finally {
+    await g.destroy();
+  }
+});
+
+test('a 0.4.0 configuration: a 0.4.0 result (each address with its version)', async () => {
+  const g = await TestNetns.create('cni');
+  try {
+    const call = { containerId: 'cold1', netns: g.path, conf: conf({ cniVersion: '0.4.0' }) };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD');
+    assert.equal(added.json?.cniVersion, '0.4.0');
+    const [ip4] = (added.json?.ips ?? []) as { version?: string; address: string }[];
+    assert.equal(ip4?.version, '4');
+    assert.deepEqual(await v4(g, 'eth0'), [ip4?.address]);
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    await assertNothingLeft('DEL');
   } finally {
     await g.destroy();
   }
