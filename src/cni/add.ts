@@ -23,7 +23,7 @@ import { hostLinkMac, inSandbox } from './sandbox.js';
 
 export async function cniAdd(io: CommandIo, conf: NetConf, call: CniCall): Promise<CniResult> {
   const sandbox = call.netns as string;
-  await refuseExisting(sandbox, call.ifname);
+  await refuseExisting(io, sandbox, call.ifname);
   // Opened before the IPAM plugin runs: a call the daemon hands back must not have asked for an address.
   const engine = await openCniEngine(io, conf);
   try {
@@ -68,8 +68,9 @@ export async function cniAdd(io: CommandIo, conf: NetConf, call: CniCall): Promi
 }
 
 /** ADD fails when the container already has an interface of that name. */
-async function refuseExisting(sandbox: string, ifname: string): Promise<void> {
-  if ((await inSandbox(sandbox, (rtnl) => rtnl.link.find(ifname))) !== undefined) throw alreadyThere(ifname, sandbox);
+async function refuseExisting(io: CommandIo, sandbox: string, ifname: string): Promise<void> {
+  if ((await inSandbox(sandbox, (rtnl) => rtnl.link.find(ifname), io)) !== undefined)
+    throw alreadyThere(ifname, sandbox);
 }
 
 function alreadyThere(ifname: string, sandbox: string): CniError {

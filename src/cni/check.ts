@@ -26,7 +26,7 @@ export async function cniCheck(io: CommandIo, conf: NetConf, call: CniCall): Pro
   const want = prevResultFor(conf.prevResult, call.ifname);
   if (want === undefined) throw invalidConfig('prevResult', `lists no interface "${call.ifname}" in a sandbox`);
   const guestId = cniGuestId(call.containerId);
-  const seen = await inSandbox(call.netns as string, (rtnl) => seeInterface(rtnl, call.ifname));
+  const seen = await inSandbox(call.netns as string, (rtnl) => seeInterface(rtnl, call.ifname), io);
   if (seen === undefined) throw missing(`the container has no interface "${call.ifname}"`, 'CNI_IFNAME');
   const engine = await openCniEngine(io, conf);
   let found: Attachment | undefined;

@@ -719,3 +719,56 @@ test('a 0.4.0 configuration: a 0.4.0 result (each address with its version)', as
     await g.destroy();
   }
 });
+
+test("a namespace mounted in the caller's own mount namespace: the daemon hands the call back, the plugin acts alone", async () => {
+  // The caller (as a runtime in a mount namespace of its own would) mounts a new network
+  // namespace on a file the daemon sees as a plain file, and calls the plugin.
+  const dir = mkdtempSync('/tmp/np-cni-mnt-');
+  const file = join(dir, 'netns');
+  const script = [
+    'unshare --net sleep 120 & P=$!',
+    'while [ "$(readlink /proc/$P/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done',
+    `touch ${file} && mount --bind /proc/$P/ns/net ${file}`,
+    `"$@" < ${join(dir, 'conf')}; S=$?`,
+    `umount ${file}; kill $P; wait $P; exit $S`,
+  ].join('\n');
+  writeFileSync(join(dir, 'conf'), JSON.stringify(conf()));
+  const inOwnMountNs = (front: string, path: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        ip,
+        ['netns', 'exec', ovs.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', front],
+        {
+          env: {
+            CNI_COMMAND: 'ADD',
+            CNI_CONTAINERID: 'cmnt1',
+            CNI_NETNS: file,
+            CNI_IFNAME: 'eth0',
+            CNI_PATH: cniPath,
+            NETPLUMB_SOCKET: daemon.sock,
+            PATH: path,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  try {
+    // (Before the hand-back, the daemon failed it: "… is not a network namespace".)
+    const added = await inOwnMountNs(join(bin, 'netplumb-cni'), process.env.PATH ?? '');
+    assert.equal(added.code, 0, `${added.stdout} ${added.stderr}`);
+    const r = JSON.parse(added.stdout) as { interfaces: { name: string; sandbox?: string }[] };
+    assert.equal(r.interfaces[1]?.sandbox, file);
+    assert.deepEqual(await ports(), [r.interfaces[0]?.name], 'attached, acting alone');
+    // Its namespace died with the script: DEL finds the attachment by its record.
+    ok(await cni({ command: 'DEL', containerId: 'cmnt1', netns: file, conf: conf() }), 'DEL');
+    await assertNothingLeft('DEL');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
