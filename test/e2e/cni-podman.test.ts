@@ -1,0 +1,390 @@
+/**
+ * netplumb-cni under a real runtime: podman 4.3 with its CNI backend, all in a private
+ * config (containers.conf with `network_backend = "cni"`, the plugin dir holding
+ * `netplumb-cni` = the native front door, a conf dir of conflists written as for ovs-cni),
+ * private storage, and busybox containers (`podman run --network NET --rootfs R`).
+ * Each test has its own emulated host: a namespace with ovsdb-server + ovs-vswitchd
+ * (bridge ovs0) and `netplumb serve` on a private socket, where podman, conmon and so the
+ * plugin run; the plugin's calls go through the front door to that daemon.
+ *
+ * Oracles: ovs-vsctl (ports, tags), `ip -json` in the host's and the containers' namespaces
+ * (the container's eth0 peer is the OVS port), ping from inside the containers, host-local's
+ * lease files, podman's own view (inspect, ps).
+ */
+import { after, test } from '../helpers/privileged.js';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { must, run } from '../../sandbox/exec.js';
+import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
+import { PodmanSandbox, uniqueContainerName } from '../../sandbox/podman.js';
+import { delay } from '../../sandbox/process.js';
+import {
+  CniBed,
+  execCni,
+  NETPLUMB_CNI,
+  pluginInput,
+  REFERENCE_PLUGINS,
+  type NetworkSpec,
+  type ServeDaemon,
+} from '../helpers/cni.js';
+import { useLeakCheck } from '../helpers/leak.js';
+
+const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
+/** The seed's two VLANs as two networks on one bridge, in one /24: only the VLANs isolate. */
+const NETS: Record<'v100' | 'v200', NetworkSpec> = {
+  v100: {
+    name: 'np-cni-v100',
+    type: NETPLUMB_CNI,
+    bridge: 'ovs0',
+    vlan: 100,
+    subnet: '10.0.0.0/24',
+    range: ['10.0.0.10', '10.0.0.119'],
+  },
+  v200: {
+    name: 'np-cni-v200',
+    type: NETPLUMB_CNI,
+    bridge: 'ovs0',
+    vlan: 200,
+    subnet: '10.0.0.0/24',
+    range: ['10.0.0.130', '10.0.0.239'],
+  },
+};
+/** Where podman 4.3's libcni keeps each attachment's result (`NET-ID-IFNAME`), outside its storage. */
+const PODMAN_CNI_CACHE = '/var/lib/cni/results';
+/** Links of the emulated host that are not containers' ports: the userspace datapath's own. */
+const HOST_OWN_LINKS = ['lo', 'ovs-netdev', 'ovs0'];
+
+interface Bed {
+  ovs: OvsInstance;
+  cni: CniBed;
+  daemon: ServeDaemon;
+  podman: PodmanSandbox;
+}
+
+let shared: { ovs?: OvsInstance; cni?: CniBed; daemon?: ServeDaemon; podman?: PodmanSandbox } = {};
+
+/** A fresh host for each test: OVS with ovs0, the conflists, the daemon, podman in the host's namespace. */
+async function withBed(fn: (b: Bed) => Promise<void>): Promise<void> {
+  shared = {};
+  try {
+    const ovs = await startOvs({ withVswitchd: true });
+    shared.ovs = ovs;
+    await ovs.addBridge('ovs0');
+    const cni = CniBed.create(ovs);
+    shared.cni = cni;
+    for (const net of Object.values(NETS)) cni.writeConflist(net);
+    shared.daemon = await cni.startServe();
+    shared.podman = await PodmanSandbox.create({
+      netns: ovs.netns,
+      cni: { pluginDirs: [cni.pluginDir, REFERENCE_PLUGINS], configDir: cni.confDir },
+      env: { NETPLUMB_SOCKET: cni.socket },
+    });
+    const listed = (await shared.podman.podman(['network', 'ls', '--format', '{{.Name}}'])).split('\n');
+    for (const net of Object.values(NETS))
+      assert.ok(listed.includes(net.name), `podman lists ${net.name} (its VERSION call passed): ${listed.join(' ')}`);
+    await fn({ ovs, cni, daemon: shared.daemon, podman: shared.podman });
+  } finally {
+    await teardown();
+  }
+}
+
+async function teardown(): Promise<void> {
+  const { ovs, cni, daemon, podman } = shared;
+  shared = {};
+  const errors: unknown[] = [];
+  await podman?.destroy().catch((e: unknown) => errors.push(e));
+  await daemon?.stop().catch((e: unknown) => errors.push(e));
+  await ovs?.stop().catch((e: unknown) => errors.push(e));
+  cni?.remove();
+  if (errors.length > 0) throw new AggregateError(errors, 'CNI podman bed cleanup failed');
+}
+
+after(teardown);
+useLeakCheck();
+
+/** `podman run -d --name NAME --network NET --rootfs R sleep` (ADD). */
+async function runOn(b: Bed, name: string, net: NetworkSpec): Promise<{ code: number | null; stderr: string }> {
+  const r = await b.podman.tryPodman(
+    ['run', '-d', '--name', name, '--network', net.name, '--rootfs', b.podman.rootfs, '/bin/sleep', '100000'],
+    { timeoutMs: 120_000 },
+  );
+  return { code: r.code, stderr: r.stderr };
+}
+
+async function mustRun(b: Bed, name: string, net: NetworkSpec): Promise<void> {
+  const r = await runOn(b, name, net);
+  assert.equal(r.code, 0, `podman run ${name} on ${net.name}: ${r.stderr}`);
+}
+
+/** Oracle: the ports on ovs0, as ovs-vsctl lists them. */
+async function ports(b: Bed): Promise<string[]> {
+  return (await b.ovs.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean).sort();
+}
+
+/** Oracle: the emulated host's links other than the datapath's own (the containers' host ends). */
+async function hostLinks(b: Bed): Promise<string[]> {
+  const links = JSON.parse(await must(['ip', '-n', b.ovs.netns, '-json', 'link', 'show'])) as { ifname: string }[];
+  return links
+    .map((l) => l.ifname)
+    .filter((n) => !HOST_OWN_LINKS.includes(n))
+    .sort();
+}
+
+interface Seen {
+  /** eth0's IPv4 address and prefix, as `ip` in the container shows it. */
+  address: string;
+  mac: string;
+  /** The host end of eth0's veth, by the peer's ifindex in the host's namespace. */
+  hostEnd: string;
+  /** ovs-vsctl's tag of the port of that name. */
+  tag: number | undefined;
+}
+
+/** Oracle: the container's eth0 and its host end, through `ip -json` in both namespaces and ovs-vsctl. */
+async function seen(b: Bed, name: string): Promise<Seen> {
+  const pid = await b.podman.inspectPid(name);
+  assert.ok(pid > 0, `${name} runs`);
+  const [eth0] = JSON.parse(
+    await must(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', '-json', 'addr', 'show', 'eth0']),
+  ) as {
+    address: string;
+    link_index?: number;
+    addr_info: { family: string; local: string; prefixlen: number }[];
+  }[];
+  assert.ok(eth0?.link_index !== undefined, `${name}'s eth0 is a veth with a peer`);
+  const inet = eth0.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+  assert.equal(inet.length, 1, `${name}'s eth0 has one IPv4 address: ${inet.join(' ')}`);
+  const host = JSON.parse(await must(['ip', '-n', b.ovs.netns, '-json', 'link', 'show'])) as {
+    ifindex: number;
+    ifname: string;
+  }[];
+  const hostEnd = host.find((l) => l.ifindex === eth0.link_index)?.ifname;
+  assert.ok(hostEnd !== undefined, `${name}'s eth0 peer (ifindex ${eth0.link_index}) is in the host's namespace`);
+  const tag = (await b.ovs.vsctl(['get', 'Port', hostEnd, 'tag'])).trim();
+  return { address: inet[0] as string, mac: eth0.address, hostEnd, tag: tag === '[]' ? undefined : Number(tag) };
+}
+
+/** What podman says the plugin answered: the address and mac of the container on `net`. */
+async function podmanSays(b: Bed, name: string, net: NetworkSpec): Promise<{ address: string; mac: string }> {
+  const nets = JSON.parse(
+    await b.podman.podman(['inspect', '--format', '{{json .NetworkSettings.Networks}}', name]),
+  ) as Record<string, { IPAddress: string; IPPrefixLen: number; MacAddress: string }>;
+  const n = nets[net.name];
+  assert.ok(n !== undefined, `podman inspect ${name} shows network ${net.name}`);
+  return { address: `${n.IPAddress}/${n.IPPrefixLen}`, mac: n.MacAddress };
+}
+
+/** The container is on `net` exactly as podman (the plugin's result) says: address, mac, OVS port with the VLAN. */
+async function assertAttached(b: Bed, name: string, net: NetworkSpec): Promise<Seen> {
+  const s = await seen(b, name);
+  const said = await podmanSays(b, name, net);
+  assert.equal(s.address, said.address, `${name}: the address podman got from the plugin is on eth0`);
+  assert.equal(s.mac, said.mac, `${name}: the mac podman got from the plugin is eth0's`);
+  assert.equal(s.tag, net.vlan, `${name}: its port is on VLAN ${net.vlan}`);
+  assert.ok(b.cni.leases(net.name).includes(s.address.split('/')[0] as string), `${name}: host-local holds its lease`);
+  return s;
+}
+
+/** ping once from inside the container (the host's ping in its namespace). */
+async function pings(b: Bed, from: string, to: string, tries = 1): Promise<boolean> {
+  const pid = await b.podman.inspectPid(from);
+  for (let i = 0; i < tries; i++) {
+    const r = await run(['nsenter', `--net=/proc/${pid}/ns/net`, 'ping', '-c', '1', '-W', '1', to]);
+    if (r.code === 0) return true;
+  }
+  return false;
+}
+
+const ip = (s: Seen): string => s.address.split('/')[0] as string;
+
+/** Nothing of any container is left on the host: no port, no host end, no lease. */
+async function assertNothingLeft(b: Bed, what: string): Promise<void> {
+  assert.deepEqual(await ports(b), [], `${what}: no port left on ovs0`);
+  assert.deepEqual(await hostLinks(b), [], `${what}: no veth left on the host`);
+  for (const net of Object.values(NETS))
+    assert.deepEqual(b.cni.leases(net.name), [], `${what}: no lease left on ${net.name}`);
+  assert.deepEqual(cachedResults(), [], `${what}: podman dropped every cached CNI result of these networks`);
+}
+
+/** podman's cached results of this file's networks. */
+function cachedResults(): string[] {
+  let all: string[];
+  try {
+    all = readdirSync(PODMAN_CNI_CACHE);
+  } catch {
+    return [];
+  }
+  return all.filter((f) => Object.values(NETS).some((n) => f.startsWith(`${n.name}-`)));
+}
+
+/** Run `fn` over `items` with at most `c` at a time. */
+async function pool<T, R>(items: T[], c: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(c, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+test('the seed on two CNI networks: same-VLAN pings pass, cross-VLAN fail; stop, start and rm', async () => {
+  await withBed(async (b) => {
+    const names = [1, 2, 3, 4].map((i) => uniqueContainerName(`cni${i}`));
+    const nets = [NETS.v100, NETS.v100, NETS.v200, NETS.v200];
+    for (const [i, n] of names.entries()) await mustRun(b, n, nets[i] as NetworkSpec);
+    const s = await Promise.all(names.map((n, i) => assertAttached(b, n, nets[i] as NetworkSpec)));
+    assert.deepEqual(await ports(b), s.map((x) => x.hostEnd).sort(), 'one port per container, nothing else');
+    const [c1, c2, c3, c4] = names as [string, string, string, string];
+    const [s1, s2, s3, s4] = s as [Seen, Seen, Seen, Seen];
+    assert.ok(await pings(b, c1, ip(s2), 3), 'con1 → con2 (VLAN 100)');
+    assert.ok(await pings(b, c3, ip(s4), 3), 'con3 → con4 (VLAN 200)');
+    for (const [from, to] of [
+      [c1, s3],
+      [c1, s4],
+      [c2, s3],
+      [c4, s2],
+    ] as const)
+      assert.equal(await pings(b, from, ip(to)), false, `${from} ↛ ${ip(to)} (other VLAN)`);
+
+    // podman stop: DEL; the port, the host end and the lease are gone; the others stay.
+    await b.podman.stopContainer(c2);
+    assert.deepEqual(await ports(b), [s1, s3, s4].map((x) => x.hostEnd).sort(), 'stop removed its port');
+    assert.equal((await hostLinks(b)).includes(s2.hostEnd), false, 'stop removed its host end');
+    assert.equal(b.cni.leases(NETS.v100.name).includes(ip(s2)), false, 'stop released its lease');
+    // podman start: ADD again, working.
+    await b.podman.podman(['start', c2]);
+    const again = await assertAttached(b, c2, NETS.v100);
+    assert.equal((await ports(b)).length, 4);
+    assert.ok(await pings(b, c2, ip(s1), 3), 'restarted con2 → con1');
+    assert.ok(await pings(b, c1, ip(again), 3), 'con1 → restarted con2');
+    assert.equal(await pings(b, c2, ip(s3)), false, 'restarted con2 ↛ con3');
+
+    // podman rm: nothing of them left.
+    for (const n of names) await b.podman.removeContainer(n);
+    await assertNothingLeft(b, 'podman rm');
+    assert.equal((await b.podman.podman(['ps', '-a', '--quiet'])).trim(), '');
+  });
+});
+
+test('50 containers started in parallel (16 at a time) are all attached, then all removed cleanly', async () => {
+  await withBed(async (b) => {
+    const names = Array.from({ length: 50 }, (_, i) => uniqueContainerName(`par${i}`));
+    const netOf = (i: number): NetworkSpec => (i % 2 === 0 ? NETS.v100 : NETS.v200);
+    const runs = await pool([...names.keys()], 16, (i) => runOn(b, names[i] as string, netOf(i)));
+    for (const [i, r] of runs.entries()) assert.equal(r.code, 0, `podman run ${names[i]}: ${r.stderr}`);
+    const s = await pool([...names.keys()], 8, (i) => assertAttached(b, names[i] as string, netOf(i)));
+    assert.deepEqual(await ports(b), s.map((x) => x.hostEnd).sort(), '50 ports, one per container');
+    assert.equal(new Set(s.map(ip)).size, 50, 'fifty distinct addresses');
+    assert.ok(await pings(b, names[0] as string, ip(s[48] as Seen), 3), 'two of VLAN 100 ping');
+    assert.ok(await pings(b, names[1] as string, ip(s[49] as Seen), 3), 'two of VLAN 200 ping');
+    await pool(names, 16, (n) => b.podman.removeContainer(n));
+    await assertNothingLeft(b, '50 removed in parallel');
+  });
+});
+
+test('a container killed with SIGKILL, and one whose namespace is gone before DEL: rm leaves nothing', async () => {
+  await withBed(async (b) => {
+    const [killed, gone, other] = ['kill', 'gone', 'other'].map((p) => uniqueContainerName(p)) as [
+      string,
+      string,
+      string,
+    ];
+    for (const n of [killed, gone, other]) await mustRun(b, n, NETS.v100);
+    const sk = await assertAttached(b, killed, NETS.v100);
+    const sg = await assertAttached(b, gone, NETS.v100);
+    const so = await assertAttached(b, other, NETS.v100);
+
+    // SIGKILL to the container's process: conmon's cleanup runs DEL.
+    process.kill(await b.podman.inspectPid(killed), 'SIGKILL');
+    await waitFor(async () => !(await ports(b)).includes(sk.hostEnd), `${killed}'s port removed after SIGKILL`);
+
+    // The namespace gone before DEL (a runtime that crashed, a node rebooted): the handle podman
+    // keeps is unmounted, the process killed, so the kernel deletes the namespace and the veth.
+    // Podman 4.3 then skips DEL ("unknown FS magic"): the runtime's DEL is run as it would run
+    // it, with podman's container id, the conflist from podman's dir, and the path now gone.
+    const id = (await b.podman.podman(['inspect', '--format', '{{.Id}}', gone])).trim();
+    const nsPath = (await b.podman.podman(['inspect', '--format', '{{.NetworkSettings.SandboxKey}}', gone])).trim();
+    assert.match(nsPath, /^\/run\/netns\//, 'podman keeps the namespace as a named one');
+    await must(['umount', nsPath]);
+    process.kill(await b.podman.inspectPid(gone), 'SIGKILL');
+    await waitFor(async () => !(await hostLinks(b)).includes(sg.hostEnd), `${gone}'s veth gone with its namespace`);
+    assert.ok((await ports(b)).includes(sg.hostEnd), 'its port outlives the namespace until DEL');
+    const conf = pluginInput(JSON.parse(readFileSync(join(b.cni.confDir, `${NETS.v100.name}.conflist`), 'utf8')));
+    const del = await execCni(b.cni, join(b.cni.pluginDir, NETPLUMB_CNI), {
+      command: 'DEL',
+      containerId: id,
+      netns: nsPath,
+      conf,
+    });
+    assert.deepEqual([del.code, del.stdout], [0, ''], `DEL without a namespace succeeds: ${del.stderr}`);
+    assert.equal((await ports(b)).includes(sg.hostEnd), false, 'DEL without a namespace removed the port');
+    assert.equal(b.cni.leases(NETS.v100.name).includes(ip(sg)), false, 'and released the lease');
+    const again = await execCni(b.cni, join(b.cni.pluginDir, NETPLUMB_CNI), {
+      command: 'DEL',
+      containerId: id,
+      netns: nsPath,
+      conf,
+    });
+    assert.deepEqual([again.code, again.stdout], [0, ''], `DEL again succeeds (idempotent): ${again.stderr}`);
+    rmSync(nsPath, { force: true });
+    rmSync(join(PODMAN_CNI_CACHE, `${NETS.v100.name}-${id}-eth0`), { force: true });
+
+    for (const n of [killed, gone]) await b.podman.removeContainer(n);
+    assert.deepEqual(await ports(b), [so.hostEnd], 'only the untouched container keeps its port');
+    assert.deepEqual(await hostLinks(b), [so.hostEnd]);
+    assert.deepEqual(b.cni.leases(NETS.v100.name), [ip(so)], 'only its lease is held');
+    await b.podman.removeContainer(other);
+    await assertNothingLeft(b, 'after SIGKILL and a gone namespace');
+  });
+});
+
+test('the daemon killed (SIGKILL) during a burst of ADDs: each ADD answered true or failed cleanly; nothing half-made after restart', async () => {
+  await withBed(async (b) => {
+    const names = Array.from({ length: 16 }, (_, i) => uniqueContainerName(`burst${i}`));
+    const burst = pool(names, 8, (n) => runOn(b, n, NETS.v100));
+    await waitFor(async () => (await ports(b)).length >= 2, 'the burst under way (two ports made)');
+    await b.daemon.stop('SIGKILL');
+    const runs = await burst;
+    // Restarted on the same socket: a stale socket file is no obstacle.
+    shared.daemon = await b.cni.startServe();
+    const gc = await run(['nsenter', `--net=/run/netns/${b.ovs.netns}`, NETPLUMB, 'gc', '--grace', '0'], {
+      env: { ...process.env, NETPLUMB_SOCKET: b.cni.socket, OVS_DB: b.ovs.remote },
+      timeoutMs: 60_000,
+    });
+    assert.equal(gc.code, 0, `netplumb gc: ${gc.stderr}`);
+
+    const ok = names.filter((_, i) => runs[i]?.code === 0);
+    const failed = names.filter((_, i) => runs[i]?.code !== 0);
+    const okSeen: Seen[] = [];
+    for (const n of ok) okSeen.push(await assertAttached(b, n, NETS.v100));
+    for (const n of failed) {
+      const state = (await b.podman.tryPodman(['inspect', '--format', '{{.State.Status}}', n])).stdout.trim();
+      assert.notEqual(state, 'running', `${n}: its ADD failed, it does not run`);
+    }
+    assert.deepEqual(await ports(b), okSeen.map((x) => x.hostEnd).sort(), 'a port for each answered ADD, none else');
+    assert.deepEqual(
+      await hostLinks(b),
+      okSeen.map((x) => x.hostEnd).sort(),
+      'a veth for each answered ADD, none else',
+    );
+    assert.deepEqual(b.cni.leases(NETS.v100.name), okSeen.map(ip).sort(), 'a lease for each answered ADD, none else');
+    if (okSeen.length >= 2) assert.ok(await pings(b, ok[0] as string, ip(okSeen[1] as Seen), 3), 'answered ADDs work');
+    process.stdout.write(`# burst: ${ok.length} answered, ${failed.length} failed\n`);
+    await pool(names, 8, (n) => b.podman.tryPodman(['rm', '-f', '-t', '0', n]));
+    await assertNothingLeft(b, 'after the daemon was killed and restarted');
+  });
+});
+
+async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
+    await delay(100);
+  }
+}
