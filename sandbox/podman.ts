@@ -358,7 +358,7 @@ export function missingPodmanCommands(): string[] {
 }
 
 /** R/bin/busybox plus one symlink per applet: enough of a root for `sleep` and network tools. */
-function buildBusyboxRoot(root: string): void {
+export function buildBusyboxRoot(root: string): void {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: ${SETUP_HINT}`);
   const bin = join(root, 'bin');
   mkdirSync(bin, { recursive: true });

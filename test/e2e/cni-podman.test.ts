@@ -18,7 +18,6 @@ import { join } from 'node:path';
 import { must, run } from '../../sandbox/exec.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { PodmanSandbox, uniqueContainerName } from '../../sandbox/podman.js';
-import { delay } from '../../sandbox/process.js';
 import {
   CniBed,
   execCni,
@@ -27,7 +26,15 @@ import {
   REFERENCE_PLUGINS,
   type NetworkSpec,
   type ServeDaemon,
+  type Seen,
+  hostLinkNames,
+  ipOf,
+  inParallel,
+  ovsPorts,
+  pingsFrom,
+  seenInside,
 } from '../helpers/cni.js';
+import { waitUntil } from '../../sandbox/ovn-host.js';
 import { useLeakCheck } from '../helpers/leak.js';
 
 const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
@@ -52,8 +59,6 @@ const NETS: Record<'v100' | 'v200', NetworkSpec> = {
 };
 /** Where podman 4.3's libcni keeps each attachment's result (`NET-ID-IFNAME`), outside its storage. */
 const PODMAN_CNI_CACHE = '/var/lib/cni/results';
-/** Links of the emulated host that are not containers' ports: the userspace datapath's own. */
-const HOST_OWN_LINKS = ['lo', 'ovs-netdev', 'ovs0'];
 
 interface Bed {
   ovs: OvsInstance;
@@ -117,53 +122,12 @@ async function mustRun(b: Bed, name: string, net: NetworkSpec): Promise<void> {
   assert.equal(r.code, 0, `podman run ${name} on ${net.name}: ${r.stderr}`);
 }
 
-/** Oracle: the ports on ovs0, as ovs-vsctl lists them. */
-async function ports(b: Bed): Promise<string[]> {
-  return (await b.ovs.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean).sort();
-}
-
-/** Oracle: the emulated host's links other than the datapath's own (the containers' host ends). */
-async function hostLinks(b: Bed): Promise<string[]> {
-  const links = JSON.parse(await must(['ip', '-n', b.ovs.netns, '-json', 'link', 'show'])) as { ifname: string }[];
-  return links
-    .map((l) => l.ifname)
-    .filter((n) => !HOST_OWN_LINKS.includes(n))
-    .sort();
-}
-
-interface Seen {
-  /** eth0's IPv4 address and prefix, as `ip` in the container shows it. */
-  address: string;
-  mac: string;
-  /** The host end of eth0's veth, by the peer's ifindex in the host's namespace. */
-  hostEnd: string;
-  /** ovs-vsctl's tag of the port of that name. */
-  tag: number | undefined;
-}
-
-/** Oracle: the container's eth0 and its host end, through `ip -json` in both namespaces and ovs-vsctl. */
-async function seen(b: Bed, name: string): Promise<Seen> {
-  const pid = await b.podman.inspectPid(name);
-  assert.ok(pid > 0, `${name} runs`);
-  const [eth0] = JSON.parse(
-    await must(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', '-json', 'addr', 'show', 'eth0']),
-  ) as {
-    address: string;
-    link_index?: number;
-    addr_info: { family: string; local: string; prefixlen: number }[];
-  }[];
-  assert.ok(eth0?.link_index !== undefined, `${name}'s eth0 is a veth with a peer`);
-  const inet = eth0.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
-  assert.equal(inet.length, 1, `${name}'s eth0 has one IPv4 address: ${inet.join(' ')}`);
-  const host = JSON.parse(await must(['ip', '-n', b.ovs.netns, '-json', 'link', 'show'])) as {
-    ifindex: number;
-    ifname: string;
-  }[];
-  const hostEnd = host.find((l) => l.ifindex === eth0.link_index)?.ifname;
-  assert.ok(hostEnd !== undefined, `${name}'s eth0 peer (ifindex ${eth0.link_index}) is in the host's namespace`);
-  const tag = (await b.ovs.vsctl(['get', 'Port', hostEnd, 'tag'])).trim();
-  return { address: inet[0] as string, mac: eth0.address, hostEnd, tag: tag === '[]' ? undefined : Number(tag) };
-}
+const ports = (b: Bed): Promise<string[]> => ovsPorts(b.ovs);
+const hostLinks = (b: Bed): Promise<string[]> => hostLinkNames(b.ovs);
+const seen = async (b: Bed, name: string): Promise<Seen> => seenInside(b.ovs, await b.podman.inspectPid(name));
+const pings = async (b: Bed, from: string, to: string, tries = 1): Promise<boolean> =>
+  pingsFrom(await b.podman.inspectPid(from), to, tries);
+const waitFor = (cond: () => Promise<boolean>, what: string): Promise<void> => waitUntil(what, cond, 30_000);
 
 /** What podman says the plugin answered: the address and mac of the container on `net`. */
 async function podmanSays(b: Bed, name: string, net: NetworkSpec): Promise<{ address: string; mac: string }> {
@@ -186,18 +150,6 @@ async function assertAttached(b: Bed, name: string, net: NetworkSpec): Promise<S
   return s;
 }
 
-/** ping once from inside the container (the host's ping in its namespace). */
-async function pings(b: Bed, from: string, to: string, tries = 1): Promise<boolean> {
-  const pid = await b.podman.inspectPid(from);
-  for (let i = 0; i < tries; i++) {
-    const r = await run(['nsenter', `--net=/proc/${pid}/ns/net`, 'ping', '-c', '1', '-W', '1', to]);
-    if (r.code === 0) return true;
-  }
-  return false;
-}
-
-const ip = (s: Seen): string => s.address.split('/')[0] as string;
-
 /** Nothing of any container is left on the host: no port, no host end, no lease. */
 async function assertNothingLeft(b: Bed, what: string): Promise<void> {
   assert.deepEqual(await ports(b), [], `${what}: no port left on ovs0`);
@@ -218,21 +170,6 @@ function cachedResults(): string[] {
   return all.filter((f) => Object.values(NETS).some((n) => f.startsWith(`${n.name}-`)));
 }
 
-/** Run `fn` over `items` with at most `c` at a time. */
-async function pool<T, R>(items: T[], c: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(c, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T);
-      }
-    }),
-  );
-  return out;
-}
-
 test('the seed on two CNI networks: same-VLAN pings pass, cross-VLAN fail; stop, start and rm', async () => {
   await withBed(async (b) => {
     const names = [1, 2, 3, 4].map((i) => uniqueContainerName(`cni${i}`));
@@ -242,28 +179,28 @@ test('the seed on two CNI networks: same-VLAN pings pass, cross-VLAN fail; stop,
     assert.deepEqual(await ports(b), s.map((x) => x.hostEnd).sort(), 'one port per container, nothing else');
     const [c1, c2, c3, c4] = names as [string, string, string, string];
     const [s1, s2, s3, s4] = s as [Seen, Seen, Seen, Seen];
-    assert.ok(await pings(b, c1, ip(s2), 3), 'con1 → con2 (VLAN 100)');
-    assert.ok(await pings(b, c3, ip(s4), 3), 'con3 → con4 (VLAN 200)');
+    assert.ok(await pings(b, c1, ipOf(s2), 3), 'con1 → con2 (VLAN 100)');
+    assert.ok(await pings(b, c3, ipOf(s4), 3), 'con3 → con4 (VLAN 200)');
     for (const [from, to] of [
       [c1, s3],
       [c1, s4],
       [c2, s3],
       [c4, s2],
     ] as const)
-      assert.equal(await pings(b, from, ip(to)), false, `${from} ↛ ${ip(to)} (other VLAN)`);
+      assert.equal(await pings(b, from, ipOf(to)), false, `${from} ↛ ${ipOf(to)} (other VLAN)`);
 
     // podman stop: DEL; the port, the host end and the lease are gone; the others stay.
     await b.podman.stopContainer(c2);
     assert.deepEqual(await ports(b), [s1, s3, s4].map((x) => x.hostEnd).sort(), 'stop removed its port');
     assert.equal((await hostLinks(b)).includes(s2.hostEnd), false, 'stop removed its host end');
-    assert.equal(b.cni.leases(NETS.v100.name).includes(ip(s2)), false, 'stop released its lease');
+    assert.equal(b.cni.leases(NETS.v100.name).includes(ipOf(s2)), false, 'stop released its lease');
     // podman start: ADD again, working.
     await b.podman.podman(['start', c2]);
     const again = await assertAttached(b, c2, NETS.v100);
     assert.equal((await ports(b)).length, 4);
-    assert.ok(await pings(b, c2, ip(s1), 3), 'restarted con2 → con1');
-    assert.ok(await pings(b, c1, ip(again), 3), 'con1 → restarted con2');
-    assert.equal(await pings(b, c2, ip(s3)), false, 'restarted con2 ↛ con3');
+    assert.ok(await pings(b, c2, ipOf(s1), 3), 'restarted con2 → con1');
+    assert.ok(await pings(b, c1, ipOf(again), 3), 'con1 → restarted con2');
+    assert.equal(await pings(b, c2, ipOf(s3)), false, 'restarted con2 ↛ con3');
 
     // podman rm: nothing of them left.
     for (const n of names) await b.podman.removeContainer(n);
@@ -276,14 +213,14 @@ test('50 containers started in parallel (16 at a time) are all attached, then al
   await withBed(async (b) => {
     const names = Array.from({ length: 50 }, (_, i) => uniqueContainerName(`par${i}`));
     const netOf = (i: number): NetworkSpec => (i % 2 === 0 ? NETS.v100 : NETS.v200);
-    const runs = await pool([...names.keys()], 16, (i) => runOn(b, names[i] as string, netOf(i)));
+    const runs = await inParallel([...names.keys()], 16, (i) => runOn(b, names[i] as string, netOf(i)));
     for (const [i, r] of runs.entries()) assert.equal(r.code, 0, `podman run ${names[i]}: ${r.stderr}`);
-    const s = await pool([...names.keys()], 8, (i) => assertAttached(b, names[i] as string, netOf(i)));
+    const s = await inParallel([...names.keys()], 8, (i) => assertAttached(b, names[i] as string, netOf(i)));
     assert.deepEqual(await ports(b), s.map((x) => x.hostEnd).sort(), '50 ports, one per container');
-    assert.equal(new Set(s.map(ip)).size, 50, 'fifty distinct addresses');
-    assert.ok(await pings(b, names[0] as string, ip(s[48] as Seen), 3), 'two of VLAN 100 ping');
-    assert.ok(await pings(b, names[1] as string, ip(s[49] as Seen), 3), 'two of VLAN 200 ping');
-    await pool(names, 16, (n) => b.podman.removeContainer(n));
+    assert.equal(new Set(s.map(ipOf)).size, 50, 'fifty distinct addresses');
+    assert.ok(await pings(b, names[0] as string, ipOf(s[48] as Seen), 3), 'two of VLAN 100 ping');
+    assert.ok(await pings(b, names[1] as string, ipOf(s[49] as Seen), 3), 'two of VLAN 200 ping');
+    await inParallel(names, 16, (n) => b.podman.removeContainer(n));
     await assertNothingLeft(b, '50 removed in parallel');
   });
 });
@@ -324,7 +261,7 @@ test('a container killed with SIGKILL, and one whose namespace is gone before DE
     });
     assert.deepEqual([del.code, del.stdout], [0, ''], `DEL without a namespace succeeds: ${del.stderr}`);
     assert.equal((await ports(b)).includes(sg.hostEnd), false, 'DEL without a namespace removed the port');
-    assert.equal(b.cni.leases(NETS.v100.name).includes(ip(sg)), false, 'and released the lease');
+    assert.equal(b.cni.leases(NETS.v100.name).includes(ipOf(sg)), false, 'and released the lease');
     const again = await execCni(b.cni, join(b.cni.pluginDir, NETPLUMB_CNI), {
       command: 'DEL',
       containerId: id,
@@ -338,7 +275,7 @@ test('a container killed with SIGKILL, and one whose namespace is gone before DE
     for (const n of [killed, gone]) await b.podman.removeContainer(n);
     assert.deepEqual(await ports(b), [so.hostEnd], 'only the untouched container keeps its port');
     assert.deepEqual(await hostLinks(b), [so.hostEnd]);
-    assert.deepEqual(b.cni.leases(NETS.v100.name), [ip(so)], 'only its lease is held');
+    assert.deepEqual(b.cni.leases(NETS.v100.name), [ipOf(so)], 'only its lease is held');
     await b.podman.removeContainer(other);
     await assertNothingLeft(b, 'after SIGKILL and a gone namespace');
   });
@@ -347,7 +284,7 @@ test('a container killed with SIGKILL, and one whose namespace is gone before DE
 test('the daemon killed (SIGKILL) during a burst of ADDs: each ADD answered true or failed cleanly; nothing half-made after restart', async () => {
   await withBed(async (b) => {
     const names = Array.from({ length: 16 }, (_, i) => uniqueContainerName(`burst${i}`));
-    const burst = pool(names, 8, (n) => runOn(b, n, NETS.v100));
+    const burst = inParallel(names, 8, (n) => runOn(b, n, NETS.v100));
     await waitFor(async () => (await ports(b)).length >= 2, 'the burst under way (two ports made)');
     await b.daemon.stop('SIGKILL');
     const runs = await burst;
@@ -373,18 +310,11 @@ test('the daemon killed (SIGKILL) during a burst of ADDs: each ADD answered true
       okSeen.map((x) => x.hostEnd).sort(),
       'a veth for each answered ADD, none else',
     );
-    assert.deepEqual(b.cni.leases(NETS.v100.name), okSeen.map(ip).sort(), 'a lease for each answered ADD, none else');
-    if (okSeen.length >= 2) assert.ok(await pings(b, ok[0] as string, ip(okSeen[1] as Seen), 3), 'answered ADDs work');
+    assert.deepEqual(b.cni.leases(NETS.v100.name), okSeen.map(ipOf).sort(), 'a lease for each answered ADD, none else');
+    if (okSeen.length >= 2)
+      assert.ok(await pings(b, ok[0] as string, ipOf(okSeen[1] as Seen), 3), 'answered ADDs work');
     process.stdout.write(`# burst: ${ok.length} answered, ${failed.length} failed\n`);
-    await pool(names, 8, (n) => b.podman.tryPodman(['rm', '-f', '-t', '0', n]));
+    await inParallel(names, 8, (n) => b.podman.tryPodman(['rm', '-f', '-t', '0', n]));
     await assertNothingLeft(b, 'after the daemon was killed and restarted');
   });
 });
-
-async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
-    await delay(100);
-  }
-}

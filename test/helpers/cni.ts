@@ -13,6 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daemonAnswers } from './daemon.js';
+import { must, run } from '../../sandbox/exec.js';
 import { waitForExit } from '../../sandbox/process.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -42,7 +43,7 @@ export interface NetworkSpec {
   cniVersion?: string;
 }
 
-/** The files of one bed, in a temp dir: conf/, plugins/ (netplumb-cni), leases/, run/ (the daemon's socket). */
+/** The files of one bed, in a temp dir: conf/, plugins/ (netplumb-cni, host-local), leases/, run/ (the daemon's socket). */
 export class CniBed {
   readonly dir: string;
   readonly confDir: string;
@@ -66,6 +67,8 @@ export class CniBed {
     for (const d of [bed.confDir, bed.pluginDir, bed.leaseDir]) mkdirSync(d);
     mkdirSync(join(bed.dir, 'run'), { mode: 0o750 });
     symlinkSync(FRONT_DOOR, join(bed.pluginDir, NETPLUMB_CNI));
+    // host-local beside it: a runtime that searches one plugin dir (ctr: /opt/cni/bin) finds the IPAM too.
+    symlinkSync(join(REFERENCE_PLUGINS, 'host-local'), join(bed.pluginDir, 'host-local'));
     return bed;
   }
 
@@ -219,4 +222,83 @@ export function execCni(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Links of an emulated host that are no container's: the userspace datapath's own. */
+export const HOST_OWN_LINKS = ['lo', 'ovs-netdev', 'ovs0'];
+
+/** An emulated host with its Open vSwitch (sandbox/ovs.ts's OvsInstance fits). */
+export interface OvsHost extends CniHost {
+  vsctl(args: string[]): Promise<string>;
+}
+
+/** Oracle: the ports on ovs0, as ovs-vsctl lists them. */
+export async function ovsPorts(host: OvsHost): Promise<string[]> {
+  return (await host.vsctl(['list-ports', 'ovs0'])).split('\n').filter(Boolean).sort();
+}
+
+/** Oracle: the host's links other than the datapath's own (the containers' host ends), as `ip -json` shows them. */
+export async function hostLinkNames(host: CniHost): Promise<string[]> {
+  const links = JSON.parse(await must(['ip', '-n', host.netns, '-json', 'link', 'show'])) as { ifname: string }[];
+  return links
+    .map((l) => l.ifname)
+    .filter((n) => !HOST_OWN_LINKS.includes(n))
+    .sort();
+}
+
+/** A container's eth0 as the oracles see it. */
+export interface Seen {
+  /** eth0's IPv4 address and prefix, as `ip` in the container shows it. */
+  address: string;
+  mac: string;
+  /** The host end of eth0's veth, by the peer's ifindex in the host's namespace. */
+  hostEnd: string;
+  /** ovs-vsctl's tag of the port of that name. */
+  tag: number | undefined;
+}
+
+/** eth0's IPv4 address without the prefix. */
+export const ipOf = (s: Seen): string => s.address.split('/')[0] as string;
+
+/** Oracle: eth0 of the container whose process is `pid`, and its host end, through `ip -json` in both namespaces and ovs-vsctl. */
+export async function seenInside(host: OvsHost, pid: number): Promise<Seen> {
+  if (!(pid > 0)) throw new Error(`no running container process (pid ${pid})`);
+  const [eth0] = JSON.parse(
+    await must(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', '-json', 'addr', 'show', 'eth0']),
+  ) as { address: string; link_index?: number; addr_info: { family: string; local: string; prefixlen: number }[] }[];
+  if (eth0?.link_index === undefined) throw new Error(`eth0 of pid ${pid} is not a veth with a peer`);
+  const inet = eth0.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+  if (inet.length !== 1) throw new Error(`eth0 of pid ${pid} has not one IPv4 address but: ${inet.join(' ')}`);
+  const links = JSON.parse(await must(['ip', '-n', host.netns, '-json', 'link', 'show'])) as {
+    ifindex: number;
+    ifname: string;
+  }[];
+  const hostEnd = links.find((l) => l.ifindex === eth0.link_index)?.ifname;
+  if (hostEnd === undefined) throw new Error(`eth0's peer (ifindex ${eth0.link_index}) is not in ${host.netns}`);
+  const tag = (await host.vsctl(['get', 'Port', hostEnd, 'tag'])).trim();
+  return { address: inet[0] as string, mac: eth0.address, hostEnd, tag: tag === '[]' ? undefined : Number(tag) };
+}
+
+/** ping from inside the namespace of `pid` (the host's ping there): true once one of `tries` gets a reply. */
+export async function pingsFrom(pid: number, to: string, tries = 1): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    const r = await run(['nsenter', `--net=/proc/${pid}/ns/net`, 'ping', '-c', '1', '-W', '1', to]);
+    if (r.code === 0) return true;
+  }
+  return false;
+}
+
+/** `fn` over `items`, at most `c` at a time; the results in the items' order. */
+export async function inParallel<T, R>(items: T[], c: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(c, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T);
+      }
+    }),
+  );
+  return out;
 }
