@@ -189,6 +189,12 @@ test('the seed on two CNI networks: same-VLAN pings pass, cross-VLAN fail; stop,
     ] as const)
       assert.equal(await pings(b, from, ipOf(to)), false, `${from} ↛ ${ipOf(to)} (other VLAN)`);
 
+    assert.ok(
+      b.daemon.logged('front-door call', NETPLUMB_CNI) >= 4,
+      'the four ADDs ran in the daemon, through the front door',
+    );
+    assert.equal(b.daemon.logged('front-door call handed back'), 0, 'no call was handed back to Node.js');
+
     // podman stop: DEL; the port, the host end and the lease are gone; the others stay.
     await b.podman.stopContainer(c2);
     assert.deepEqual(await ports(b), [s1, s3, s4].map((x) => x.hostEnd).sort(), 'stop removed its port');
@@ -290,6 +296,7 @@ test('the daemon killed (SIGKILL) during a burst of ADDs: each ADD answered true
     const runs = await burst;
     // Restarted on the same socket: a stale socket file is no obstacle.
     shared.daemon = await b.cni.startServe();
+    const portsBeforeGc = (await ports(b)).length;
     const gc = await run(['nsenter', `--net=/run/netns/${b.ovs.netns}`, NETPLUMB, 'gc', '--grace', '0'], {
       env: { ...process.env, NETPLUMB_SOCKET: b.cni.socket, OVS_DB: b.ovs.remote },
       timeoutMs: 60_000,
@@ -313,7 +320,9 @@ test('the daemon killed (SIGKILL) during a burst of ADDs: each ADD answered true
     assert.deepEqual(b.cni.leases(NETS.v100.name), okSeen.map(ipOf).sort(), 'a lease for each answered ADD, none else');
     if (okSeen.length >= 2)
       assert.ok(await pings(b, ok[0] as string, ipOf(okSeen[1] as Seen), 3), 'answered ADDs work');
-    process.stdout.write(`# burst: ${ok.length} answered, ${failed.length} failed\n`);
+    process.stdout.write(
+      `# burst: ${ok.length} answered, ${failed.length} failed; ${portsBeforeGc - okSeen.length} port(s) left for gc\n`,
+    );
     await inParallel(names, 8, (n) => b.podman.tryPodman(['rm', '-f', '-t', '0', n]));
     await assertNothingLeft(b, 'after the daemon was killed and restarted');
   });

@@ -125,10 +125,12 @@ export class CniBed {
   }
 }
 
-/** A `netplumb serve` a test or benchmark started. */
+/** A `netplumb serve` a test or benchmark started (logging at debug level). */
 export interface ServeDaemon {
   child: ChildProcess;
   stderr(): string;
+  /** How many of its log lines had this `msg` (and, if given, this `program`): `front-door call`, … */
+  logged(msg: string, program?: string): number;
   /** Signal it (SIGTERM: graceful) and wait until it is gone. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -138,15 +140,26 @@ export async function startServe(host: CniHost, sock: string): Promise<ServeDaem
   const argv = [join(ROOT, 'bin', 'netplumb'), 'serve', '--socket', sock, '--ovs-db', host.remote, '--foreground'];
   const child = spawn('ip', ['netns', 'exec', host.netns, process.execPath, ...argv], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NETPLUMB_LOG: 'debug' },
   });
   let stderr = '';
+  let partial = '';
+  const counts = new Map<string, number>();
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const { msg, program } = JSON.parse(line) as { msg?: string; program?: string };
+      for (const key of [`${msg}`, `${msg}\0${program}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const d: ServeDaemon = {
     child,
     stderr: () => stderr,
+    logged: (msg, program) => counts.get(program === undefined ? msg : `${msg}\0${program}`) ?? 0,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
