@@ -4,7 +4,7 @@
  *
  * Equivalent to: ip -n NETNS -json link show IFNAME ; ip -n NETNS -json addr show IFNAME
  */
-import { openNetns } from '../netns/index.js';
+import { openNetns, selectorForPath } from '../netns/index.js';
 import { openRouteIn } from '../netns/sockets.js';
 import { type Address, type Link, Rtnl } from '../rtnl/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
@@ -15,9 +15,13 @@ export interface SeenInterface {
   addresses: Address[];
 }
 
-/** Netlink in the namespace at `path`, for `fn`; NAMESPACE_GONE when it is not there. */
+/**
+ * Netlink in the namespace at `path`, for `fn`; NAMESPACE_GONE when it is not there. A
+ * `/proc/PID/ns/net` path (what ctr and nerdctl pass) is a magic link that a path open
+ * refuses to follow: it is opened as the namespace of PID, as the attach opens it.
+ */
 export async function inSandbox<T>(path: string, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
-  const ns = openNetns({ path });
+  const ns = openNetns(selectorForPath(path));
   try {
     const rtnl = new Rtnl((await openRouteIn(ns)).route);
     try {
