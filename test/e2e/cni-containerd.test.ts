@@ -165,6 +165,12 @@ test('the seed under ctr run --cni: same-VLAN pings pass, cross-VLAN fail; kille
       assert.doesNotMatch(r.stderr(), /network review|level=error/, `ctr's DEL for ${r.name} succeeded`);
     }
     assert.deepEqual(await c.tasks(), [], 'no task left');
+    const d = daemon as ServeDaemon;
+    assert.ok(
+      d.logged('front-door call', NETPLUMB_CNI) >= 8,
+      'the ADDs and DELs ran in the daemon, through the front door',
+    );
+    assert.equal(d.logged('front-door call handed back'), 0, 'no call was handed back to Node.js');
     for (const r of runs) await c.ctr(['containers', 'delete', r.name]);
     assert.deepEqual(await c.containers(), [], 'no container left');
     assert.deepEqual(await ovsPorts(o), [], 'no port left on ovs0');
