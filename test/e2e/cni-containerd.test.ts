@@ -22,7 +22,9 @@ import { waitUntil } from '../../sandbox/ovn-host.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { buildBusyboxRoot, uniqueContainerName } from '../../sandbox/podman.js';
 import {
+  CNI_RESULTS_CACHE,
   CniBed,
+  cachedCniResults,
   hostLinkNames,
   ipOf,
   NETPLUMB_CNI,
@@ -176,8 +178,12 @@ test('the seed under ctr run --cni: same-VLAN pings pass, cross-VLAN fail; kille
     assert.deepEqual(await ovsPorts(o), [], 'no port left on ovs0');
     assert.deepEqual(await hostLinkNames(o), [], 'no veth left on the host');
     for (const net of NETS) assert.deepEqual((cni as CniBed).leases(net.name), [], `no lease left on ${net.name}`);
+    assert.deepEqual(cachedCniResults(NETS), [], "ctr's libcni dropped every cached result of these networks");
   } finally {
     for (const r of runs) if (r.ctr.exitCode === null) r.ctr.kill('SIGKILL');
     await Promise.all(runs.map((r) => r.exited));
+    // A ctr killed before its DEL leaves libcni's cache file (global): this run's own go.
+    for (const f of cachedCniResults(NETS))
+      if (runs.some((r) => f.includes(`-${r.name}-`))) rmSync(join(CNI_RESULTS_CACHE, f), { force: true });
   }
 });

@@ -13,13 +13,15 @@
  */
 import { after, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { must, run } from '../../sandbox/exec.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { PodmanSandbox, uniqueContainerName } from '../../sandbox/podman.js';
 import {
+  CNI_RESULTS_CACHE,
   CniBed,
+  cachedCniResults,
   execCni,
   NETPLUMB_CNI,
   pluginInput,
@@ -57,8 +59,6 @@ const NETS: Record<'v100' | 'v200', NetworkSpec> = {
     range: ['10.0.0.130', '10.0.0.239'],
   },
 };
-/** Where podman 4.3's libcni keeps each attachment's result (`NET-ID-IFNAME`), outside its storage. */
-const PODMAN_CNI_CACHE = '/var/lib/cni/results';
 
 interface Bed {
   ovs: OvsInstance;
@@ -156,18 +156,11 @@ async function assertNothingLeft(b: Bed, what: string): Promise<void> {
   assert.deepEqual(await hostLinks(b), [], `${what}: no veth left on the host`);
   for (const net of Object.values(NETS))
     assert.deepEqual(b.cni.leases(net.name), [], `${what}: no lease left on ${net.name}`);
-  assert.deepEqual(cachedResults(), [], `${what}: podman dropped every cached CNI result of these networks`);
-}
-
-/** podman's cached results of this file's networks. */
-function cachedResults(): string[] {
-  let all: string[];
-  try {
-    all = readdirSync(PODMAN_CNI_CACHE);
-  } catch {
-    return [];
-  }
-  return all.filter((f) => Object.values(NETS).some((n) => f.startsWith(`${n.name}-`)));
+  assert.deepEqual(
+    cachedCniResults(Object.values(NETS)),
+    [],
+    `${what}: podman dropped every cached CNI result of these networks`,
+  );
 }
 
 test('the seed on two CNI networks: same-VLAN pings pass, cross-VLAN fail; stop, start and rm', async () => {
@@ -276,7 +269,7 @@ test('a container killed with SIGKILL, and one whose namespace is gone before DE
     });
     assert.deepEqual([again.code, again.stdout], [0, ''], `DEL again succeeds (idempotent): ${again.stderr}`);
     rmSync(nsPath, { force: true });
-    rmSync(join(PODMAN_CNI_CACHE, `${NETS.v100.name}-${id}-eth0`), { force: true });
+    rmSync(join(CNI_RESULTS_CACHE, `${NETS.v100.name}-${id}-eth0`), { force: true });
 
     for (const n of [killed, gone]) await b.podman.removeContainer(n);
     assert.deepEqual(await ports(b), [so.hostEnd], 'only the untouched container keeps its port');

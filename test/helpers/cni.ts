@@ -23,6 +23,23 @@ export const FRONT_DOOR = join(ROOT, 'build', 'Release', 'netplumb-front');
 export const REFERENCE_PLUGINS = '/usr/lib/cni';
 export const NETPLUMB_CNI = 'netplumb-cni';
 
+/**
+ * Where libcni (podman 4.3's, ctr's) caches each attachment's result, `NET-ID-IFNAME`: one
+ * global dir, outside any runtime's storage. A DEL that succeeds removes the file.
+ */
+export const CNI_RESULTS_CACHE = '/var/lib/cni/results';
+
+/** The cached results of these networks still in CNI_RESULTS_CACHE. */
+export function cachedCniResults(networks: { name: string }[]): string[] {
+  let all: string[];
+  try {
+    all = readdirSync(CNI_RESULTS_CACHE);
+  } catch {
+    return [];
+  }
+  return all.filter((f) => networks.some((n) => f.startsWith(`${n.name}-`))).sort();
+}
+
 /** The emulated host a bed runs on (sandbox/ovs.ts's OvsInstance fits). */
 export interface CniHost {
   netns: string;
