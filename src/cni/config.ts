@@ -105,7 +105,7 @@ export function parseNetConf(raw: Buffer): NetConf {
     const type = str(c, 'type');
     if (type === undefined) throw invalidConfig('type', 'missing');
     const conf: NetConf = { cniVersion: version, name, type, target: target(c), raw };
-    if (c.mtu !== undefined) conf.mtu = validMtu('mtu', c.mtu);
+    if (c.mtu !== undefined) conf.mtu = validMtu('mtu', jsonNumber('mtu', c.mtu));
     const mac = macOf(c);
     if (mac !== undefined) conf.mac = mac;
     if (c.socket_file !== undefined) conf.ovsdb = ovsdbRemote(c.socket_file);
@@ -147,11 +147,13 @@ function target(c: Json): CniTarget {
   const it = c.interface_type;
   if (it !== undefined && it !== '' && it !== 'system')
     throw invalidConfig('interface_type', `${JSON.stringify(it)}: netplumb attaches a veth (type "" or "system")`);
-  const vlan = c.vlan === undefined ? undefined : vlanId('vlan', c.vlan);
+  const vlan = c.vlan === undefined ? undefined : vlanId('vlan', jsonNumber('vlan', c.vlan));
   const trunks = c.trunk === undefined ? undefined : trunkIds(c.trunk);
   if (vlan !== undefined && trunks !== undefined) throw invalidConfig('trunk', 'give vlan or trunk, not both');
   const ofportRequest =
-    c.ofport_request === undefined ? undefined : integer('ofport_request', c.ofport_request, 1, OFPORT_MAX);
+    c.ofport_request === undefined
+      ? undefined
+      : integer('ofport_request', jsonNumber('ofport_request', c.ofport_request), 1, OFPORT_MAX);
   return {
     mode,
     bridge,
@@ -172,11 +174,11 @@ function trunkIds(v: unknown): VlanId[] {
     const r = t as Json;
     if (r.id !== undefined) {
       if (r.minID !== undefined || r.maxID !== undefined) throw invalidConfig(field, 'give id, or minID and maxID');
-      ids.push(vlanId(`${field}.id`, r.id));
+      ids.push(vlanId(`${field}.id`, jsonNumber(`${field}.id`, r.id)));
       return;
     }
-    const min = vlanId(`${field}.minID`, r.minID);
-    const max = vlanId(`${field}.maxID`, r.maxID);
+    const min = vlanId(`${field}.minID`, jsonNumber(`${field}.minID`, r.minID));
+    const max = vlanId(`${field}.maxID`, jsonNumber(`${field}.maxID`, r.maxID));
     if (min > max) throw invalidConfig(field, `minID ${min} is above maxID ${max}`);
     for (let id = min; id <= max; id++) ids.push(id);
   });
@@ -218,6 +220,12 @@ function validAttachments(c: Json): ValidAttachment[] {
       throw invalidConfig(`${key}[${i}]`, 'expected {containerID, ifname} strings');
     return { containerId, ifname };
   });
+}
+
+/** A number as JSON writes it (ovs-cni takes no "100" for 100). */
+function jsonNumber(field: string, v: unknown): number {
+  if (typeof v !== 'number') throw invalidConfig(field, `${JSON.stringify(v)} is not a number`);
+  return v;
 }
 
 function refuse(c: Json, keys: readonly string[], why: string): void {

@@ -58,7 +58,10 @@ export function spawnOptions(call: IpamCall, command: string): { env: NodeJS.Pro
 }
 
 /** Run the IPAM plugin for `command`; its stdout, or its error as a CniError. */
-export function execIpam(call: IpamCall, command: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS'): Promise<Buffer> {
+export function execIpam(
+  call: IpamCall,
+  command: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS' | 'VERSION',
+): Promise<Buffer> {
   const file = findPlugin(call.type, call.path);
   return new Promise((resolve, reject) => {
     const child = spawn(file, [], {

@@ -22,9 +22,10 @@ export function cniVersion(v: unknown): CniVersion {
   return found;
 }
 
-/** Versions before 1.1.0 have neither STATUS nor GC. */
-export function hasStatusAndGc(v: CniVersion): boolean {
-  return v === '1.1.0';
+/** STATUS and GC are of 1.1.0: a configuration of an earlier version is code 1. */
+export function requireStatusAndGc(command: 'STATUS' | 'GC', v: CniVersion): void {
+  if (v !== '1.1.0')
+    throw new CniError(CniCode.INCOMPATIBLE_VERSION, `${command} is a CNI 1.1.0 command, not of ${v}`, 'cniVersion');
 }
 
 /** VERSION's answer. */

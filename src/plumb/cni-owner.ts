@@ -50,6 +50,11 @@ export function cniGuestId(containerId: CniContainerId): string {
   return `${PREFIX}${containerId}`;
 }
 
+/** The container id of a CNI attachment's guest id (`cni:<id>`), if it is one. */
+export function cniContainerIdOf(guestId: string): string | undefined {
+  return guestId.startsWith(PREFIX) ? guestId.slice(PREFIX.length) : undefined;
+}
+
 /** The `source` of a CNI attachment's record: its network. */
 export function cniSource(network: NetworkName): string {
   return `${PREFIX}${network}`;

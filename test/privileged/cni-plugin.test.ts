@@ -10,12 +10,21 @@
 import { after, afterEach, before, test } from '../helpers/privileged.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { daemonAnswers } from '../helpers/daemon.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { TestNetns } from '../helpers/netns.js';
-import { must } from '../../sandbox/exec.js';
+import { must, run } from '../../sandbox/exec.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { waitForExit } from '../../sandbox/process.js';
 
@@ -36,6 +45,9 @@ let cniPath: string;
 /** host-local's dataDir. */
 let dataDir: string;
 let ip: string;
+let setpriv: string;
+/** Where uid-ipam notes its calls (writable by anyone: it runs as the caller). */
+let uidLog: string;
 /** The daemon (`netplumb serve`) on the bed's OVSDB. */
 let daemon: Daemon;
 
@@ -53,20 +65,37 @@ before(async () => {
   for (const d of [bin, cniPath]) chmodSync(d, 0o755);
   symlinkSync(FRONT, join(bin, 'netplumb-cni'));
   symlinkSync(FRONT, join(bin, 'npcni-other-name'));
+  symlinkSync(FRONT, join(bin, 'pipework'));
   symlinkSync(HOST_LOCAL, join(cniPath, 'host-local'));
+  uidLog = mkdtempSync('/tmp/np-cni-uid-');
+  chmodSync(uidLog, 0o1777);
+  // A fake IPAM plugin: notes who ran it, gives one address.
+  writeFileSync(
+    join(cniPath, 'uid-ipam'),
+    `#!/bin/sh\necho "$CNI_COMMAND $(id -u) $(id -g)" >> ${uidLog}/calls\n[ "$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"1.0.0","ips":[{"address":"10.78.0.5/24"}]}'\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  // A failing one, with a CNI error of its own.
+  writeFileSync(
+    join(cniPath, 'failing-ipam'),
+    `#!/bin/sh\necho '{"cniVersion":"1.0.0","code":42,"msg":"no addresses left"}'\nexit 1\n`,
+    { mode: 0o755 },
+  );
   ip = (await must(['sh', '-c', 'command -v ip'])).trim();
+  setpriv = (await must(['sh', '-c', 'command -v setpriv'])).trim();
   daemon = await startDaemon();
 });
 after(async () => {
   await daemon?.stop();
   await ovs?.stop();
-  for (const d of [bin, cniPath, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
+  for (const d of [bin, cniPath, dataDir, uidLog]) if (d) rmSync(d, { recursive: true, force: true });
 });
 useLeakCheck();
 // A failed test leaves nothing for the next: every port, host veth and lease goes (after the leak oracle has looked).
 afterEach(async () => {
   for (const p of await ports()) await ovs.vsctl(['--if-exists', 'del-port', p]);
-  for (const l of await hostLinks()) await must(['ip', '-n', ovs.netns, 'link', 'del', l]);
+  // (One whose peer's namespace was just deleted may go by itself meanwhile.)
+  for (const l of await hostLinks()) await run(['ip', '-n', ovs.netns, 'link', 'del', l]);
   rmSync(join(dataDir, NETWORK), { recursive: true, force: true });
 });
 
@@ -74,7 +103,18 @@ async function startDaemon(): Promise<Daemon> {
   const top = mkdtempSync('/tmp/np-cni-d-');
   chmodSync(top, 0o755);
   const sock = join(top, 'run', 'netplumb.sock');
-  const argv = [join(ROOT, 'bin', 'netplumb'), 'serve', '--socket', sock, '--ovs-db', ovs.remote, '--foreground'];
+  // nogroup's members (and nobody, whose group it is) may call it, root always.
+  const argv = [
+    join(ROOT, 'bin', 'netplumb'),
+    'serve',
+    '--socket',
+    sock,
+    '--ovs-db',
+    ovs.remote,
+    '--group',
+    'nogroup',
+    '--foreground',
+  ];
   const child = spawn(ip, ['netns', 'exec', ovs.netns, process.execPath, ...argv], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NETPLUMB_LOG: 'warn' },
@@ -130,6 +170,8 @@ interface Call {
   via?: 'daemon' | 'alone';
   env?: NodeJS.ProcessEnv;
   prog?: string;
+  /** Run as another user: setpriv arguments (--reuid=…). */
+  as?: string[];
 }
 
 interface Answer {
@@ -153,7 +195,8 @@ function cni(c: Call): Promise<Answer> {
     ...c.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(ip, ['netns', 'exec', ovs.netns, join(bin, c.prog ?? 'netplumb-cni')], {
+    const as = c.as ? [setpriv, ...c.as, '--'] : [];
+    const child = spawn(ip, ['netns', 'exec', ovs.netns, ...as, join(bin, c.prog ?? 'netplumb-cni')], {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -292,12 +335,279 @@ test('VERSION answers without configuration or engine; CNI_COMMAND makes any nam
   }
 });
 
-test('DEL after the namespace is gone: the port, the host veth and the lease go', async () => {
+test('DEL after the namespace is gone, or with a path that is no namespace any more: the port, the host veth and the lease go', async () => {
+  const leftover = join(dataDir, 'not-a-netns');
+  writeFileSync(leftover, '');
+  try {
+    for (const netns of ['gone', 'leftover'] as const) {
+      const g = await TestNetns.create('cni');
+      const call = { containerId: 'cgone1', netns: g.path, conf: conf() };
+      await assertAdded(await cni({ command: 'ADD', ...call }), g, 'cgone1');
+      await g.destroy();
+      ok(await cni({ command: 'DEL', ...call, ...(netns === 'leftover' ? { netns: leftover } : {}) }), `DEL, ${netns}`);
+      await assertNothingLeft(`DEL with the namespace ${netns}`);
+      ok(await cni({ command: 'DEL', ...call }), 'DEL again');
+      ok(await cni({ command: 'DEL', ...call, netns: '' }), 'DEL with no CNI_NETNS');
+    }
+  } finally {
+    rmSync(leftover, { force: true });
+  }
+});
+
+test('CHECK passes for what ADD made, and finds an address removed behind its back', async () => {
   const g = await TestNetns.create('cni');
-  const call = { containerId: 'cgone1', netns: g.path, conf: conf() };
-  await assertAdded(await cni({ command: 'ADD', ...call }), g, 'cgone1');
-  await g.destroy();
-  ok(await cni({ command: 'DEL', ...call }), 'DEL with the namespace gone');
-  await assertNothingLeft('DEL after the namespace');
-  ok(await cni({ command: 'DEL', ...call, netns: '' }), 'DEL with no CNI_NETNS');
+  try {
+    const call = { containerId: 'ccheck1', netns: g.path, conf: conf() };
+    const added = await cni({ command: 'ADD', ...call });
+    await assertAdded(added, g, 'ccheck1');
+    const prevResult = added.json;
+    ok(await cni({ command: 'CHECK', ...call, conf: conf({ prevResult }) }), 'CHECK');
+    failed(await cni({ command: 'CHECK', ...call }), 7, 'CHECK without prevResult');
+    const wrongVlan = failed(
+      await cni({ command: 'CHECK', ...call, conf: conf({ prevResult, vlan: 200 }) }),
+      109,
+      'CHECK with another VLAN',
+    );
+    assert.equal(wrongVlan.details, 'vlan');
+    const [address] = await v4(g, 'eth0');
+    await g.exec(['ip', 'addr', 'del', address as string, 'dev', 'eth0']);
+    const lost = failed(
+      await cni({ command: 'CHECK', ...call, conf: conf({ prevResult }) }),
+      109,
+      'CHECK after the address went',
+    );
+    assert.equal(lost.details, 'ips');
+    assert.match(lost.msg as string, new RegExp(`lacks ${(address as string).replace(/\./g, '\\.')}`));
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    await assertNothingLeft('DEL');
+  } finally {
+    await g.destroy();
+  }
+});
+
+test('GC removes the CNI attachments of its network not listed as valid, and nothing else', async () => {
+  const [a, b, c, p] = await Promise.all([1, 2, 3, 4].map(() => TestNetns.create('cni')));
+  const other = {
+    name: 'npcniother',
+    vlan: 200,
+    ipam: { type: 'host-local', dataDir, ranges: [[{ subnet: '10.76.0.0/24' }]] },
+  };
+  try {
+    await assertAdded(
+      await cni({ command: 'ADD', containerId: 'cgca', netns: (a as TestNetns).path, conf: conf() }),
+      a as TestNetns,
+      'cgca',
+    );
+    ok(await cni({ command: 'ADD', containerId: 'cgcb', netns: (b as TestNetns).path, conf: conf() }), 'ADD b');
+    ok(
+      await cni({ command: 'ADD', containerId: 'cgcc', netns: (c as TestNetns).path, conf: conf(other) }),
+      'ADD c on another network of the bridge',
+    );
+    const piped = await pipework([BRIDGE, `netns:${(p as TestNetns).name}`, '10.75.0.2/24', '@100']);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal((await ports()).length, 4);
+    const gc = conf({ cniVersion: '1.1.0', 'cni.dev/valid-attachments': [{ containerID: 'cgca', ifname: 'eth0' }] });
+    ok(await cni({ command: 'GC', conf: gc }), 'GC');
+    assert.equal(await (b as TestNetns).link('eth0'), undefined, "b's interface went");
+    assert.ok(await (a as TestNetns).link('eth0'), 'a, listed, stays');
+    assert.ok(await (c as TestNetns).link('eth0'), 'c, of another network, stays');
+    assert.ok(await (p as TestNetns).link('eth1'), "pipework's stays");
+    assert.equal((await ports()).length, 3);
+    assert.equal(leases().length, 1, "b's lease went, a's stayed");
+    for (const [id, g, cf] of [
+      ['cgca', a, conf()],
+      ['cgcc', c, conf(other)],
+    ] as const)
+      ok(await cni({ command: 'DEL', containerId: id, netns: (g as TestNetns).path, conf: cf }), `DEL ${id}`);
+  } finally {
+    await TestNetns.destroyMany([a, b, c, p] as TestNetns[]);
+  }
+});
+
+/** pipework through the front door and the daemon: an attachment that is not a CNI one. */
+function pipework(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ip, ['netns', 'exec', ovs.netns, join(bin, 'pipework'), ...args], {
+      env: { NETPLUMB_SOCKET: daemon.sock, OVS_DB: ovs.remote, PATH: NO_NODE },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('STATUS: success with nothing printed; 50 when OVSDB is down; 51 for a bridge ovs-vswitchd has not made', async () => {
+  const status = conf({ cniVersion: '1.1.0' });
+  for (const via of ['daemon', 'alone'] as const) {
+    const up = await cni({ command: 'STATUS', conf: status, via });
+    ok(up, `STATUS ${via}`);
+    assert.equal(up.stdout, '');
+  }
+  await ovs.stopDb();
+  try {
+    const down = failed(await cni({ command: 'STATUS', conf: status }), 50, 'STATUS with OVSDB down');
+    assert.equal(down.details, 'socket_file');
+  } finally {
+    await ovs.startDb();
+  }
+  failed(
+    await cni({ command: 'STATUS', conf: { ...status, bridge: 'npcninone' } }),
+    50,
+    'STATUS for a bridge OVSDB lacks',
+  );
+  // ovs-vswitchd stopped: a bridge written meanwhile has no device.
+  await ovs.stopVswitchd();
+  try {
+    await ovs.vsctl(['--no-wait', 'add-br', 'npcnilate']);
+    const late = failed(
+      await cni({ command: 'STATUS', conf: { ...status, bridge: 'npcnilate' } }),
+      51,
+      'STATUS with ovs-vswitchd down',
+    );
+    assert.equal(late.details, 'bridge');
+  } finally {
+    await ovs.vsctl(['--no-wait', 'del-br', 'npcnilate']);
+    await ovs.startVswitchd();
+  }
+  failed(await cni({ command: 'STATUS', conf: conf() }), 1, 'STATUS of a 1.0.0 configuration');
+});
+
+test('a wrong configuration is error 7 naming its key; an unsupported version 1; an unknown CNI_ARGS key 4 unless IgnoreUnknown', async () => {
+  const g = await TestNetns.create('cni');
+  try {
+    const call = { command: 'ADD', containerId: 'cbad1', netns: g.path };
+    const cases: [Conf, number, string][] = [
+      [conf({ vlan: 5000 }), 7, 'vlan'],
+      [conf({ trunk: [{ id: 10 }, { minID: 30, maxID: 20 }] }), 7, 'trunk[1]'],
+      [conf({ trunk: [{ id: 'x' }] }), 7, 'trunk[0].id'],
+      [conf({ bridge: 'a bridge' }), 7, 'bridge'],
+      [conf({ mtu: 20 }), 7, 'mtu'],
+      [conf({ interface_type: 'dpdk' }), 7, 'interface_type'],
+      [conf({ socket_file: 'ssl:1.2.3.4:6640' }), 7, 'socket_file'],
+      [conf({ runtimeConfig: { mac: 'zz' } }), 7, 'runtimeConfig.mac'],
+      [conf({}, { type: '../x' }), 7, 'ipam.type'],
+      [conf({ cniVersion: '9.9.9' }), 1, 'cniVersion'],
+    ];
+    for (const [c, code, field] of cases) {
+      const e = failed(await cni({ ...call, conf: c }), code, field);
+      assert.equal(e.details, field, JSON.stringify(e));
+      assert.match(e.msg as string, new RegExp(field.replace(/[[\].]/g, '\\$&')));
+    }
+    const unknown = failed(await cni({ ...call, conf: conf(), env: { CNI_ARGS: 'FOO=1' } }), 4, 'unknown CNI_ARGS key');
+    assert.equal(unknown.details, 'CNI_ARGS');
+    assert.deepEqual(await g.linkNames(), ['lo'], 'nothing made by the refused calls');
+    assert.deepEqual(leases(), []);
+    const mac = '02:00:00:77:00:05';
+    const ignored = await cni({ ...call, conf: conf(), env: { CNI_ARGS: `IgnoreUnknown=1;FOO=1;MAC=${mac}` } });
+    ok(ignored, 'unknown key under IgnoreUnknown');
+    assert.equal((await g.link('eth0'))?.address, mac, 'MAC= of CNI_ARGS');
+    ok(await cni({ ...call, command: 'DEL', conf: conf() }), 'DEL');
+  } finally {
+    await g.destroy();
+  }
+});
+
+test('a failed ADD leaves nothing: the IPAM plugin failing, and the attach failing after it gave an address', async () => {
+  const g = await TestNetns.create('cni');
+  try {
+    const call = { command: 'ADD', containerId: 'cfail1', netns: g.path };
+    const ipamFailed = failed(await cni({ ...call, conf: conf({}, { type: 'failing-ipam' }) }), 42, 'IPAM failing');
+    assert.match(ipamFailed.msg as string, /no addresses left/);
+    const noBridge = await cni({ ...call, conf: conf({ bridge: 'npcnimissing' }) });
+    assert.notEqual(noBridge.code, 0);
+    assert.match(String(noBridge.json?.msg), /npcnimissing/);
+    assert.equal(noBridge.json?.code, 104, 'not found: 100 + netplumb exit code 4');
+    assert.deepEqual(await g.linkNames(), ['lo'], 'no interface in the container');
+    await assertNothingLeft('failed ADDs');
+  } finally {
+    await g.destroy();
+  }
+});
+
+test('the IPAM plugin runs as the caller: nobody through the daemon, root acting alone', async () => {
+  const g = await TestNetns.create('cni');
+  const calls = join(uidLog, 'calls');
+  try {
+    const fake = conf({}, { type: 'uid-ipam' });
+    const call = { containerId: 'cuid1', netns: g.path, conf: fake };
+    const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+    const added = await cni({ command: 'ADD', ...call, as: nobody });
+    ok(added, 'ADD as nobody');
+    assert.deepEqual(await v4(g, 'eth0'), ['10.78.0.5/24'], 'the address the fake IPAM gave');
+    ok(await cni({ command: 'DEL', ...call, as: nobody }), 'DEL as nobody');
+    ok(await cni({ command: 'ADD', ...call, via: 'alone' }), 'ADD as root, alone');
+    ok(await cni({ command: 'DEL', ...call, via: 'alone' }), 'DEL as root, alone');
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), [
+      'ADD 65534 65534',
+      'DEL 65534 65534',
+      'ADD 0 0',
+      'DEL 0 0',
+    ]);
+    await assertNothingLeft('ADD and DEL');
+  } finally {
+    rmSync(calls, { force: true });
+    await g.destroy();
+  }
+});
+
+test('a Linux bridge network is served by a daemon on any OVSDB; an OVS network on another OVSDB runs alone; netplumb list sees CNI attachments', async () => {
+  const g = await TestNetns.create('cni');
+  const linuxBridge = 'npcnibr0';
+  await must(['ip', '-n', ovs.netns, 'link', 'add', linuxBridge, 'type', 'bridge']);
+  await must(['ip', '-n', ovs.netns, 'link', 'set', linuxBridge, 'up']);
+  try {
+    const lb = conf({
+      attach: 'bridge',
+      bridge: linuxBridge,
+      vlan: undefined,
+      socket_file: 'unix:/nonexistent-np-cni/db.sock',
+    });
+    const call = { containerId: 'clb1', netns: g.path, conf: lb };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD to a Linux bridge, served with no Node.js');
+    const host = ((added.json?.interfaces ?? []) as { name: string }[])[0]?.name as string;
+    const ports = JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'master', linuxBridge])) as {
+      ifname: string;
+    }[];
+    assert.deepEqual(
+      ports.map((p) => p.ifname),
+      [host],
+      'the host end is a port of the Linux bridge',
+    );
+    assert.equal((await v4(g, 'eth0')).length, 1);
+    const list = await must(['ip', 'netns', 'exec', ovs.netns, join(ROOT, 'bin', 'netplumb'), 'list', '--json'], {
+      env: { ...process.env, NETPLUMB_SOCKET: daemon.sock, OVS_DB: ovs.remote },
+    });
+    assert.match(list, /"guestId":\s*"cni:clb1"/, `netplumb list shows it: ${list}`);
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    assert.deepEqual(
+      JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'master', linuxBridge])),
+      [],
+      'no port left on the Linux bridge',
+    );
+    await assertNothingLeft('DEL');
+    // Another OVSDB than the daemon's: handed back (with no node on PATH, the front door cannot run it).
+    const elsewhere = conf({ socket_file: 'unix:/nonexistent-np-cni/db.sock' });
+    const handedBack = await cni({ command: 'ADD', containerId: 'celse1', netns: g.path, conf: elsewhere });
+    assert.equal(handedBack.code, 127, `handed back to Node.js: ${handedBack.stderr}`);
+    const alone = failed(
+      await cni({
+        command: 'ADD',
+        containerId: 'celse1',
+        netns: g.path,
+        conf: elsewhere,
+        env: { PATH: process.env.PATH },
+      }),
+      11,
+      'ADD acting alone on an OVSDB that is not there',
+    );
+    assert.match(String(alone.msg), /nonexistent-np-cni/);
+    assert.deepEqual(await g.linkNames(), ['lo']);
+    await assertNothingLeft('the failed ADD');
+  } finally {
+    await must(['ip', '-n', ovs.netns, 'link', 'del', linuxBridge]);
+    await g.destroy();
+  }
 });
