@@ -170,7 +170,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   // to: each run a gc request of the daemon's own, recorded like any other.
   const gcRuns = startGcSchedule(
     (o, what) => {
-      const running = dispatcher.call('gc', { dryRun: false, ...o }, { origin: { via: 'daemon', what } }, log);
+      // Not logged as a request (the schedule logs its runs itself).
+      const running = dispatcher.call('gc', { dryRun: false, ...o }, { origin: { via: 'daemon', what } });
       return running instanceof NetplumbError ? Promise.reject(running) : (running as Promise<GcResult>);
     },
     {

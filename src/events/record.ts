@@ -121,24 +121,22 @@ export function gcEvents(dryRun: boolean, o: Outcome<GcResult>, why: string): Ev
   ];
 }
 
-function ofUplink(
-  u: Pick<Uplink, 'nic' | 'bridge'> & { vlan?: number; trunks?: number[]; physnet?: string },
-): Partial<EventDraft> {
+/** An uplink as asked for (a spec), or as it is (its VLANs as recorded). */
+function ofUplink(u: UplinkSpec | Uplink): Partial<EventDraft> {
+  const v: { vlan?: number; trunks?: readonly number[] } =
+    'vlans' in u ? (u.vlans.kind === 'access' ? { vlan: u.vlans.vlan } : { trunks: u.vlans.trunks }) : u;
   return {
     nic: u.nic,
     bridge: u.bridge,
-    ...(u.vlan !== undefined ? { vlan: u.vlan } : {}),
-    ...(u.trunks !== undefined ? { trunks: [...u.trunks] } : {}),
+    ...(v.vlan !== undefined ? { vlan: v.vlan } : {}),
+    ...(v.trunks !== undefined ? { trunks: [...v.trunks] } : {}),
     ...(u.physnet !== undefined ? { network: u.physnet } : {}),
   };
 }
 
 export function uplinkAddEvents(spec: UplinkSpec, o: Outcome<UplinkAddResult>, why: string): EventDraft[] {
   if ('error' in o) return [event('uplink-add', why, ofUplink(spec), failed(o.error))];
-  const u = o.result.uplink;
-  const vlans =
-    u.vlans.kind === 'access' ? { vlan: u.vlans.vlan } : u.vlans.trunks ? { trunks: [...u.vlans.trunks] } : {};
-  return [event('uplink-add', why, ofUplink({ ...u, ...vlans }), { result: 'ok', changed: o.result.changed })];
+  return [event('uplink-add', why, ofUplink(o.result.uplink), { result: 'ok', changed: o.result.changed })];
 }
 
 export function uplinkDelEvents(req: UplinkDelRequest, o: Outcome<{ removed?: Uplink }>, why: string): EventDraft[] {
