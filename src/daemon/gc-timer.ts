@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_GC_GRACE_SECONDS, type GcOptions, type GcResult } from '../plumb/gc.js';
 
-/** One gc run of the daemon's own; `what` says which (`reconcile at start`, `periodic gc`). */
+/** One gc run of the daemon's own; `what` says which (`reconcile`, `periodic gc`). */
 export type DaemonGc = (opts: GcOptions, what: string) => Promise<GcResult>;
 
 export interface GcScheduleOptions {
@@ -52,11 +52,9 @@ export function startGcSchedule(gc: DaemonGc, opts: GcScheduleOptions): GcSchedu
     running ??= once(what).finally(() => (running = undefined));
   };
   const timers: NodeJS.Timeout[] = [];
-  run('reconcile at start');
+  run('reconcile');
   // The second reconcile waits for a run in progress (the first, on a slow OVSDB) rather than being skipped.
-  timers.push(
-    setTimeout(() => void (running ?? Promise.resolve()).then(() => run('reconcile at start')), (grace + 1) * 1000),
-  );
+  timers.push(setTimeout(() => void (running ?? Promise.resolve()).then(() => run('reconcile')), (grace + 1) * 1000));
   if (opts.intervalSeconds) timers.push(setInterval(() => run('periodic gc'), opts.intervalSeconds * 1000));
   for (const t of timers) t.unref();
   return {

@@ -81,8 +81,8 @@ export interface MethodSpec<P, R> {
   /** The fields its request logs (info, with the peer), once its params are checked; absent: not logged. */
   logged?: (p: P) => Record<string, unknown>;
   run: (ctx: MethodContext, p: P, call: CallContext) => R | Promise<R>;
-  /** The events its outcome records in the history (`why`: who asked); absent: none. */
-  record?: (p: P, outcome: Outcome<R>, why: string) => EventDraft[];
+  /** The events its outcome records in the history (`why`: who asked, in words); absent: none. */
+  record?: (p: P, outcome: Outcome<R>, why: string, origin: Origin) => EventDraft[];
   /** No engine work: admitted even when `maxConcurrent` requests are in flight. */
   exempt?: true;
 }
@@ -109,7 +109,7 @@ function entry<P, R>(spec: MethodSpec<P, R>): MethodHandler {
       const record = spec.record;
       if (record === undefined) return spec.run(ctx, p, call);
       const keep = (o: Outcome<R>): void => {
-        for (const draft of record(p, o, whyOf(call.origin))) ctx.events.record(draft);
+        for (const draft of record(p, o, whyOf(call.origin), call.origin)) ctx.events.record(draft);
       };
       let result: R;
       try {
@@ -154,7 +154,7 @@ export const METHOD_TABLE = {
     params: gcParams,
     logged: (o) => ({ dryRun: o.dryRun, graceSeconds: o.graceSeconds }),
     run: ({ engine }, o) => engine.gc(o),
-    record: (o, outcome, why) => gcEvents(o.dryRun, outcome, why),
+    record: (o, outcome, why, origin) => gcEvents(o.dryRun, outcome, why, origin.via === 'daemon'),
   }),
   'uplink.add': entry({
     params: uplinkAddParams,

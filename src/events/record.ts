@@ -20,7 +20,7 @@ export type Origin =
   | { via: 'api'; uid: number; pid: number }
   /** A command relayed by the native front door (`netplumb`, `pipework`, `netplumb-cni`). */
   | { via: 'front-door'; program: string; uid: number; pid: number }
-  /** The daemon's own doing (`reconcile at start`, `periodic gc`). */
+  /** The daemon's own doing (`reconcile`, `periodic gc`). */
   | { via: 'daemon'; what: string };
 
 /** `requested by uid 0 (pid 42) via the netplumb CLI`, `the daemon's periodic gc`. */
@@ -99,7 +99,7 @@ function gcRemoved(e: GcEntry, why: string): EventDraft {
     ? ofRecord(e.record)
     : { ...(e.link !== undefined ? { hostIfname: e.link } : {}) };
   return {
-    ...event('gc-removed', `gc: ${e.detail}; run ${why.replace(/^the daemon's /, 'as ')}`, fields, {
+    ...event('gc-removed', `gc: ${e.detail}; run ${why.startsWith('requested') ? why : `by ${why}`}`, fields, {
       result: 'ok',
       changed: true,
     }),
@@ -107,11 +107,16 @@ function gcRemoved(e: GcEntry, why: string): EventDraft {
   };
 }
 
-/** A gc run: each attachment removed, then the run's summary. A dry run changes nothing and records nothing. */
-export function gcEvents(dryRun: boolean, o: Outcome<GcResult>, why: string): EventDraft[] {
+/**
+ * A gc run: each attachment removed, then the run's summary. A dry run changes nothing and
+ * records nothing; nor does a run of the daemon's own that removed nothing (`quiet`): a
+ * periodic gc would otherwise push the history out with summaries of nothing.
+ */
+export function gcEvents(dryRun: boolean, o: Outcome<GcResult>, why: string, quiet = false): EventDraft[] {
   if (dryRun) return [];
   if ('error' in o) return [event('gc', why, {}, failed(o.error))];
   const r = o.result;
+  if (quiet && r.removed.length === 0) return [];
   return [
     ...r.removed.map((e) => gcRemoved(e, why)),
     {

@@ -299,9 +299,16 @@ test('what outcomes record: an attach (ok, error), a detach of each interface, g
   assert.deepEqual(
     events.map((e) => [e.kind, e.hostIfname, e.why]),
     [
-      ['gc-removed', 'npabch', 'gc: container gone; run as periodic gc'],
+      ['gc-removed', 'npabch', "gc: container gone; run by the daemon's periodic gc"],
       ['gc', undefined, "the daemon's periodic gc"],
     ],
   );
   assert.deepEqual(gcEvents(true, { result: { ...gc, dryRun: true } }, why), []);
+  const nothing = { ...gc, removed: [] };
+  assert.deepEqual(gcEvents(false, { result: nothing }, daemonWhy, true), [], "the daemon's own run of nothing");
+  assert.deepEqual(
+    gcEvents(false, { result: nothing }, why).map((e) => [e.kind, e.changed, e.detail]),
+    [['gc', false, 'removed 0, kept 0 (grace 0 s)']],
+    'a run someone asked for is recorded',
+  );
 });
