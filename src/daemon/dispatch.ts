@@ -100,7 +100,7 @@ export class Dispatcher {
    * Run `method` as one request, admitted or refused exactly as a JSON-RPC request is: a
    * refusal is returned at once (as the error), an admitted request settles with its
    * method's result or error. The calls relayed by the front door (front-door.ts)
-   * and the daemon's own gc runs (gc-timer.ts) come through here.
+   * come through here.
    */
   call(method: Method, params: unknown, call: CallContext, log?: Logger): Promise<unknown> | NetplumbError {
     let outcome: Outcome | undefined;
@@ -143,6 +143,15 @@ export class Dispatcher {
         },
       )
       .finally(() => this.#finished());
+  }
+
+  /**
+   * Run `method` for the daemon itself (its gc runs, gc-timer.ts): through its table entry,
+   * so recorded in the history like any request, but neither admitted nor counted as a
+   * request in flight (the daemon waits for its own runs when it stops).
+   */
+  runOwn(method: Method, params: unknown, call: CallContext): Promise<unknown> {
+    return METHOD_TABLE[method].serve(this.opts.context, params, () => undefined, call);
   }
 
   /**

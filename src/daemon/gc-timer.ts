@@ -1,6 +1,6 @@
 /**
- * The daemon's own gc runs, as gc requests of its own (through its engine, so its attaches
- * in flight are known and never touched; recorded in the history like any request), one
+ * The daemon's own gc runs, through its method table (its engine, so its attaches in flight
+ * are known and never touched; recorded in the history like a request), one
  * run at a time, each removal logged; a failed run is logged and the next one comes at its
  * time:
  *

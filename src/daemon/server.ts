@@ -22,7 +22,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DirectEngine, type Engine } from '../engine/engine.js';
-import { NetplumbError } from '../errors.js';
 import { EventLog, type EventLogOptions } from '../events/log.js';
 import type { GcResult } from '../plumb/gc.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
@@ -167,13 +166,10 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     'serving',
   );
   // Reconcile what a killed predecessor left half done, then collect periodically if asked
-  // to: each run a gc request of the daemon's own, recorded like any other.
+  // to: each run a gc of the daemon's own through the method table, recorded like a request's.
   const gcRuns = startGcSchedule(
-    (o, what) => {
-      // Not logged as a request (the schedule logs its runs itself).
-      const running = dispatcher.call('gc', { dryRun: false, ...o }, { origin: { via: 'daemon', what } });
-      return running instanceof NetplumbError ? Promise.reject(running) : (running as Promise<GcResult>);
-    },
+    (o, what) =>
+      dispatcher.runOwn('gc', { dryRun: false, ...o }, { origin: { via: 'daemon', what } }) as Promise<GcResult>,
     {
       ...(opts.gcIntervalSeconds !== undefined ? { intervalSeconds: opts.gcIntervalSeconds } : {}),
       ...(opts.gcGraceSeconds !== undefined ? { graceSeconds: opts.gcGraceSeconds } : {}),
