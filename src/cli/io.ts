@@ -39,6 +39,8 @@ export interface DaemonSide {
   engine(opts: OpenEngineOptions): Engine;
   /** The daemon's history, read as a request of the caller's. */
   events(): EventsReader;
+  /** Who called (SO_PEERCRED of the front door's connection): what the command starts runs as them, not as the daemon. */
+  readonly caller: { readonly uid: number; readonly gid: number };
 }
 
 /** A command's entry point: resolves with its exit code. */

@@ -249,7 +249,7 @@ class FrontCall {
         if (opts.daemon === false) throw new RunInCaller('asked to act without the daemon');
         const own = opts.plumberOptions ?? {};
         if (own.stepHook !== undefined || own.detachStepHook !== undefined) throw new RunInCaller('test hooks');
-        const other = servesOther(socketPath, identity, own, this.#env);
+        const other = servesOther(socketPath, identity, own, this.#env, opts);
         if (other !== undefined) throw new RunInCaller(other.message);
         return new RelayedEngine(this.#opts, this.#call());
       },
@@ -259,6 +259,7 @@ class FrontCall {
           events: (since) => relay.call('events', since === undefined ? {} : { since }) as Promise<EventsResult>,
         };
       },
+      caller: { uid: this.#opts.peer.uid, gid: this.#opts.peer.gid },
     };
   }
 
