@@ -217,7 +217,7 @@ test('the tarball holds the commands, the compiled library, the prebuilt addon a
     /^LICENSE$/,
     /^bin\/(netplumb|pipework|netplumb-cni|node-cli\.js)$/,
     /^dist\/src\/.+\.(js|d\.ts)$/,
-    /^dist\/bundle\/[a-z.]+\.js$/,
+    /^dist\/bundle\/[a-z.-]+\.js$/,
     new RegExp(`^prebuilds/${WHERE}/(netplumb\\.node|netplumb-front)$`),
     /^native\/[^/]+\.(cc|c|h)$/,
     /^binding\.gyp$/,
@@ -239,6 +239,7 @@ test('the tarball holds the commands, the compiled library, the prebuilt addon a
     'dist/src/index.d.ts',
     'dist/bundle/netplumb.js',
     'dist/bundle/pipework.js',
+    'dist/bundle/netplumb-cni.js',
     `prebuilds/${WHERE}/netplumb.node`,
     `prebuilds/${WHERE}/netplumb-front`,
     'native/netplumb.cc',
@@ -277,7 +278,7 @@ test('installed with no compiler on PATH and no registry: the prebuild is used, 
   assert.equal(lock.packages['node_modules/netplumb']?.integrity, integrity, 'the project installed this tarball');
 });
 
-test('the installed netplumb and pipework commands: --version, --help', async () => {
+test('the installed netplumb, pipework and netplumb-cni commands: --version, --help, CNI VERSION', async () => {
   const bin = (name: string) => join(project, 'node_modules', '.bin', name);
   const version = await mustIn(project, [bin('netplumb'), '--version'], bare);
   assert.equal(version.stdout, `netplumb ${PACKAGE.version}\n`);
@@ -286,6 +287,10 @@ test('the installed netplumb and pipework commands: --version, --help', async ()
   assert.match(help.stdout, /\battach\b/);
   const pipework = await mustIn(project, [bin('pipework'), '--help'], bare);
   assert.match(pipework.stdout, /^Syntax:\npipework <hostinterface>/);
+  // The CNI plugin as a runtime calls it: CNI_COMMAND in the environment, nothing on stdin.
+  const cni = await mustIn(project, [bin('netplumb-cni')], { ...bare, CNI_COMMAND: 'VERSION' });
+  const answer = JSON.parse(cni.stdout) as { cniVersion: string; supportedVersions: string[] };
+  assert.ok(answer.supportedVersions.includes('1.0.0') && answer.supportedVersions.includes('1.1.0'), cni.stdout);
 });
 
 /** The two ways to load the installed library, and how node runs a script written in each. */
