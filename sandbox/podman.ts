@@ -173,8 +173,8 @@ export class PodmanSandbox {
     rmSync(this.socketPath, { force: true });
   }
 
-  /** Equivalent to: podman run -d --name NAME --net none --rootfs ROOTFS /bin/sleep 100000 */
-  async runContainer(name: string, opts: { net?: string } = {}): Promise<PodmanContainer> {
+  /** Equivalent to: podman run -d --name NAME --net none [--restart POLICY] --rootfs ROOTFS /bin/sleep 100000 */
+  async runContainer(name: string, opts: { net?: string; restart?: string } = {}): Promise<PodmanContainer> {
     const r = await run(
       [
         'podman',
@@ -185,6 +185,7 @@ export class PodmanSandbox {
         name,
         '--net',
         opts.net ?? 'none',
+        ...(opts.restart !== undefined ? ['--restart', opts.restart] : []),
         '--rootfs',
         this.rootfs,
         '/bin/sleep',

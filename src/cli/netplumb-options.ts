@@ -19,6 +19,15 @@ const connection = {
   },
 } as const satisfies OptionTable;
 
+/** Where declared attachments (`attach --persist`) are kept. */
+const state = {
+  'state-dir': {
+    kind: 'value',
+    metavar: 'DIR',
+    summary: 'where declared attachments are kept: $NETPLUMB_STATE_DIR or /var/lib/netplumb (default)',
+  },
+} as const satisfies OptionTable;
+
 /** Commands the daemon can serve: `--no-daemon` acts in this process even when it runs. */
 const daemon = {
   'no-daemon': {
@@ -88,9 +97,14 @@ export const ATTACH_OPTIONS = {
   force: { kind: 'flag', summary: 'replace an existing attachment of this interface whose settings differ' },
   'allow-host-netns': { kind: 'flag', summary: "allow the target to be the host's own network namespace" },
   'wait-up': { kind: 'value', metavar: 'SECONDS', summary: 'wait until the container interface is up (0..3600)' },
+  persist: {
+    kind: 'flag',
+    summary: 'also declare it: netplumb serve makes it again each time the container (re)starts',
+  },
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const DETACH_OPTIONS = {
@@ -100,6 +114,7 @@ export const DETACH_OPTIONS = {
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const LIST_OPTIONS = {
@@ -107,6 +122,7 @@ export const LIST_OPTIONS = {
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const SHOW_OPTIONS = {
@@ -165,6 +181,7 @@ export const GC_OPTIONS = {
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const SERVE_OPTIONS = {
@@ -192,6 +209,7 @@ export const SERVE_OPTIONS = {
   },
   help: output.help,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 /** `netplumb uplink add|del|list`: which action takes an option is said in its summary, and checked. */

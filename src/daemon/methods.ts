@@ -8,6 +8,7 @@
  *   detach   { guest, ifname? }                 DetachResult
  *   list     { guest? } or none                 Attachment[]
  *   gc       { dryRun?, graceSeconds? } or none GcResult { dryRun, graceSeconds, removed[], kept[] }
+ *   declared none                               DeclaredAttachment[] (desired vs actual)
  *   ping     none                               "pong"
  *   version  none                               DaemonIdentity { name, version, protocol, pid, ovsdb, dockerSocket }
  */
@@ -68,6 +69,7 @@ export const METHOD_TABLE = {
     logged: (o) => ({ dryRun: o.dryRun, graceSeconds: o.graceSeconds }),
     run: ({ engine }, o) => engine.gc(o),
   }),
+  declared: entry({ params: noParams, run: ({ engine }) => engine.declared() }),
   ping: entry({ params: noParams, run: () => 'pong', exempt: true }),
   version: entry({ params: noParams, run: ({ identity }) => identity, exempt: true }),
 };

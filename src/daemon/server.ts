@@ -22,12 +22,14 @@ import type { Logger } from 'pino';
 import { DirectEngine, type Engine } from '../engine/engine.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
+import { resolveStateDir } from '../persist/store.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
 import { PROGRAMS, type ProgramTable } from '../cli/programs.js';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import { Dispatcher } from './dispatch.js';
 import { serveFrontCall } from './front-door.js';
 import { startGcSchedule } from './gc-timer.js';
+import { watchEngine } from './watch.js';
 import { type Listener, type Peer, claimSocket, listen } from './listener.js';
 import { startIdleTrim } from './memory.js';
 import {
@@ -62,12 +64,16 @@ export interface DaemonOptions {
   gcIntervalSeconds?: number;
   /** Grace period of the daemon's gc runs: the reconcile at start, and the periodic ones (default: gc's, 60 s). */
   gcGraceSeconds?: number;
+  /** Follow the container engine's events to apply declared attachments (default true; not with `engine`). */
+  watchEngine?: boolean;
   /** The programs the native front door may call (default: netplumb, pipework, netplumb-cni; tests give their own). */
   programs?: ProgramTable;
 }
 
 export interface Daemon {
   readonly socketPath: string;
+  /** Resolves once the engine's events are followed and the declarations reconciled (or the first attempt failed). */
+  readonly following: Promise<void>;
   /** Requests being handled now. */
   readonly inFlight: number;
   /** Graceful: stop accepting, finish the requests in flight, then close the engine. Idempotent. */
@@ -85,7 +91,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const group = lookupGroup(opts.group ?? 'root');
   await claimSocket(socketPath, group.gid);
 
-  const engine = opts.engine ?? new DirectEngine(Plumber.open(plumberOptionsOf(opts)));
+  const plumber = opts.engine === undefined ? Plumber.open(plumberOptionsOf(opts)) : undefined;
+  const engine = opts.engine ?? new DirectEngine(plumber as Plumber);
   const identity: DaemonIdentity = {
     name: 'netplumb',
     version: NETPLUMB_VERSION,
@@ -94,6 +101,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ovsdb: resolveRemote(opts.plumberOptions?.ovsDb),
     dockerSocket: dockerSocketPath(opts.plumberOptions?.dockerHost),
     ovnNb: resolveNbRemote(opts.plumberOptions?.ovnNb),
+    stateDir: resolveStateDir(opts.plumberOptions?.stateDir),
   };
   const trim = startIdleTrim(log);
   const dispatcher = new Dispatcher({
@@ -150,6 +158,15 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     { socket: socketPath, group: group.name, allowUids: opts.allowUids, gcIntervalSeconds: opts.gcIntervalSeconds },
     'serving',
   );
+  // Declared attachments: made again on each start of their container, from the engine's events.
+  const watcher =
+    plumber !== undefined && opts.watchEngine !== false
+      ? watchEngine({
+          declared: plumber.declared,
+          socketPath: identity.dockerSocket,
+          ...(opts.logger ? { log: opts.logger } : {}),
+        })
+      : undefined;
   // Reconcile what a killed predecessor left half done, then collect periodically if asked to.
   const gcRuns = startGcSchedule(engine, {
     ...(opts.gcIntervalSeconds !== undefined ? { intervalSeconds: opts.gcIntervalSeconds } : {}),
@@ -160,6 +177,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   let closed: Promise<void> | undefined;
   return {
     socketPath,
+    following: watcher?.ready ?? Promise.resolve(),
     get inFlight() {
       return dispatcher.inFlight;
     },
@@ -169,6 +187,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         log?.info({ inFlight: dispatcher.inFlight }, 'shutting down: finishing requests in flight');
         const listenerClosed = listener.close();
         await gcRuns.stop();
+        await watcher?.close();
         trim.stop();
         await dispatcher.idle();
         for (const c of connections) c.close('shutdown');

@@ -7,6 +7,7 @@
 import type { Attachment, AttachResult, DetachRequest, DetachResult, Plumber } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
+import type { DeclaredAttachment } from '../plumb/declared.js';
 import type { ListFilter } from '../daemon/params.js';
 
 export type { ListFilter } from '../daemon/params.js';
@@ -20,6 +21,8 @@ export interface Engine {
   list(filter?: ListFilter): Promise<Attachment[]>;
   /** Remove what netplumb owns and nobody uses; each attachment removed or kept, with why. */
   gc(opts?: GcOptions): Promise<GcResult>;
+  /** Each declared attachment (`attach --persist`), desired vs actual. */
+  declared(): Promise<DeclaredAttachment[]>;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,10 @@ export class DirectEngine implements Engine {
 
   gc(opts: GcOptions = {}): Promise<GcResult> {
     return this.plumber.gc(opts);
+  }
+
+  declared(): Promise<DeclaredAttachment[]> {
+    return this.plumber.declaredStatus();
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@
  * there and told apart from one that is gone.
  */
 import { ErrorCode, NetplumbError } from '../errors.js';
+import { type ContainerState, DockerClient } from '../guest/docker-api.js';
 import { parseGuestRef, type GuestRef, type ParsedGuestRef } from '../guest/ref.js';
 import { resolveParsedGuest, type Guest } from '../guest/resolve.js';
 import type { Netns } from '../netns/index.js';
@@ -12,6 +13,8 @@ import { Rtnl } from '../rtnl/index.js';
 import { guestIdOf, RECORDED_NETNS_ID } from './guest-id.js';
 
 export class Guests {
+  #docker: DockerClient | undefined;
+
   constructor(
     /** The container engine's API socket; absent: the default. */
     private readonly dockerHost: string | undefined,
@@ -34,6 +37,12 @@ export class Guests {
       );
     }
     return guest;
+  }
+
+  /** A container as the engine sees it now, running or not; NOT_FOUND once removed. Equivalent to: docker inspect REF */
+  container(ref: string): Promise<ContainerState> {
+    this.#docker ??= new DockerClient(this.dockerHost ? { host: this.dockerHost } : {});
+    return this.#docker.inspect(ref);
   }
 
   /** Run `fn` with netlink in the guest's namespace and its recorded id, or return undefined when the guest is gone. */

@@ -35,13 +35,16 @@ import { MODES, REMOTE_STORES, modeOfRecord } from './modes/index.js';
 import type { Attaching, Mode } from './modes/mode.js';
 import { planOf } from './parse-spec.js';
 import { passthrough, type PassthroughTool } from './passthrough.js';
-import { DEFAULT_IFNAME } from './plan.js';
+import { DEFAULT_IFNAME, specOf, type AttachPlan } from './plan.js';
+import { stableMac } from './mac.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { decodeRecord, newRecord, sameSettings, type AttachmentRecord } from './record.js';
 import { Rollback } from './rollback.js';
 import type { AttachSpec } from './spec.js';
 import { Networks } from '../ovn/networks.js';
 import { Uplinks } from './uplink.js';
+import { type DeclaredAttachment, DeclaredAttachments, declarationOf } from './declared.js';
+import { DeclarationStore, resolveStateDir } from '../persist/store.js';
 import { waitUp } from './wait-up.js';
 
 export type { Attachment, AttachResult, DetachRequest, DetachResult, PlumberOptions } from './api.js';
@@ -56,6 +59,8 @@ export class Plumber {
   readonly uplinks: Uplinks;
   /** OVN networks: logical switches of the northbound database (`netplumb network`). */
   readonly networks: Networks;
+  /** Declared attachments (`attach --persist`), made again on each start of their container. */
+  readonly declared: DeclaredAttachments;
 
   private constructor(
     private readonly opts: PlumberOptions,
@@ -74,6 +79,13 @@ export class Plumber {
     });
     this.uplinks = new Uplinks(this.#host);
     this.networks = new Networks(this.#host);
+    this.declared = new DeclaredAttachments(new DeclarationStore(resolveStateDir(opts.stateDir)), {
+      inspect: (id) => this.#guests.container(id),
+      attach: (spec) => this.attachPlan(planOf(spec)),
+      detachAll: async (id) => {
+        await this.detach({ guest: { container: id } });
+      },
+    });
   }
 
   static open(opts: PlumberOptions = {}): Plumber {
@@ -91,10 +103,46 @@ export class Plumber {
     this.#hostNs?.close();
   }
 
-  /** Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec. */
+  /**
+   * Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec.
+   * With `persist`, the attachment is also declared (./declared.ts); if that cannot be
+   * written, the attach is undone.
+   */
   async attach(spec: AttachSpec): Promise<AttachResult> {
     // Parsed here, once (or bound to its plan by a command line already): nothing below checks a value again.
-    const plan = planOf(spec);
+    const given = planOf(spec);
+    if (given.persist !== true) return this.attachPlan(given);
+    if (given.guest.kind !== 'container')
+      throw new NetplumbError(
+        ErrorCode.INVALID_ARGUMENT,
+        `--persist follows a container through its restarts; ${given.guest.label} is not a container (name or id)`,
+        { field: 'persist' },
+      );
+    // Each run of the container gets the same MAC: the one given, else one derived from the
+    // container's id and the interface (the same for a repeated attach, never the kernel's random one).
+    const plan =
+      given.mac !== undefined
+        ? given
+        : {
+            ...given,
+            mac: {
+              address: stableMac(
+                `netplumb-persist-${(await this.#guests.container(given.guest.container)).id}-${given.ifname ?? DEFAULT_IFNAME}`,
+              ),
+            },
+          };
+    const result = await this.attachPlan(plan);
+    const containerId = result.record.guestId;
+    try {
+      await this.declared.declare(declarationOf(specOf(plan), result.record, containerId));
+    } catch (e) {
+      if (result.changed) await this.detach({ guest: { container: containerId }, ifname: result.record.ifname });
+      throw e;
+    }
+    return result;
+  }
+
+  private async attachPlan(plan: AttachPlan): Promise<AttachResult> {
     const ifname = plan.ifname ?? DEFAULT_IFNAME;
     requireNetworkPrivileges();
     const guest = await this.#guests.resolve(plan.guest, plan.allowHostNetns === true);
@@ -246,8 +294,19 @@ export class Plumber {
     await this.removeAll([r], guestRtnl);
   }
 
-  /** Detach one interface of a guest, or all of them. Succeeds when there is nothing to do. */
+  /** Detach one interface of a guest, or all of them, and drop their declarations. Succeeds when there is nothing to do. */
   async detach(req: DetachRequest): Promise<DetachResult> {
+    const result = await this.detachAttached(req);
+    const ofGuest = guestMatcher(req.guest);
+    await this.declared.undeclare(
+      (d) =>
+        (req.ifname === undefined || d.ifname === req.ifname) &&
+        ofGuest({ guestId: d.containerId, ...(d.containerName !== undefined ? { guestName: d.containerName } : {}) }),
+    );
+    return result;
+  }
+
+  private async detachAttached(req: DetachRequest): Promise<DetachResult> {
     const wantIf = (r: AttachmentRecord) => req.ifname === undefined || r.ifname === req.ifname;
     // A live guest: its attachments are read from inside it (its interfaces carry their
     // records) and from the stores by guest id — no scan of the whole host.
@@ -301,13 +360,25 @@ export class Plumber {
     return guestMatcher(guest);
   }
 
-  /** Remove what netplumb owns and nobody uses (see gc.ts for the rules); dryRun: only say what and why. */
-  gc(opts: GcOptions = {}): Promise<GcResult> {
+  /**
+   * Remove what netplumb owns and nobody uses (see gc.ts for the rules), and the declarations
+   * of containers the engine no longer knows; dryRun: only say what and why.
+   */
+  async gc(opts: GcOptions = {}): Promise<GcResult> {
     const graceSeconds = opts.graceSeconds ?? this.opts.graceSeconds;
-    return collectGarbage(
+    const undeclared = await this.declared.prune(opts.dryRun === true);
+    const result = await collectGarbage(
       { host: this.#host, inFlight: this.#attaching },
       { ...opts, ...(graceSeconds !== undefined ? { graceSeconds } : {}) },
     );
+    return undeclared.length === 0
+      ? result
+      : { ...result, undeclared: undeclared.map((d) => ({ containerId: d.containerId, ifname: d.ifname })) };
+  }
+
+  /** Each declared attachment, desired vs actual (applied, waiting for its container, failed and why). */
+  async declaredStatus(): Promise<DeclaredAttachment[]> {
+    return this.declared.status(await this.list());
   }
 
   /** pipework's `route`, `rule` and `tc` pass-throughs, inside the guest's namespace (./passthrough.ts). */

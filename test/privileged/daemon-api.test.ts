@@ -381,6 +381,7 @@ test('H4: slow clients are cut off after the idle timeout; past maxConcurrent th
     attach: () => Promise.reject(new Error('unused')),
     detach: () => Promise.reject(new Error('unused')),
     gc: async () => ({ dryRun: false, graceSeconds: 60, removed: [], kept: [] }),
+    declared: async () => [],
     close: async () => undefined,
   };
   await withDaemon({ engine, idleTimeoutMs: 300, maxConcurrent: 4 }, async (d, sock) => {

