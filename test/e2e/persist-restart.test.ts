@@ -114,3 +114,82 @@ test('podman restart: eth1 is back with the same MAC and IP and pings its VLAN p
     await detachBoth(bed, [a, b]);
   }),
 );
+
+test('podman stop + start: list says waiting while it is stopped; back on start', { timeout: 180_000 }, () =>
+  withBed(async (bed) => {
+    await bed.startDaemon();
+    const [a, b] = await pair(bed);
+    const before = (await eth1(bed, a)) as Seen;
+    await bed.podman.stopContainer(a);
+    const l = await eventually('list shows the stopped container waiting', async () => {
+      const d = (JSON.parse(await bed.ok(['list', '--json'])) as ListJson).declared;
+      return d.some((x) => x.state === 'waiting') ? d : undefined;
+    });
+    assert.deepEqual(l.map((x) => x.state).sort(), ['applied', 'waiting']);
+    assert.match(l.find((x) => x.state === 'waiting')?.reason ?? '', /exited|stopped/);
+    assert.match(await bed.ok(['list']), /waiting \(container (exited|stopped)\)/, 'the table says so too');
+    await bed.podman.podman(['start', a]);
+    const after = await backAfter(bed, a, before);
+    assert.equal(after.mac, before.mac);
+    assert.equal(after.ip, '10.9.0.1/24');
+    await pingsEventually(bed, a, '10.9.0.2');
+    assert.deepEqual(await declaredStates(bed), ['applied', 'applied']);
+    assert.equal((await bed.ovsPorts()).length, 2, 'one OVS port per container, none left from the stopped run');
+    await detachBoth(bed, [a, b]);
+  }),
+);
+
+test("SIGKILL of the container's process, restarted by podman's restart policy: back", { timeout: 180_000 }, () =>
+  withBed(async (bed) => {
+    await bed.startDaemon();
+    const [a, b] = await pair(bed, { restart: 'always' });
+    const before = (await eth1(bed, a)) as Seen;
+    process.kill(before.pid, 'SIGKILL');
+    const after = await backAfter(bed, a, before);
+    assert.equal(after.mac, before.mac);
+    assert.equal(after.ip, '10.9.0.1/24');
+    await pingsEventually(bed, a, '10.9.0.2');
+    assert.equal((await bed.ovsPorts()).length, 2);
+    await detachBoth(bed, [a, b]);
+  }),
+);
+
+test('the daemon stopped, the container restarted, the daemon started: fixed at its start', { timeout: 180_000 }, () =>
+  withBed(async (bed) => {
+    await bed.startDaemon();
+    const [a, b] = await pair(bed);
+    const before = (await eth1(bed, a)) as Seen;
+    assert.equal(await bed.stopDaemon(), 0, 'the daemon stops cleanly');
+    await bed.podman.podman(['restart', '-t', '0', a]);
+    const pid = await bed.podman.inspectPid(a);
+    assert.notEqual(pid, before.pid);
+    assert.deepEqual(await bed.links(a), [], 'nobody re-attached it while the daemon was down');
+    // Without the daemon, list (acting alone on the same state dir) says what is missing.
+    const alone = (JSON.parse(await bed.ok(['list', '--json'])) as ListJson).declared;
+    assert.deepEqual(alone.map((d) => d.state).sort(), ['applied', 'failed']);
+    assert.match(alone.find((d) => d.state === 'failed')?.reason ?? '', /netplumb serve/);
+    await bed.startDaemon();
+    const after = await backAfter(bed, a, before);
+    assert.equal(after.mac, before.mac);
+    await pingsEventually(bed, a, '10.9.0.2');
+    await detachBoth(bed, [a, b]);
+  }),
+);
+
+test('podman rm: the declaration and the OVS port go', { timeout: 180_000 }, () =>
+  withBed(async (bed) => {
+    await bed.startDaemon();
+    const [a, b] = await pair(bed);
+    const idA = (await bed.podman.podman(['inspect', '--format', '{{.Id}}', a])).trim();
+    await bed.podman.removeContainer(a);
+    await eventually('the declaration of the removed container dropped', async () =>
+      bed.declarations().every((d) => d.containerId !== idA) ? true : undefined,
+    );
+    await eventually('its OVS port removed', async () =>
+      (await bed.ovsPorts()).every((p) => p.containerId !== idA) ? true : undefined,
+    );
+    assert.equal(bed.declarations().length, 1, "the other container's declaration stays");
+    assert.equal((await bed.ovsPorts()).length, 1);
+    await detachBoth(bed, [b]);
+  }),
+);
