@@ -56,7 +56,10 @@ export function watchEngine(opts: WatchOptions): EngineWatcher {
     const started = Date.now();
     try {
       const outcome = await opts.declared.reconcile(id);
-      if (outcome.applied + outcome.failed + outcome.dropped === 0) return;
+      if (outcome.applied + outcome.failed + outcome.dropped === 0) {
+        if (outcome.unchanged > 0) log?.debug({ container: id, ...outcome }, 'declared attachments in place');
+        return;
+      }
       const fields = {
         container: id,
         ...outcome,

@@ -45,6 +45,14 @@ export function declarationOf(spec: AttachSpec, record: AttachmentRecord, contai
   };
 }
 
+/** What one reconcile of a container did: attachments made, found as declared, failed; declarations dropped. */
+export interface ReconcileOutcome {
+  applied: number;
+  unchanged: number;
+  failed: number;
+  dropped: number;
+}
+
 /** The last thing seen of a declaration in this process. */
 interface Seen {
   state: 'applying' | 'applied' | 'failed' | 'waiting';
@@ -97,9 +105,9 @@ export class DeclaredAttachments {
    * when it already is), stopped → waiting, removed → declarations and leftovers dropped.
    * Equivalent to: docker inspect ID, then netplumb attach … for each declaration.
    */
-  async reconcile(containerId: string): Promise<{ applied: number; failed: number; dropped: number }> {
+  async reconcile(containerId: string): Promise<ReconcileOutcome> {
     const mine = (await this.store.read()).filter((d) => d.containerId === containerId);
-    const outcome = { applied: 0, failed: 0, dropped: 0 };
+    const outcome = { applied: 0, unchanged: 0, failed: 0, dropped: 0 };
     if (mine.length === 0) return outcome;
     let state: ContainerState;
     try {
@@ -120,9 +128,10 @@ export class DeclaredAttachments {
     for (const d of mine) {
       this.#seen.set(keyOf(d), { state: 'applying' });
       try {
-        await this.host.attach(d.spec);
+        const r = await this.host.attach(d.spec);
         this.#seen.set(keyOf(d), { state: 'applied' });
-        outcome.applied++;
+        if (r.changed) outcome.applied++;
+        else outcome.unchanged++;
       } catch (e) {
         this.#seen.set(keyOf(d), { state: 'failed', reason: reasonOf(e) });
         outcome.failed++;
