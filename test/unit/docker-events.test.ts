@@ -15,7 +15,7 @@ function podmanEvent(action: string, extra: Record<string, unknown> = {}) {
     Actor: { ID, Attributes: { containerExitCode: '0', image: '', name: 'np-probe-1', podId: '' } },
     scope: 'local',
     time: 1796283447,
-    timeNano: 1796283447226331867,
+    timeNano: Number('1796283447226331867'), // as JSON.parse reads it
     ...extra,
   };
 }
