@@ -63,7 +63,8 @@ interface Seen {
 export interface DeclaredHost {
   /** `GET /containers/<id>/json`; NOT_FOUND once the container was removed. */
   inspect(id: string): Promise<ContainerState>;
-  attach(spec: AttachSpec): Promise<AttachResult>;
+  /** Attach; `inspected`: the container as just inspected, running. */
+  attach(spec: AttachSpec, inspected: ContainerState): Promise<AttachResult>;
   /** Remove the container's attachments (it was removed). */
   detachAll(containerId: string): Promise<void>;
 }
@@ -128,7 +129,7 @@ export class DeclaredAttachments {
     for (const d of mine) {
       this.#seen.set(keyOf(d), { state: 'applying' });
       try {
-        const r = await this.host.attach(d.spec);
+        const r = await this.host.attach(d.spec, state);
         this.#seen.set(keyOf(d), { state: 'applied' });
         if (r.changed) outcome.applied++;
         else outcome.unchanged++;

@@ -22,10 +22,14 @@ export class Guests {
     private readonly hostNs: Netns | undefined,
   ) {}
 
-  /** Resolve and hold the guest's namespace; the configured host namespace is refused like our own. */
-  async resolve(ref: ParsedGuestRef, allowHostNetns: boolean): Promise<Guest> {
+  /**
+   * Resolve and hold the guest's namespace; the configured host namespace is refused like our
+   * own. `inspected`: the container as just inspected (not asked for again).
+   */
+  async resolve(ref: ParsedGuestRef, allowHostNetns: boolean, inspected?: ContainerState): Promise<Guest> {
     const guest = await resolveParsedGuest(ref, {
       allowHostNetns,
+      ...(inspected !== undefined ? { inspected } : {}),
       ...(this.dockerHost ? { dockerOptions: { host: this.dockerHost } } : {}),
     });
     if (!allowHostNetns && this.hostNs?.is(guest.identity)) {

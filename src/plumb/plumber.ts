@@ -9,6 +9,7 @@
  * operation, bound to the guest's namespace fd held for the whole operation.
  */
 import { ErrorCode, NetplumbError } from '../errors.js';
+import type { ContainerState } from '../guest/docker-api.js';
 import { parseGuestRef, type GuestRef } from '../guest/ref.js';
 import { openNetns, type Netns } from '../netns/index.js';
 import { openGuestSockets, type GuestSockets } from '../netns/sockets.js';
@@ -81,7 +82,7 @@ export class Plumber {
     this.networks = new Networks(this.#host);
     this.declared = new DeclaredAttachments(new DeclarationStore(resolveStateDir(opts.stateDir)), {
       inspect: (id) => this.#guests.container(id),
-      attach: (spec) => this.attachPlan(planOf(spec)),
+      attach: (spec, inspected) => this.attachPlan(planOf(spec), inspected),
       detachAll: async (id) => {
         await this.detach({ guest: { container: id } });
       },
@@ -142,10 +143,11 @@ export class Plumber {
     return result;
   }
 
-  private async attachPlan(plan: AttachPlan): Promise<AttachResult> {
+  /** The attach of a parsed plan; `inspected`: its container as just inspected (a reconcile's). */
+  private async attachPlan(plan: AttachPlan, inspected?: ContainerState): Promise<AttachResult> {
     const ifname = plan.ifname ?? DEFAULT_IFNAME;
     requireNetworkPrivileges();
-    const guest = await this.#guests.resolve(plan.guest, plan.allowHostNetns === true);
+    const guest = await this.#guests.resolve(plan.guest, plan.allowHostNetns === true, inspected);
     const log = this.#host.log?.child({ guest: guest.containerName ?? guest.ref, ifname });
     // The host side is looked up while the guest's sockets are being made.
     const targetLookup = resolveHostTarget(plan, this.#host);
