@@ -79,7 +79,7 @@ async function resolveContainer(
   inspected: ContainerState | undefined,
 ): Promise<Guest> {
   const container =
-    inspected !== undefined && inspected.running && inspected.pid > 0 ? inspected : await docker.inspectContainer(ref);
+    inspected?.running && inspected.pid > 0 ? inspected : await docker.inspectContainer(ref);
   const netns = openContainerNetns(container, label);
   await closeOnFailure(netns, async () => {
     await confirmSameProcess(docker, container, label);
