@@ -78,8 +78,7 @@ async function resolveContainer(
   allowHost: boolean,
   inspected: ContainerState | undefined,
 ): Promise<Guest> {
-  const container =
-    inspected?.running && inspected.pid > 0 ? inspected : await docker.inspectContainer(ref);
+  const container = inspected?.running && inspected.pid > 0 ? inspected : await docker.inspectContainer(ref);
   const netns = openContainerNetns(container, label);
   await closeOnFailure(netns, async () => {
     await confirmSameProcess(docker, container, label);
