@@ -193,3 +193,39 @@ test('podman rm: the declaration and the OVS port go', { timeout: 180_000 }, () 
     await detachBoth(bed, [b]);
   }),
 );
+
+test("gc keeps the declaration of a stopped container and drops a removed container's", { timeout: 180_000 }, () =>
+  withBed(async (bed) => {
+    // No daemon: the commands act alone on the same state directory, and nothing follows the events.
+    const [a, b] = await pair(bed);
+    const idOf = async (n: string) => (await bed.podman.podman(['inspect', '--format', '{{.Id}}', n])).trim();
+    const [idA, idB] = [await idOf(a), await idOf(b)];
+    await bed.podman.stopContainer(a);
+    await bed.podman.removeContainer(b);
+    const dry = JSON.parse(await bed.ok(['gc', '--grace', '0', '--dry-run', '--json'])) as {
+      undeclared?: { containerId: string }[];
+    };
+    assert.deepEqual(
+      dry.undeclared?.map((d) => d.containerId),
+      [idB],
+      'dry run: would drop the removed one',
+    );
+    assert.equal(bed.declarations().length, 2, 'a dry run changes nothing');
+    assert.match(await bed.ok(['gc', '--grace', '0']), /dropped 1 declaration/);
+    assert.deepEqual(
+      bed.declarations().map((d) => d.containerId),
+      [idA],
+      "the stopped container's declaration stays",
+    );
+    assert.deepEqual(
+      (await bed.ovsPorts()).filter((p) => p.containerId === idB),
+      [],
+      "the removed container's port is gone",
+    );
+    // It comes back when the daemon starts and the container does.
+    await bed.startDaemon();
+    await bed.podman.podman(['start', a]);
+    await eventually(`${a} attached again`, async () => eth1(bed, a));
+    await detachBoth(bed, [a]);
+  }),
+);
