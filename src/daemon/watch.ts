@@ -20,7 +20,8 @@ import { Coalescer } from '../persist/coalesce.js';
 import type { DeclaredAttachments } from '../plumb/declared.js';
 
 export interface WatchOptions {
-  declared: DeclaredAttachments;
+  /** What the watch asks of the declarations: which containers have some, and reconciling one. */
+  declared: Pick<DeclaredAttachments, 'containers' | 'reconcile'>;
   /** The container engine's API socket. */
   socketPath: string;
   log?: Logger;
