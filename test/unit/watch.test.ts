@@ -128,8 +128,8 @@ describe('watchEngine against a fake engine', () => {
       },
     });
     await w.ready;
-    let t = 1_700_000_000_000_000_000n;
-    for (let i = 0; i < 100; i++) streams[0]?.write(event(A, i % 2 ? 'start' : 'die', (t += 1000n)));
+    const t0 = 1_700_000_000_000_000_000n;
+    for (let i = 0; i < 100; i++) streams[0]?.write(event(A, i % 2 ? 'start' : 'die', t0 + BigInt(i) * 1000n));
     await until('the first reconcile runs', () => runs === 1);
     await new Promise((r) => setTimeout(r, 50));
     release();
