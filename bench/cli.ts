@@ -42,7 +42,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOvs, type OvsInstance } from '../sandbox/ovs.js';
 import { startDaemon, stopDaemon, type DaemonProcess } from './lib/daemon.js';
-import { nowMs, percentile, printTable, round } from './lib/stats.js';
+import { nowMs, percentile, printTable, round, shuffled } from './lib/stats.js';
 import { rng } from '../test/helpers/rng.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -92,15 +92,6 @@ interface Sample {
 
 function ip(...args: string[]): string {
   return execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
-
-function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [a[i], a[j]] = [a[j] as T, a[i] as T];
-  }
-  return a;
 }
 
 /** Run argv under /usr/bin/time; wall time from spawn to exit, measured here. */

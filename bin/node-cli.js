@@ -13,7 +13,7 @@
 const ENTRIES = {
   netplumb: '../dist/bundle/netplumb.js',
   pipework: '../dist/bundle/pipework.js',
-  'netplumb-cni': '../dist/src/cli/netplumb-cni.js',
+  'netplumb-cni': '../dist/bundle/netplumb-cni.js',
 };
 
 /** Run `program` with `argv` in this process; its exit code becomes the process's. */

@@ -1,5 +1,7 @@
 // netplumb's native front door: the executable behind `netplumb`, `pipework` and
-// `netplumb-cni` (one binary, told apart by the name it was called by, busybox style).
+// `netplumb-cni` (one binary, told apart by the name it was called by, busybox style; a
+// call with CNI_COMMAND set is netplumb-cni's whatever the name: a runtime runs the plugin
+// by its configuration's `type`, which may name a link called otherwise).
 //
 // Like ovs-appctl, it parses nothing: it hands the program name, its arguments and the
 // variables of the environment netplumb reads to the running daemon (`netplumb serve`,
@@ -40,7 +42,8 @@ static const char kMagic[] = "\0netplumb-front 1\n";
 #define CHUNK 65536
 
 // The programs, and the exit status each gives when the outcome is unknown (the daemon
-// died during the call): netplumb's OUTCOME_UNKNOWN, pipework's and CNI's failure.
+// died during the call): netplumb's OUTCOME_UNKNOWN, pipework's and CNI's failure (with a
+// CNI error, code 11 "try again later", on stdout).
 static const struct {
   const char* name;
   int unknown_outcome;
@@ -217,6 +220,12 @@ static int relay(int fd, uint32_t n, int out) {
 // The daemon died, or broke the framing, once the call was taken.
 static void lost(const char* how) __attribute__((noreturn));
 static void lost(const char* how) {
+  if (strcmp(prog, "netplumb-cni") == 0)
+    printf(
+        "{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"the netplumb daemon %s during the call\","
+        "\"details\":\"it may or may not have been carried out; try again later\"}\n",
+        how);
+  fflush(stdout);
   fprintf(stderr,
           "%s: the netplumb daemon (%s) %s during the call: it may or may not have been carried out; "
           "see `netplumb list` before running it again\n",
@@ -227,7 +236,7 @@ static void lost(const char* how) {
 int main(int argc, char** argv) {
   (void)argc;
   const char* slash = strrchr(argv[0], '/');
-  prog = slash ? slash + 1 : argv[0];
+  prog = getenv("CNI_COMMAND") != NULL ? "netplumb-cni" : slash ? slash + 1 : argv[0];
   size_t i = 0;
   while (i < sizeof kPrograms / sizeof *kPrograms && strcmp(prog, kPrograms[i].name) != 0) i++;
   if (i == sizeof kPrograms / sizeof *kPrograms) {

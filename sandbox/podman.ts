@@ -36,6 +36,26 @@ import { missingCommands, requireCommands } from './commands.js';
 import { must, run, type RunResult } from './exec.js';
 import { commandLine, delay, isAlive, processesNaming, processStamp, signalIfAlive } from './process.js';
 
+/** How a sandbox differs from the default one. */
+export interface PodmanSandboxOptions {
+  /**
+   * Run podman (and so conmon, the cleanup it execs, and the CNI plugins podman runs) in
+   * this named network namespace, an emulated host: `nsenter --net=/run/netns/NAME podman …`
+   * (only the network namespace: the mounts podman makes stay visible).
+   */
+  netns?: string;
+  /**
+   * The CNI backend: `[network] network_backend = "cni"` with these plugin and config dirs
+   * (podman 4.3's CNI runtime) instead of the default.
+   */
+  cni?: { pluginDirs: string[]; configDir: string };
+  /**
+   * Environment for podman and for conmon (`[engine] conmon_env_vars`), so that what they
+   * exec (a CNI plugin, the cleanup after a container's exit) sees it too.
+   */
+  env?: Record<string, string>;
+}
+
 export interface PodmanContainer {
   name: string;
   /** Full 64-hex ID. */
@@ -60,15 +80,18 @@ export class PodmanSandbox {
   readonly socketPath: string;
   readonly #env: NodeJS.ProcessEnv;
   readonly #globalArgs: string[];
+  /** `nsenter --net=…` when podman runs in an emulated host's namespace, else nothing. */
+  readonly #prefix: string[];
   /** Every pid this sandbox caused to exist (containers, conmon, the service). */
   readonly #pids = new Set<number>();
   #service: ChildProcess | undefined;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, opts: PodmanSandboxOptions = {}) {
     this.dir = dir;
+    this.#prefix = opts.netns === undefined ? [] : ['nsenter', `--net=/run/netns/${opts.netns}`];
     this.rootfs = join(dir, 'rootfs');
     this.socketPath = join(dir, 'podman.sock');
-    this.#env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
+    this.#env = { ...process.env, ...opts.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
     // vfs: with --rootfs nothing is layered, and vfs needs no overlay support from the kernel.
     this.#globalArgs = [
       '--root',
@@ -86,13 +109,13 @@ export class PodmanSandbox {
    * Check the tools, reap sandboxes left by crashed processes, write containers.conf,
    * build the busybox root directory.
    */
-  static async create(): Promise<PodmanSandbox> {
+  static async create(opts: PodmanSandboxOptions = {}): Promise<PodmanSandbox> {
     requireCommands(REQUIRED_COMMANDS, 'the podman sandbox', SETUP_HINT);
     await PodmanSandbox.#reapStale();
-    const sb = new PodmanSandbox(mkdtempSync(join(tmpdir(), BED_PREFIX)));
+    const sb = new PodmanSandbox(mkdtempSync(join(tmpdir(), BED_PREFIX)), opts);
     try {
       writeFileSync(join(sb.dir, OWNER_FILE), processStamp(process.pid) ?? '');
-      writeFileSync(sb.#env.CONTAINERS_CONF as string, readFileSync(podmanConfPath()));
+      writeFileSync(sb.#env.CONTAINERS_CONF as string, containersConf(opts));
       buildBusyboxRoot(sb.rootfs);
       const runtime = (await sb.podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'])).trim();
       if (runtime !== 'runc')
@@ -113,12 +136,12 @@ export class PodmanSandbox {
 
   /** Run `podman <global args> ARGS…` with this sandbox's config; must succeed; returns stdout. */
   podman(args: string[], timeoutMs = 60_000): Promise<string> {
-    return must(['podman', ...this.#globalArgs, ...args], { env: this.#env, timeoutMs });
+    return must([...this.#prefix, 'podman', ...this.#globalArgs, ...args], { env: this.#env, timeoutMs });
   }
 
   /** Run `podman <global args> ARGS…` with this sandbox's config; resolves with the exit code and output. */
   tryPodman(args: string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
-    return run(['podman', ...this.#globalArgs, ...args], {
+    return run([...this.#prefix, 'podman', ...this.#globalArgs, ...args], {
       env: this.#env,
       timeoutMs: opts.timeoutMs ?? 60_000,
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -137,7 +160,8 @@ export class PodmanSandbox {
     const log = openSync(logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn('podman', [...this.#globalArgs, 'system', 'service', '--time=0', this.dockerHost], {
+      const argv = [...this.#prefix, 'podman', ...this.#globalArgs, 'system', 'service', '--time=0', this.dockerHost];
+      child = spawn(argv[0] as string, argv.slice(1), {
         env: this.#env,
         stdio: ['ignore', log, log],
       });
@@ -177,6 +201,7 @@ export class PodmanSandbox {
   async runContainer(name: string, opts: { net?: string; restart?: string } = {}): Promise<PodmanContainer> {
     const r = await run(
       [
+        ...this.#prefix,
         'podman',
         ...this.#globalArgs,
         'run',
@@ -308,13 +333,33 @@ function podmanConfPath(): string {
   return found;
 }
 
+const toml = (v: string | string[]): string => JSON.stringify(v);
+
+/** .ci/podman.conf, plus conmon's environment and the CNI backend when asked for. */
+function containersConf(opts: PodmanSandboxOptions): string {
+  let conf = readFileSync(podmanConfPath(), 'utf8');
+  if (opts.env !== undefined) {
+    const vars = Object.entries({ PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...opts.env });
+    conf = conf.replace(/^\[engine\]$/m, `[engine]\nconmon_env_vars = ${toml(vars.map(([k, v]) => `${k}=${v}`))}`);
+  }
+  if (opts.cni !== undefined)
+    conf += [
+      '\n[network]',
+      'network_backend = "cni"',
+      `cni_plugin_dirs = ${toml(opts.cni.pluginDirs)}`,
+      `network_config_dir = ${toml(opts.cni.configDir)}`,
+      '',
+    ].join('\n');
+  return conf;
+}
+
 /** The commands a podman sandbox needs (podman, runc, conmon, busybox) that are not installed. */
 export function missingPodmanCommands(): string[] {
   return missingCommands(REQUIRED_COMMANDS);
 }
 
 /** R/bin/busybox plus one symlink per applet: enough of a root for `sleep` and network tools. */
-function buildBusyboxRoot(root: string): void {
+export function buildBusyboxRoot(root: string): void {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: ${SETUP_HINT}`);
   const bin = join(root, 'bin');
   mkdirSync(bin, { recursive: true });

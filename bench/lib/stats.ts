@@ -61,3 +61,13 @@ export async function countSpawns<T>(fn: () => Promise<T>): Promise<{ result: T;
     proto.spawn = original;
   }
 }
+
+/** A copy of `xs` in a random order drawn from `rand` (Fisher–Yates): methods alternate within a round. */
+export function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+  return a;
+}

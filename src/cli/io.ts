@@ -36,6 +36,8 @@ export interface DaemonSide {
    * engine than the daemon's, or test hooks.
    */
   engine(opts: OpenEngineOptions): Engine;
+  /** Who called (SO_PEERCRED of the front door's connection): what the command starts runs as them, not as the daemon. */
+  readonly caller: { readonly uid: number; readonly gid: number };
 }
 
 /** A command's entry point: resolves with its exit code. */

@@ -249,10 +249,11 @@ class FrontCall {
         if (opts.daemon === false) throw new RunInCaller('asked to act without the daemon');
         const own = opts.plumberOptions ?? {};
         if (own.stepHook !== undefined || own.detachStepHook !== undefined) throw new RunInCaller('test hooks');
-        const other = servesOther(socketPath, identity, own, this.#env);
+        const other = servesOther(socketPath, identity, own, this.#env, opts);
         if (other !== undefined) throw new RunInCaller(other.message);
         return new RelayedEngine(this.#opts);
       },
+      caller: { uid: this.#opts.peer.uid, gid: this.#opts.peer.gid },
     };
   }
 

@@ -115,6 +115,7 @@ const ATTACH_KEYS = [
   'vlan',
   'trunks',
   'mtu',
+  'ofportRequest',
   'macvlanMode',
   'createBridge',
   'force',
@@ -122,6 +123,7 @@ const ATTACH_KEYS = [
   'waitUpMs',
   'persist',
   'metadata',
+  'cni',
 ] as const;
 
 export function attachParams(v: unknown): AttachSpec {
@@ -150,20 +152,25 @@ export function attachParams(v: unknown): AttachSpec {
   const s = spec as unknown as Json;
   for (const k of ['hostMac', 'mode', 'ifname', 'hostIfname', 'mac', 'network', 'macvlanMode'] as const)
     if (o[k] !== undefined) s[k] = str(k, o[k]);
-  for (const k of ['vlan', 'mtu', 'waitUpMs'] as const) if (o[k] !== undefined) s[k] = num(k, o[k]);
+  for (const k of ['vlan', 'mtu', 'ofportRequest', 'waitUpMs'] as const) if (o[k] !== undefined) s[k] = num(k, o[k]);
   for (const k of ['createBridge', 'force', 'allowHostNetns', 'persist'] as const)
     if (o[k] !== undefined) s[k] = bool(k, o[k]);
   if (family !== undefined) s.family = family;
   if (trunks !== undefined) s.trunks = trunks.map((t, i) => num(`trunks[${i}]`, t));
   if (metadata !== undefined) s.metadata = metadata;
+  if (o.cni !== undefined) {
+    const cni = object('cni', o.cni, ['containerId', 'network']);
+    s.cni = { containerId: str('cni.containerId', cni.containerId), network: str('cni.network', cni.network) };
+  }
   return spec;
 }
 
 export function detachParams(v: unknown): DetachRequest {
-  const o = object('params', v, ['guest', 'ifname']);
+  const o = object('params', v, ['guest', 'ifname', 'cniContainerId']);
   return {
     guest: guestParam('guest', o.guest),
     ...(o.ifname !== undefined ? { ifname: str('ifname', o.ifname) } : {}),
+    ...(o.cniContainerId !== undefined ? { cniContainerId: str('cniContainerId', o.cniContainerId) } : {}),
   };
 }
 

@@ -35,6 +35,10 @@ export interface OpenEngineOptions {
   client?: DaemonClientOptions;
   /** How long the identity request that decides may take (default 2 s). */
   probeTimeoutMs?: number;
+  /** The calls touch no OVSDB (a Linux bridge or macvlan attachment): a daemon on any OVSDB serves them. */
+  anyOvsdb?: boolean;
+  /** The calls name no container (a guest given by its namespace): a daemon on any container engine serves them. */
+  anyContainerEngine?: boolean;
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 2000;
@@ -76,6 +80,7 @@ async function daemonAt(path: string, opts: OpenEngineOptions, required: boolean
       await client.version(opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS),
       opts.plumberOptions ?? {},
       opts.env,
+      opts,
     );
     if (mismatch === undefined) return client;
   } catch (e) {
@@ -97,16 +102,18 @@ export function servesOther(
   daemon: DaemonIdentity,
   own: PlumberOptions,
   env: NodeJS.ProcessEnv = process.env,
+  any: Pick<OpenEngineOptions, 'anyOvsdb' | 'anyContainerEngine'> = {},
 ): NetplumbError | undefined {
   const ovsdb = resolveRemote(own.ovsDb, env);
   const dockerSocket = dockerSocketPath(own.dockerHost ?? env.DOCKER_HOST);
   const ovnNb = resolveNbRemote(own.ovnNb, env);
   const stateDir = resolveStateDir(own.stateDir, env);
   if (
-    daemon.ovsdb === ovsdb &&
-    daemon.dockerSocket === dockerSocket &&
+    (any.anyOvsdb === true || daemon.ovsdb === ovsdb) &&
+    (any.anyContainerEngine === true || daemon.dockerSocket === dockerSocket) &&
     (daemon.ovnNb ?? ovnNb) === ovnNb &&
-    (daemon.stateDir ?? stateDir) === stateDir
+    // Declarations follow containers: calls that name none never read or write the state directory.
+    (any.anyContainerEngine === true || (daemon.stateDir ?? stateDir) === stateDir)
   )
     return undefined;
   return new NetplumbError(

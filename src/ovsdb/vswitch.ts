@@ -57,6 +57,8 @@ export interface PortSpec {
   externalIds?: Record<string, string>;
   interfaceExternalIds?: Record<string, string>;
   mtuRequest?: number;
+  /** The OpenFlow port number asked for (1..65279). */
+  ofportRequest?: number;
 }
 export interface AddPortOptions extends WaitOption {
   mayExist?: boolean;
@@ -519,6 +521,7 @@ export class Vswitch {
       external_ids: map(validateStringMap('interfaceExternalIds', s.interfaceExternalIds ?? {})),
     };
     if (s.mtuRequest !== undefined) iface.mtu_request = validateMtu(s.mtuRequest);
+    if (s.ofportRequest !== undefined) iface.ofport_request = s.ofportRequest;
     const base: Row = { name, external_ids: map(validateStringMap('externalIds', s.externalIds ?? {})) };
     if (s.tag !== undefined) base.tag = validateVlan('tag', s.tag);
     if (s.trunks !== undefined) base.trunks = set(validateTrunks(s.trunks));

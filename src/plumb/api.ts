@@ -58,6 +58,8 @@ export interface DetachRequest {
   guest: GuestRef;
   /** One interface; omitted: every attachment of the guest. */
   ifname?: string;
+  /** The guest's attachments are a CNI runtime's, recorded under this container id (not the namespace's). */
+  cniContainerId?: string;
 }
 
 export interface DetachResult {

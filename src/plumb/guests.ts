@@ -10,6 +10,7 @@ import { resolveParsedGuest, type Guest } from '../guest/resolve.js';
 import type { Netns } from '../netns/index.js';
 import { openRouteIn } from '../netns/sockets.js';
 import { Rtnl } from '../rtnl/index.js';
+import { CNI_GUEST_ID } from './cni-owner.js';
 import { guestIdOf, RECORDED_NETNS_ID } from './guest-id.js';
 
 export class Guests {
@@ -50,14 +51,19 @@ export class Guests {
   }
 
   /** Run `fn` with netlink in the guest's namespace and its recorded id, or return undefined when the guest is gone. */
-  async withLive<T>(ref: GuestRef, fn: (rtnl: Rtnl, guestId: string) => Promise<T>): Promise<T | undefined> {
+  async withLive<T>(
+    ref: GuestRef,
+    fn: (rtnl: Rtnl, guestId: string) => Promise<T>,
+    /** The id its attachments are recorded under, when not the guest's own (a CNI runtime's container id). */
+    recordedAs?: string,
+  ): Promise<T | undefined> {
     let guest: Guest;
     try {
       guest = await this.resolve(parseGuestRef(ref), false);
     } catch (e) {
       // Gone, unknown, or a recorded id (`netns:cookie:N`, `netns:DEV:INO`) rather than a live reference: nothing to look at.
       // Any other invalid reference (`../x`, shell syntax) is refused, not looked up.
-      const recordedId = typeof ref === 'string' && RECORDED_NETNS_ID.test(ref);
+      const recordedId = typeof ref === 'string' && (RECORDED_NETNS_ID.test(ref) || CNI_GUEST_ID.test(ref));
       if (
         e instanceof NetplumbError &&
         (e.code === ErrorCode.NAMESPACE_GONE ||
@@ -73,7 +79,7 @@ export class Guests {
     try {
       const opened = await openRouteIn(guest.netns);
       rtnl = new Rtnl(opened.route);
-      guestId = guestIdOf(guest, opened.netnsCookie);
+      guestId = recordedAs ?? guestIdOf(guest, opened.netnsCookie);
     } catch (e) {
       guest.release();
       throw e;

@@ -15,6 +15,7 @@ import {
   vlanId,
   type IpFamily,
 } from '../validate.js';
+import { parseCniOwner } from './cni-owner.js';
 import { parseMac } from './mac.js';
 import {
   boundPlan,
@@ -27,6 +28,8 @@ import {
 } from './plan.js';
 import { ATTACH_MODES, MACVLAN_MODES, type AttachMode, type AttachSpec, type IpConfig } from './spec.js';
 
+/** Highest OpenFlow port number a port can ask for (OFPP_MAX). */
+export const OFPORT_MAX = 65279;
 /** Longest `waitUpMs` (an hour, as `--wait-up` allows). */
 export const WAIT_UP_MAX_MS = 3_600_000;
 const DHCP_CLIENTS: readonly string[] = ['udhcpc', 'dhclient', 'dhcpcd'];
@@ -49,6 +52,8 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
   if (vlan !== undefined && trunks !== undefined)
     throw invalidArgument('trunks', 'give an access VLAN or trunks, not both');
   const mtu = spec.mtu === undefined ? undefined : validMtu('mtu', spec.mtu);
+  const ofportRequest =
+    spec.ofportRequest === undefined ? undefined : integer('ofportRequest', spec.ofportRequest, 1, OFPORT_MAX);
   const mac = spec.mac === undefined ? undefined : parseMac('mac', spec.mac);
   const family = spec.family === undefined ? undefined : parseFamily(spec.family);
   const ip = parseIp(spec.ip, family);
@@ -59,6 +64,7 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
     spec.macvlanMode === undefined ? undefined : oneOf('macvlanMode', spec.macvlanMode, MACVLAN_MODES);
   const waitUpMs = spec.waitUpMs === undefined ? undefined : integer('waitUpMs', spec.waitUpMs, 0, WAIT_UP_MAX_MS);
   const guest = parseGuestRef(spec.guest);
+  const cni = spec.cni === undefined ? undefined : parseCniOwner(spec.cni);
   return {
     host,
     ...(mode !== undefined ? { mode } : {}),
@@ -72,6 +78,7 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
     ...(vlan !== undefined ? { vlan } : {}),
     ...(trunks !== undefined ? { trunks } : {}),
     ...(mtu !== undefined ? { mtu } : {}),
+    ...(ofportRequest !== undefined ? { ofportRequest } : {}),
     ...(macvlanMode !== undefined ? { macvlanMode } : {}),
     ...(spec.createBridge === true ? { createBridge: true } : {}),
     ...(spec.force === true ? { force: true } : {}),
@@ -79,6 +86,7 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
     ...(waitUpMs !== undefined ? { waitUpMs } : {}),
     ...(spec.persist === true ? { persist: true } : {}),
     ...(metadata !== undefined ? { metadata } : {}),
+    ...(cni !== undefined ? { cni } : {}),
   };
 }
 

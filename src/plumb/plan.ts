@@ -29,6 +29,7 @@ import {
   type Mtu,
   type VlanId,
 } from '../validate.js';
+import type { CniOwnerPlan } from './cni-owner.js';
 import type { AttachMode, AttachSpec, IpConfig, MacvlanMode } from './spec.js';
 
 /**
@@ -69,6 +70,7 @@ export interface AttachPlan {
   /** Distinct, ascending. */
   readonly trunks?: readonly VlanId[];
   readonly mtu?: Mtu;
+  readonly ofportRequest?: number;
   readonly macvlanMode?: MacvlanMode;
   readonly createBridge?: true;
   readonly force?: true;
@@ -78,6 +80,8 @@ export interface AttachPlan {
   readonly persist?: true;
   /** User external_ids for the OVS port (checked: no reserved keys). */
   readonly metadata?: Readonly<Record<string, string>>;
+  /** A CNI runtime's attachment: its container id and network. */
+  readonly cni?: CniOwnerPlan;
 }
 
 /** The interface name in the guest when none is given. */
@@ -155,6 +159,7 @@ export function specOf(plan: AttachPlan): AttachSpec {
     ...(plan.vlan !== undefined ? { vlan: plan.vlan } : {}),
     ...(plan.trunks !== undefined ? { trunks: [...plan.trunks] } : {}),
     ...(plan.mtu !== undefined ? { mtu: plan.mtu } : {}),
+    ...(plan.ofportRequest !== undefined ? { ofportRequest: plan.ofportRequest } : {}),
     ...(plan.macvlanMode !== undefined ? { macvlanMode: plan.macvlanMode } : {}),
     ...(plan.createBridge ? { createBridge: true } : {}),
     ...(plan.force ? { force: true } : {}),
@@ -162,6 +167,7 @@ export function specOf(plan: AttachPlan): AttachSpec {
     ...(plan.waitUpMs !== undefined ? { waitUpMs: plan.waitUpMs } : {}),
     ...(plan.persist ? { persist: true } : {}),
     ...(plan.metadata !== undefined ? { metadata: { ...plan.metadata } } : {}),
+    ...(plan.cni !== undefined ? { cni: { ...plan.cni } } : {}),
   };
   bound.set(deepFreeze(spec), plan);
   return spec;

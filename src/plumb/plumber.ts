@@ -26,6 +26,7 @@ import {
   type GcOptions,
   type GcResult,
 } from './gc.js';
+import { cniContainerId, cniGuestId } from './cni-owner.js';
 import { guestIdOf, guestMatcher } from './guest-id.js';
 import { Guests } from './guests.js';
 import { guestIpPlan } from './guest-config.js';
@@ -164,7 +165,7 @@ export class Plumber {
     try {
       const target = await targetLookup;
       const mode: Mode = MODES[target.mode];
-      const guestId = guestIdOf(guest, sockets.netnsCookie);
+      const guestId = plan.cni ? cniGuestId(plan.cni.containerId) : guestIdOf(guest, sockets.netnsCookie);
       const record = newRecord(
         plan,
         ifname,
@@ -299,6 +300,8 @@ export class Plumber {
   /** Detach one interface of a guest, or all of them, and drop their declarations. Succeeds when there is nothing to do. */
   async detach(req: DetachRequest): Promise<DetachResult> {
     const result = await this.detachAttached(req);
+    // Only containers are declared: a namespace (a CNI runtime's too) has no declaration to drop.
+    if (req.cniContainerId !== undefined || !namesContainer(req.guest)) return result;
     const ofGuest = guestMatcher(req.guest);
     await this.declared.undeclare(
       (d) =>
@@ -310,29 +313,38 @@ export class Plumber {
 
   private async detachAttached(req: DetachRequest): Promise<DetachResult> {
     const wantIf = (r: AttachmentRecord) => req.ifname === undefined || r.ifname === req.ifname;
+    // A CNI runtime's attachment is recorded under its container id, not under its namespace's.
+    const recordedAs =
+      req.cniContainerId === undefined ? undefined : cniGuestId(cniContainerId('cniContainerId', req.cniContainerId));
     // A live guest: its attachments are read from inside it (its interfaces carry their
     // records) and from the stores by guest id — no scan of the whole host.
-    const live = await this.#guests.withLive(req.guest, async (guestRtnl, guestId) => {
-      const byId = new Map<string, AttachmentRecord>();
-      for (const l of await guestRtnl.link.list()) {
-        const r = decodeRecord(l.alias);
-        if (r !== undefined && r.guestId === guestId && wantIf(r)) byId.set(r.id, r);
-      }
-      // Also when the guest shows none of a store's: an object left by a failed rollback (its link gone) is still ours to remove.
-      for (const store of REMOTE_STORES) {
-        if (!storeNeeded(store, [...byId.values()]) && !(await store.reachable(this.#host))) continue;
-        for (const r of await store.recordsOf(this.#host, guestId)) if (wantIf(r) && !byId.has(r.id)) byId.set(r.id, r);
-      }
-      const records = [...byId.values()];
-      await this.removeAll(records, guestRtnl);
-      return records;
-    });
+    const live = await this.#guests.withLive(
+      req.guest,
+      async (guestRtnl, guestId) => {
+        const byId = new Map<string, AttachmentRecord>();
+        for (const l of await guestRtnl.link.list()) {
+          const r = decodeRecord(l.alias);
+          if (r !== undefined && r.guestId === guestId && wantIf(r)) byId.set(r.id, r);
+        }
+        // Also when the guest shows none of a store's: an object left by a failed rollback (its link gone) is still ours to remove.
+        for (const store of REMOTE_STORES) {
+          if (!storeNeeded(store, [...byId.values()]) && !(await store.reachable(this.#host))) continue;
+          for (const r of await store.recordsOf(this.#host, guestId))
+            if (wantIf(r) && !byId.has(r.id)) byId.set(r.id, r);
+        }
+        const records = [...byId.values()];
+        await this.removeAll(records, guestRtnl);
+        return records;
+      },
+      recordedAs,
+    );
     if (live !== undefined) {
       this.#host.log?.info({ count: live.length }, 'detached');
       return { detached: live };
     }
     // The guest is gone: find what it left on the host by its recorded name or id.
-    const ofGuest = guestMatcher(req.guest);
+    const ofGuest =
+      recordedAs === undefined ? guestMatcher(req.guest) : (r: AttachmentRecord) => r.guestId === recordedAs;
     const found = (await this.list()).map((a) => a.record).filter((r) => ofGuest(r) && wantIf(r));
     await this.removeAll(found);
     this.#host.log?.info({ count: found.length }, 'detached (guest gone)');
@@ -396,5 +408,14 @@ export class Plumber {
   /** Every attachment this host knows of: host links carrying our record, and our objects in every store. */
   async list(): Promise<Attachment[]> {
     return attachmentsOf(await takeInventory(this.#host));
+  }
+}
+
+/** A reference that may name a container (not a namespace, nor a recorded namespace id). */
+function namesContainer(ref: GuestRef): boolean {
+  try {
+    return parseGuestRef(ref).kind === 'container';
+  } catch {
+    return false;
   }
 }

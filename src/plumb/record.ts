@@ -4,6 +4,7 @@
  * idempotent and detach/list work after the container died.
  */
 import { createHash } from 'node:crypto';
+import { cniSource } from './cni-owner.js';
 import type { HostTarget, ModeSettings } from './modes/mode.js';
 import type { AttachPlan } from './plan.js';
 import type { AttachMode, MacvlanMode } from './spec.js';
@@ -83,6 +84,7 @@ export function newRecord(
     ...(plan.trunks !== undefined ? { trunks: [...plan.trunks] } : {}),
     ...(settings.macvlanMode !== undefined ? { macvlanMode: settings.macvlanMode } : {}),
     mtu: settings.mtu,
+    ...(plan.cni !== undefined ? { source: cniSource(plan.cni.network) } : {}),
   };
 }
 

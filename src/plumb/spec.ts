@@ -5,6 +5,7 @@
  */
 
 import type { GuestRef } from '../guest/ref.js';
+import type { CniOwner } from './cni-owner.js';
 
 export type { GuestRef } from '../guest/ref.js';
 
@@ -55,6 +56,8 @@ export interface AttachSpec {
   trunks?: number[];
   /** MTU; default: inherited from the host interface or bridge. */
   mtu?: number;
+  /** OVS: the OpenFlow port number asked for (the Interface's ofport_request, 1..65279). */
+  ofportRequest?: number;
   macvlanMode?: MacvlanMode;
   /** Create the bridge when it does not exist (pipework does so for `br*` and `ovs*`). */
   createBridge?: boolean;
@@ -72,4 +75,9 @@ export interface AttachSpec {
   persist?: boolean;
   /** Free-form metadata written to OVS external_ids (validated; reserved keys refused). */
   metadata?: Record<string, string>;
+  /**
+   * A CNI runtime's attachment (netplumb-cni): recorded under its container id
+   * (`cni:<containerId>`) and its network, as DEL, CHECK and GC find it.
+   */
+  cni?: CniOwner;
 }

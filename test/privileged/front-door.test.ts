@@ -31,6 +31,8 @@ const NO_NODE = '/nonexistent-np-front-door';
 /** pipework's and netplumb's exit status for "the outcome is unknown". */
 const PIPEWORK_FAILED = 1;
 const OUTCOME_UNKNOWN = 12;
+/** netplumb-cni's exit status for a failure (its CNI error on stdout). */
+const CNI_FAILED = 1;
 
 let ovs: OvsInstance;
 /** A directory of links named netplumb, pipework, netplumb-cni to the front door. */
@@ -415,6 +417,34 @@ test('a call handed back after its stdin was read: Node.js gets the same argumen
   } finally {
     await d.dispose();
     rmSync(fake, { recursive: true, force: true });
+  }
+});
+
+test('a CNI call (CNI_COMMAND set, whatever the name) whose daemon is killed during it: CNI error 11 on stdout', async () => {
+  const d = await startDaemon('test');
+  try {
+    let killed: Promise<void> | undefined;
+    // Called as netplumb: a runtime runs the plugin by its configuration's type, any link name.
+    const r = await front('netplumb', ['hang-quietly'], {
+      env: { NETPLUMB_SOCKET: d.sock, CNI_COMMAND: 'ADD', PATH: NO_NODE },
+      started: (child) =>
+        child.stderr?.once('data', () => {
+          killed = d.stop('SIGKILL');
+        }),
+    });
+    await killed;
+    assert.deepEqual(
+      msgs(d, 'front-door call').map((l) => l.program),
+      ['netplumb-cni'],
+      'run as netplumb-cni',
+    );
+    assert.equal(r.code, CNI_FAILED);
+    const error = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(error.code, 11);
+    assert.match(String(error.msg), /the netplumb daemon hung up during the call/);
+    assert.match(r.stderr, /^started\nnetplumb-cni: the netplumb daemon \(.*\) hung up during the call/);
+  } finally {
+    await d.dispose();
   }
 });
 

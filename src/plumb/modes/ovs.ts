@@ -63,6 +63,7 @@ export async function addPort(
       name: r.hostIfname,
       ...(a.plan.vlan !== undefined ? { tag: a.plan.vlan } : {}),
       ...(a.plan.trunks !== undefined ? { trunks: [...a.plan.trunks], vlanMode: 'trunk' as const } : {}),
+      ...(a.plan.ofportRequest !== undefined ? { ofportRequest: a.plan.ofportRequest } : {}),
       externalIds: ids.port,
       interfaceExternalIds: { ...ids.iface, ...interfaceIds },
     }),

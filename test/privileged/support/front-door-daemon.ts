@@ -51,6 +51,9 @@ const testProgram: CommandMain = async (io) => {
     case 'hang':
       io.stdout('started\n');
       return new Promise<number>(() => undefined);
+    case 'hang-quietly':
+      io.stderr('started\n');
+      return new Promise<number>(() => undefined);
     case 'stdin-then-back':
       await io.readStdin();
       throw new RunInCaller('a test call handed back after reading its input');
