@@ -31,7 +31,9 @@ export interface ContainerEvent {
 
 /**
  * The engines' words: Docker says `die` and `destroy`, podman 4.3 `died` on its own API and
- * `remove`; a `restart` comes after the new run's `start` (it changes nothing more).
+ * `remove`. Podman stamps `restart` as a restart begins, before the `die`: a reconcile it
+ * starts inspects the container, which podman answers once the new run is up, so the
+ * attachment is made before the new run's own `start` event is even delivered.
  */
 const ACTIONS: Record<string, ContainerAction> = {
   start: 'start',
