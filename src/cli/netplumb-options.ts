@@ -294,12 +294,13 @@ export function isSubcommand(word: string): word is Subcommand {
 
 export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   attach: 'wire a container into a bridge, NIC (macvlan) or dummy interface',
-  detach: 'undo attach: remove the interface and its OVS port (routes through it go with it)',
-  list: "list netplumb attachments (all, or one container's)",
+  detach: 'undo attach: remove the interface and its OVS port (routes through it go with it), and its declaration',
+  list: "list netplumb attachments (all, or one container's), and the declared ones: applied, waiting or failed",
   show: 'what is wired where: bridges → VLANs → ports → guests, and what is broken (tree, --json, --svg, --html)',
   check: 'probe every pair of attachments from inside the guests; compare with their VLANs (exit 1: missing, 17: leak)',
-  gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
-  serve: 'run the daemon that serves the API on a unix socket',
+  gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports, declarations of removed containers)',
+  serve:
+    'run the daemon that serves the API on a unix socket, and makes declared attachments again on each container start',
   uplink: "a host NIC as a trunk or access port of an OVS bridge, the hosts' physical link: add, del, list",
   network: 'OVN networks (logical switches) across hosts, optionally bridged to a VLAN: create, delete, list',
   help: 'show help for a subcommand',
