@@ -65,8 +65,8 @@ export interface DeclaredHost {
   inspect(id: string): Promise<ContainerState>;
   /** Attach; `inspected`: the container as just inspected, running. */
   attach(spec: AttachSpec, inspected: ContainerState): Promise<AttachResult>;
-  /** Remove the container's attachments (it was removed). */
-  detachAll(containerId: string): Promise<void>;
+  /** Remove the container's attachments (one interface, or all: it was removed). */
+  detach(containerId: string, ifname?: string): Promise<void>;
 }
 
 const keyOf = (d: { containerId: string; ifname: string }) => `${d.containerId}/${d.ifname}`;
@@ -130,6 +130,11 @@ export class DeclaredAttachments {
       this.#seen.set(keyOf(d), { state: 'applying' });
       try {
         const r = await this.host.attach(d.spec, state);
+        if (r.changed && !(await this.#declared(d))) {
+          // Detached while this attach was under way: the detach wins.
+          await this.host.detach(d.containerId, d.ifname);
+          continue;
+        }
         this.#seen.set(keyOf(d), { state: 'applied' });
         if (r.changed) outcome.applied++;
         else outcome.unchanged++;
@@ -144,8 +149,12 @@ export class DeclaredAttachments {
   /** The container was removed: its declarations go, and what is left of its attachments. */
   async dropContainer(containerId: string): Promise<Declaration[]> {
     const gone = await this.undeclare((d) => d.containerId === containerId);
-    if (gone.length > 0) await this.host.detachAll(containerId);
+    if (gone.length > 0) await this.host.detach(containerId);
     return gone;
+  }
+
+  async #declared(d: Declaration): Promise<boolean> {
+    return (await this.store.read()).some((x) => sameDeclaration(d, x));
   }
 
   /** Declarations whose container the engine no longer knows (for gc); dropped unless `dryRun`. */

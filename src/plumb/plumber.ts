@@ -84,8 +84,8 @@ export class Plumber {
     this.declared = new DeclaredAttachments(new DeclarationStore(resolveStateDir(opts.stateDir)), {
       inspect: (id) => this.#guests.container(id),
       attach: (spec, inspected) => this.attachPlan(planOf(spec), inspected),
-      detachAll: async (id) => {
-        await this.detach({ guest: { container: id } });
+      detach: async (id, ifname) => {
+        await this.detach({ guest: { container: id }, ...(ifname !== undefined ? { ifname } : {}) });
       },
     });
   }
@@ -297,18 +297,21 @@ export class Plumber {
     await this.removeAll([r], guestRtnl);
   }
 
-  /** Detach one interface of a guest, or all of them, and drop their declarations. Succeeds when there is nothing to do. */
+  /**
+   * Detach one interface of a guest, or all of them, and drop their declarations first (a
+   * reconcile under way finds them gone and undoes its attach). Succeeds when there is nothing to do.
+   */
   async detach(req: DetachRequest): Promise<DetachResult> {
-    const result = await this.detachAttached(req);
     // Only containers are declared: a namespace (a CNI runtime's too) has no declaration to drop.
-    if (req.cniContainerId !== undefined || !namesContainer(req.guest)) return result;
-    const ofGuest = guestMatcher(req.guest);
-    await this.declared.undeclare(
-      (d) =>
-        (req.ifname === undefined || d.ifname === req.ifname) &&
-        ofGuest({ guestId: d.containerId, ...(d.containerName !== undefined ? { guestName: d.containerName } : {}) }),
-    );
-    return result;
+    if (req.cniContainerId === undefined && namesContainer(req.guest)) {
+      const ofGuest = guestMatcher(req.guest);
+      await this.declared.undeclare(
+        (d) =>
+          (req.ifname === undefined || d.ifname === req.ifname) &&
+          ofGuest({ guestId: d.containerId, ...(d.containerName !== undefined ? { guestName: d.containerName } : {}) }),
+      );
+    }
+    return this.detachAttached(req);
   }
 
   private async detachAttached(req: DetachRequest): Promise<DetachResult> {

@@ -71,17 +71,16 @@ async function declaredStates(bed: PersistBed): Promise<string[]> {
   return l.declared.map((d) => d.state);
 }
 
-/** Two containers on VLAN 100, attached with --persist through the daemon. */
-async function pair(bed: PersistBed, opts: { restart?: string } = {}): Promise<[string, string]> {
+/** Two containers on VLAN 100, attached with --persist (the first through pipework --persist if asked). */
+async function pair(bed: PersistBed, opts: { restart?: string; pipework?: true } = {}): Promise<[string, string]> {
   const a = uniqueContainerName('pa');
   const b = uniqueContainerName('pb');
-  await bed.podman.runContainer(a, opts);
+  await bed.podman.runContainer(a, opts.restart !== undefined ? { restart: opts.restart } : {});
   await bed.podman.runContainer(b);
-  for (const [n, ip] of [
-    [a, '10.9.0.1/24'],
-    [b, '10.9.0.2/24'],
-  ] as const)
-    await bed.ok(['attach', '--bridge', 'ovs0', '--container', n, '--ip', ip, '--vlan', '100', '--persist']);
+  if (opts.pipework) await bed.ok(['--persist', 'ovs0', a, '10.9.0.1/24', '@100'], 'pipework');
+  else
+    await bed.ok(['attach', '--bridge', 'ovs0', '--container', a, '--ip', '10.9.0.1/24', '--vlan', '100', '--persist']);
+  await bed.ok(['attach', '--bridge', 'ovs0', '--container', b, '--ip', '10.9.0.2/24', '--vlan', '100', '--persist']);
   return [a, b];
 }
 
@@ -139,19 +138,25 @@ test('podman stop + start: list says waiting while it is stopped; back on start'
   }),
 );
 
-test("SIGKILL of the container's process, restarted by podman's restart policy: back", { timeout: 180_000 }, () =>
-  withBed(async (bed) => {
-    await bed.startDaemon();
-    const [a, b] = await pair(bed, { restart: 'always' });
-    const before = (await eth1(bed, a)) as Seen;
-    process.kill(before.pid, 'SIGKILL');
-    const after = await backAfter(bed, a, before);
-    assert.equal(after.mac, before.mac);
-    assert.equal(after.ip, '10.9.0.1/24');
-    await pingsEventually(bed, a, '10.9.0.2');
-    assert.equal((await bed.ovsPorts()).length, 2);
-    await detachBoth(bed, [a, b]);
-  }),
+test(
+  "SIGKILL of the container's process, restarted by podman's restart policy: back (declared by pipework --persist)",
+  {
+    timeout: 180_000,
+  },
+  () =>
+    withBed(async (bed) => {
+      await bed.startDaemon();
+      const [a, b] = await pair(bed, { restart: 'always', pipework: true });
+      assert.equal(bed.declarations().length, 2, 'pipework --persist declared it');
+      const before = (await eth1(bed, a)) as Seen;
+      process.kill(before.pid, 'SIGKILL');
+      const after = await backAfter(bed, a, before);
+      assert.equal(after.mac, before.mac);
+      assert.equal(after.ip, '10.9.0.1/24');
+      await pingsEventually(bed, a, '10.9.0.2');
+      assert.equal((await bed.ovsPorts()).length, 2);
+      await detachBoth(bed, [a, b]);
+    }),
 );
 
 test('the daemon stopped, the container restarted, the daemon started: fixed at its start', { timeout: 180_000 }, () =>

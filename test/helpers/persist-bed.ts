@@ -16,7 +16,8 @@ import { PodmanSandbox } from '../../sandbox/podman.js';
 import { waitForExit } from '../../sandbox/process.js';
 import { daemonAnswers } from './daemon.js';
 
-const NETPLUMB = join(__dirname, '..', '..', '..', 'bin', 'netplumb');
+const BIN = join(__dirname, '..', '..', '..', 'bin');
+const NETPLUMB = join(BIN, 'netplumb');
 
 export interface LinkJson {
   ifname: string;
@@ -79,14 +80,17 @@ export class PersistBed {
     };
   }
 
-  /** `netplumb ARGS…` in the host namespace (through the daemon when it runs). */
-  netplumb(args: string[]): Promise<RunResult> {
-    return run(['ip', 'netns', 'exec', this.ovs.netns, NETPLUMB, ...args], { env: this.env(), timeoutMs: 120_000 });
+  /** `netplumb ARGS…` (or `pipework ARGS…`) in the host namespace (through the daemon when it runs). */
+  netplumb(args: string[], program: 'netplumb' | 'pipework' = 'netplumb'): Promise<RunResult> {
+    return run(['ip', 'netns', 'exec', this.ovs.netns, join(BIN, program), ...args], {
+      env: this.env(),
+      timeoutMs: 120_000,
+    });
   }
 
-  async ok(args: string[]): Promise<string> {
-    const r = await this.netplumb(args);
-    if (r.code !== 0) throw new Error(`netplumb ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  async ok(args: string[], program: 'netplumb' | 'pipework' = 'netplumb'): Promise<string> {
+    const r = await this.netplumb(args, program);
+    if (r.code !== 0) throw new Error(`${program} ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
     return r.stdout;
   }
 

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { Coalescer } from '../../src/persist/coalesce.js';
+import type { AttachResult } from '../../src/plumb/api.js';
+import { DeclaredAttachments } from '../../src/plumb/declared.js';
 import {
   DEFAULT_STATE_DIR,
   type Declaration,
@@ -122,5 +124,61 @@ describe('Coalescer', () => {
     ]);
     assert.deepEqual(seen.sort(), ['a', 'b']);
     assert.equal(c.busy, 0);
+  });
+});
+
+describe('DeclaredAttachments.reconcile', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'np-declared-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const running = { id: ID, name: 'c1', pid: 42, running: true, status: 'running', startedAt: 't' };
+
+  it('running: attaches each declaration; stopped: waits; removed: drops them and detaches', async () => {
+    const store = new DeclarationStore(dir);
+    await store.update(() => [declaration('eth1'), declaration('eth2')]);
+    const calls: string[] = [];
+    let state: typeof running | 'gone' = running;
+    const declared = new DeclaredAttachments(store, {
+      inspect: async () => {
+        if (state === 'gone') throw new NetplumbError(ErrorCode.NOT_FOUND, 'no such container');
+        return state;
+      },
+      attach: async (spec) => {
+        calls.push(`attach ${spec.ifname}`);
+        return { changed: true } as AttachResult;
+      },
+      detach: async (id, ifname) => {
+        calls.push(`detach ${id.slice(0, 4)} ${ifname ?? 'all'}`);
+      },
+    });
+    assert.deepEqual(await declared.reconcile(ID), { applied: 2, unchanged: 0, failed: 0, dropped: 0 });
+    state = { ...running, running: false, pid: 0, status: 'exited' };
+    assert.deepEqual(await declared.reconcile(ID), { applied: 0, unchanged: 0, failed: 0, dropped: 0 });
+    state = 'gone';
+    assert.deepEqual(await declared.reconcile(ID), { applied: 0, unchanged: 0, failed: 0, dropped: 2 });
+    assert.deepEqual(calls, ['attach eth1', 'attach eth2', 'detach aaaa all']);
+    assert.deepEqual(await store.read(), []);
+  });
+
+  it('a declaration dropped while its attach was under way: the attach is undone (the detach wins)', async () => {
+    const store = new DeclarationStore(dir);
+    await store.update(() => [declaration('eth1')]);
+    const calls: string[] = [];
+    const declared = new DeclaredAttachments(store, {
+      inspect: async () => running,
+      attach: async () => {
+        calls.push('attach');
+        await store.update(() => []); // a detach came meanwhile
+        return { changed: true } as AttachResult;
+      },
+      detach: async (_id, ifname) => {
+        calls.push(`detach ${ifname}`);
+      },
+    });
+    await declared.reconcile(ID);
+    assert.deepEqual(calls, ['attach', 'detach eth1']);
   });
 });
