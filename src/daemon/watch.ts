@@ -58,7 +58,11 @@ export function watchEngine(opts: WatchOptions): EngineWatcher {
     try {
       const outcome = await opts.declared.reconcile(id);
       if (outcome.applied + outcome.failed + outcome.dropped === 0) {
-        if (outcome.unchanged > 0) log?.debug({ container: id, ...outcome }, 'declared attachments in place');
+        if (outcome.unchanged + outcome.superseded > 0)
+          log?.debug(
+            { container: id, ...outcome },
+            outcome.superseded > 0 ? 'container restarted during the attach' : 'declared attachments in place',
+          );
         return;
       }
       const fields = {

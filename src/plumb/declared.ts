@@ -50,7 +50,11 @@ export interface ReconcileOutcome {
   applied: number;
   unchanged: number;
   failed: number;
+  /** Attaches cut short by the container's next run (its namespace went, or another run began): not failures. */
+  superseded: number;
   dropped: number;
+  /** Why each failed: the error's code and message. */
+  reasons: string[];
 }
 
 /** The last thing seen of a declaration in this process. */
@@ -68,6 +72,9 @@ export interface DeclaredHost {
   /** Remove the container's attachments (one interface, or all: it was removed). */
   detach(containerId: string, ifname?: string): Promise<void>;
 }
+
+/** An attach that met these met the container's next run, not a fault. */
+const SUPERSEDED = new Set<ErrorCode>([ErrorCode.NAMESPACE_GONE, ErrorCode.IDENTITY_MISMATCH]);
 
 const keyOf = (d: { containerId: string; ifname: string }) => `${d.containerId}/${d.ifname}`;
 
@@ -108,7 +115,7 @@ export class DeclaredAttachments {
    */
   async reconcile(containerId: string): Promise<ReconcileOutcome> {
     const mine = (await this.store.read()).filter((d) => d.containerId === containerId);
-    const outcome = { applied: 0, unchanged: 0, failed: 0, dropped: 0 };
+    const outcome: ReconcileOutcome = { applied: 0, unchanged: 0, failed: 0, superseded: 0, dropped: 0, reasons: [] };
     if (mine.length === 0) return outcome;
     let state: ContainerState;
     try {
@@ -120,6 +127,7 @@ export class DeclaredAttachments {
       }
       for (const d of mine) this.#seen.set(keyOf(d), { state: 'failed', reason: reasonOf(e) });
       outcome.failed = mine.length;
+      outcome.reasons.push(`cannot inspect the container: ${reasonOf(e)}`);
       return outcome;
     }
     if (!state.running || state.pid <= 0) {
@@ -139,8 +147,15 @@ export class DeclaredAttachments {
         if (r.changed) outcome.applied++;
         else outcome.unchanged++;
       } catch (e) {
+        if (e instanceof NetplumbError && SUPERSEDED.has(e.code)) {
+          // The run ended (or another began) under the attach: its events bring the next reconcile.
+          this.#seen.set(keyOf(d), { state: 'waiting', reason: 'the container restarted during the attach' });
+          outcome.superseded++;
+          continue;
+        }
         this.#seen.set(keyOf(d), { state: 'failed', reason: reasonOf(e) });
         outcome.failed++;
+        outcome.reasons.push(`${e instanceof NetplumbError ? e.code : 'ERROR'}: ${reasonOf(e)}`);
       }
     }
     return outcome;

@@ -59,9 +59,11 @@ test(`a burst of ${CONTAINERS * RESTARTS_EACH} restarts of ${CONTAINERS} contain
       `reconciles that applied: ${applied}, warnings: ${warnings.length}, restarts: ${names.length * RESTARTS_EACH}`,
     );
     assert.deepEqual(errors, [], 'no error logged');
+    // A reconcile cut short by the container's next run is no fault (logged at debug); what is
+    // left are real failures, and a burst must not make them pile up.
     assert.ok(
-      warnings.length <= CONTAINERS * RESTARTS_EACH,
-      `at most one warning per restart (a reconcile that met a namespace going away), got ${warnings.length}`,
+      warnings.length <= CONTAINERS,
+      `at most one warning per container, got ${warnings.length}: ${JSON.stringify(warnings.map((w) => w.reasons ?? w.msg)).slice(0, 2000)}`,
     );
     for (const n of names) await bed.ok(['detach', '--container', n]);
     assert.deepEqual(bed.declarations(), []);

@@ -154,11 +154,32 @@ describe('DeclaredAttachments.reconcile', () => {
         calls.push(`detach ${id.slice(0, 4)} ${ifname ?? 'all'}`);
       },
     });
-    assert.deepEqual(await declared.reconcile(ID), { applied: 2, unchanged: 0, failed: 0, dropped: 0 });
+    assert.deepEqual(await declared.reconcile(ID), {
+      applied: 2,
+      unchanged: 0,
+      failed: 0,
+      superseded: 0,
+      dropped: 0,
+      reasons: [],
+    });
     state = { ...running, running: false, pid: 0, status: 'exited' };
-    assert.deepEqual(await declared.reconcile(ID), { applied: 0, unchanged: 0, failed: 0, dropped: 0 });
+    assert.deepEqual(await declared.reconcile(ID), {
+      applied: 0,
+      unchanged: 0,
+      failed: 0,
+      superseded: 0,
+      dropped: 0,
+      reasons: [],
+    });
     state = 'gone';
-    assert.deepEqual(await declared.reconcile(ID), { applied: 0, unchanged: 0, failed: 0, dropped: 2 });
+    assert.deepEqual(await declared.reconcile(ID), {
+      applied: 0,
+      unchanged: 0,
+      failed: 0,
+      superseded: 0,
+      dropped: 2,
+      reasons: [],
+    });
     assert.deepEqual(calls, ['attach eth1', 'attach eth2', 'detach aaaa all']);
     assert.deepEqual(await store.read(), []);
   });
