@@ -50,7 +50,7 @@ static const struct {
 } kPrograms[] = {{"netplumb", 12}, {"pipework", 1}, {"netplumb-cni", 1}};
 
 // The variables netplumb reads; no other leaves this process.
-static const char* const kPassed[] = {"NETPLUMB_", "PIPEWORK_", "OVS_", "CNI_", "DOCKER_HOST="};
+static const char* const kPassed[] = {"NETPLUMB_", "PIPEWORK_", "OVS_", "OVN_", "CNI_", "DOCKER_HOST="};
 
 static const char* prog;
 static int unknown_outcome = 1;

@@ -19,7 +19,7 @@ export function actionOf<A extends string>(command: string, word: string | undef
   return found;
 }
 
-/** Refuse the options given that `action` does not take (`json` and `help` are always taken). */
+/** Refuse the options given that `action` does not take (`json`, `help` and `no-daemon` are always taken). */
 export function onlyOptions<T extends OptionTable>(
   command: string,
   action: string,
@@ -27,7 +27,7 @@ export function onlyOptions<T extends OptionTable>(
   allowed: readonly (keyof T & string)[],
 ): void {
   for (const name of Object.keys(options)) {
-    if (name === 'json' || name === 'help' || allowed.includes(name)) continue;
+    if (name === 'json' || name === 'help' || name === 'no-daemon' || allowed.includes(name)) continue;
     throw invalidArgument(name, `netplumb ${command} ${action} takes no --${name}`);
   }
 }

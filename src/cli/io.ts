@@ -7,6 +7,7 @@
  * ../daemon/front-door.ts).
  */
 import type { Engine } from '../engine/engine.js';
+import type { EventsReader } from '../events/event.js';
 import type { OpenEngineOptions } from '../engine/open.js';
 
 /** Variables of the environment as a command reads them. */
@@ -36,6 +37,8 @@ export interface DaemonSide {
    * engine than the daemon's, or test hooks.
    */
   engine(opts: OpenEngineOptions): Engine;
+  /** The daemon's history, read as a request of the caller's. */
+  events(): EventsReader;
   /** Who called (SO_PEERCRED of the front door's connection): what the command starts runs as them, not as the daemon. */
   readonly caller: { readonly uid: number; readonly gid: number };
 }

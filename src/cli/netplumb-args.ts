@@ -26,7 +26,10 @@ import {
   type SERVE_OPTIONS,
   type UPLINK_OPTIONS,
   type NETWORK_OPTIONS,
+  type EVENTS_OPTIONS,
 } from './netplumb-options.js';
+import type { EventsCommand } from './events-command.js';
+import { parseSinceWord } from '../events/since.js';
 import { parseNetworkArgs, type NetworkCommand } from './network-args.js';
 import { didYouMean } from './suggest.js';
 import type { Selection } from '../topology/scope.js';
@@ -59,6 +62,7 @@ export type NetplumbCommand =
   | ({ command: 'gc'; dryRun: boolean; graceSeconds?: number } & Common)
   | ({ command: 'uplink' } & UplinkCommand & Common)
   | ({ command: 'network' } & NetworkCommand & Common)
+  | ({ command: 'events' } & EventsCommand)
   | {
       command: 'serve';
       socketPath?: string;
@@ -91,7 +95,9 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
       `unknown command ${JSON.stringify(word)}${didYouMean(word, SUBCOMMANDS) || hint}; commands: ${SUBCOMMANDS.join(', ')}`,
     );
   }
-  const { options, positionals } = parseLongOptions(rest, SUBCOMMAND_OPTIONS[word], `netplumb ${word}`);
+  // `-f`, as tail and journalctl spell it, for `events --follow` only.
+  const words = word === 'events' ? rest.map((a) => (a === '-f' ? '--follow' : a)) : rest;
+  const { options, positionals } = parseLongOptions(words, SUBCOMMAND_OPTIONS[word], `netplumb ${word}`);
   if (options.help === true) return { command: 'help', topic: word };
   if (word === 'help') return parseHelp(positionals);
   if (word === 'show') return parseShow(options as ParsedOptions<typeof SHOW_OPTIONS>, positionals);
@@ -106,6 +112,8 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
   }
   refusePositionals(word, positionals);
   switch (word) {
+    case 'events':
+      return parseEvents(options as ParsedOptions<typeof EVENTS_OPTIONS>);
     case 'attach':
       return parseAttach(options as ParsedOptions<typeof ATTACH_OPTIONS>);
     case 'detach':
@@ -119,6 +127,15 @@ export function parseNetplumbArgs(argv: readonly string[]): NetplumbCommand {
     case 'version':
       return { command: 'version' };
   }
+}
+
+function parseEvents(o: ParsedOptions<typeof EVENTS_OPTIONS>): NetplumbCommand {
+  return {
+    command: 'events',
+    follow: o.follow === true,
+    json: o.json === true,
+    ...(o.since !== undefined ? { since: parseSinceWord(o.since) } : {}),
+  };
 }
 
 function parseHelp(positionals: readonly string[]): NetplumbCommand {

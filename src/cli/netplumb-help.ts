@@ -179,6 +179,23 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: '(none)',
     },
   ],
+  events: [
+    {
+      what: 'What the daemon changed in the last 10 minutes, and why',
+      netplumb: 'netplumb events --since 10m',
+      pipework: '(none: pipework keeps no history)',
+    },
+    {
+      what: 'Watch attaches, detaches and gc runs as they happen, as JSON lines',
+      netplumb: 'netplumb events --follow --json',
+      pipework: '(none)',
+    },
+    {
+      what: 'Everything after event #42',
+      netplumb: 'netplumb events --since 42',
+      pipework: '(none)',
+    },
+  ],
   serve: [
     {
       what: 'Serve the API to members of group netplumb',
@@ -216,6 +233,16 @@ const NOTES: Readonly<Partial<Record<Subcommand, string>>> = {
     'A pair that should answer and does not is probed once more before it counts as missing.',
     'No trace in the guests: the neighbour entries the probes make are removed as it goes.',
     'Exit: 0 as expected, 1 reachability missing or unexpected, 17 a leak across VLANs or bridges.',
+  ].join('\n'),
+  events: [
+    'The daemon (netplumb serve) keeps the history in memory, from its start (event daemon-start) on:',
+    'each attach, detach, gc run (and each attachment it removed), uplink add/del and network',
+    'create/delete, whether asked through the CLI, pipework, CNI or the API, or done by the daemon',
+    'itself (its gc at start and --gc-interval); failures too, with their error. Each event:',
+    '#SEQ TIME KIND guest ifname (host side) → bridge vlan/network: result [detail] — why.',
+    'The log is bounded (10 000 events, 8 MiB): the oldest go first, and a gap in the numbers',
+    'says so. Without a running daemon there is no history: the command fails (exit 10).',
+    '--follow starts with the events after --since (none: from now on).',
   ].join('\n'),
 };
 /** The action words of commands that take one. */

@@ -238,6 +238,7 @@ export const UPLINK_OPTIONS = {
     summary: "add: accept the NIC of the host's default route; change an uplink's VLANs in place",
   },
   ...output,
+  ...daemon,
   'ovs-db': connection['ovs-db'],
 } as const satisfies OptionTable;
 
@@ -266,7 +267,24 @@ export const NETWORK_OPTIONS = {
   },
   force: { kind: 'flag', summary: "delete: even with containers attached (their hosts' gc removes what is left)" },
   ...output,
+  ...daemon,
   'ovn-nb': connection['ovn-nb'],
+} as const satisfies OptionTable;
+
+/** `netplumb events`: the daemon's history. */
+export const EVENTS_OPTIONS = {
+  since: {
+    kind: 'value',
+    metavar: 'SEQ|TIME|DURATION',
+    summary:
+      'only the events after number SEQ (42), at or after TIME (2026-12-03T07:40:00Z), or of the last DURATION (30s, 10m, 2h, 1d)',
+  },
+  follow: {
+    kind: 'flag',
+    summary: 'then print each new event as it happens, until interrupted or the daemon stops (-f)',
+  },
+  json: { kind: 'flag', summary: 'one JSON object per event, one per line (JSON lines)' },
+  help: output.help,
 } as const satisfies OptionTable;
 
 export const HELP_OPTIONS = { help: output.help } as const satisfies OptionTable;
@@ -281,6 +299,7 @@ export const SUBCOMMAND_OPTIONS = {
   serve: SERVE_OPTIONS,
   uplink: UPLINK_OPTIONS,
   network: NETWORK_OPTIONS,
+  events: EVENTS_OPTIONS,
   help: HELP_OPTIONS,
   version: HELP_OPTIONS,
 } as const;
@@ -303,6 +322,7 @@ export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
     'run the daemon that serves the API on a unix socket, and makes declared attachments again on each container start',
   uplink: "a host NIC as a trunk or access port of an OVS bridge, the hosts' physical link: add, del, list",
   network: 'OVN networks (logical switches) across hosts, optionally bridged to a VLAN: create, delete, list',
+  events: "the daemon's history: what it attached, detached, collected and changed, who asked, how it ended",
   help: 'show help for a subcommand',
   version: 'print the version',
 };

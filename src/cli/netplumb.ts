@@ -140,19 +140,16 @@ async function run(
     const { runCheck } = require('./check.js') as typeof import('./check.js');
     return runCheck(io, cmd);
   }
+  // The history lives in the daemon: read from it, never from this process.
+  if (cmd.command === 'events') {
+    const { runEvents } = require('./events-command.js') as typeof import('./events-command.js');
+    return runEvents(io, cmd);
+  }
   // The daemon when its socket is there, answers, and acts on the OVSDB and container
   // engine this command would use; else the engine in this process. open.ts loads the
   // client or the engine, whichever is used, not both.
   const logger = cliLogger(io, 'netplumb');
   const plumberOptions = { ...connectionOf(io, cmd.connection), ...(logger ? { logger } : {}), ...hooks };
-  if (cmd.command === 'uplink') {
-    const { runUplink } = require('./uplink-command.js') as typeof import('./uplink-command.js');
-    return runUplink(io, cmd, plumberOptions);
-  }
-  if (cmd.command === 'network') {
-    const { runNetwork } = require('./network-command.js') as typeof import('./network-command.js');
-    return runNetwork(io, cmd, plumberOptions);
-  }
   const engine: Engine = await openCommandEngine(io, {
     daemon: cmd.noDaemon === true ? false : 'auto',
     plumberOptions,
@@ -160,6 +157,14 @@ async function run(
   logger?.debug({ via: engine.via }, 'engine');
   try {
     switch (cmd.command) {
+      case 'uplink': {
+        const { runUplink } = require('./uplink-command.js') as typeof import('./uplink-command.js');
+        return await runUplink(io, cmd, engine.uplinks);
+      }
+      case 'network': {
+        const { runNetwork } = require('./network-command.js') as typeof import('./network-command.js');
+        return await runNetwork(io, cmd, engine.networks);
+      }
       case 'attach': {
         const r = await engine.attach(cmd.spec);
         if (cmd.json) printJson(io, { ok: true, ...r });

@@ -1,6 +1,6 @@
-/** `netplumb network create|delete|list`, run in this process against the OVN northbound database. */
+/** `netplumb network create|delete|list` against the OVN northbound database, through the command's engine: the daemon's when it runs (and records them), else this process's. */
 import { describe, type Network } from '../ovn/networks.js';
-import type { PlumberOptions } from '../plumb/api.js';
+import type { NetworkOps } from '../engine/engine.js';
 import type { NetworkCommand } from './network-args.js';
 import type { CommandIo } from './io.js';
 import { printJson } from './output.js';
@@ -9,33 +9,27 @@ import { textTable } from './text-table.js';
 export async function runNetwork(
   io: CommandIo,
   cmd: NetworkCommand & { json: boolean },
-  opts: PlumberOptions,
+  networks: NetworkOps,
 ): Promise<number> {
-  const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
-  const plumber = Plumber.open(opts);
-  try {
-    switch (cmd.action) {
-      case 'create': {
-        const r = await plumber.networks.create(cmd.spec);
-        if (cmd.json) printJson(io, { ok: true, ...r });
-        else io.stdout(`${r.changed ? 'created' : 'already there'}: ${r.network.name} (${describe(r.network)})\n`);
-        return 0;
-      }
-      case 'delete': {
-        const r = await plumber.networks.delete(cmd.name, { force: cmd.force });
-        if (cmd.json) printJson(io, { ok: true, ...r });
-        else io.stdout(r.deleted === undefined ? 'no such network\n' : `deleted: ${r.deleted.name}\n`);
-        return 0;
-      }
-      case 'list': {
-        const networks = await plumber.networks.list();
-        if (cmd.json) printJson(io, { ok: true, networks });
-        else io.stdout(networks.length === 0 ? 'no networks\n' : `${networkTable(networks)}\n`);
-        return 0;
-      }
+  switch (cmd.action) {
+    case 'create': {
+      const r = await networks.create(cmd.spec);
+      if (cmd.json) printJson(io, { ok: true, ...r });
+      else io.stdout(`${r.changed ? 'created' : 'already there'}: ${r.network.name} (${describe(r.network)})\n`);
+      return 0;
     }
-  } finally {
-    await plumber.close();
+    case 'delete': {
+      const r = await networks.delete(cmd.name, { force: cmd.force });
+      if (cmd.json) printJson(io, { ok: true, ...r });
+      else io.stdout(r.deleted === undefined ? 'no such network\n' : `deleted: ${r.deleted.name}\n`);
+      return 0;
+    }
+    case 'list': {
+      const rows = await networks.list();
+      if (cmd.json) printJson(io, { ok: true, networks: rows });
+      else io.stdout(rows.length === 0 ? 'no networks\n' : `${networkTable(rows)}\n`);
+      return 0;
+    }
   }
 }
 

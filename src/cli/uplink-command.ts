@@ -1,5 +1,5 @@
-/** `netplumb uplink add|del|list`, run in this process (an uplink is host configuration, not an attachment). */
-import type { PlumberOptions } from '../plumb/api.js';
+/** `netplumb uplink add|del|list`, through the command's engine: the daemon's when it runs (and records them), else this process's. */
+import type { UplinkOps } from '../engine/engine.js';
 import type { Uplink } from '../plumb/uplink.js';
 import type { UplinkVlans } from '../plumb/uplink-spec.js';
 import type { UplinkCommand } from './uplink-args.js';
@@ -27,47 +27,41 @@ function describe(u: Uplink): string {
 export async function runUplink(
   io: CommandIo,
   cmd: UplinkCommand & { json: boolean },
-  opts: PlumberOptions,
+  uplinks: UplinkOps,
 ): Promise<number> {
-  const { Plumber } = require('../plumb/plumber.js') as typeof import('../plumb/plumber.js');
-  const plumber = Plumber.open(opts);
-  try {
-    switch (cmd.action) {
-      case 'add': {
-        const r = await plumber.uplinks.add(cmd.spec);
-        if (cmd.json) printJson(io, { ok: true, ...r });
-        else io.stdout(`${r.changed ? 'added' : 'already there'}: ${describe(r.uplink)}\n`);
-        return 0;
-      }
-      case 'del': {
-        const r = await plumber.uplinks.del(cmd.request);
-        if (cmd.json) printJson(io, { ok: true, ...r });
-        else io.stdout(r.removed === undefined ? 'no such uplink\n' : `removed: ${describe(r.removed)}\n`);
-        return 0;
-      }
-      case 'list': {
-        const uplinks = await plumber.uplinks.list();
-        if (cmd.json) printJson(io, { ok: true, uplinks });
-        else
-          io.stdout(
-            uplinks.length === 0
-              ? 'no uplinks\n'
-              : `${textTable(
-                  ['NIC', 'BRIDGE', 'VLANS', 'PHYSNET', 'OFPORT', 'STATE'],
-                  uplinks.map((u) => [
-                    u.nic,
-                    u.bridge,
-                    vlansText(u.vlans),
-                    u.physnet ?? '-',
-                    u.ofport !== undefined ? String(u.ofport) : '-',
-                    stateText(u),
-                  ]),
-                )}\n`,
-          );
-        return 0;
-      }
+  switch (cmd.action) {
+    case 'add': {
+      const r = await uplinks.add(cmd.spec);
+      if (cmd.json) printJson(io, { ok: true, ...r });
+      else io.stdout(`${r.changed ? 'added' : 'already there'}: ${describe(r.uplink)}\n`);
+      return 0;
     }
-  } finally {
-    await plumber.close();
+    case 'del': {
+      const r = await uplinks.del(cmd.request);
+      if (cmd.json) printJson(io, { ok: true, ...r });
+      else io.stdout(r.removed === undefined ? 'no such uplink\n' : `removed: ${describe(r.removed)}\n`);
+      return 0;
+    }
+    case 'list': {
+      const rows = await uplinks.list();
+      if (cmd.json) printJson(io, { ok: true, uplinks: rows });
+      else
+        io.stdout(
+          rows.length === 0
+            ? 'no uplinks\n'
+            : `${textTable(
+                ['NIC', 'BRIDGE', 'VLANS', 'PHYSNET', 'OFPORT', 'STATE'],
+                rows.map((u) => [
+                  u.nic,
+                  u.bridge,
+                  vlansText(u.vlans),
+                  u.physnet ?? '-',
+                  u.ofport !== undefined ? String(u.ofport) : '-',
+                  stateText(u),
+                ]),
+              )}\n`,
+        );
+      return 0;
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * ADD: refuse an interface that exists, ask the IPAM plugin for the address, attach through
- * the engine (its rollback undoes a failed attach), and print the result. A failure after
- * the IPAM plugin gave an address releases it (IPAM DEL), so nothing is left.
+ * ADD: refuse an interface that exists, ask the IPAM plugin for the addresses, attach through
+ * the engine (its rollback undoes a failed attach) with the first, add the others and the
+ * other routes, and print the result. A failure after the IPAM plugin gave addresses
+ * detaches what was made and releases them (IPAM DEL), so nothing is left.
  *
  * Equivalent to: host-local ADD ; ip link add … type veth peer … ; ovs-vsctl add-port BR HOST tag=VLAN ; ip -n NS addr add …
  */
@@ -15,13 +16,14 @@ import { openCniEngine } from './engine.js';
 import { CniError, NETPLUMB_CODE_BASE } from './errors.js';
 import { execIpam } from './ipam.js';
 import { ipamCallOf } from './ipam-call.js';
-import { ipPlanOf, parseIpamResult, type IpamResult } from './ipam-result.js';
+import { ipamPlan, parseIpamResult, type IpamResult } from './ipam-result.js';
+import { addMoreAddressing } from './more-addressing.js';
 import { addResult, type CniResult } from './result.js';
 import { hostLinkMac, inSandbox } from './sandbox.js';
 
 export async function cniAdd(io: CommandIo, conf: NetConf, call: CniCall): Promise<CniResult> {
   const sandbox = call.netns as string;
-  await refuseExisting(sandbox, call.ifname);
+  await refuseExisting(io, sandbox, call.ifname);
   // Opened before the IPAM plugin runs: a call the daemon hands back must not have asked for an address.
   const engine = await openCniEngine(io, conf);
   try {
@@ -29,8 +31,13 @@ export async function cniAdd(io: CommandIo, conf: NetConf, call: CniCall): Promi
     const ipam: IpamResult | undefined =
       ipamCall === undefined ? undefined : parseIpamResult(ipamCall.type, await execIpam(ipamCall, 'ADD'));
     try {
-      const attached = await engine.attach(specOf(attachPlan(conf, call, ipPlanOf(ipam))));
+      const { ip, more } = ipamPlan(ipam);
+      const attached = await engine.attach(specOf(attachPlan(conf, call, ip)));
       if (!attached.changed) throw alreadyThere(call.ifname, sandbox);
+      await addMoreAddressing(sandbox, call.ifname, more).catch(async (e: unknown) => {
+        await engine.detach({ guest: { path: sandbox }, ifname: call.ifname, cniContainerId: call.containerId });
+        throw e;
+      });
       const [guestLink, hostMac] = await Promise.all([
         inSandbox(sandbox, (rtnl) => rtnl.link.get(call.ifname)),
         attached.hostLink === undefined ? undefined : hostLinkMac(attached.hostLink),
@@ -61,8 +68,9 @@ export async function cniAdd(io: CommandIo, conf: NetConf, call: CniCall): Promi
 }
 
 /** ADD fails when the container already has an interface of that name. */
-async function refuseExisting(sandbox: string, ifname: string): Promise<void> {
-  if ((await inSandbox(sandbox, (rtnl) => rtnl.link.find(ifname))) !== undefined) throw alreadyThere(ifname, sandbox);
+async function refuseExisting(io: CommandIo, sandbox: string, ifname: string): Promise<void> {
+  if ((await inSandbox(sandbox, (rtnl) => rtnl.link.find(ifname), io)) !== undefined)
+    throw alreadyThere(ifname, sandbox);
 }
 
 function alreadyThere(ifname: string, sandbox: string): CniError {

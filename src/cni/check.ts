@@ -10,6 +10,7 @@ import type { CommandIo } from '../cli/io.js';
 import { ErrorCode, EXIT_CODES } from '../errors.js';
 import { cniGuestId } from '../plumb/cni-owner.js';
 import type { Attachment } from '../plumb/api.js';
+import { decodeRecord } from '../plumb/record.js';
 import type { CniCall } from './args.js';
 import type { NetConf } from './config.js';
 import { openCniEngine } from './engine.js';
@@ -17,25 +18,36 @@ import { CniError, invalidConfig, NETPLUMB_CODE_BASE } from './errors.js';
 import { execIpam } from './ipam.js';
 import { ipamCallOf } from './ipam-call.js';
 import { prevResultFor, type PrevResult } from './result.js';
-import { inSandbox, seeInterface } from './sandbox.js';
+import { inSandbox, seeInterface, type SeenInterface } from './sandbox.js';
 import { targetHost } from './target.js';
 
 export async function cniCheck(io: CommandIo, conf: NetConf, call: CniCall): Promise<void> {
   if (conf.prevResult === undefined) throw invalidConfig('prevResult', "missing: CHECK compares with the ADD's result");
   const want = prevResultFor(conf.prevResult, call.ifname);
   if (want === undefined) throw invalidConfig('prevResult', `lists no interface "${call.ifname}" in a sandbox`);
+  const guestId = cniGuestId(call.containerId);
+  const seen = await inSandbox(call.netns as string, (rtnl) => seeInterface(rtnl, call.ifname), io);
+  if (seen === undefined) throw missing(`the container has no interface "${call.ifname}"`, 'CNI_IFNAME');
   const engine = await openCniEngine(io, conf);
   let found: Attachment | undefined;
   try {
-    const guestId = cniGuestId(call.containerId);
     found = (await engine.list({ guest: guestId })).find(
       (a) => a.record.guestId === guestId && a.record.ifname === call.ifname,
     );
   } finally {
     await engine.close();
   }
-  checkAttachment(found, conf, call);
-  await checkSandbox(call.netns as string, call.ifname, want);
+  // An attachment that lives in the container only (a macvlan) is recorded on its interface.
+  const inGuest = decodeRecord(seen.link.alias);
+  checkAttachment(
+    found ??
+      (inGuest?.guestId === guestId && inGuest.ifname === call.ifname
+        ? { record: inGuest, hostLinkPresent: false, hostLinkUp: false, orphaned: false }
+        : undefined),
+    conf,
+    call,
+  );
+  checkInterface(seen, call.ifname, want);
   const ipamCall = ipamCallOf(io, conf);
   if (ipamCall !== undefined) await execIpam(ipamCall, 'CHECK');
 }
@@ -64,9 +76,7 @@ function checkAttachment(a: Attachment | undefined, conf: NetConf, call: CniCall
 }
 
 /** The container's interface has the previous result's MAC and addresses. */
-async function checkSandbox(netns: string, ifname: string, want: PrevResult): Promise<void> {
-  const seen = await inSandbox(netns, (rtnl) => seeInterface(rtnl, ifname));
-  if (seen === undefined) throw missing(`the container has no interface "${ifname}"`, 'CNI_IFNAME');
+function checkInterface(seen: SeenInterface, ifname: string, want: PrevResult): void {
   if (want.mac !== undefined && seen.link.mac?.toLowerCase() !== want.mac)
     throw differs(`${ifname} has MAC ${seen.link.mac}, not ${want.mac} as the previous result says`, 'mac');
   const have = new Set(seen.addresses.map((a) => a.cidr));

@@ -8,7 +8,8 @@
  * Equivalent to: for each stale one: ovs-vsctl del-port HOST ; ip link del HOST ; host-local DEL
  */
 import type { CommandIo } from '../cli/io.js';
-import { cniContainerIdOf, cniNetworkOf } from '../plumb/cni-owner.js';
+import { type CniContainerId, cniContainerIdOf, cniGuestId, cniNetworkOf } from '../plumb/cni-owner.js';
+import { settleAll } from '../plumb/host-services.js';
 import type { AttachmentRecord } from '../plumb/record.js';
 import type { NetConf } from './config.js';
 import { openCniEngine } from './engine.js';
@@ -21,14 +22,23 @@ export async function cniGc(io: CommandIo, conf: NetConf): Promise<void> {
   requireStatusAndGc('GC', conf.cniVersion);
   const valid = new Set((conf.validAttachments ?? []).map((a) => key(a.containerId, a.ifname)));
   const engine = await openCniEngine(io, conf);
-  const stale: { containerId: string; ifname: string }[] = [];
+  const stale: { containerId: CniContainerId; ifname: string }[] = [];
   try {
     for (const { record: r } of await engine.list()) {
       const containerId = cniContainerIdOf(r.guestId);
-      if (containerId === undefined || !ofNetwork(r, conf) || valid.has(key(containerId, r.ifname))) continue;
-      await engine.detach({ guest: r.guestId, ifname: r.ifname, cniContainerId: containerId });
-      stale.push({ containerId, ifname: r.ifname });
+      if (containerId !== undefined && ofNetwork(r, conf) && !valid.has(key(containerId, r.ifname)))
+        stale.push({ containerId, ifname: r.ifname });
     }
+    // All at once: the engine removes concurrent detaches together.
+    await settleAll(
+      stale.map((a) =>
+        engine.detach({
+          guest: cniGuestId(a.containerId),
+          ifname: a.ifname,
+          cniContainerId: a.containerId,
+        }),
+      ),
+    );
   } finally {
     await engine.close();
   }
@@ -37,7 +47,7 @@ export async function cniGc(io: CommandIo, conf: NetConf): Promise<void> {
   const gc = await speaksGc(ipamCall);
   // An IPAM plugin older than 1.1.0 refuses a 1.1.0 configuration: it releases each address as of 1.0.0.
   const del = gc ? ipamCall : { ...ipamCall, config: asVersion(ipamCall.config, '1.0.0') };
-  for (const r of stale) await execIpam(forAttachment(del, r), 'DEL');
+  await settleAll(stale.map((a) => execIpam(forAttachment(del, a), 'DEL')));
   if (gc) await execIpam(ipamCall, 'GC');
 }
 

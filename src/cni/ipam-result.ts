@@ -1,7 +1,8 @@
 /**
  * An IPAM plugin's result (CNI spec, "Success": `ips`, `routes`, `dns`), read as untrusted
- * input, and the engine's addressing of it: one address and the gateway of the default
- * route of its family. The addresses and routes are handed on in the plugin's result.
+ * input, and how an attach makes it: the engine's addressing (one address, the gateway of
+ * its family's default route), and the rest, added after. All of it goes on in the plugin's
+ * result.
  */
 import { invalidArgument } from '../errors.js';
 import type { IpPlan } from '../plumb/plan.js';
@@ -71,30 +72,45 @@ function isDefault(r: IpamRoute): boolean {
   return r.dst.prefixLen === 0;
 }
 
+/** What the container's interface gets beyond the engine's one address and default route. */
+export interface MoreAddressing {
+  /** The IPAM result's other addresses (another family's, a second one). */
+  addresses: IpPrefix[];
+  /** Its other routes, each with its gateway (the route's `gw`, else the gateway of an address of its family), or on-link. */
+  routes: { dst: IpPrefix; via?: IpAddress }[];
+}
+
+export interface IpamPlan {
+  /** The engine's addressing: the first address, and the gateway of its family's default route. */
+  ip: IpPlan;
+  more: MoreAddressing;
+}
+
 /**
- * The engine's addressing of an IPAM result: its address, and the gateway of its family's
- * default route (the route's own `gw`, else the address's gateway). What the engine does
- * not configure (a second address, a route other than the default) is refused, code 2.
+ * An IPAM result as the attach makes it: the engine configures its first address and the
+ * default route of that address's family (the route's own `gw`, else the address's
+ * gateway), with its rollback and its announcement; the other addresses and routes are
+ * added in the container after it.
  */
-export function ipPlanOf(r: IpamResult | undefined): IpPlan {
-  if (r === undefined || r.ips.length === 0) return { kind: 'none' };
-  const [ip, ...more] = r.ips as [IpamIp, ...IpamIp[]];
-  if (more.length > 0)
-    throw new CniError(
-      CniCode.UNSUPPORTED_FIELD,
-      'the IPAM plugin gave more than one address: netplumb-cni configures one',
-      'ips',
-    );
-  const other = r.routes.find((x) => !isDefault(x) || x.dst.family !== ip.address.family);
-  if (other !== undefined)
-    throw new CniError(
-      CniCode.UNSUPPORTED_FIELD,
-      `the IPAM plugin gave the route ${other.dst.cidr}: netplumb-cni configures the default route of its address only`,
-      'routes',
-    );
-  const def = r.routes.find(isDefault);
+export function ipamPlan(r: IpamResult | undefined): IpamPlan {
+  const none = { addresses: [], routes: [] };
+  if (r === undefined || r.ips.length === 0) return { ip: { kind: 'none' }, more: none };
+  const [ip, ...others] = r.ips as [IpamIp, ...IpamIp[]];
+  const family = ip.address.family;
+  const def = r.routes.find((x) => isDefault(x) && x.dst.family === family);
   const gw = def === undefined ? undefined : (def.gw ?? ip.gateway);
-  return gw === undefined
-    ? { kind: 'static', address: ip.address }
-    : { kind: 'static', address: ip.address, gateway: gw };
+  const gatewayOf = (route: IpamRoute) => route.gw ?? r.ips.find((a) => a.address.family === route.dst.family)?.gateway;
+  return {
+    ip:
+      gw === undefined ? { kind: 'static', address: ip.address } : { kind: 'static', address: ip.address, gateway: gw },
+    more: {
+      addresses: others.map((a) => a.address),
+      routes: r.routes
+        .filter((x) => x !== def)
+        .map((x) => {
+          const via = gatewayOf(x);
+          return via === undefined ? { dst: x.dst } : { dst: x.dst, via };
+        }),
+    },
+  };
 }

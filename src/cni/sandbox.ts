@@ -4,7 +4,9 @@
  *
  * Equivalent to: ip -n NETNS -json link show IFNAME ; ip -n NETNS -json addr show IFNAME
  */
-import { openNetns, selectorForPath } from '../netns/index.js';
+import { type CommandIo, RunInCaller } from '../cli/io.js';
+import { ErrorCode, NetplumbError } from '../errors.js';
+import { type Netns, openNetns, selectorForPath } from '../netns/index.js';
 import { openRouteIn } from '../netns/sockets.js';
 import { type Address, type Link, Rtnl } from '../rtnl/index.js';
 import { openRouteTransport } from '../netlink/native-transport.js';
@@ -18,10 +20,20 @@ export interface SeenInterface {
 /**
  * Netlink in the namespace at `path`, for `fn`; NAMESPACE_GONE when it is not there. A
  * `/proc/PID/ns/net` path (what ctr and nerdctl pass) is a magic link that a path open
- * refuses to follow: it is opened as the namespace of PID, as the attach opens it.
+ * refuses to follow: it is opened as the namespace of PID, as the attach opens it. Run by
+ * the daemon for a caller (`io`), a path that is no namespace there may be one in the
+ * caller's mount namespace (a runtime that mounted it in a mount namespace of its own): the
+ * call is handed back to the caller (RunInCaller), before anything was done.
  */
-export async function inSandbox<T>(path: string, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
-  const ns = openNetns(selectorForPath(path));
+export async function inSandbox<T>(path: string, fn: (rtnl: Rtnl) => Promise<T>, io?: CommandIo): Promise<T> {
+  let ns: Netns;
+  try {
+    ns = openNetns(selectorForPath(path));
+  } catch (e) {
+    if (io?.daemon !== undefined && e instanceof NetplumbError && e.code === ErrorCode.INVALID_ARGUMENT)
+      throw new RunInCaller(`${path} is no network namespace in the daemon's mount namespace`);
+    throw e;
+  }
   try {
     const rtnl = new Rtnl((await openRouteIn(ns)).route);
     try {

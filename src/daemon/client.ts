@@ -19,7 +19,8 @@ import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../p
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { DeclaredAttachment } from '../plumb/declared.js';
 import type { AttachSpec } from '../plumb/spec.js';
-import type { Engine, ListFilter } from '../engine/engine.js';
+import type { Engine, ListFilter, NetworkOps, UplinkOps } from '../engine/engine.js';
+import type { EventsReader, EventsResult, EventsSince } from '../events/event.js';
 import type { Method } from './methods.js';
 import type { Guest } from './params.js';
 import { CLOSING_NOTICE, LineSplitter, defaultDaemonSocket, errorFromRpc, type DaemonIdentity } from './protocol.js';
@@ -38,7 +39,15 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** Largest answer accepted (a list of every attachment of a big host fits many times). */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Methods that change something: when their answer is lost, the outcome is unknown. */
-const MUTATING: ReadonlySet<Method> = new Set(['attach', 'detach', 'gc']);
+const MUTATING: ReadonlySet<Method> = new Set([
+  'attach',
+  'detach',
+  'gc',
+  'uplink.add',
+  'uplink.del',
+  'network.create',
+  'network.delete',
+]);
 
 interface Pending {
   id: number;
@@ -75,7 +84,7 @@ function connectError(path: string, e: NodeJS.ErrnoException): NetplumbError {
 }
 
 /** A connected socket to `path`, or the connect error as a NetplumbError. */
-function openSocket(path: string, timeoutMs: number): Promise<Socket> {
+export function openSocket(path: string, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     const timer = setTimeout(() => {
@@ -106,8 +115,19 @@ export function callerGuest<G extends Guest>(g: G, pid = process.pid): G {
   return (typeof o.path === 'string' && self.test(o.path) ? { pid } : g) as G;
 }
 
-export class DaemonClient implements Engine {
+export class DaemonClient implements Engine, EventsReader {
   readonly via = 'daemon' as const;
+  readonly uplinks: UplinkOps = {
+    add: (spec) => this.call('uplink.add', spec as unknown as RpcParams) as ReturnType<UplinkOps['add']>,
+    del: (req) => this.call('uplink.del', req as unknown as RpcParams) as ReturnType<UplinkOps['del']>,
+    list: () => this.call('uplink.list') as ReturnType<UplinkOps['list']>,
+  };
+  readonly networks: NetworkOps = {
+    create: (spec) => this.call('network.create', spec as unknown as RpcParams) as ReturnType<NetworkOps['create']>,
+    delete: (name, o = {}) =>
+      this.call('network.delete', { name, force: o.force === true }) as ReturnType<NetworkOps['delete']>,
+    list: () => this.call('network.list') as ReturnType<NetworkOps['list']>,
+  };
   readonly #requestTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   /** The open connection; undefined before the next request opens one. */
@@ -321,6 +341,11 @@ export class DaemonClient implements Engine {
 
   async declared(): Promise<DeclaredAttachment[]> {
     return (await this.call('declared')) as DeclaredAttachment[];
+  }
+
+  /** The daemon's history after `since` (a seq, or an ISO 8601 time). */
+  events(since?: EventsSince): Promise<EventsResult> {
+    return this.call('events', since === undefined ? {} : { since }) as Promise<EventsResult>;
   }
 
   async ping(timeoutMs?: number): Promise<void> {

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError } from '../errors.js';
+import type { NotificationSink } from '../events/follow.js';
 import { type ClosingReason, LineSplitter, RPC_INVALID_REQUEST, closingLine } from './protocol.js';
 import { errorLine } from './rpc.js';
 
@@ -23,8 +24,9 @@ export interface ConnectionOptions {
   /**
    * Serve one received line: answer through `reply`, now or later. A promise returned
    * means the request is pending until it settles (after its answer was replied).
+   * `sink`: the connection, for a method that streams notifications on it.
    */
-  serve: (line: string, reply: (answer: string) => void) => Promise<void> | undefined;
+  serve: (line: string, reply: (answer: string) => void, sink: NotificationSink) => Promise<void> | undefined;
   /** Is the daemon shutting down? Then the connection is hung up once nothing is pending. */
   draining: () => boolean;
   /**
@@ -49,6 +51,7 @@ export class Connection {
   readonly #socket: Socket;
   readonly #opts: ConnectionOptions;
   readonly #splitter: LineSplitter;
+  readonly #sink: NotificationSink;
   #pending = 0;
   /** When the message now being received began (its first byte), if one is unfinished. */
   #partialSince: number | undefined;
@@ -63,6 +66,7 @@ export class Connection {
     this.#socket = socket;
     this.#opts = opts;
     this.#splitter = new LineSplitter(opts.maxRequestBytes);
+    this.#sink = this.#sinkOf(socket);
     socket.setTimeout(opts.idleTimeoutMs);
     socket.on('timeout', () => this.#onTimeout());
     socket.on('error', (e) => opts.log?.debug({ err: e.message }, 'connection error'));
@@ -70,9 +74,33 @@ export class Connection {
     socket.resume();
   }
 
-  /** Requests received and not yet answered. */
+  /** Requests received and not yet answered, and notification streams open. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** The connection as a stream of notifications: a stream counts as pending (no idle hang-up) while it lasts. */
+  #sinkOf(socket: Socket): NotificationSink {
+    return {
+      get buffered() {
+        return socket.writableLength;
+      },
+      send: (line) => this.#send(line),
+      onDrain: (cb) => {
+        socket.once('drain', cb);
+      },
+      hold: (onEnd) => {
+        this.#pending++;
+        let held = true;
+        socket.once('close', onEnd);
+        return () => {
+          if (!held) return;
+          held = false;
+          this.#pending--;
+          socket.off('close', onEnd);
+        };
+      },
+    };
   }
 
   /**
@@ -155,7 +183,7 @@ export class Connection {
   }
 
   #serve(line: string): void {
-    const running = this.#opts.serve(line, (answer) => this.#send(answer));
+    const running = this.#opts.serve(line, (answer) => this.#send(answer), this.#sink);
     if (running === undefined) return;
     this.#pending++;
     void running.finally(() => {

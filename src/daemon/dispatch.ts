@@ -9,7 +9,15 @@
  */
 import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError } from '../errors.js';
-import { METHODS, METHOD_TABLE, type Method, type MethodContext, type MethodHandler, isMethod } from './methods.js';
+import {
+  type CallContext,
+  METHODS,
+  METHOD_TABLE,
+  type Method,
+  type MethodContext,
+  type MethodHandler,
+  isMethod,
+} from './methods.js';
 import { RPC_METHOD_NOT_FOUND } from './protocol.js';
 import { type RpcRequest, asNetplumbError, errorLine, receiveLine, successLine } from './rpc.js';
 
@@ -59,9 +67,9 @@ export class Dispatcher {
    * Serve one received line: a request is dispatched; a line that is not one gets its
    * error answer; a notification is ignored. Returns what `dispatch` returns.
    */
-  serve(line: string, reply: (line: string) => void, log?: Logger): Promise<void> | undefined {
+  serve(line: string, reply: (line: string) => void, call: CallContext, log?: Logger): Promise<void> | undefined {
     const received = receiveLine(line);
-    if ('request' in received) return this.dispatch(received.request, reply, log);
+    if ('request' in received) return this.dispatch(received.request, reply, call, log);
     if ('answer' in received) reply(received.answer);
     else log?.debug('notification ignored');
     return undefined;
@@ -70,15 +78,15 @@ export class Dispatcher {
   /**
    * Answer `req` through `reply`: at once when it is refused (undefined is returned), or
    * once its method has run (the promise settles after the answer was handed to `reply`).
-   * `log` is the connection's (bound to its peer).
+   * `call`: who sent it, and its connection; `log` is the connection's (bound to its peer).
    */
-  dispatch(req: RpcRequest, reply: (line: string) => void, log?: Logger): Promise<void> | undefined {
+  dispatch(req: RpcRequest, reply: (line: string) => void, call: CallContext, log?: Logger): Promise<void> | undefined {
     const { id, method, params } = req;
     if (!isMethod(method)) {
       reply(unknownMethod(id, method));
       return undefined;
     }
-    const running = this.#admit(method, params, log, (outcome) =>
+    const running = this.#admit(method, params, call, log, (outcome) =>
       reply('error' in outcome ? errorLine(id, outcome.error) : successLine(id, outcome.result)),
     );
     if (running instanceof NetplumbError) {
@@ -91,12 +99,12 @@ export class Dispatcher {
   /**
    * Run `method` as one request, admitted or refused exactly as a JSON-RPC request is: a
    * refusal is returned at once (as the error), an admitted request settles with its
-   * method's result or error. The calls relayed by the front door (front-door.ts) come
-   * through here.
+   * method's result or error. The calls relayed by the front door (front-door.ts)
+   * come through here.
    */
-  call(method: Method, params: unknown, log?: Logger): Promise<unknown> | NetplumbError {
+  call(method: Method, params: unknown, call: CallContext, log?: Logger): Promise<unknown> | NetplumbError {
     let outcome: Outcome | undefined;
-    const running = this.#admit(method, params, log, (o) => {
+    const running = this.#admit(method, params, call, log, (o) => {
       outcome = o;
     });
     if (running instanceof NetplumbError) return running;
@@ -114,6 +122,7 @@ export class Dispatcher {
   #admit(
     method: Method,
     params: unknown,
+    call: CallContext,
     log: Logger | undefined,
     settle: (outcome: Outcome) => void,
   ): Promise<void> | NetplumbError {
@@ -123,7 +132,7 @@ export class Dispatcher {
     this.#inFlight++;
     this.opts.onBusy?.();
     return handler
-      .serve(this.opts.context, params, (fields) => log?.info({ method, ...fields }, 'request'))
+      .serve(this.opts.context, params, (fields) => log?.info({ method, ...fields }, 'request'), call)
       .then(
         (result) => settle({ result }),
         (e: unknown) => {
@@ -134,6 +143,15 @@ export class Dispatcher {
         },
       )
       .finally(() => this.#finished());
+  }
+
+  /**
+   * Run `method` for the daemon itself (its gc runs, gc-timer.ts): through its table entry,
+   * so recorded in the history like any request, but neither admitted nor counted as a
+   * request in flight (the daemon waits for its own runs when it stops).
+   */
+  runOwn(method: Method, params: unknown, call: CallContext): Promise<unknown> {
+    return METHOD_TABLE[method].serve(this.opts.context, params, () => undefined, call);
   }
 
   /**

@@ -13,7 +13,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, NetworkOps, UplinkOps } from '../engine/engine.js';
+import type { EventsReader, EventsResult } from '../events/event.js';
 import { servesOther, type OpenEngineOptions } from '../engine/open.js';
 import { ErrorCode, EXIT_CODES, NetplumbError } from '../errors.js';
 import { type CommandIo, type DaemonSide, RunInCaller } from '../cli/io.js';
@@ -27,7 +28,7 @@ import { CLOSE_GRACE_MS } from './connection.js';
 import type { Dispatcher } from './dispatch.js';
 import { CallerFrame, DaemonFrame, type Frame, FrameReader, frame } from './front-frames.js';
 import type { Peer } from './listener.js';
-import type { Method } from './methods.js';
+import type { CallContext, Method } from './methods.js';
 import type { ListFilter } from './params.js';
 import type { DaemonIdentity } from './protocol.js';
 
@@ -251,10 +252,22 @@ class FrontCall {
         if (own.stepHook !== undefined || own.detachStepHook !== undefined) throw new RunInCaller('test hooks');
         const other = servesOther(socketPath, identity, own, this.#env, opts);
         if (other !== undefined) throw new RunInCaller(other.message);
-        return new RelayedEngine(this.#opts);
+        return new RelayedEngine(this.#opts, this.#call());
+      },
+      events: (): EventsReader => {
+        const relay = new Relay(this.#opts, this.#call());
+        return {
+          events: (since) => relay.call('events', since === undefined ? {} : { since }) as Promise<EventsResult>,
+        };
       },
       caller: { uid: this.#opts.peer.uid, gid: this.#opts.peer.gid },
     };
+  }
+
+  /** Who makes the engine calls of this command: the caller, through its program. */
+  #call(): CallContext {
+    const { uid, pid } = this.#opts.peer;
+    return { origin: { via: 'front-door', program: this.#program as string, uid, pid } };
   }
 
   #onPeerEnd(): void {
@@ -295,35 +308,68 @@ class FrontCall {
   }
 }
 
+/** A relayed command's calls: requests of the method table (admission, logging, history), made for its caller. */
+class Relay {
+  constructor(
+    readonly opts: FrontDoorOptions,
+    private readonly context: CallContext,
+  ) {}
+
+  call(method: Method, params: unknown): Promise<unknown> {
+    const running = this.opts.dispatcher.call(method, params, this.context, this.opts.log);
+    return running instanceof NetplumbError ? Promise.reject(running) : running;
+  }
+}
+
 /**
  * The engine a relayed call gets: the daemon's, each call a request of the method table
- * (admission, logging) exactly as over JSON-RPC; `/proc/self/ns/net` means the caller.
+ * (admission, logging, history) exactly as over JSON-RPC; `/proc/self/ns/net` means the caller.
  * Closing it does nothing: the engine is the daemon's.
  */
 class RelayedEngine implements Engine {
   readonly via = 'daemon' as const;
+  readonly #relay: Relay;
+  readonly uplinks: UplinkOps;
+  readonly networks: NetworkOps;
 
-  constructor(private readonly opts: FrontDoorOptions) {}
+  constructor(
+    private readonly opts: FrontDoorOptions,
+    context: CallContext,
+  ) {
+    const relay = new Relay(opts, context);
+    this.#relay = relay;
+    this.uplinks = {
+      add: (spec) => relay.call('uplink.add', spec) as ReturnType<UplinkOps['add']>,
+      del: (req) => relay.call('uplink.del', req) as ReturnType<UplinkOps['del']>,
+      list: () => relay.call('uplink.list', undefined) as ReturnType<UplinkOps['list']>,
+    };
+    this.networks = {
+      create: (spec) => relay.call('network.create', spec) as ReturnType<NetworkOps['create']>,
+      delete: (name, o = {}) =>
+        relay.call('network.delete', { name, force: o.force === true }) as ReturnType<NetworkOps['delete']>,
+      list: () => relay.call('network.list', undefined) as ReturnType<NetworkOps['list']>,
+    };
+  }
 
   attach(spec: AttachSpec): Promise<AttachResult> {
-    return this.#call('attach', this.#own(spec)) as Promise<AttachResult>;
+    return this.#relay.call('attach', this.#own(spec)) as Promise<AttachResult>;
   }
 
   detach(req: DetachRequest): Promise<DetachResult> {
-    return this.#call('detach', this.#own(req)) as Promise<DetachResult>;
+    return this.#relay.call('detach', this.#own(req)) as Promise<DetachResult>;
   }
 
   list(filter: ListFilter = {}): Promise<Attachment[]> {
     const guest = filter.guest;
-    return this.#call('list', guest === undefined ? filter : this.#own({ guest })) as Promise<Attachment[]>;
+    return this.#relay.call('list', guest === undefined ? filter : this.#own({ guest })) as Promise<Attachment[]>;
   }
 
   gc(opts: GcOptions = {}): Promise<GcResult> {
-    return this.#call('gc', opts) as Promise<GcResult>;
+    return this.#relay.call('gc', opts) as Promise<GcResult>;
   }
 
   declared(): Promise<DeclaredAttachment[]> {
-    return this.#call('declared', undefined) as Promise<DeclaredAttachment[]>;
+    return this.#relay.call('declared', undefined) as Promise<DeclaredAttachment[]>;
   }
 
   async close(): Promise<void> {}
@@ -332,10 +378,5 @@ class RelayedEngine implements Engine {
   #own<T extends { guest: AttachSpec['guest'] }>(o: T): T {
     const guest = callerGuest(o.guest, this.opts.peer.pid);
     return guest === o.guest ? o : { ...o, guest };
-  }
-
-  #call(method: Method, params: unknown): Promise<unknown> {
-    const running = this.opts.dispatcher.call(method, params, this.opts.log);
-    return running instanceof NetplumbError ? Promise.reject(running) : running;
   }
 }

@@ -12,7 +12,7 @@
  *   caller → daemon   'P' program name (netplumb, pipework, netplumb-cni)       first, once
  *                     'A' one argument, in order
  *                     'V' one variable of the environment, NAME=VALUE (only those netplumb
- *                         reads: NETPLUMB_*, PIPEWORK_*, OVS_*, CNI_*, DOCKER_HOST)
+ *                         reads: NETPLUMB_*, PIPEWORK_*, OVS_*, OVN_*, CNI_*, DOCKER_HOST)
  *                     'G' the request is complete (empty)
  *                     'I' a chunk of standard input          only after the daemon's 'i'
  *                     'Z' end of standard input (empty)

@@ -1,7 +1,8 @@
 /**
- * The daemon's own gc runs, through its engine (so its attaches in flight are known and
- * never touched), one run at a time, each removal logged; a failed run is logged and the
- * next one comes at its time:
+ * The daemon's own gc runs, through its method table (its engine, so its attaches in flight
+ * are known and never touched; recorded in the history like a request), one
+ * run at a time, each removal logged; a failed run is logged and the next one comes at its
+ * time:
  *
  *  - reconcile, at start: what a previous daemon (or command) killed mid-attach left half
  *    done is removed once its grace period is over: one run at once (a guest or port that
@@ -10,8 +11,10 @@
  *  - periodic (`netplumb serve --gc-interval SECONDS`): every interval.
  */
 import type { Logger } from 'pino';
-import { DEFAULT_GC_GRACE_SECONDS } from '../plumb/gc.js';
-import type { Engine } from '../engine/engine.js';
+import { DEFAULT_GC_GRACE_SECONDS, type GcOptions, type GcResult } from '../plumb/gc.js';
+
+/** One gc run of the daemon's own; `what` says which (`reconcile`, `periodic gc`). */
+export type DaemonGc = (opts: GcOptions, what: string) => Promise<GcResult>;
 
 export interface GcScheduleOptions {
   /** Every this many seconds (undefined or 0: no periodic run). */
@@ -27,13 +30,13 @@ export interface GcSchedule {
 }
 
 /** Start the reconcile runs, and the periodic ones if asked for. */
-export function startGcSchedule(engine: Engine, opts: GcScheduleOptions): GcSchedule {
+export function startGcSchedule(gc: DaemonGc, opts: GcScheduleOptions): GcSchedule {
   const grace = opts.graceSeconds ?? DEFAULT_GC_GRACE_SECONDS;
   let running: Promise<void> | undefined;
   let stopped = false;
   const once = async (what: string): Promise<void> => {
     try {
-      const r = await engine.gc({ graceSeconds: grace });
+      const r = await gc({ graceSeconds: grace }, what);
       for (const e of r.removed)
         opts.log?.info(
           { attachment: e.attachment, ports: e.ports, link: e.link, reason: e.reason, detail: e.detail },

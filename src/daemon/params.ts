@@ -8,6 +8,10 @@ import { invalidArgument } from '../errors.js';
 import type { AttachSpec, GuestRef } from '../plumb/spec.js';
 import type { DetachRequest } from '../plumb/plumber.js';
 import type { GcOptions } from '../plumb/gc.js';
+import type { EventsSince } from '../events/event.js';
+import type { NetworkSpec } from '../ovn/networks.js';
+import type { UplinkDelRequest } from '../plumb/uplink.js';
+import type { UplinkSpec } from '../plumb/uplink-spec.js';
 
 type Json = Record<string, unknown>;
 /** Every guest form the engine resolves: a word (`con1`, `netns:blue`, `pid:42`, a path) or an object. */
@@ -194,6 +198,80 @@ export function gcParams(v: unknown): GcOptions & { dryRun: boolean } {
     dryRun: o.dryRun === undefined ? false : bool('dryRun', o.dryRun),
     ...(grace !== undefined ? { graceSeconds: grace } : {}),
   };
+}
+
+function numbers(field: string, v: unknown): number[] {
+  if (!Array.isArray(v)) throw invalidArgument(field, `expected an array of numbers, got ${describe(v)}`);
+  return v.map((x, i) => num(`${field}[${i}]`, x));
+}
+
+function strings(field: string, v: unknown): string[] {
+  if (!Array.isArray(v)) throw invalidArgument(field, `expected an array of strings, got ${describe(v)}`);
+  return v.map((x, i) => str(`${field}[${i}]`, x));
+}
+
+/** Copy the present keys of `o`, each checked by its type. */
+function fields<T>(o: Json, types: Record<string, (field: string, v: unknown) => unknown>): T {
+  const out: Json = {};
+  for (const [k, check] of Object.entries(types)) if (o[k] !== undefined) out[k] = check(k, o[k]);
+  return out as T;
+}
+
+/** `uplink.add`: an UplinkSpec (values checked by the engine). */
+export function uplinkAddParams(v: unknown): UplinkSpec {
+  const types = {
+    bridge: str,
+    nic: str,
+    vlan: num,
+    trunks: numbers,
+    nativeVlan: num,
+    createBridge: bool,
+    physnet: str,
+    force: bool,
+  };
+  const o = object('params', v, Object.keys(types));
+  str('bridge', o.bridge);
+  str('nic', o.nic);
+  return fields<UplinkSpec>(o, types);
+}
+
+/** `uplink.del`: { nic, bridge? } */
+export function uplinkDelParams(v: unknown): UplinkDelRequest {
+  const o = object('params', v, ['nic', 'bridge']);
+  str('nic', o.nic);
+  return fields<UplinkDelRequest>(o, { nic: str, bridge: str });
+}
+
+/** `network.create`: a NetworkSpec (values checked by the engine). */
+export function networkCreateParams(v: unknown): NetworkSpec {
+  const types = { name: str, subnet: str, excludeIps: strings, vlan: num, physnet: str, mtu: num };
+  const o = object('params', v, Object.keys(types));
+  str('name', o.name);
+  return fields<NetworkSpec>(o, types);
+}
+
+/** `network.delete`: { name, force? } */
+export function networkDeleteParams(v: unknown): { name: string; force: boolean } {
+  const o = object('params', v, ['name', 'force']);
+  return { name: str('name', o.name), force: o.force === undefined ? false : bool('force', o.force) };
+}
+
+/** `events`, `events.follow`: { since? } — a sequence number (the events after it) or an ISO 8601 time (those at or after it). */
+export function eventsParams(v: unknown): { since?: EventsSince } {
+  if (v === undefined) return {};
+  const o = object('params', v, ['since']);
+  const since = o.since;
+  if (since === undefined) return {};
+  if (typeof since === 'number') {
+    if (!Number.isSafeInteger(since) || since < 0) throw invalidArgument('since', 'expected a sequence number ≥ 0');
+    return { since };
+  }
+  if (typeof since === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(since) && !Number.isNaN(Date.parse(since)))
+    return { since };
+  throw invalidArgument(
+    'since',
+    `expected a sequence number or an ISO 8601 time, got ${JSON.stringify(since)?.slice(0, 64)}`,
+  );
 }
 
 export function noParams(v: unknown): void {

@@ -10,7 +10,9 @@
  *   - rpc.ts: a line into a request; dispatch.ts: admission control (maxConcurrent,
  *     draining) and the method table's handler;
  *   - front-door.ts: a connection of the native front door, one command call run here
- *     (../cli/programs.ts) with the same admission for its engine calls.
+ *     (../cli/programs.ts) with the same admission for its engine calls;
+ *   - ../events: the history of what the daemon changed and why (recorded by the method
+ *     table, so every path records alike), from `daemon-start` to `daemon-stop`.
  *
  * close() is graceful: stop accepting (the socket file goes at once, so new clients act
  * directly), answer new requests on open connections with UNAVAILABLE, let the requests
@@ -20,6 +22,8 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DirectEngine, type Engine } from '../engine/engine.js';
+import { EventLog, type EventLogOptions } from '../events/log.js';
+import type { GcResult } from '../plumb/gc.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
 import { resolveStateDir } from '../persist/store.js';
@@ -68,6 +72,8 @@ export interface DaemonOptions {
   watchEngine?: boolean;
   /** The programs the native front door may call (default: netplumb, pipework, netplumb-cni; tests give their own). */
   programs?: ProgramTable;
+  /** The history's bounds (default 10 000 events, 8 MiB). */
+  events?: EventLogOptions;
 }
 
 export interface Daemon {
@@ -76,6 +82,8 @@ export interface Daemon {
   readonly following: Promise<void>;
   /** Requests being handled now. */
   readonly inFlight: number;
+  /** The history. */
+  readonly events: EventLog;
   /** Graceful: stop accepting, finish the requests in flight, then close the engine. Idempotent. */
   close(): Promise<void>;
 }
@@ -91,6 +99,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const group = lookupGroup(opts.group ?? 'root');
   await claimSocket(socketPath, group.gid);
 
+  const events = new EventLog(opts.events);
+  events.record({
+    kind: 'daemon-start',
+    why: `netplumb serve started (pid ${process.pid}, socket ${socketPath})`,
+    result: 'ok',
+  });
   const plumber = opts.engine === undefined ? Plumber.open(plumberOptionsOf(opts)) : undefined;
   const engine = opts.engine ?? new DirectEngine(plumber as Plumber);
   const identity: DaemonIdentity = {
@@ -106,7 +120,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const trim = startIdleTrim(log);
   const dispatcher = new Dispatcher({
     maxConcurrent: opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
-    context: { engine, identity },
+    context: { engine, identity, events },
     onBusy: () => trim.busy(),
     onIdle: () => trim.idle(),
   });
@@ -122,7 +136,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
       idleTimeoutMs,
       log: connLog,
       draining: () => dispatcher.draining,
-      serve: (line, reply) => dispatcher.serve(line, reply, connLog),
+      serve: (line, reply, sink) =>
+        dispatcher.serve(line, reply, { origin: { via: 'api', uid: peer.uid, pid: peer.pid }, sink }, connLog),
       serveFrontCall: (sock, head) =>
         serveFrontCall(sock, head, {
           programs: opts.programs ?? PROGRAMS,
@@ -163,16 +178,22 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     plumber !== undefined && opts.watchEngine !== false
       ? watchEngine({
           declared: plumber.declared,
+          record: (e) => events.record(e),
           socketPath: identity.dockerSocket,
           ...(opts.logger ? { log: opts.logger } : {}),
         })
       : undefined;
-  // Reconcile what a killed predecessor left half done, then collect periodically if asked to.
-  const gcRuns = startGcSchedule(engine, {
-    ...(opts.gcIntervalSeconds !== undefined ? { intervalSeconds: opts.gcIntervalSeconds } : {}),
-    ...(opts.gcGraceSeconds !== undefined ? { graceSeconds: opts.gcGraceSeconds } : {}),
-    ...(log ? { log } : {}),
-  });
+  // Reconcile what a killed predecessor left half done, then collect periodically if asked
+  // to: each run a gc of the daemon's own through the method table, recorded like a request's.
+  const gcRuns = startGcSchedule(
+    (o, what) =>
+      dispatcher.runOwn('gc', { dryRun: false, ...o }, { origin: { via: 'daemon', what } }) as Promise<GcResult>,
+    {
+      ...(opts.gcIntervalSeconds !== undefined ? { intervalSeconds: opts.gcIntervalSeconds } : {}),
+      ...(opts.gcGraceSeconds !== undefined ? { graceSeconds: opts.gcGraceSeconds } : {}),
+      ...(log ? { log } : {}),
+    },
+  );
 
   let closed: Promise<void> | undefined;
   return {
@@ -181,6 +202,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     get inFlight() {
       return dispatcher.inFlight;
     },
+    events,
     close() {
       closed ??= (async () => {
         dispatcher.drain();
@@ -190,6 +212,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         await watcher?.close();
         trim.stop();
         await dispatcher.idle();
+        // The followers get it before the connections' closing notice.
+        events.record({ kind: 'daemon-stop', why: 'netplumb serve stopping', result: 'ok' });
         for (const c of connections) c.close('shutdown');
         const cutOff = setTimeout(() => {
           for (const c of connections) c.destroy();

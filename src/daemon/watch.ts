@@ -16,12 +16,16 @@
  */
 import type { Logger } from 'pino';
 import { type ContainerEvent, type EventStream, openEventStream } from '../guest/docker-events.js';
+import type { EventDraft } from '../events/event.js';
+import { attachEvents } from '../events/record.js';
 import { Coalescer } from '../persist/coalesce.js';
 import type { DeclaredAttachments } from '../plumb/declared.js';
 
 export interface WatchOptions {
   /** What the watch asks of the declarations: which containers have some, and reconciling one. */
   declared: Pick<DeclaredAttachments, 'containers' | 'reconcile'>;
+  /** Record what a reconcile changed in the daemon's history (kind `reapply`). */
+  record?: (draft: EventDraft) => void;
   /** The container engine's API socket. */
   socketPath: string;
   log?: Logger;
@@ -57,6 +61,9 @@ export function watchEngine(opts: WatchOptions): EngineWatcher {
     const started = Date.now();
     try {
       const outcome = await opts.declared.reconcile(id);
+      const why = `declared attachment (attach --persist): the container's ${event?.engineAction ?? 'state'} ${event !== undefined ? 'event' : 'when the daemon began following the engine'}`;
+      for (const a of outcome.attempts)
+        for (const e of attachEvents(a.spec, a.outcome, why)) opts.record?.({ ...e, kind: 'reapply' });
       if (outcome.applied + outcome.failed + outcome.dropped === 0) {
         if (outcome.unchanged + outcome.superseded > 0)
           log?.debug(

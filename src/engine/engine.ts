@@ -9,8 +9,25 @@ import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import type { DeclaredAttachment } from '../plumb/declared.js';
 import type { ListFilter } from '../daemon/params.js';
+import type { Network, NetworkSpec } from '../ovn/networks.js';
+import type { Uplink, UplinkAddResult, UplinkDelRequest } from '../plumb/uplink.js';
+import type { UplinkSpec } from '../plumb/uplink-spec.js';
 
 export type { ListFilter } from '../daemon/params.js';
+
+/** Uplinks: host NICs in OVS bridges (`netplumb uplink`; src/plumb/uplink.ts). */
+export interface UplinkOps {
+  add(spec: UplinkSpec): Promise<UplinkAddResult>;
+  del(req: UplinkDelRequest): Promise<{ removed?: Uplink }>;
+  list(): Promise<Uplink[]>;
+}
+
+/** OVN networks (`netplumb network`; src/ovn/networks.ts). */
+export interface NetworkOps {
+  create(spec: NetworkSpec): Promise<{ changed: boolean; network: Network }>;
+  delete(name: string, opts?: { force?: boolean }): Promise<{ deleted?: Network }>;
+  list(): Promise<Network[]>;
+}
 
 export interface Engine {
   /** Where the work is done: in the daemon or in this process. */
@@ -23,6 +40,8 @@ export interface Engine {
   gc(opts?: GcOptions): Promise<GcResult>;
   /** Each declared attachment (`attach --persist`), desired vs actual. */
   declared(): Promise<DeclaredAttachment[]>;
+  readonly uplinks: UplinkOps;
+  readonly networks: NetworkOps;
   close(): Promise<void>;
 }
 
@@ -31,6 +50,14 @@ export class DirectEngine implements Engine {
   readonly via = 'direct' as const;
 
   constructor(readonly plumber: Plumber) {}
+
+  get uplinks(): UplinkOps {
+    return this.plumber.uplinks;
+  }
+
+  get networks(): NetworkOps {
+    return this.plumber.networks;
+  }
 
   attach(spec: AttachSpec): Promise<AttachResult> {
     return this.plumber.attach(spec);

@@ -51,8 +51,8 @@ export function cniGuestId(containerId: CniContainerId): string {
 }
 
 /** The container id of a CNI attachment's guest id (`cni:<id>`), if it is one. */
-export function cniContainerIdOf(guestId: string): string | undefined {
-  return guestId.startsWith(PREFIX) ? guestId.slice(PREFIX.length) : undefined;
+export function cniContainerIdOf(guestId: string): CniContainerId | undefined {
+  return CNI_GUEST_ID.test(guestId) ? (guestId.slice(PREFIX.length) as CniContainerId) : undefined;
 }
 
 /** The `source` of a CNI attachment's record: its network. */

@@ -55,6 +55,8 @@ export interface ReconcileOutcome {
   dropped: number;
   /** Why each failed: the error's code and message. */
   reasons: string[];
+  /** Each attach that changed something or failed (not the superseded ones), for the history. */
+  attempts: { spec: AttachSpec; outcome: { result: AttachResult } | { error: NetplumbError } }[];
 }
 
 /** The last thing seen of a declaration in this process. */
@@ -115,7 +117,15 @@ export class DeclaredAttachments {
    */
   async reconcile(containerId: string): Promise<ReconcileOutcome> {
     const mine = (await this.store.read()).filter((d) => d.containerId === containerId);
-    const outcome: ReconcileOutcome = { applied: 0, unchanged: 0, failed: 0, superseded: 0, dropped: 0, reasons: [] };
+    const outcome: ReconcileOutcome = {
+      applied: 0,
+      unchanged: 0,
+      failed: 0,
+      superseded: 0,
+      dropped: 0,
+      reasons: [],
+      attempts: [],
+    };
     if (mine.length === 0) return outcome;
     let state: ContainerState;
     try {
@@ -144,8 +154,10 @@ export class DeclaredAttachments {
           continue;
         }
         this.#seen.set(keyOf(d), { state: 'applied' });
-        if (r.changed) outcome.applied++;
-        else outcome.unchanged++;
+        if (r.changed) {
+          outcome.applied++;
+          outcome.attempts.push({ spec: d.spec, outcome: { result: r } });
+        } else outcome.unchanged++;
       } catch (e) {
         if (e instanceof NetplumbError && SUPERSEDED.has(e.code)) {
           // The run ended (or another began) under the attach: its events bring the next reconcile.
@@ -156,6 +168,7 @@ export class DeclaredAttachments {
         this.#seen.set(keyOf(d), { state: 'failed', reason: reasonOf(e) });
         outcome.failed++;
         outcome.reasons.push(`${e instanceof NetplumbError ? e.code : 'ERROR'}: ${reasonOf(e)}`);
+        if (e instanceof NetplumbError) outcome.attempts.push({ spec: d.spec, outcome: { error: e } });
       }
     }
     return outcome;

@@ -1,7 +1,8 @@
 /**
  * Where each attachment's guest is now, and its interface as seen from inside: the
  * container through the engine's API (is it there, does it run, in which namespace), a
- * bare namespace by its recorded id among /run/netns and the recorded pid; then, in the
+ * bare namespace by its recorded id among /run/netns and the recorded pid, a CNI runtime's
+ * container by its interface's record among /run/netns; then, in the
  * namespace, the link that carries the attachment's record and its addresses.
  *
  * Read-only. Nothing here throws for a guest that is gone or cannot be asked: that is
@@ -13,6 +14,7 @@ import { DockerClient } from '../guest/docker-api.js';
 import { resolveGuest, type Guest } from '../guest/resolve.js';
 import { openNetns, type Netns } from '../netns/index.js';
 import { netnsCookieOf, openRouteIn } from '../netns/sockets.js';
+import { CNI_GUEST_ID } from '../plumb/cni-owner.js';
 import { decodeAlias, type AttachmentRecord } from '../plumb/record.js';
 import { eachLimited } from '../limit.js';
 import { Rtnl, type Link } from '../rtnl/index.js';
@@ -56,12 +58,15 @@ export async function readGuests(
   const byGuest = new Map<string, AttachmentRecord[]>();
   for (const r of records) byGuest.set(r.guestId, [...(byGuest.get(r.guestId) ?? []), r]);
   const namespaces = lazy(() => namedNamespaces());
+  const cniNamespaces = lazy(() => namespacesOfCniGuests());
   const out = new Map<string, GuestFacts>();
   await eachLimited([...byGuest.values()], opts.concurrency ?? 16, async (rs) => {
     const first = rs[0] as AttachmentRecord;
     const found = first.guestId.startsWith('netns:')
       ? await findNamespace(first, namespaces)
-      : await findContainer(first, docker);
+      : CNI_GUEST_ID.test(first.guestId)
+        ? await findCniNamespace(first, cniNamespaces)
+        : await findContainer(first, docker);
     if (found.open === undefined) {
       for (const r of rs) out.set(r.id, found.facts);
       return;
@@ -153,16 +158,57 @@ async function findNamespace(r: AttachmentRecord, namespaces: () => Map<string, 
   return { facts: { kind: 'netns', state: 'running', name, netnsName: name }, open: ns };
 }
 
+/**
+ * A CNI runtime's container (recorded as `cni:<id>`): its namespace is among /run/netns
+ * (podman, containerd and Multus's runtimes put theirs there), the one whose interface
+ * carries the record.
+ */
+async function findCniNamespace(r: AttachmentRecord, namespaces: () => Promise<Map<string, string>>): Promise<Found> {
+  const base = { kind: 'container' as const, name: r.guestId };
+  const name = (await namespaces()).get(r.guestId);
+  const ns = name === undefined ? undefined : tryOpen(() => openNetns({ name }));
+  if (name === undefined || ns === undefined)
+    return {
+      facts: {
+        ...base,
+        state: 'gone',
+        detail: `no namespace in ${NETNS_DIR} holds its interface (its container stopped)`,
+      },
+    };
+  return { facts: { ...base, state: 'running', netnsName: name }, open: ns };
+}
+
+/** /run/netns names by the CNI guest ids (`cni:<id>`) their interfaces carry in their records. */
+async function namespacesOfCniGuests(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await eachLimited(netnsNames(), 16, async (name) => {
+    const ns = tryOpen(() => openNetns({ name }));
+    if (ns === undefined) return;
+    try {
+      const rtnl = new Rtnl((await openRouteIn(ns)).route);
+      try {
+        for (const l of await rtnl.link.list()) {
+          const r = decodeAlias(l.alias)?.record;
+          // The guest's end only: the host end of a veth carries the record too.
+          if (r !== undefined && CNI_GUEST_ID.test(r.guestId) && l.name === r.ifname && l.name !== r.hostIfname)
+            out.set(r.guestId, name);
+        }
+      } finally {
+        rtnl.close();
+      }
+    } catch {
+      // a namespace that cannot be read holds none we can show
+    } finally {
+      ns.close();
+    }
+  });
+  return out;
+}
+
 /** /run/netns names by the id a record would carry for them (both forms). */
 function namedNamespaces(): Map<string, string> {
   const out = new Map<string, string>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(NETNS_DIR);
-  } catch {
-    return out;
-  }
-  for (const name of names) {
+  for (const name of netnsNames()) {
     const ns = tryOpen(() => openNetns({ name }));
     if (ns === undefined) continue;
     try {
@@ -197,6 +243,15 @@ async function readInside(
     return out;
   } finally {
     rtnl.close();
+  }
+}
+
+/** The names under /run/netns (none when it is not there). */
+function netnsNames(): string[] {
+  try {
+    return readdirSync(NETNS_DIR);
+  } catch {
+    return [];
   }
 }
 

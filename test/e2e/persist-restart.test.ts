@@ -110,6 +110,14 @@ test('podman restart: eth1 is back with the same MAC and IP and pings its VLAN p
     assert.ok(id);
     assert.equal((await bed.ovsPorts()).length, 2, 'one OVS port per container');
     assert.deepEqual(await declaredStates(bed), ['applied', 'applied']);
+    // The daemon's history, one JSON event a line.
+    const history = (await bed.ok(['events', '--json']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; guest?: string; result: string; why: string });
+    const reapplied = history.filter((e) => e.kind === 'reapply' && e.guest === a);
+    assert.ok(reapplied.length >= 1 && reapplied.every((e) => e.result === 'ok'), 'the history says it was put back');
+    assert.match(reapplied[0]?.why ?? '', /attach --persist/);
     await detachBoth(bed, [a, b]);
   }),
 );

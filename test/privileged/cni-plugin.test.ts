@@ -495,6 +495,11 @@ test('a wrong configuration is error 7 naming its key; an unsupported version 1;
       assert.equal(e.details, field, JSON.stringify(e));
       assert.match(e.msg as string, new RegExp(field.replace(/[[\].]/g, '\\$&')));
     }
+    failed(
+      await cni({ ...call, netns: '/run/netns/np-cni-nonexistent', conf: conf() }),
+      3,
+      'ADD to a namespace that is not there',
+    );
     const unknown = failed(await cni({ ...call, conf: conf(), env: { CNI_ARGS: 'FOO=1' } }), 4, 'unknown CNI_ARGS key');
     assert.equal(unknown.details, 'CNI_ARGS');
     assert.deepEqual(await g.linkNames(), ['lo'], 'nothing made by the refused calls');
@@ -581,6 +586,23 @@ test('a Linux bridge network is served by a daemon on any OVSDB; an OVS network 
       env: { ...process.env, NETPLUMB_SOCKET: daemon.sock, OVS_DB: ovs.remote },
     });
     assert.match(list, /"guestId":\s*"cni:clb1"/, `netplumb list shows it: ${list}`);
+    const show = await must(['ip', 'netns', 'exec', ovs.netns, join(ROOT, 'bin', 'netplumb'), 'show'], {
+      env: { ...process.env, NETPLUMB_SOCKET: daemon.sock, OVS_DB: ovs.remote },
+    });
+    assert.match(show, /cni:clb1 eth0 +10\.77\.0\.\d+\/24/, `netplumb show finds it in its namespace: ${show}`);
+    assert.match(show, /no issues/, show);
+    // GC of a Linux bridge network: its records (link aliases) name no network, the bridge stands for it.
+    const g2 = await TestNetns.create('cni');
+    try {
+      ok(await cni({ command: 'ADD', containerId: 'clb2', netns: g2.path, conf: lb }), 'ADD a second');
+      const gc = { ...lb, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [{ containerID: 'clb1', ifname: 'eth0' }] };
+      ok(await cni({ command: 'GC', conf: gc }), 'GC');
+      assert.equal(await g2.link('eth0'), undefined, 'the unlisted one went');
+      assert.ok(await g.link('eth0'), 'the listed one stayed');
+      assert.equal(leases().length, 1, 'and only its lease');
+    } finally {
+      await g2.destroy();
+    }
     ok(await cni({ command: 'DEL', ...call }), 'DEL');
     assert.deepEqual(
       JSON.parse(await must(['ip', '-json', '-n', ovs.netns, 'link', 'show', 'master', linuxBridge])),
@@ -609,5 +631,144 @@ test('a Linux bridge network is served by a daemon on any OVSDB; an OVS network 
   } finally {
     await must(['ip', '-n', ovs.netns, 'link', 'del', linuxBridge]);
     await g.destroy();
+  }
+});
+
+test('a macvlan network (attach macvlan of a master): the container interface only, CHECK, DEL', async () => {
+  const g = await TestNetns.create('cni');
+  const master = 'npcnidum0';
+  // A veth stands for the NIC (there is no dummy module here).
+  await must(['ip', '-n', ovs.netns, 'link', 'add', master, 'type', 'veth', 'peer', 'name', 'npcnidum1']);
+  await must(['ip', '-n', ovs.netns, 'link', 'set', master, 'up']);
+  try {
+    const mv = conf({ attach: 'macvlan', master, macvlan_mode: 'bridge', bridge: undefined, vlan: undefined });
+    const call = { containerId: 'cmv1', netns: g.path, conf: mv };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD of a macvlan');
+    const r = added.json as {
+      interfaces: { name: string; mac: string; sandbox?: string }[];
+      ips: { address: string; interface: number }[];
+    };
+    assert.equal(r.interfaces.length, 1, 'no host end');
+    assert.equal(r.interfaces[0]?.sandbox, g.path);
+    const link = await g.link('eth0');
+    assert.equal(link?.linkinfo?.info_kind, 'macvlan');
+    assert.equal(r.interfaces[0]?.mac, link?.address);
+    assert.deepEqual(await v4(g, 'eth0'), [r.ips[0]?.address]);
+    assert.equal(r.ips[0]?.interface, 0);
+    ok(await cni({ command: 'CHECK', ...call, conf: { ...mv, prevResult: added.json } }), 'CHECK');
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    assert.equal(await g.link('eth0'), undefined);
+    await assertNothingLeft('DEL of a macvlan');
+  } finally {
+    await must(['ip', '-n', ovs.netns, 'link', 'del', master]);
+    await g.destroy();
+  }
+});
+
+test('dual stack: both addresses and both default routes in the container, CHECK, DEL releases both', async () => {
+  const g = await TestNetns.create('cni');
+  try {
+    const dual = conf(
+      {},
+      {
+        ranges: [[{ subnet: `${SUBNET}.0/24` }], [{ subnet: 'fd77::/64' }]],
+        routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }, { dst: '192.168.77.0/24', gw: `${SUBNET}.254` }],
+      },
+    );
+    const call = { containerId: 'cdual1', netns: g.path, conf: dual };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD');
+    const ips = (added.json?.ips ?? []) as { address: string; interface: number }[];
+    assert.equal(ips.length, 2);
+    const [l] = await g.ip<IpAddr>('addr', 'show', 'dev', 'eth0');
+    const global = (l?.addr_info ?? [])
+      .filter((a) => a.family === 'inet' || !a.local.startsWith('fe80'))
+      .map((a) => `${a.local}/${a.prefixlen}`);
+    assert.deepEqual(global.sort(), ips.map((i) => i.address).sort());
+    const [v6default] = await g.ip<{ gateway?: string }>('-6', 'route', 'show', 'default');
+    assert.equal(v6default?.gateway, 'fd77::1');
+    const [other] = await g.ip<{ gateway?: string }>('route', 'show', '192.168.77.0/24');
+    assert.equal(other?.gateway, `${SUBNET}.254`);
+    ok(await cni({ command: 'CHECK', ...call, conf: { ...dual, prevResult: added.json } }), 'CHECK');
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    await assertNothingLeft('DEL');
+    assert.deepEqual(
+      readdirSync(join(dataDir, NETWORK)).filter((f) => f.startsWith('fd77')),
+      [],
+      'the IPv6 lease went too',
+    );
+  } finally {
+    await g.destroy();
+  }
+});
+
+test('a 0.4.0 configuration: a 0.4.0 result (each address with its version)', async () => {
+  const g = await TestNetns.create('cni');
+  try {
+    const call = { containerId: 'cold1', netns: g.path, conf: conf({ cniVersion: '0.4.0' }) };
+    const added = await cni({ command: 'ADD', ...call });
+    ok(added, 'ADD');
+    assert.equal(added.json?.cniVersion, '0.4.0');
+    const [ip4] = (added.json?.ips ?? []) as { version?: string; address: string }[];
+    assert.equal(ip4?.version, '4');
+    assert.deepEqual(await v4(g, 'eth0'), [ip4?.address]);
+    ok(await cni({ command: 'DEL', ...call }), 'DEL');
+    await assertNothingLeft('DEL');
+  } finally {
+    await g.destroy();
+  }
+});
+
+test("a namespace mounted in the caller's own mount namespace: the daemon hands the call back, the plugin acts alone", async () => {
+  // The caller (as a runtime in a mount namespace of its own would) mounts a new network
+  // namespace on a file the daemon sees as a plain file, and calls the plugin.
+  const dir = mkdtempSync('/tmp/np-cni-mnt-');
+  const file = join(dir, 'netns');
+  const script = [
+    'unshare --net sleep 120 & P=$!',
+    'while [ "$(readlink /proc/$P/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done',
+    `touch ${file} && mount --bind /proc/$P/ns/net ${file}`,
+    `"$@" < ${join(dir, 'conf')}; S=$?`,
+    `umount ${file}; kill $P; wait $P; exit $S`,
+  ].join('\n');
+  writeFileSync(join(dir, 'conf'), JSON.stringify(conf()));
+  const inOwnMountNs = (front: string, path: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        ip,
+        ['netns', 'exec', ovs.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', front],
+        {
+          env: {
+            CNI_COMMAND: 'ADD',
+            CNI_CONTAINERID: 'cmnt1',
+            CNI_NETNS: file,
+            CNI_IFNAME: 'eth0',
+            CNI_PATH: cniPath,
+            NETPLUMB_SOCKET: daemon.sock,
+            PATH: path,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  try {
+    // (Before the hand-back, the daemon failed it: "… is not a network namespace".)
+    const added = await inOwnMountNs(join(bin, 'netplumb-cni'), process.env.PATH ?? '');
+    assert.equal(added.code, 0, `${added.stdout} ${added.stderr}`);
+    const r = JSON.parse(added.stdout) as { interfaces: { name: string; sandbox?: string }[] };
+    assert.equal(r.interfaces[1]?.sandbox, file);
+    assert.deepEqual(await ports(), [r.interfaces[0]?.name], 'attached, acting alone');
+    // Its namespace died with the script: DEL finds the attachment by its record.
+    ok(await cni({ command: 'DEL', containerId: 'cmnt1', netns: file, conf: conf() }), 'DEL');
+    await assertNothingLeft('DEL');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

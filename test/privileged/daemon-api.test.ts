@@ -371,6 +371,7 @@ test('H4: slow clients are cut off after the idle timeout; past maxConcurrent th
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
   let started = 0;
+  const unused = () => Promise.reject(new Error('unused'));
   const engine = {
     via: 'direct' as const,
     list: async () => {
@@ -378,10 +379,12 @@ test('H4: slow clients are cut off after the idle timeout; past maxConcurrent th
       await gate;
       return [];
     },
-    attach: () => Promise.reject(new Error('unused')),
-    detach: () => Promise.reject(new Error('unused')),
+    attach: unused,
+    detach: unused,
     gc: async () => ({ dryRun: false, graceSeconds: 60, removed: [], kept: [] }),
     declared: async () => [],
+    uplinks: { add: unused, del: unused, list: unused },
+    networks: { create: unused, delete: unused, list: unused },
     close: async () => undefined,
   };
   await withDaemon({ engine, idleTimeoutMs: 300, maxConcurrent: 4 }, async (d, sock) => {

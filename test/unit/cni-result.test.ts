@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { cniErrorOf, errorJson, CniError } from '../../src/cni/errors.js';
 import { spawnOptions } from '../../src/cni/ipam.js';
-import { ipPlanOf, parseIpamResult } from '../../src/cni/ipam-result.js';
+import { ipamPlan, parseIpamResult } from '../../src/cni/ipam-result.js';
 import { addResult, prevResultFor } from '../../src/cni/result.js';
 import { versionJson } from '../../src/cni/version.js';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
@@ -20,35 +20,54 @@ const hostLocal = {
   dns: { nameservers: ['10.77.0.1'] },
 };
 
+function ipPlan(r: ReturnType<typeof ipam> | undefined) {
+  return ipamPlan(r).ip;
+}
+
 function ipam(o: unknown) {
   return parseIpamResult('host-local', Buffer.from(JSON.stringify(o)));
 }
 
 test("an IPAM result: the address, and the default route's gateway, for the engine", () => {
   const r = ipam(hostLocal);
-  const plan = ipPlanOf(r);
+  const plan = ipPlan(r);
   assert.equal(plan.kind, 'static');
   assert.equal(plan.kind === 'static' && plan.address.cidr, '10.77.0.2/24');
   assert.equal(plan.kind === 'static' && plan.gateway?.address, '10.77.0.1');
-  const routeGw = ipPlanOf(ipam({ ...hostLocal, routes: [{ dst: '0.0.0.0/0', gw: '10.77.0.254' }] }));
+  const routeGw = ipPlan(ipam({ ...hostLocal, routes: [{ dst: '0.0.0.0/0', gw: '10.77.0.254' }] }));
   assert.equal(routeGw.kind === 'static' && routeGw.gateway?.address, '10.77.0.254');
-  const noRoute = ipPlanOf(ipam({ ...hostLocal, routes: [] }));
+  const noRoute = ipPlan(ipam({ ...hostLocal, routes: [] }));
   assert.equal(noRoute.kind === 'static' && noRoute.gateway, undefined, 'no default route: no gateway');
-  assert.deepEqual(ipPlanOf(undefined), { kind: 'none' });
-  assert.deepEqual(ipPlanOf(ipam({ ips: [] })), { kind: 'none' });
+  assert.deepEqual(ipPlan(undefined), { kind: 'none' });
+  assert.deepEqual(ipPlan(ipam({ ips: [] })), { kind: 'none' });
 });
 
-test('what the engine does not configure is refused (2): a second address, another route', () => {
-  const two = { ...hostLocal, ips: [...hostLocal.ips, { address: '2001:db8::2/64' }] };
-  assert.throws(
-    () => ipPlanOf(ipam(two)),
-    (e: CniError) => e.code === 2 && e.details === 'ips',
+test('the rest of an IPAM result, added after the attach: other addresses, other routes with their gateway', () => {
+  const dual = {
+    ...hostLocal,
+    ips: [...hostLocal.ips, { address: '2001:db8::2/64', gateway: '2001:db8::1' }],
+    routes: [
+      { dst: '0.0.0.0/0' },
+      { dst: '::/0' },
+      { dst: '192.168.0.0/16', gw: '10.77.0.254' },
+      { dst: '172.16.0.0/12' },
+    ],
+  };
+  const { ip, more } = ipamPlan(ipam(dual));
+  assert.equal(ip.kind === 'static' && ip.gateway?.address, '10.77.0.1');
+  assert.deepEqual(
+    more.addresses.map((a) => a.cidr),
+    ['2001:db8::2/64'],
   );
-  const route = { ...hostLocal, routes: [{ dst: '192.168.0.0/16' }] };
-  assert.throws(
-    () => ipPlanOf(ipam(route)),
-    (e: CniError) => e.code === 2 && e.details === 'routes',
+  assert.deepEqual(
+    more.routes.map((r) => [r.dst.cidr, r.via?.address]),
+    [
+      ['::/0', '2001:db8::1'],
+      ['192.168.0.0/16', '10.77.0.254'],
+      ['172.16.0.0/12', '10.77.0.1'],
+    ],
   );
+  assert.deepEqual(ipamPlan(ipam(hostLocal)).more, { addresses: [], routes: [] });
 });
 
 test('an IPAM result that is not one is error 6', () => {

@@ -154,14 +154,13 @@ describe('DeclaredAttachments.reconcile', () => {
         calls.push(`detach ${id.slice(0, 4)} ${ifname ?? 'all'}`);
       },
     });
-    assert.deepEqual(await declared.reconcile(ID), {
-      applied: 2,
-      unchanged: 0,
-      failed: 0,
-      superseded: 0,
-      dropped: 0,
-      reasons: [],
-    });
+    const first = await declared.reconcile(ID);
+    assert.deepEqual([first.applied, first.failed, first.dropped], [2, 0, 0]);
+    assert.deepEqual(
+      first.attempts.map((a) => a.spec.ifname),
+      ['eth1', 'eth2'],
+      'both attaches go to the history',
+    );
     state = { ...running, running: false, pid: 0, status: 'exited' };
     assert.deepEqual(await declared.reconcile(ID), {
       applied: 0,
@@ -170,6 +169,7 @@ describe('DeclaredAttachments.reconcile', () => {
       superseded: 0,
       dropped: 0,
       reasons: [],
+      attempts: [],
     });
     state = 'gone';
     assert.deepEqual(await declared.reconcile(ID), {
@@ -179,6 +179,7 @@ describe('DeclaredAttachments.reconcile', () => {
       superseded: 0,
       dropped: 2,
       reasons: [],
+      attempts: [],
     });
     assert.deepEqual(calls, ['attach eth1', 'attach eth2', 'detach aaaa all']);
     assert.deepEqual(await store.read(), []);

@@ -15,7 +15,15 @@ import type { ReconcileOutcome } from '../../src/plumb/declared.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
-const NONE: ReconcileOutcome = { applied: 0, unchanged: 0, failed: 0, superseded: 0, dropped: 0, reasons: [] };
+const NONE: ReconcileOutcome = {
+  applied: 0,
+  unchanged: 0,
+  failed: 0,
+  superseded: 0,
+  dropped: 0,
+  reasons: [],
+  attempts: [],
+};
 
 function event(id: string, action: string, nanos: bigint): string {
   return `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id, Attributes: { name: 'x' } }, time: Number(nanos / 1_000_000_000n), timeNano: Number(nanos) })}\n`;
