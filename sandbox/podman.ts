@@ -197,8 +197,8 @@ export class PodmanSandbox {
     rmSync(this.socketPath, { force: true });
   }
 
-  /** Equivalent to: podman run -d --name NAME --net none --rootfs ROOTFS /bin/sleep 100000 */
-  async runContainer(name: string, opts: { net?: string } = {}): Promise<PodmanContainer> {
+  /** Equivalent to: podman run -d --name NAME --net none [--restart POLICY] --rootfs ROOTFS /bin/sleep 100000 */
+  async runContainer(name: string, opts: { net?: string; restart?: string } = {}): Promise<PodmanContainer> {
     const r = await run(
       [
         ...this.#prefix,
@@ -210,6 +210,7 @@ export class PodmanSandbox {
         name,
         '--net',
         opts.net ?? 'none',
+        ...(opts.restart !== undefined ? ['--restart', opts.restart] : []),
         '--rootfs',
         this.rootfs,
         '/bin/sleep',

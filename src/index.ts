@@ -14,6 +14,7 @@ export {
 } from './plumb/plumber.js';
 export type { AttachSpec, AttachMode, IpConfig, MacvlanMode } from './plumb/spec.js';
 export type { AttachmentRecord } from './plumb/record.js';
+export type { DeclaredAttachment, DeclaredState } from './plumb/declared.js';
 export { Netns, openNetns, hostNetnsIdentity, type NetnsSelector } from './netns/index.js';
 export { openRouteTransport } from './netlink/native-transport.js';
 export { Rtnl, type Link, type Address, type Route, type Rule } from './rtnl/index.js';

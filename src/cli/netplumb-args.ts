@@ -42,6 +42,8 @@ export interface ConnectionOptions {
   dockerSocketPath?: string;
   /** OVN northbound database remote; absent → the default resolution. */
   ovnNb?: string;
+  /** Where declared attachments are kept; absent → $NETPLUMB_STATE_DIR, else /var/lib/netplumb. */
+  stateDir?: string;
 }
 
 interface Common {
@@ -175,6 +177,12 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   return found;
 }
 
+function absolutePath(field: string, text: string): string {
+  if (!text.startsWith('/') || text.includes('\0') || text.length > 4096)
+    throw invalidArgument(field, `${JSON.stringify(text)}: expected an absolute path`);
+  return text;
+}
+
 /** A DOCKER_HOST-style socket: `unix:///path` or `unix:/path`; returns the path. */
 function dockerSocketPath(text: string): string {
   const m = /^unix:(?:\/\/)?(\/[^\0]*)$/.exec(text);
@@ -188,8 +196,14 @@ function dockerSocketPath(text: string): string {
   return m[1];
 }
 
-function connectionOptions(o: { 'ovs-db'?: string; 'docker-host'?: string; 'ovn-nb'?: string }): ConnectionOptions {
+function connectionOptions(o: {
+  'ovs-db'?: string;
+  'docker-host'?: string;
+  'ovn-nb'?: string;
+  'state-dir'?: string;
+}): ConnectionOptions {
   return {
+    ...(o['state-dir'] !== undefined ? { stateDir: absolutePath('state-dir', o['state-dir']) } : {}),
     ...(o['ovs-db'] !== undefined ? { ovsDb: parseRemote(o['ovs-db']).text } : {}),
     ...(o['ovn-nb'] !== undefined ? { ovnNb: parseRemote(o['ovn-nb']).text } : {}),
     ...(o['docker-host'] !== undefined ? { dockerSocketPath: dockerSocketPath(o['docker-host']) } : {}),
@@ -274,6 +288,7 @@ function parseAttach(o: ParsedOptions<typeof ATTACH_OPTIONS>): NetplumbCommand {
     ...(o['wait-up'] !== undefined
       ? { waitUpMs: integer('wait-up', o['wait-up'], 0, WAIT_UP_MAX_SECONDS) * 1000 }
       : {}),
+    ...(o.persist === true ? { persist: true } : {}),
   };
   return { command: 'attach', spec: specOf(plan), dhcpSidecar: ipWord.dhcpSidecar, ...common(o) };
 }

@@ -40,6 +40,11 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       pipework: '(none: ovn-nbctl lsp-add …; ovs-vsctl add-port br-int … external_ids:iface-id=…)',
     },
     {
+      what: 'Declared: made again, same MAC and address, each time web1 (re)starts (netplumb serve follows the engine)',
+      netplumb: 'netplumb attach --bridge ovs0 --container web1 --ip 10.0.0.5/24 --vlan 100 --persist',
+      pipework: 'pipework --persist ovs0 web1 10.0.0.5/24 @100 (plain pipework: run again after every restart)',
+    },
+    {
       what: 'IPv6 into a named network namespace',
       netplumb: 'netplumb attach --bridge ovs0 --container netns:blue --ip 2001:db8::5/64@2001:db8::1',
       pipework: 'pipework ovs0 -a 6 <container> 2001:db8::5/64@2001:db8::1',
@@ -62,6 +67,11 @@ const EXAMPLES: Readonly<Partial<Record<Subcommand, readonly Example[]>>> = {
       what: 'Every attachment, as JSON',
       netplumb: 'netplumb list --json',
       pipework: '(none: pipework records nothing it reads back)',
+    },
+    {
+      what: 'Declared attachments that are not applied now, and why',
+      netplumb: 'netplumb list --json | jq \'.declared[] | select(.state != "applied")\'',
+      pipework: '(none)',
     },
   ],
   show: [

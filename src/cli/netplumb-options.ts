@@ -19,6 +19,15 @@ const connection = {
   },
 } as const satisfies OptionTable;
 
+/** Where declared attachments (`attach --persist`) are kept. */
+const state = {
+  'state-dir': {
+    kind: 'value',
+    metavar: 'DIR',
+    summary: 'where declared attachments are kept: $NETPLUMB_STATE_DIR or /var/lib/netplumb (default)',
+  },
+} as const satisfies OptionTable;
+
 /** Commands the daemon can serve: `--no-daemon` acts in this process even when it runs. */
 const daemon = {
   'no-daemon': {
@@ -88,9 +97,14 @@ export const ATTACH_OPTIONS = {
   force: { kind: 'flag', summary: 'replace an existing attachment of this interface whose settings differ' },
   'allow-host-netns': { kind: 'flag', summary: "allow the target to be the host's own network namespace" },
   'wait-up': { kind: 'value', metavar: 'SECONDS', summary: 'wait until the container interface is up (0..3600)' },
+  persist: {
+    kind: 'flag',
+    summary: 'also declare it: netplumb serve makes it again each time the container (re)starts',
+  },
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const DETACH_OPTIONS = {
@@ -100,6 +114,7 @@ export const DETACH_OPTIONS = {
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const LIST_OPTIONS = {
@@ -107,6 +122,7 @@ export const LIST_OPTIONS = {
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const SHOW_OPTIONS = {
@@ -165,6 +181,7 @@ export const GC_OPTIONS = {
   ...output,
   ...daemon,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 export const SERVE_OPTIONS = {
@@ -192,6 +209,7 @@ export const SERVE_OPTIONS = {
   },
   help: output.help,
   ...connection,
+  ...state,
 } as const satisfies OptionTable;
 
 /** `netplumb uplink add|del|list`: which action takes an option is said in its summary, and checked. */
@@ -295,12 +313,13 @@ export function isSubcommand(word: string): word is Subcommand {
 
 export const SUBCOMMAND_SUMMARY: Readonly<Record<Subcommand, string>> = {
   attach: 'wire a container into a bridge, NIC (macvlan) or dummy interface',
-  detach: 'undo attach: remove the interface and its OVS port (routes through it go with it)',
-  list: "list netplumb attachments (all, or one container's)",
+  detach: 'undo attach: remove the interface and its OVS port (routes through it go with it), and its declaration',
+  list: "list netplumb attachments (all, or one container's), and the declared ones: applied, waiting or failed",
   show: 'what is wired where: bridges → VLANs → ports → guests, and what is broken (tree, --json, --svg, --html)',
   check: 'probe every pair of attachments from inside the guests; compare with their VLANs (exit 1: missing, 17: leak)',
-  gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports)',
-  serve: 'run the daemon that serves the API on a unix socket',
+  gc: 'remove what dead containers and killed attaches left behind (veths, OVS ports, declarations of removed containers)',
+  serve:
+    'run the daemon that serves the API on a unix socket, and makes declared attachments again on each container start',
   uplink: "a host NIC as a trunk or access port of an OVS bridge, the hosts' physical link: add, del, list",
   network: 'OVN networks (logical switches) across hosts, optionally bridged to a VLAN: create, delete, list',
   events: "the daemon's history: what it attached, detached, collected and changed, who asked, how it ended",

@@ -10,6 +10,7 @@ import type { AttachmentRecord } from '../plumb/record.js';
 import type { GcEntry, GcResult } from '../plumb/gc.js';
 import { KILL_AT_ENV, type KillHooks } from '../plumb/kill-hook.js';
 import type { Engine } from '../engine/engine.js';
+import type { DeclaredAttachment } from '../plumb/declared.js';
 
 function describeAttach(r: AttachResult): string {
   const x = r.record;
@@ -69,6 +70,23 @@ function table(rows: Attachment[]): string {
   return textTable(head, body);
 }
 
+/** Declared attachments: which container and interface, where, and whether it is applied now. */
+function declaredTable(rows: DeclaredAttachment[]): string {
+  const head = ['GUEST', 'IFNAME', 'HOST', 'DECLARED', 'STATE'];
+  const body = rows.map((d) => [
+    d.containerName ?? d.containerId.slice(0, 12),
+    d.ifname,
+    d.host,
+    d.declaredAt,
+    d.state === 'applied'
+      ? 'applied'
+      : d.state === 'waiting'
+        ? `waiting (${d.reason ?? 'container stopped'})`
+        : `failed: ${d.reason ?? '?'}`,
+  ]);
+  return textTable(head, body);
+}
+
 function describeGcEntry(e: GcEntry): string {
   const who = e.record ? `${guestLabel(e.record)} ${e.record.ifname}` : `attachment ${e.attachment}`;
   const objects = [...e.ports.map((p) => `OVS port ${p}`), ...(e.link !== undefined ? [`veth ${e.link}`] : [])];
@@ -87,6 +105,11 @@ function describeGc(r: GcResult): string {
       ...waiting.map(describeGcEntry),
     );
   lines.push(`in use: ${inUse}`);
+  const undeclared = r.undeclared ?? [];
+  if (undeclared.length > 0)
+    lines.push(
+      `${r.dryRun ? 'would drop' : 'dropped'} ${undeclared.length} declaration(s) of removed containers: ${undeclared.map((d) => `${d.containerId.slice(0, 12)} ${d.ifname}`).join(', ')}`,
+    );
   return lines.join('\n');
 }
 
@@ -164,8 +187,17 @@ async function run(
       }
       case 'list': {
         const rows = await engine.list(cmd.guest !== undefined ? { guest: cmd.guest } : {});
-        if (cmd.json) printJson(io, { ok: true, attachments: rows });
-        else io.stdout(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
+        const { guestMatcher } = require('../plumb/guest-id.js') as typeof import('../plumb/guest-id.js');
+        const ofGuest = cmd.guest !== undefined ? guestMatcher(cmd.guest) : () => true;
+        const declared = (await engine.declared()).filter((d) =>
+          ofGuest({ guestId: d.containerId, ...(d.containerName !== undefined ? { guestName: d.containerName } : {}) }),
+        );
+        if (cmd.json) printJson(io, { ok: true, attachments: rows, declared });
+        else {
+          io.stdout(rows.length === 0 ? 'no attachments\n' : `${table(rows)}\n`);
+          if (declared.length > 0)
+            io.stdout(`\ndeclared (--persist), desired vs actual:\n${declaredTable(declared)}\n`);
+        }
         return 0;
       }
       case 'gc': {

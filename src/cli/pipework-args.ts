@@ -7,7 +7,7 @@
  */
 import { invalidArgument, type ErrorDetails, type NetplumbError } from '../errors.js';
 import { guestRefOf } from '../guest/ref.js';
-import { DEFAULT_IFNAME, specOf, type AttachPlan, type MacPlan } from '../plumb/plan.js';
+import { DEFAULT_IFNAME, specOf, withPersist, type AttachPlan, type MacPlan } from '../plumb/plan.js';
 import type { AttachSpec, GuestRef } from '../plumb/spec.js';
 import { ifName, vlanId, type IpFamily, type VlanId } from '../validate.js';
 import { parseGuestWord, parseHostWord, parseIpWord } from './attach-words.js';
@@ -46,12 +46,14 @@ pipework --wait [-i containerinterface]
 
 /** The usage text printed for `pipework` without arguments, `-h`, or a syntax error. */
 export function usage(): string {
-  return `Syntax:\n${PIPEWORK_USAGE}\nThis pipework is netplumb; for detach, list, trunks, MTU and JSON output see \`netplumb --help\`.\n`;
+  return `Syntax:\n${PIPEWORK_USAGE}\nThis pipework is netplumb; --persist as the first argument also declares the attachment, made again on each (re)start of the container (netplumb serve); for detach, list, trunks, MTU and JSON output see \`netplumb --help\`.\n`;
 }
 
 export const DEFAULT_WAIT_IFNAME = DEFAULT_IFNAME;
 const WAIT = '--wait';
 const DIRECT_PHYS = '--direct-phys';
+/** netplumb's own: declare the attachment, made again on each start of the container. */
+const PERSIST = '--persist';
 
 /** A syntax error: the CLI prints `usage()` after the message (`details.showUsage`). */
 function syntaxError(field: string, reason: string, extra: ErrorDetails = {}): NetplumbError {
@@ -63,6 +65,15 @@ export function parsePipeworkArgs(argv: readonly string[]): PipeworkCommand {
   if (first === undefined) throw syntaxError('argv', 'missing arguments');
   if (first === '-h' || first === '--help') return { kind: 'help' };
   if (first === WAIT) return parseWait(argv.slice(1));
+  if (first === PERSIST) {
+    const cmd = parsePipeworkArgs(argv.slice(1));
+    if (cmd.kind !== 'attach')
+      throw syntaxError(
+        'argv',
+        `${PERSIST} declares an attachment: pipework ${PERSIST} <hostinterface> … <guest> <ip>`,
+      );
+    return { ...cmd, spec: withPersist(cmd.spec) };
+  }
   const directPhys = first === DIRECT_PHYS;
   const rest = directPhys ? argv.slice(1) : argv;
   const host = rest[0];

@@ -17,6 +17,7 @@ import { type JsonRpcError, parseObject, request as rpcRequest, type RpcParams }
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
+import type { DeclaredAttachment } from '../plumb/declared.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import type { Engine, ListFilter, NetworkOps, UplinkOps } from '../engine/engine.js';
 import type { EventsReader, EventsResult, EventsSince } from '../events/event.js';
@@ -336,6 +337,10 @@ export class DaemonClient implements Engine, EventsReader {
       dryRun: opts.dryRun === true,
       ...(opts.graceSeconds !== undefined ? { graceSeconds: opts.graceSeconds } : {}),
     })) as GcResult;
+  }
+
+  async declared(): Promise<DeclaredAttachment[]> {
+    return (await this.call('declared')) as DeclaredAttachment[];
   }
 
   /** The daemon's history after `since` (a seq, or an ISO 8601 time). */

@@ -21,6 +21,7 @@ import { type CommandIo, type DaemonSide, RunInCaller } from '../cli/io.js';
 import type { ProgramTable } from '../cli/programs.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
+import type { DeclaredAttachment } from '../plumb/declared.js';
 import type { AttachSpec } from '../plumb/spec.js';
 import { callerGuest } from './client.js';
 import { CLOSE_GRACE_MS } from './connection.js';
@@ -365,6 +366,10 @@ class RelayedEngine implements Engine {
 
   gc(opts: GcOptions = {}): Promise<GcResult> {
     return this.#relay.call('gc', opts) as Promise<GcResult>;
+  }
+
+  declared(): Promise<DeclaredAttachment[]> {
+    return this.#relay.call('declared', undefined) as Promise<DeclaredAttachment[]>;
   }
 
   async close(): Promise<void> {}

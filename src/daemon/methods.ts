@@ -15,6 +15,7 @@
  *   network.create  NetworkSpec                        { changed, network }
  *   network.delete  { name, force? }                   { deleted? }
  *   network.list    none                               Network[]
+ *   declared        none                               DeclaredAttachment[] (desired vs actual)
  *   events          { since?: seq | ISO time }         EventsResult { events[], firstSeq, lastSeq }
  *   events.follow   { since?: seq | ISO time }         { following: true, lastSeq }, then the
  *                                                      notifications `events.event` (an event)
@@ -189,6 +190,7 @@ export const METHOD_TABLE = {
     run: (ctx, p, call) => startFollowing(ctx, p.since, call),
     exempt: true,
   }),
+  declared: entry({ params: noParams, run: ({ engine }) => engine.declared() }),
   ping: entry({ params: noParams, run: () => 'pong', exempt: true }),
   version: entry({ params: noParams, run: ({ identity }) => identity, exempt: true }),
 };

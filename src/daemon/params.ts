@@ -125,6 +125,7 @@ const ATTACH_KEYS = [
   'force',
   'allowHostNetns',
   'waitUpMs',
+  'persist',
   'metadata',
   'cni',
 ] as const;
@@ -156,7 +157,8 @@ export function attachParams(v: unknown): AttachSpec {
   for (const k of ['hostMac', 'mode', 'ifname', 'hostIfname', 'mac', 'network', 'macvlanMode'] as const)
     if (o[k] !== undefined) s[k] = str(k, o[k]);
   for (const k of ['vlan', 'mtu', 'ofportRequest', 'waitUpMs'] as const) if (o[k] !== undefined) s[k] = num(k, o[k]);
-  for (const k of ['createBridge', 'force', 'allowHostNetns'] as const) if (o[k] !== undefined) s[k] = bool(k, o[k]);
+  for (const k of ['createBridge', 'force', 'allowHostNetns', 'persist'] as const)
+    if (o[k] !== undefined) s[k] = bool(k, o[k]);
   if (family !== undefined) s.family = family;
   if (trunks !== undefined) s.trunks = trunks.map((t, i) => num(`trunks[${i}]`, t));
   if (metadata !== undefined) s.metadata = metadata;

@@ -61,6 +61,8 @@ export interface DaemonIdentity {
   dockerSocket: string;
   /** The OVN northbound database its OVN network attachments use (absent: a daemon of an older version). */
   ovnNb?: string;
+  /** The state directory its declared attachments are kept in (absent: a daemon of an older version). */
+  stateDir?: string;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;

@@ -8,6 +8,7 @@ import type { KillHooks } from '../plumb/kill-hook.js';
 import type { PlumberOptions } from '../plumb/plumber.js';
 import { DAEMON_V8_FLAGS, reexecWithDaemonFlags } from './memory.js';
 import { startDaemon } from './server.js';
+import { resolveStateDir } from '../persist/store.js';
 
 export interface ServeCommand {
   socketPath?: string;
@@ -18,7 +19,7 @@ export interface ServeCommand {
   gcGraceSeconds?: number;
   /** `--max-concurrent` */
   maxConcurrent?: number;
-  connection: { ovsDb?: string; dockerSocketPath?: string; ovnNb?: string };
+  connection: { ovsDb?: string; dockerSocketPath?: string; ovnNb?: string; stateDir?: string };
 }
 
 /** The crash tests' hooks (src/plumb/kill-hook.ts): nothing is loaded unless one is set. */
@@ -44,6 +45,7 @@ export async function runServe(cmd: ServeCommand, env: NodeJS.ProcessEnv = proce
     ...(cmd.connection.ovsDb ? { ovsDb: cmd.connection.ovsDb } : {}),
     ...(cmd.connection.ovnNb ? { ovnNb: cmd.connection.ovnNb } : {}),
     ...(cmd.connection.dockerSocketPath ? { dockerHost: `unix://${cmd.connection.dockerSocketPath}` } : {}),
+    stateDir: resolveStateDir(cmd.connection.stateDir, env),
   };
   const daemon = await startDaemon({
     ...(cmd.socketPath !== undefined ? { socketPath: cmd.socketPath } : {}),

@@ -26,12 +26,14 @@ import { EventLog, type EventLogOptions } from '../events/log.js';
 import type { GcResult } from '../plumb/gc.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
+import { resolveStateDir } from '../persist/store.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
 import { PROGRAMS, type ProgramTable } from '../cli/programs.js';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import { Dispatcher } from './dispatch.js';
 import { serveFrontCall } from './front-door.js';
 import { startGcSchedule } from './gc-timer.js';
+import { watchEngine } from './watch.js';
 import { type Listener, type Peer, claimSocket, listen } from './listener.js';
 import { startIdleTrim } from './memory.js';
 import {
@@ -66,6 +68,8 @@ export interface DaemonOptions {
   gcIntervalSeconds?: number;
   /** Grace period of the daemon's gc runs: the reconcile at start, and the periodic ones (default: gc's, 60 s). */
   gcGraceSeconds?: number;
+  /** Follow the container engine's events to apply declared attachments (default true; not with `engine`). */
+  watchEngine?: boolean;
   /** The programs the native front door may call (default: netplumb, pipework, netplumb-cni; tests give their own). */
   programs?: ProgramTable;
   /** The history's bounds (default 10 000 events, 8 MiB). */
@@ -74,6 +78,8 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly socketPath: string;
+  /** Resolves once the engine's events are followed and the declarations reconciled (or the first attempt failed). */
+  readonly following: Promise<void>;
   /** Requests being handled now. */
   readonly inFlight: number;
   /** The history. */
@@ -99,7 +105,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     why: `netplumb serve started (pid ${process.pid}, socket ${socketPath})`,
     result: 'ok',
   });
-  const engine = opts.engine ?? new DirectEngine(Plumber.open(plumberOptionsOf(opts)));
+  const plumber = opts.engine === undefined ? Plumber.open(plumberOptionsOf(opts)) : undefined;
+  const engine = opts.engine ?? new DirectEngine(plumber as Plumber);
   const identity: DaemonIdentity = {
     name: 'netplumb',
     version: NETPLUMB_VERSION,
@@ -108,6 +115,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     ovsdb: resolveRemote(opts.plumberOptions?.ovsDb),
     dockerSocket: dockerSocketPath(opts.plumberOptions?.dockerHost),
     ovnNb: resolveNbRemote(opts.plumberOptions?.ovnNb),
+    stateDir: resolveStateDir(opts.plumberOptions?.stateDir),
   };
   const trim = startIdleTrim(log);
   const dispatcher = new Dispatcher({
@@ -165,6 +173,16 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     { socket: socketPath, group: group.name, allowUids: opts.allowUids, gcIntervalSeconds: opts.gcIntervalSeconds },
     'serving',
   );
+  // Declared attachments: made again on each start of their container, from the engine's events.
+  const watcher =
+    plumber !== undefined && opts.watchEngine !== false
+      ? watchEngine({
+          declared: plumber.declared,
+          record: (e) => events.record(e),
+          socketPath: identity.dockerSocket,
+          ...(opts.logger ? { log: opts.logger } : {}),
+        })
+      : undefined;
   // Reconcile what a killed predecessor left half done, then collect periodically if asked
   // to: each run a gc of the daemon's own through the method table, recorded like a request's.
   const gcRuns = startGcSchedule(
@@ -180,6 +198,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   let closed: Promise<void> | undefined;
   return {
     socketPath,
+    following: watcher?.ready ?? Promise.resolve(),
     get inFlight() {
       return dispatcher.inFlight;
     },
@@ -190,6 +209,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         log?.info({ inFlight: dispatcher.inFlight }, 'shutting down: finishing requests in flight');
         const listenerClosed = listener.close();
         await gcRuns.stop();
+        await watcher?.close();
         trim.stop();
         await dispatcher.idle();
         // The followers get it before the connections' closing notice.

@@ -7,6 +7,7 @@
 import type { Attachment, AttachResult, DetachRequest, DetachResult, Plumber } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { AttachSpec } from '../plumb/spec.js';
+import type { DeclaredAttachment } from '../plumb/declared.js';
 import type { ListFilter } from '../daemon/params.js';
 import type { Network, NetworkSpec } from '../ovn/networks.js';
 import type { Uplink, UplinkAddResult, UplinkDelRequest } from '../plumb/uplink.js';
@@ -37,6 +38,8 @@ export interface Engine {
   list(filter?: ListFilter): Promise<Attachment[]>;
   /** Remove what netplumb owns and nobody uses; each attachment removed or kept, with why. */
   gc(opts?: GcOptions): Promise<GcResult>;
+  /** Each declared attachment (`attach --persist`), desired vs actual. */
+  declared(): Promise<DeclaredAttachment[]>;
   readonly uplinks: UplinkOps;
   readonly networks: NetworkOps;
   close(): Promise<void>;
@@ -74,6 +77,10 @@ export class DirectEngine implements Engine {
 
   gc(opts: GcOptions = {}): Promise<GcResult> {
     return this.plumber.gc(opts);
+  }
+
+  declared(): Promise<DeclaredAttachment[]> {
+    return this.plumber.declaredStatus();
   }
 
   close(): Promise<void> {

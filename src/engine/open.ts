@@ -14,6 +14,7 @@ import { lstatSync } from 'node:fs';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
+import { resolveStateDir } from '../persist/store.js';
 import type { PlumberOptions } from '../plumb/plumber.js';
 import type { DaemonClient, DaemonClientOptions } from '../daemon/client.js';
 import { type DaemonIdentity, defaultDaemonSocket } from '../daemon/protocol.js';
@@ -106,15 +107,18 @@ export function servesOther(
   const ovsdb = resolveRemote(own.ovsDb, env);
   const dockerSocket = dockerSocketPath(own.dockerHost ?? env.DOCKER_HOST);
   const ovnNb = resolveNbRemote(own.ovnNb, env);
+  const stateDir = resolveStateDir(own.stateDir, env);
   if (
     (any.anyOvsdb === true || daemon.ovsdb === ovsdb) &&
     (any.anyContainerEngine === true || daemon.dockerSocket === dockerSocket) &&
-    (daemon.ovnNb ?? ovnNb) === ovnNb
+    (daemon.ovnNb ?? ovnNb) === ovnNb &&
+    // Declarations follow containers: calls that name none never read or write the state directory.
+    (any.anyContainerEngine === true || (daemon.stateDir ?? stateDir) === stateDir)
   )
     return undefined;
   return new NetplumbError(
     ErrorCode.INVALID_ARGUMENT,
-    `the daemon on ${path} uses OVSDB ${daemon.ovsdb}, container socket ${daemon.dockerSocket} and OVN northbound ${daemon.ovnNb ?? '?'}, but this command asks for ${ovsdb}, ${dockerSocket} and ${ovnNb}: run it without the daemon, or start a daemon with those settings`,
+    `the daemon on ${path} uses OVSDB ${daemon.ovsdb}, container socket ${daemon.dockerSocket}, OVN northbound ${daemon.ovnNb ?? '?'} and state directory ${daemon.stateDir ?? '?'}, but this command asks for ${ovsdb}, ${dockerSocket}, ${ovnNb} and ${stateDir}: run it without the daemon, or start a daemon with those settings`,
     { field: 'daemon' },
   );
 }

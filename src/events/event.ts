@@ -7,7 +7,7 @@
  *   gc                               a gc run's summary (removed, kept)
  *   uplink-add, uplink-del           `netplumb uplink add|del`
  *   network-create, network-delete   `netplumb network create|delete`
- *   reapply                          a persistent attachment put back (reserved)
+ *   reapply                          a declared attachment (attach --persist) made again on its container's start
  *   daemon-start, daemon-stop        the daemon itself: the log begins with its start
  *
  * Pure types: no I/O.

@@ -213,7 +213,7 @@ export class DockerClient {
 
 let httpModule: typeof Http | undefined;
 
-async function loadHttp(): Promise<typeof Http> {
+export async function loadHttp(): Promise<typeof Http> {
   httpModule ??= require('node:http') as typeof import('node:http');
   return httpModule;
 }
@@ -222,7 +222,7 @@ const START_ENGINE =
   'start the container engine (dockerd, or: podman system service --time=0 unix:///run/podman/podman.sock) or point DOCKER_HOST at its socket (DOCKER_HOST=unix:///path/to/socket)';
 
 /** Socket-level failures: absent, refused, forbidden, reset. */
-function connectionError(e: NodeJS.ErrnoException, socketPath: string): NetplumbError {
+export function connectionError(e: NodeJS.ErrnoException, socketPath: string): NetplumbError {
   const code = e.code ?? 'EIO';
   const details = {
     errno: typeof e.errno === 'number' ? e.errno : undefined,
@@ -291,6 +291,6 @@ function containerStateFrom(body: unknown, ref: string, socketPath: string): Con
   };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

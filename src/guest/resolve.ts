@@ -45,6 +45,11 @@ export interface ResolveGuestOptions {
   /** Engine client for container references; default: a DockerClient built from dockerOptions. */
   docker?: ContainerInspector;
   dockerOptions?: DockerClientOptions;
+  /**
+   * The container as the caller inspected it a moment ago (running, with its pid): not asked
+   * for again. The namespace opened is still confirmed to be that run's.
+   */
+  inspected?: ContainerState;
 }
 
 export async function resolveGuest(ref: GuestRef, opts: ResolveGuestOptions = {}): Promise<Guest> {
@@ -56,7 +61,7 @@ export async function resolveParsedGuest(parsed: ParsedGuestRef, opts: ResolveGu
   const allowHost = opts.allowHostNetns === true;
   if (parsed.kind === 'container') {
     const docker = opts.docker ?? new DockerClient(opts.dockerOptions);
-    return resolveContainer(docker, parsed.container, parsed.label, allowHost);
+    return resolveContainer(docker, parsed.container, parsed.label, allowHost, opts.inspected);
   }
   const netns = openNetns(parsed.selector);
   const pid = 'pid' in parsed.selector ? parsed.selector.pid : undefined;
@@ -71,8 +76,9 @@ async function resolveContainer(
   ref: string,
   label: string,
   allowHost: boolean,
+  inspected: ContainerState | undefined,
 ): Promise<Guest> {
-  const container = await docker.inspectContainer(ref);
+  const container = inspected?.running && inspected.pid > 0 ? inspected : await docker.inspectContainer(ref);
   const netns = openContainerNetns(container, label);
   await closeOnFailure(netns, async () => {
     await confirmSameProcess(docker, container, label);

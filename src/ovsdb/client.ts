@@ -73,6 +73,8 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   private session = 0;
   /** The session our monitor was last requested on. */
   private monitorSession = -1;
+  /** Updates received while the monitor request is in flight (see startMonitor); null: none is. */
+  private heldUpdates: [method: string, params: Json[]][] | null = null;
   /** A sync asked for and not begun yet (a new session, a malformed update); `reconnect` for the `synced` event. */
   private syncWanted: { reconnect: boolean } | null = null;
   /** The syncs running, one after the other, until none is wanted; null when none runs. */
@@ -269,7 +271,27 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
     return out;
   }
 
+  /**
+   * The monitor's reply and its first updates can come in one read: the reply settles a
+   * promise (its rows are applied a microtask later) while a notification is handled at
+   * once. Updates that come while a monitor request is in flight are held, and applied once
+   * its reply is; otherwise the initial rows would overwrite them. Dropped if the request fails
+   * (the sync that takes over loads the tables anew).
+   */
   private async startMonitor(): Promise<void> {
+    this.heldUpdates = [];
+    let loaded = false;
+    try {
+      await this.requestMonitor();
+      loaded = true;
+    } finally {
+      const held = this.heldUpdates;
+      this.heldUpdates = null;
+      if (loaded) for (const [method, params] of held ?? []) this.onNotification(method, params);
+    }
+  }
+
+  private async requestMonitor(): Promise<void> {
     // monitor_cond(_since) takes an array of <monitor-cond-request> per table, monitor (v1) one request.
     const requests = Object.fromEntries(
       Object.entries(this.monitorRequests()).map(([t, r]) => [t, [r]]),
@@ -322,6 +344,10 @@ export class OvsdbClient<M extends Record<string, unknown>> extends EventEmitter
   }
 
   private onNotification(method: string, params: Json[]): void {
+    if (this.heldUpdates !== null && params[0] === MONITOR_ID) {
+      this.heldUpdates.push([method, params]);
+      return;
+    }
     try {
       if (method === 'update3' && params.length === 3 && params[0] === MONITOR_ID) {
         if (typeof params[1] === 'string') this.lastTxnId = params[1];

@@ -15,6 +15,8 @@ export interface PlumberOptions {
   ovnNb?: string;
   /** Docker Engine API socket (`unix:///var/run/docker.sock` by default, or $DOCKER_HOST). */
   dockerHost?: string;
+  /** Where declared attachments are kept (`attach --persist`): default $NETPLUMB_STATE_DIR, else /var/lib/netplumb. */
+  stateDir?: string;
   /** The namespace host-side links live in (where ovs-vswitchd runs); default: this process's. */
   hostNetns?: NetnsSelector;
   /** `datapath_type` for OVS bridges netplumb creates; default `netdev` without the kernel module. */

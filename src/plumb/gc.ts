@@ -80,6 +80,8 @@ export interface GcResult {
   removed: GcEntry[];
   /** Ours and left alone, with why. */
   kept: GcEntry[];
+  /** Declarations dropped (or, with dryRun, to be dropped): their container was removed. */
+  undeclared?: { containerId: string; ifname: string }[];
 }
 
 /**

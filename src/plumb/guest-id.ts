@@ -9,6 +9,9 @@ import { openNetns, type NetnsIdentity } from '../netns/index.js';
 import { netnsCookieOf } from '../netns/sockets.js';
 import type { AttachmentRecord } from './record.js';
 
+/** What a match reads of a record (or of a declaration): the guest's id and name. */
+type RecordedGuestOf = Pick<AttachmentRecord, 'guestId' | 'guestName'>;
+
 /**
  * The guest id recorded for a namespace guest: `netns:cookie:N` (`netns:DEV:INO` in older
  * records). A detach may name a guest by it; it is never a valid namespace name.
@@ -34,13 +37,13 @@ export function guestIdOf(guest: Guest, netnsCookie: string): string {
  * Which records belong to the guest the user named (container name/id/prefix, or a
  * namespace)? The namespace's id is read once, here, not once per record.
  */
-export function guestMatcher(guest: GuestRef): (r: AttachmentRecord) => boolean {
+export function guestMatcher(guest: GuestRef): (r: RecordedGuestOf) => boolean {
   const nsId = namespaceGuestId(guest);
   return nsId !== undefined ? (r) => r.guestId === nsId : (r) => matchesGuest(r, guest);
 }
 
 /** A detach request names the guest as the user knows it: container name, id or id prefix, or the namespace. */
-function matchesGuest(r: AttachmentRecord, ref: GuestRef): boolean {
+function matchesGuest(r: RecordedGuestOf, ref: GuestRef): boolean {
   const word = typeof ref === 'string' ? ref : 'container' in ref ? ref.container : undefined;
   if (word === undefined) return false;
   return (

@@ -4,6 +4,7 @@
  * there and told apart from one that is gone.
  */
 import { ErrorCode, NetplumbError } from '../errors.js';
+import { type ContainerState, DockerClient } from '../guest/docker-api.js';
 import { parseGuestRef, type GuestRef, type ParsedGuestRef } from '../guest/ref.js';
 import { resolveParsedGuest, type Guest } from '../guest/resolve.js';
 import type { Netns } from '../netns/index.js';
@@ -13,6 +14,8 @@ import { CNI_GUEST_ID } from './cni-owner.js';
 import { guestIdOf, RECORDED_NETNS_ID } from './guest-id.js';
 
 export class Guests {
+  #docker: DockerClient | undefined;
+
   constructor(
     /** The container engine's API socket; absent: the default. */
     private readonly dockerHost: string | undefined,
@@ -20,10 +23,14 @@ export class Guests {
     private readonly hostNs: Netns | undefined,
   ) {}
 
-  /** Resolve and hold the guest's namespace; the configured host namespace is refused like our own. */
-  async resolve(ref: ParsedGuestRef, allowHostNetns: boolean): Promise<Guest> {
+  /**
+   * Resolve and hold the guest's namespace; the configured host namespace is refused like our
+   * own. `inspected`: the container as just inspected (not asked for again).
+   */
+  async resolve(ref: ParsedGuestRef, allowHostNetns: boolean, inspected?: ContainerState): Promise<Guest> {
     const guest = await resolveParsedGuest(ref, {
       allowHostNetns,
+      ...(inspected !== undefined ? { inspected } : {}),
       ...(this.dockerHost ? { dockerOptions: { host: this.dockerHost } } : {}),
     });
     if (!allowHostNetns && this.hostNs?.is(guest.identity)) {
@@ -35,6 +42,12 @@ export class Guests {
       );
     }
     return guest;
+  }
+
+  /** A container as the engine sees it now, running or not; NOT_FOUND once removed. Equivalent to: docker inspect REF */
+  container(ref: string): Promise<ContainerState> {
+    this.#docker ??= new DockerClient(this.dockerHost ? { host: this.dockerHost } : {});
+    return this.#docker.inspect(ref);
   }
 
   /** Run `fn` with netlink in the guest's namespace and its recorded id, or return undefined when the guest is gone. */

@@ -84,6 +84,7 @@ export function parseAttachSpec(spec: AttachSpec): AttachPlan {
     ...(spec.force === true ? { force: true } : {}),
     ...(spec.allowHostNetns === true ? { allowHostNetns: true } : {}),
     ...(waitUpMs !== undefined ? { waitUpMs } : {}),
+    ...(spec.persist === true ? { persist: true } : {}),
     ...(metadata !== undefined ? { metadata } : {}),
     ...(cni !== undefined ? { cni } : {}),
   };

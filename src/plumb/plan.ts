@@ -76,6 +76,8 @@ export interface AttachPlan {
   readonly force?: true;
   readonly allowHostNetns?: true;
   readonly waitUpMs?: number;
+  /** Also declare it: made again in each new run of the container (`--persist`). */
+  readonly persist?: true;
   /** User external_ids for the OVS port (checked: no reserved keys). */
   readonly metadata?: Readonly<Record<string, string>>;
   /** A CNI runtime's attachment: its container id and network. */
@@ -163,6 +165,7 @@ export function specOf(plan: AttachPlan): AttachSpec {
     ...(plan.force ? { force: true } : {}),
     ...(plan.allowHostNetns ? { allowHostNetns: true } : {}),
     ...(plan.waitUpMs !== undefined ? { waitUpMs: plan.waitUpMs } : {}),
+    ...(plan.persist ? { persist: true } : {}),
     ...(plan.metadata !== undefined ? { metadata: { ...plan.metadata } } : {}),
     ...(plan.cni !== undefined ? { cni: { ...plan.cni } } : {}),
   };
@@ -170,10 +173,20 @@ export function specOf(plan: AttachPlan): AttachSpec {
   return spec;
 }
 
-/** `spec` with `createBridge` (pipework's `br*` and `ovs*` hosts): a bound spec stays bound, its plan not read again. */
-export function withCreateBridge(spec: AttachSpec): AttachSpec {
+/** `spec` with a flag set (createBridge, persist): a bound spec stays bound, its plan not read again. */
+function withFlag(spec: AttachSpec, flag: 'createBridge' | 'persist'): AttachSpec {
   const plan = boundPlan(spec);
-  return plan === undefined ? { ...spec, createBridge: true } : specOf({ ...plan, createBridge: true });
+  return plan === undefined ? { ...spec, [flag]: true } : specOf({ ...plan, [flag]: true });
+}
+
+/** `spec` with `createBridge` (pipework's `br*` and `ovs*` hosts). */
+export function withCreateBridge(spec: AttachSpec): AttachSpec {
+  return withFlag(spec, 'createBridge');
+}
+
+/** `spec` with `persist` (pipework's `--persist`). */
+export function withPersist(spec: AttachSpec): AttachSpec {
+  return withFlag(spec, 'persist');
 }
 
 /** The IpConfig of a spec for an IpPlan (canonical text). */

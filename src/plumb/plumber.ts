@@ -9,6 +9,7 @@
  * operation, bound to the guest's namespace fd held for the whole operation.
  */
 import { ErrorCode, NetplumbError } from '../errors.js';
+import type { ContainerState } from '../guest/docker-api.js';
 import { parseGuestRef, type GuestRef } from '../guest/ref.js';
 import { openNetns, type Netns } from '../netns/index.js';
 import { openGuestSockets, type GuestSockets } from '../netns/sockets.js';
@@ -36,13 +37,16 @@ import { MODES, REMOTE_STORES, modeOfRecord } from './modes/index.js';
 import type { Attaching, Mode } from './modes/mode.js';
 import { planOf } from './parse-spec.js';
 import { passthrough, type PassthroughTool } from './passthrough.js';
-import { DEFAULT_IFNAME } from './plan.js';
+import { DEFAULT_IFNAME, specOf, type AttachPlan } from './plan.js';
+import { stableMac } from './mac.js';
 import { requireNetworkPrivileges } from './preflight.js';
 import { decodeRecord, newRecord, sameSettings, type AttachmentRecord } from './record.js';
 import { Rollback } from './rollback.js';
 import type { AttachSpec } from './spec.js';
 import { Networks } from '../ovn/networks.js';
 import { Uplinks } from './uplink.js';
+import { type DeclaredAttachment, DeclaredAttachments, declarationOf } from './declared.js';
+import { DeclarationStore, resolveStateDir } from '../persist/store.js';
 import { waitUp } from './wait-up.js';
 
 export type { Attachment, AttachResult, DetachRequest, DetachResult, PlumberOptions } from './api.js';
@@ -57,6 +61,8 @@ export class Plumber {
   readonly uplinks: Uplinks;
   /** OVN networks: logical switches of the northbound database (`netplumb network`). */
   readonly networks: Networks;
+  /** Declared attachments (`attach --persist`), made again on each start of their container. */
+  readonly declared: DeclaredAttachments;
 
   private constructor(
     private readonly opts: PlumberOptions,
@@ -75,6 +81,13 @@ export class Plumber {
     });
     this.uplinks = new Uplinks(this.#host);
     this.networks = new Networks(this.#host);
+    this.declared = new DeclaredAttachments(new DeclarationStore(resolveStateDir(opts.stateDir)), {
+      inspect: (id) => this.#guests.container(id),
+      attach: (spec, inspected) => this.attachPlan(planOf(spec), inspected),
+      detach: async (id, ifname) => {
+        await this.detach({ guest: { container: id }, ...(ifname !== undefined ? { ifname } : {}) });
+      },
+    });
   }
 
   static open(opts: PlumberOptions = {}): Plumber {
@@ -92,13 +105,50 @@ export class Plumber {
     this.#hostNs?.close();
   }
 
-  /** Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec. */
+  /**
+   * Attach a guest: `pipework HOST GUEST IP [MAC][@VLAN]`. Idempotent for the same spec.
+   * With `persist`, the attachment is also declared (./declared.ts); if that cannot be
+   * written, the attach is undone.
+   */
   async attach(spec: AttachSpec): Promise<AttachResult> {
     // Parsed here, once (or bound to its plan by a command line already): nothing below checks a value again.
-    const plan = planOf(spec);
+    const given = planOf(spec);
+    if (given.persist !== true) return this.attachPlan(given);
+    if (given.guest.kind !== 'container')
+      throw new NetplumbError(
+        ErrorCode.INVALID_ARGUMENT,
+        `--persist follows a container through its restarts; ${given.guest.label} is not a container (name or id)`,
+        { field: 'persist' },
+      );
+    // Each run of the container gets the same MAC: the one given, else one derived from the
+    // container's id and the interface (the same for a repeated attach, never the kernel's random one).
+    const plan =
+      given.mac !== undefined
+        ? given
+        : {
+            ...given,
+            mac: {
+              address: stableMac(
+                `netplumb-persist-${(await this.#guests.container(given.guest.container)).id}-${given.ifname ?? DEFAULT_IFNAME}`,
+              ),
+            },
+          };
+    const result = await this.attachPlan(plan);
+    const containerId = result.record.guestId;
+    try {
+      await this.declared.declare(declarationOf(specOf(plan), result.record, containerId));
+    } catch (e) {
+      if (result.changed) await this.detach({ guest: { container: containerId }, ifname: result.record.ifname });
+      throw e;
+    }
+    return result;
+  }
+
+  /** The attach of a parsed plan; `inspected`: its container as just inspected (a reconcile's). */
+  private async attachPlan(plan: AttachPlan, inspected?: ContainerState): Promise<AttachResult> {
     const ifname = plan.ifname ?? DEFAULT_IFNAME;
     requireNetworkPrivileges();
-    const guest = await this.#guests.resolve(plan.guest, plan.allowHostNetns === true);
+    const guest = await this.#guests.resolve(plan.guest, plan.allowHostNetns === true, inspected);
     const log = this.#host.log?.child({ guest: guest.containerName ?? guest.ref, ifname });
     // The host side is looked up while the guest's sockets are being made.
     const targetLookup = resolveHostTarget(plan, this.#host);
@@ -247,8 +297,24 @@ export class Plumber {
     await this.removeAll([r], guestRtnl);
   }
 
-  /** Detach one interface of a guest, or all of them. Succeeds when there is nothing to do. */
+  /**
+   * Detach one interface of a guest, or all of them, and drop their declarations first (a
+   * reconcile under way finds them gone and undoes its attach). Succeeds when there is nothing to do.
+   */
   async detach(req: DetachRequest): Promise<DetachResult> {
+    // Only containers are declared: a namespace (a CNI runtime's too) has no declaration to drop.
+    if (req.cniContainerId === undefined && namesContainer(req.guest)) {
+      const ofGuest = guestMatcher(req.guest);
+      await this.declared.undeclare(
+        (d) =>
+          (req.ifname === undefined || d.ifname === req.ifname) &&
+          ofGuest({ guestId: d.containerId, ...(d.containerName !== undefined ? { guestName: d.containerName } : {}) }),
+      );
+    }
+    return this.detachAttached(req);
+  }
+
+  private async detachAttached(req: DetachRequest): Promise<DetachResult> {
     const wantIf = (r: AttachmentRecord) => req.ifname === undefined || r.ifname === req.ifname;
     // A CNI runtime's attachment is recorded under its container id, not under its namespace's.
     const recordedAs =
@@ -311,13 +377,25 @@ export class Plumber {
     return guestMatcher(guest);
   }
 
-  /** Remove what netplumb owns and nobody uses (see gc.ts for the rules); dryRun: only say what and why. */
-  gc(opts: GcOptions = {}): Promise<GcResult> {
+  /**
+   * Remove what netplumb owns and nobody uses (see gc.ts for the rules), and the declarations
+   * of containers the engine no longer knows; dryRun: only say what and why.
+   */
+  async gc(opts: GcOptions = {}): Promise<GcResult> {
     const graceSeconds = opts.graceSeconds ?? this.opts.graceSeconds;
-    return collectGarbage(
+    const undeclared = await this.declared.prune(opts.dryRun === true);
+    const result = await collectGarbage(
       { host: this.#host, inFlight: this.#attaching },
       { ...opts, ...(graceSeconds !== undefined ? { graceSeconds } : {}) },
     );
+    return undeclared.length === 0
+      ? result
+      : { ...result, undeclared: undeclared.map((d) => ({ containerId: d.containerId, ifname: d.ifname })) };
+  }
+
+  /** Each declared attachment, desired vs actual (applied, waiting for its container, failed and why). */
+  async declaredStatus(): Promise<DeclaredAttachment[]> {
+    return this.declared.status(await this.list());
   }
 
   /** pipework's `route`, `rule` and `tc` pass-throughs, inside the guest's namespace (./passthrough.ts). */
@@ -333,5 +411,14 @@ export class Plumber {
   /** Every attachment this host knows of: host links carrying our record, and our objects in every store. */
   async list(): Promise<Attachment[]> {
     return attachmentsOf(await takeInventory(this.#host));
+  }
+}
+
+/** A reference that may name a container (not a namespace, nor a recorded namespace id). */
+function namesContainer(ref: GuestRef): boolean {
+  try {
+    return parseGuestRef(ref).kind === 'container';
+  } catch {
+    return false;
   }
 }

@@ -67,6 +67,12 @@ export interface AttachSpec {
   allowHostNetns?: boolean;
   /** Wait until the guest interface is UP (with carrier), at most this many ms. */
   waitUpMs?: number;
+  /**
+   * Also declare the attachment (kept in the state file): the engine's start events make it
+   * again, with the same name, MAC, addresses, routes and VLAN, in each new run of the
+   * container (netplumb serve follows them). A container only, not a namespace.
+   */
+  persist?: boolean;
   /** Free-form metadata written to OVS external_ids (validated; reserved keys refused). */
   metadata?: Record<string, string>;
   /**

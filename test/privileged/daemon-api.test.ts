@@ -382,6 +382,7 @@ test('H4: slow clients are cut off after the idle timeout; past maxConcurrent th
     attach: unused,
     detach: unused,
     gc: async () => ({ dryRun: false, graceSeconds: 60, removed: [], kept: [] }),
+    declared: async () => [],
     uplinks: { add: unused, del: unused, list: unused },
     networks: { create: unused, delete: unused, list: unused },
     close: async () => undefined,

@@ -412,3 +412,26 @@ test('a 128 KiB word (the longest argument Linux passes) is refused at once, not
   rejects(['attach', '--brige', 'x'], 'option', /did you mean --bridge\?/);
   rejects(['atach'], 'command', /did you mean attach\?/);
 });
+
+test('attach --persist and --state-dir; --state-dir must be absolute', () => {
+  const cmd = parseNetplumbArgs([
+    'attach',
+    '--bridge',
+    'ovs0',
+    '--container',
+    'c1',
+    '--persist',
+    '--state-dir',
+    '/tmp/np-state',
+  ]);
+  assert.equal(cmd.command, 'attach');
+  const a = cmd as Extract<NetplumbCommand, { command: 'attach' }>;
+  assert.equal(a.spec.persist, true);
+  assert.equal(a.connection.stateDir, '/tmp/np-state');
+  assert.throws(() => parseNetplumbArgs(['list', '--state-dir', 'relative']), /absolute path/);
+  const serve = parseNetplumbArgs(['serve', '--state-dir', '/var/lib/x']) as Extract<
+    NetplumbCommand,
+    { command: 'serve' }
+  >;
+  assert.equal(serve.connection.stateDir, '/var/lib/x');
+});

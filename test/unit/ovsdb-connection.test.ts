@@ -325,6 +325,46 @@ describe('OvsdbClient against a fake peer', () => {
     await client.close();
   });
 
+  it('applies an update that comes in the same read as the monitor reply after the initial rows, not before', async () => {
+    peer = await FakePeer.start(dir, (m, sock) => {
+      if (m.method === 'get_schema') FakePeer.reply(sock, m.id, schema());
+      else if (m.method === 'monitor_cond_since')
+        // One write: the reply with the initial row, then at once an update that adds a second.
+        sock.write(
+          JSON.stringify({
+            id: m.id,
+            result: [false, 'txn-1', { Bridge: { 'b-1': { initial: { name: 'ovs0' } } } }],
+            error: null,
+          }) +
+            JSON.stringify({
+              id: null,
+              method: 'update3',
+              params: ['netplumb', 'txn-2', { Bridge: { 'b-2': { insert: { name: 'ovs1' } } } }],
+            }),
+        );
+    });
+    const client = await OvsdbClient.connect<VswitchTables>({
+      ...FAST,
+      remote: `unix:${peer.path}`,
+      monitor: monitorSpec,
+    });
+    await client
+      .waitFor(
+        () => client.cache.size('Bridge') === 2,
+        2000,
+        () => new NetplumbError(ErrorCode.UNAVAILABLE, 'update not applied'),
+      )
+      .catch(() => undefined);
+    assert.deepEqual(
+      client.cache
+        .rows('Bridge')
+        .map((b) => b.name)
+        .sort(),
+      ['ovs0', 'ovs1'],
+    );
+    await client.close();
+  });
+
   it('re-syncs the cache after a reconnect', async () => {
     let generation = 0;
     peer = await FakePeer.start(dir, (m, sock) => {

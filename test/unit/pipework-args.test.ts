@@ -357,3 +357,15 @@ test('property: any argv either parses or throws INVALID_ARGUMENT, never anythin
     { numRuns: 5000 },
   );
 });
+
+test('--persist first declares the attachment; elsewhere, or before a non-attach form, it is refused', () => {
+  const cmd = parsePipeworkArgs(['--persist', 'ovs0', 'c1', '10.0.0.1/24@10.0.0.254', '@100']);
+  assert.equal(cmd.kind, 'attach');
+  const spec = (cmd as Extract<PipeworkCommand, { kind: 'attach' }>).spec;
+  assert.equal(spec.persist, true);
+  assert.equal(spec.vlan, 100);
+  const direct = parsePipeworkArgs(['--persist', '--direct-phys', 'eth0', 'c1', '10.0.0.1/24']);
+  assert.equal((direct as Extract<PipeworkCommand, { kind: 'attach' }>).spec.persist, true);
+  assert.throws(() => parsePipeworkArgs(['--persist', 'route', 'c1', 'add', 'default']), /declares an attachment/);
+  assert.throws(() => parsePipeworkArgs(['ovs0', '--persist', 'c1', '10.0.0.1/24']), /unknown option|out of place/);
+});
