@@ -46,6 +46,9 @@ export interface DaemonSide {
 /** A command's entry point: resolves with its exit code. */
 export type CommandMain = (io: CommandIo) => Promise<number>;
 
+/** Program name (the basename the front door was called by) → its CommandMain, loaded on first use. */
+export type ProgramTable = Readonly<Record<string, () => CommandMain>>;
+
 /**
  * The call cannot be served by the daemon and must run in the caller's own process: the
  * front door then runs the Node.js command itself (with the same argv, environment and

@@ -2,7 +2,7 @@
 import { parseNetplumbArgs, type NetplumbCommand } from './netplumb-args.js';
 import { connectionOf } from './connection.js';
 import { cliLogger, printJson, reportError } from './output.js';
-import { type CommandIo, type CommandMain, openCommandEngine, ownProcessOnly } from './io.js';
+import { type CommandIo, type CommandMain, openCommandEngine, ownProcessOnly, type ProgramTable } from './io.js';
 import { runInProcess } from './process-io.js';
 import { textTable } from './text-table.js';
 import type { Attachment, AttachResult } from '../plumb/plumber.js';
@@ -124,7 +124,7 @@ async function run(
   if (cmd.command === 'serve') {
     ownProcessOnly(io, 'netplumb serve');
     const { runServe } = require('../daemon/run.js') as typeof import('../daemon/run.js');
-    await runServe(cmd, io.env);
+    await runServe(cmd, SERVED_PROGRAMS, io.env);
     return 0;
   }
   // Read-only views act in this process (they read the guests' namespaces, and show writes
@@ -249,6 +249,16 @@ export const main: CommandMain = async (io) => {
   } catch (e) {
     return reportError(io, 'netplumb', e, json);
   }
+};
+
+/**
+ * The programs `netplumb serve` runs for the native front door, by name (the basename it
+ * was called by): each one's CommandMain, loaded on first use. A new program is one more line.
+ */
+const SERVED_PROGRAMS: ProgramTable = {
+  netplumb: () => main,
+  pipework: () => (require('./pipework.js') as typeof import('./pipework.js')).main,
+  'netplumb-cni': () => (require('./netplumb-cni.js') as typeof import('./netplumb-cni.js')).main,
 };
 
 /** The `netplumb` command in this process (bin/node-cli.js). */

@@ -1,11 +1,11 @@
 /**
  * The daemon's side of the native front door (native/front.c): a connection that begins
  * with FRONT_MAGIC carries one command call (front-frames.ts). The daemon runs the
- * program's CommandMain (../cli/programs.ts) on the relayed argv, environment and stdin,
- * sends back what it writes and its exit code, and lends it the daemon's engine: each
- * engine call is a request of the method table, admitted and logged exactly as a JSON-RPC
- * request (dispatch.ts), from a peer the listener allowed (SO_PEERCRED) before a byte of
- * it was read. What the daemon does not serve (--no-daemon, another OVSDB or container
+ * program's CommandMain (the ProgramTable `netplumb serve` gives it) on the relayed argv,
+ * environment and stdin, sends back what it writes and its exit code, and lends it the
+ * daemon's engine: each engine call is a request of the method table, admitted and
+ * logged exactly as a JSON-RPC request (dispatch.ts), from a peer the listener allowed
+ * (SO_PEERCRED) before a byte of it was read. What the daemon does not serve (--no-daemon, another OVSDB or container
  * engine, serve, pipework --wait …) is handed back: 'n', and the caller runs it itself.
  *
  * Equivalent to: ovs-appctl CMD ARGS… (the command parsed and run by the daemon, its
@@ -17,8 +17,7 @@ import type { Engine, NetworkOps, UplinkOps } from '../engine/engine.js';
 import type { EventsReader, EventsResult } from '../events/event.js';
 import { servesOther, type OpenEngineOptions } from '../engine/open.js';
 import { ErrorCode, EXIT_CODES, NetplumbError } from '../errors.js';
-import { type CommandIo, type DaemonSide, RunInCaller } from '../cli/io.js';
-import type { ProgramTable } from '../cli/programs.js';
+import { type CommandIo, type DaemonSide, type ProgramTable, RunInCaller } from '../cli/io.js';
 import type { Attachment, AttachResult, DetachRequest, DetachResult } from '../plumb/plumber.js';
 import type { GcOptions, GcResult } from '../plumb/gc.js';
 import type { DeclaredAttachment } from '../plumb/declared.js';

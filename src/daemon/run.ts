@@ -4,6 +4,7 @@
  *
  * Log level: $NETPLUMB_LOG when set, else info with --foreground, else warn.
  */
+import type { ProgramTable } from '../cli/io.js';
 import type { KillHooks } from '../plumb/kill-hook.js';
 import type { PlumberOptions } from '../plumb/plumber.js';
 import { DAEMON_V8_FLAGS, reexecWithDaemonFlags } from './memory.js';
@@ -29,8 +30,15 @@ function testHooks(): KillHooks {
     : {};
 }
 
-/** `env`: the command's environment ($NETPLUMB_LOG, $NETPLUMB_SERVE_REEXEC), process.env when it runs as itself. */
-export async function runServe(cmd: ServeCommand, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * `programs`: what the native front door may call. `env`: the command's environment
+ * ($NETPLUMB_LOG, $NETPLUMB_SERVE_REEXEC), process.env when it runs as itself.
+ */
+export async function runServe(
+  cmd: ServeCommand,
+  programs: ProgramTable,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   // Returns only when the process did not replace itself with the daemon's heap settings.
   const notTuned = reexecWithDaemonFlags(env);
   const pino = require('pino') as typeof import('pino');
@@ -54,6 +62,7 @@ export async function runServe(cmd: ServeCommand, env: NodeJS.ProcessEnv = proce
     ...(cmd.gcGraceSeconds !== undefined ? { gcGraceSeconds: cmd.gcGraceSeconds } : {}),
     ...(cmd.maxConcurrent !== undefined ? { maxConcurrent: cmd.maxConcurrent } : {}),
     plumberOptions,
+    programs,
     logger,
   });
   await new Promise<void>((resolve) => {

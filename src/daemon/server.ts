@@ -10,7 +10,7 @@
  *   - rpc.ts: a line into a request; dispatch.ts: admission control (maxConcurrent,
  *     draining) and the method table's handler;
  *   - front-door.ts: a connection of the native front door, one command call run here
- *     (../cli/programs.ts) with the same admission for its engine calls;
+ *     (a program of `programs`) with the same admission for its engine calls;
  *   - ../events: the history of what the daemon changed and why (recorded by the method
  *     table, so every path records alike), from `daemon-start` to `daemon-stop`.
  *
@@ -28,7 +28,7 @@ import { dockerSocketPath } from '../guest/docker-api.js';
 import { resolveNbRemote, resolveRemote } from '../ovsdb/remote.js';
 import { resolveStateDir } from '../persist/store.js';
 import { Plumber, type PlumberOptions } from '../plumb/plumber.js';
-import { PROGRAMS, type ProgramTable } from '../cli/programs.js';
+import type { ProgramTable } from '../cli/io.js';
 import { CLOSE_GRACE_MS, Connection } from './connection.js';
 import { Dispatcher } from './dispatch.js';
 import { serveFrontCall } from './front-door.js';
@@ -70,7 +70,10 @@ export interface DaemonOptions {
   gcGraceSeconds?: number;
   /** Follow the container engine's events to apply declared attachments (default true; not with `engine`). */
   watchEngine?: boolean;
-  /** The programs the native front door may call (default: netplumb, pipework, netplumb-cni; tests give their own). */
+  /**
+   * The programs the native front door may call (`netplumb serve`: netplumb, pipework,
+   * netplumb-cni; tests give their own). Default none: every call is handed back to its caller.
+   */
   programs?: ProgramTable;
   /** The history's bounds (default 10 000 events, 8 MiB). */
   events?: EventLogOptions;
@@ -140,7 +143,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
         dispatcher.serve(line, reply, { origin: { via: 'api', uid: peer.uid, pid: peer.pid }, sink }, connLog),
       serveFrontCall: (sock, head) =>
         serveFrontCall(sock, head, {
-          programs: opts.programs ?? PROGRAMS,
+          programs: opts.programs ?? {},
           dispatcher,
           identity,
           socketPath,
