@@ -9,9 +9,11 @@ import type { Link, Rtnl } from '../rtnl/index.js';
 import type { Attachment } from './api.js';
 import type { HostServices } from './host-services.js';
 import { REMOTE_STORES, modeOf } from './modes/index.js';
-import type { RemoteStore } from './modes/mode.js';
+import type { PortView, RemoteStore } from './modes/mode.js';
 import { parseGeneratedName } from './names.js';
 import { ALIAS_PREFIX, decodeAlias, unrecordedSince, type AttachmentRecord } from './record.js';
+
+export type { PortView } from './modes/mode.js';
 
 /** A host link carrying our record. */
 export interface LinkView {
@@ -35,25 +37,6 @@ export interface UnrecordedLinkView {
   attachment?: string;
   /** When its attach began (ms), from its group. */
   attachingSince: number;
-}
-
-/** An object of ours in a store (an OVS port), with its state. */
-export interface PortView {
-  uuid: string;
-  name: string;
-  attachment: string;
-  record?: AttachmentRecord;
-  /** When the attach that wrote it began (ms); absent on ports written before that was kept. */
-  created?: number;
-  /** OVS: Interface.ofport, unset until ovs-vswitchd configured it, -1 when that failed. */
-  ofport?: number;
-  error?: string;
-  /** OVS: no Interface row of that name at all. */
-  interfaceMissing?: boolean;
-  /** The store it is in (its `what`: `OVS port`, `OVN logical port`); absent: the mode's first store. */
-  store?: string;
-  /** Its host is gone, not only its guest (an OVN port of a chassis removed from the cluster): why. */
-  gone?: string;
 }
 
 export interface Inventory {

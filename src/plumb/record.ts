@@ -4,9 +4,6 @@
  * idempotent and detach/list work after the container died.
  */
 import { createHash } from 'node:crypto';
-import { cniSource } from './cni-owner.js';
-import type { HostTarget, ModeSettings } from './modes/mode.js';
-import type { AttachPlan } from './plan.js';
 import type { AttachMode, MacvlanMode } from './spec.js';
 
 export const OWNER = 'netplumb';
@@ -47,45 +44,6 @@ export interface AttachmentRecord extends AttachmentKey {
   source?: string;
   /** Digest of the settings, as read back from a link alias (which has no room for them all). */
   digest?: string;
-}
-
-/** Where a new attachment's guest is, for its record. */
-export interface RecordedGuest {
-  guestId: string;
-  guestName?: string;
-  pid?: number;
-}
-
-/** The record of a new attach: the plan's settings, its guest, its host side and its mode's defaults. */
-export function newRecord(
-  plan: AttachPlan,
-  ifname: string,
-  guest: RecordedGuest,
-  target: HostTarget,
-  settings: ModeSettings,
-): AttachmentRecord {
-  const id = attachmentId({ guestId: guest.guestId, ifname });
-  const ip = plan.ip;
-  return {
-    id,
-    guestId: guest.guestId,
-    ifname,
-    mode: target.mode,
-    host: target.name,
-    hostIfname: plan.hostIfname ?? defaultHostIfname(id),
-    ...(guest.guestName ? { guestName: guest.guestName } : {}),
-    ...(guest.pid ? { pid: guest.pid } : {}),
-    addresses: ip.kind === 'static' ? [ip.address.cidr] : [],
-    ...(ip.kind === 'dhcp' ? { dhcp: `${ip.client}${ip.foreground ? '-f' : ''}` } : {}),
-    ...(ip.kind === 'static' && ip.gateway !== undefined ? { gateway: ip.gateway.address } : {}),
-    mac: plan.mac?.address ?? settings.macFor?.(id) ?? '',
-    ...(plan.network !== undefined ? { network: plan.network } : {}),
-    ...(plan.vlan !== undefined ? { vlan: plan.vlan } : {}),
-    ...(plan.trunks !== undefined ? { trunks: [...plan.trunks] } : {}),
-    ...(settings.macvlanMode !== undefined ? { macvlanMode: settings.macvlanMode } : {}),
-    mtu: settings.mtu,
-    ...(plan.cni !== undefined ? { source: cniSource(plan.cni.network) } : {}),
-  };
 }
 
 /** 10 base32 characters (50 bits) of sha256 over the key: collision-free in practice. */

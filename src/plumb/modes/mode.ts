@@ -15,7 +15,6 @@ import type { GuestSockets } from '../../netns/sockets.js';
 import type { Netns } from '../../netns/index.js';
 import type { GuestIpPlan } from '../guest-config.js';
 import type { HostServices } from '../host-services.js';
-import type { PortView } from '../inventory.js';
 import type { AttachPlan } from '../plan.js';
 import type { AttachmentRecord } from '../record.js';
 import type { Rollback } from '../rollback.js';
@@ -107,6 +106,25 @@ export interface Place {
   readonly guest?: Rtnl;
   /** Called as each object goes (a test hook counts the steps of a removal). */
   done(step: string): Promise<void>;
+}
+
+/** An object of ours in a store (an OVS port), with its state. */
+export interface PortView {
+  uuid: string;
+  name: string;
+  attachment: string;
+  record?: AttachmentRecord;
+  /** When the attach that wrote it began (ms); absent on ports written before that was kept. */
+  created?: number;
+  /** OVS: Interface.ofport, unset until ovs-vswitchd configured it, -1 when that failed. */
+  ofport?: number;
+  error?: string;
+  /** OVS: no Interface row of that name at all. */
+  interfaceMissing?: boolean;
+  /** The store it is in (its `what`: `OVS port`, `OVN logical port`); absent: the mode's first store. */
+  store?: string;
+  /** Its host is gone, not only its guest (an OVN port of a chassis removed from the cluster): why. */
+  gone?: string;
 }
 
 /**

@@ -10,9 +10,8 @@ import { CHASSIS_KEY, chassisMark, logicalPortName } from '../../ovn/marks.js';
 import type { LogicalSwitchPortRow } from '../../ovsdb/nb-model.js';
 import { northboundError, ovnServices, type Chassis } from '../../ovn/services.js';
 import type { HostServices } from '../host-services.js';
-import type { PortView } from '../inventory.js';
 import { decodeRecord, OWNER, portCreated, type AttachmentRecord } from '../record.js';
-import type { RemoteStore } from './mode.js';
+import type { PortView, RemoteStore } from './mode.js';
 
 /** This host's chassis, or undefined when it is none (then it has no logical ports either). */
 function chassisOf(host: HostServices): Promise<Chassis | undefined> {

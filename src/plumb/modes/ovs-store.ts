@@ -4,9 +4,8 @@
  * (record.ts `externalIdsFor`). Read from the OVSDB monitor cache.
  */
 import type { HostServices } from '../host-services.js';
-import type { PortView } from '../inventory.js';
 import { OWNER, decodeRecord, portCreated, type AttachmentRecord } from '../record.js';
-import type { RemoteStore } from './mode.js';
+import type { PortView, RemoteStore } from './mode.js';
 
 export const OVS_PORTS: RemoteStore = {
   what: 'OVS port',
