@@ -7,7 +7,7 @@
  */
 import { invalidArgument } from '../errors.js';
 import { CONTAINER_REF_MAX } from '../guest/ref.js';
-import { networkName, type NetworkName } from './plan.js';
+import { networkName, type NetworkName } from './network-name.js';
 
 /** Who asked, as a CNI runtime names it: its container id, and the network (the configuration's `name`). */
 export interface CniOwner {

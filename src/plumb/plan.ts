@@ -20,7 +20,6 @@ import {
   ifName,
   macAddress,
   vlanId,
-  type Brand,
   type IfName,
   type IpAddress,
   type IpFamily,
@@ -30,7 +29,10 @@ import {
   type VlanId,
 } from '../validate.js';
 import type { CniOwnerPlan } from './cni-owner.js';
+import type { NetworkName } from './network-name.js';
 import type { AttachMode, AttachSpec, IpConfig, MacvlanMode } from './spec.js';
+
+export { networkName, type NetworkName } from './network-name.js';
 
 /**
  * The host side as named: an interface, or the NIC with a hardware address (`mac:<hostmac>`;
@@ -88,20 +90,6 @@ export interface AttachPlan {
 export const DEFAULT_IFNAME: IfName = ifName('ifname', 'eth1');
 
 // ---------------------------------------------------------------- values every boundary reads alike
-
-/** An OVN network's name: a logical switch name netplumb accepts (no spaces, no shell syntax). */
-export type NetworkName = Brand<string, 'NetworkName'>;
-
-const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-
-export function networkName(field: string, v: unknown): NetworkName {
-  if (typeof v !== 'string' || !NETWORK_NAME.test(v))
-    throw invalidArgument(
-      field,
-      `${JSON.stringify(v)} is not a network name: a letter or digit, then letters, digits, "_", ".", ":" or "-", at most 64`,
-    );
-  return v as NetworkName;
-}
 
 /** Trunk VLANs: each an id, none twice; ascending (the order means nothing to OVS). */
 export function parseTrunks(ids: readonly unknown[], fieldOf: (index: number) => string): VlanId[] {
