@@ -5,8 +5,9 @@
  * environment and stdin, sends back what it writes and its exit code, and lends it the
  * daemon's engine: each engine call is a request of the method table, admitted and
  * logged exactly as a JSON-RPC request (dispatch.ts), from a peer the listener allowed
- * (SO_PEERCRED) before a byte of it was read. What the daemon does not serve (--no-daemon, another OVSDB or container
- * engine, serve, pipework --wait …) is handed back: 'n', and the caller runs it itself.
+ * (SO_PEERCRED) before a byte of it was read. What the daemon does not serve (--no-daemon,
+ * another OVSDB or container engine, serve, pipework --wait …) is handed back: 'n', and
+ * the caller runs it itself.
  *
  * Equivalent to: ovs-appctl CMD ARGS… (the command parsed and run by the daemon, its
  * output and status relayed), with Node.js started only when the daemon cannot serve it.
