@@ -8,13 +8,12 @@
  *   CNI_COMMAND=ADD CNI_CONTAINERID=ID CNI_NETNS=/run/netns/G CNI_IFNAME=eth0 CNI_PATH=DIRS \
  *     nsenter --net=/run/netns/HOST DIR/netplumb-cni < NET.conflist's plugin
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daemonAnswers } from './daemon.js';
+import { type ServedDaemon, serveInNetns } from './daemon.js';
 import { must, run } from '../../sandbox/exec.js';
-import { waitForExit } from '../../sandbox/process.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 /** The native front door: installed as `netplumb-cni`, it hands the call to `netplumb serve`. */
@@ -143,51 +142,19 @@ export class CniBed {
 }
 
 /** A `netplumb serve` a test or benchmark started (logging at debug level). */
-export interface ServeDaemon {
-  child: ChildProcess;
-  stderr(): string;
+export interface ServeDaemon extends ServedDaemon {
   /** How many of its log lines had this `msg` (and, if given, this `program`): `front-door call`, … */
   logged(msg: string, program?: string): number;
-  /** Signal it (SIGTERM: graceful) and wait until it is gone. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** `ip netns exec HOST netplumb serve --socket SOCK --ovs-db REMOTE --foreground`, once it answers. */
 export async function startServe(host: CniHost, sock: string): Promise<ServeDaemon> {
-  const argv = [join(ROOT, 'bin', 'netplumb'), 'serve', '--socket', sock, '--ovs-db', host.remote, '--foreground'];
-  const child = spawn('ip', ['netns', 'exec', host.netns, process.execPath, ...argv], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NETPLUMB_LOG: 'debug' },
-  });
-  let stderr = '';
-  let partial = '';
-  const counts = new Map<string, number>();
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-20_000);
-    const lines = (partial + d.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.startsWith('{')) continue;
-      const { msg, program } = JSON.parse(line) as { msg?: string; program?: string };
-      for (const key of [`${msg}`, `${msg}\0${program}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const d: ServeDaemon = {
-    child,
-    stderr: () => stderr,
-    logged: (msg, program) => counts.get(program === undefined ? msg : `${msg}\0${program}`) ?? 0,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      await waitForExit(child.pid as number);
-    },
+  const d = await serveInNetns(host.netns, host.remote, sock);
+  return {
+    ...d,
+    logged: (msg, program) =>
+      d.log().filter((l) => l.msg === msg && (program === undefined || l.program === program)).length,
   };
-  if (await daemonAnswers(sock, child)) return d;
-  await d.stop('SIGKILL');
-  throw new Error(`netplumb serve did not answer on ${sock}: ${stderr}`);
 }
 
 export interface CniCall {

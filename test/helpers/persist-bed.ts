@@ -7,17 +7,14 @@
  * namespace (through nsenter), `ovs-vsctl --format=json`, the state file as written.
  * One bed per test: its processes (the podman service) come and go with it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { must, run, type RunResult } from '../../sandbox/exec.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
 import { PodmanSandbox } from '../../sandbox/podman.js';
-import { waitForExit } from '../../sandbox/process.js';
-import { daemonAnswers } from './daemon.js';
+import { jsonLines, type ServedDaemon, serveInNetns } from './daemon.js';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin');
-const NETPLUMB = join(BIN, 'netplumb');
 
 export interface LinkJson {
   ifname: string;
@@ -30,8 +27,9 @@ export interface LinkJson {
 export type LogLine = Record<string, unknown> & { level: number; msg: string };
 
 export class PersistBed {
-  #daemon: { child: ChildProcess; exited: Promise<number | null> } | undefined;
-  #stderr = '';
+  #daemon: ServedDaemon | undefined;
+  /** What the daemons stopped so far wrote to stderr. */
+  #pastStderr = '';
 
   private constructor(
     readonly ovs: OvsInstance,
@@ -97,23 +95,9 @@ export class PersistBed {
   /** `netplumb serve --foreground` in the host namespace, once it answers and follows podman's events. */
   async startDaemon(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     if (this.#daemon) throw new Error('the daemon runs already');
-    const child = spawn(
-      'ip',
-      ['netns', 'exec', this.ovs.netns, NETPLUMB, 'serve', '--socket', this.sock, '--foreground'],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...this.env(), NETPLUMB_LOG: 'info', ...extraEnv },
-      },
-    );
-    child.stderr?.on('data', (d) => {
-      this.#stderr += d;
+    this.#daemon = await serveInNetns(this.ovs.netns, undefined, this.sock, {
+      env: { ...this.env(), NETPLUMB_LOG: 'info', ...extraEnv },
     });
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    this.#daemon = { child, exited };
-    if (!(await daemonAnswers(this.sock, child))) {
-      await this.stopDaemon('SIGKILL');
-      throw new Error(`netplumb serve did not come up: ${this.#stderr.slice(-3000)}`);
-    }
   }
 
   /** Stop the daemon (SIGTERM: gracefully) and wait for its exit; resolves with its exit code. */
@@ -121,22 +105,19 @@ export class PersistBed {
     const d = this.#daemon;
     if (!d) return null;
     this.#daemon = undefined;
-    if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill(signal);
-    const code = await d.exited;
-    if (d.child.pid !== undefined) await waitForExit(d.child.pid);
+    const code = await d.stop(signal);
+    this.#pastStderr += d.stderr();
     return code;
   }
 
   /** Every JSON line the daemons of this bed logged so far. */
   log(): LogLine[] {
-    return this.#stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as LogLine);
+    return jsonLines(this.stderr()) as LogLine[];
   }
 
+  /** What the daemons of this bed wrote to stderr so far. */
   stderr(): string {
-    return this.#stderr;
+    return this.#pastStderr + (this.#daemon?.stderr() ?? '');
   }
 
   /** The state file as written (the oracle for declarations). */

@@ -21,12 +21,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { daemonAnswers } from '../helpers/daemon.js';
+import { serveInNetns } from '../helpers/daemon.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { TestNetns } from '../helpers/netns.js';
 import { must, run } from '../../sandbox/exec.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
-import { waitForExit } from '../../sandbox/process.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const FRONT = join(ROOT, 'build', 'Release', 'netplumb-front');
@@ -103,34 +102,23 @@ async function startDaemon(): Promise<Daemon> {
   const top = mkdtempSync('/tmp/np-cni-d-');
   chmodSync(top, 0o755);
   const sock = join(top, 'run', 'netplumb.sock');
-  // nogroup's members (and nobody, whose group it is) may call it, root always.
-  const argv = [
-    join(ROOT, 'bin', 'netplumb'),
-    'serve',
-    '--socket',
-    sock,
-    '--ovs-db',
-    ovs.remote,
-    '--group',
-    'nogroup',
-    '--foreground',
-  ];
-  const child = spawn(ip, ['netns', 'exec', ovs.netns, process.execPath, ...argv], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NETPLUMB_LOG: 'warn' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-    await waitForExit(child.pid as number);
+  try {
+    // nogroup's members (and nobody, whose group it is) may call it, root always.
+    const d = await serveInNetns(ovs.netns, ovs.remote, sock, {
+      args: ['--group', 'nogroup'],
+      env: { NETPLUMB_LOG: 'warn' },
+    });
+    return {
+      sock,
+      stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+        await d.stop(signal);
+        rmSync(top, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
     rmSync(top, { recursive: true, force: true });
-  };
-  if (await daemonAnswers(sock, child)) return { sock, stop };
-  await stop('SIGKILL');
-  throw new Error(`the daemon did not come up: ${stderr}`);
+    throw e;
+  }
 }
 
 interface Conf {

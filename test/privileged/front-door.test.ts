@@ -14,12 +14,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { daemonAnswers } from '../helpers/daemon.js';
+import { type ServedDaemon, serveInNetns, spawnDaemonInNetns } from '../helpers/daemon.js';
 import { useLeakCheck } from '../helpers/leak.js';
 import { TestNetns } from '../helpers/netns.js';
 import { must } from '../../sandbox/exec.js';
 import { startOvs, type OvsInstance } from '../../sandbox/ovs.js';
-import { waitForExit } from '../../sandbox/process.js';
 import { bigByte, bigErrLine } from './support/front-door-daemon.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -114,12 +113,7 @@ function result(r: Result): Result {
   return { stdout: r.stdout, stderr: r.stderr, code: r.code };
 }
 
-interface Daemon {
-  sock: string;
-  child: ChildProcess;
-  log(): Record<string, unknown>[];
-  /** Signal it (SIGTERM: graceful) and wait for its exit; its socket file stays where it was. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+interface Daemon extends ServedDaemon {
   /** Stop it, and remove its directory. */
   dispose(): Promise<void>;
 }
@@ -129,39 +123,24 @@ async function startDaemon(kind: 'serve' | 'test', extra: string[] = []): Promis
   const top = mkdtempSync('/tmp/np-front-');
   chmodSync(top, 0o755);
   const sock = join(top, 'run', 'netplumb.sock');
-  const argv =
-    kind === 'serve'
-      ? [join(ROOT, 'bin', 'netplumb'), 'serve', '--socket', sock, '--ovs-db', ovs.remote, '--foreground', ...extra]
-      : [TEST_DAEMON, '--serve', sock, ovs.remote];
-  const child = spawn(ip, ['netns', 'exec', ovs.netns, process.execPath, ...argv], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NETPLUMB_LOG: 'debug' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const d: Daemon = {
-    sock,
-    child,
-    log: () =>
-      stderr
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-      await waitForExit(child.pid as number);
-    },
-    dispose: async () => {
-      await d.stop();
-      rmSync(top, { recursive: true, force: true });
-    },
-  };
-  if (await daemonAnswers(sock, child)) return d;
-  await d.stop('SIGKILL');
-  rmSync(top, { recursive: true, force: true });
-  throw new Error(`the ${kind} daemon did not come up: ${stderr}`);
+  try {
+    const d =
+      kind === 'serve'
+        ? await serveInNetns(ovs.netns, ovs.remote, sock, { args: extra })
+        : await spawnDaemonInNetns(ovs.netns, sock, TEST_DAEMON, ['--serve', sock, ovs.remote], {
+            NETPLUMB_LOG: 'debug',
+          });
+    return {
+      ...d,
+      dispose: async () => {
+        await d.stop();
+        rmSync(top, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(top, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 const msgs = (d: Daemon, msg: string) => d.log().filter((l) => l.msg === msg);
@@ -423,7 +402,7 @@ test('a call handed back after its stdin was read: Node.js gets the same argumen
 test('a CNI call (CNI_COMMAND set, whatever the name) whose daemon is killed during it: CNI error 11 on stdout', async () => {
   const d = await startDaemon('test');
   try {
-    let killed: Promise<void> | undefined;
+    let killed: Promise<unknown> | undefined;
     // Called as netplumb: a runtime runs the plugin by its configuration's type, any link name.
     const r = await front('netplumb', ['hang-quietly'], {
       env: { NETPLUMB_SOCKET: d.sock, CNI_COMMAND: 'ADD', PATH: NO_NODE },
@@ -452,7 +431,7 @@ test('a daemon killed during a call: a clear error and the unknown-outcome statu
   const d = await startDaemon('test');
   try {
     const env = { NETPLUMB_SOCKET: d.sock };
-    let killed: Promise<void> | undefined;
+    let killed: Promise<unknown> | undefined;
     const r = await front('netplumb', ['hang'], {
       env,
       started: (child) =>
