@@ -123,18 +123,16 @@ export class Plumber {
       );
     // Each run of the container gets the same MAC: the one given, else one derived from the
     // container's id and the interface (the same for a repeated attach, never the kernel's random one).
+    // The container inspected for its id is the one attached: not asked for a second time.
+    const inspected = given.mac === undefined ? await this.#guests.container(given.guest.container) : undefined;
     const plan =
-      given.mac !== undefined
+      inspected === undefined
         ? given
         : {
             ...given,
-            mac: {
-              address: stableMac(
-                `netplumb-persist-${(await this.#guests.container(given.guest.container)).id}-${given.ifname ?? DEFAULT_IFNAME}`,
-              ),
-            },
+            mac: { address: stableMac(`netplumb-persist-${inspected.id}-${given.ifname ?? DEFAULT_IFNAME}`) },
           };
-    const result = await this.attachPlan(plan);
+    const result = await this.attachPlan(plan, inspected);
     const containerId = result.record.guestId;
     try {
       await this.declared.declare(declarationOf(specOf(plan), result.record, containerId));
