@@ -23,7 +23,8 @@ import type { Engine, ListFilter, NetworkOps, UplinkOps } from '../engine/engine
 import type { EventsReader, EventsResult, EventsSince } from '../events/event.js';
 import type { Method } from './methods.js';
 import type { Guest } from './params.js';
-import { CLOSING_NOTICE, LineSplitter, defaultDaemonSocket, errorFromRpc, type DaemonIdentity } from './protocol.js';
+import { LineSplitter } from '../line-splitter.js';
+import { CLOSING_NOTICE, defaultDaemonSocket, errorFromRpc, type DaemonIdentity } from './protocol.js';
 
 export { DEFAULT_SOCKET_PATH, defaultDaemonSocket } from './protocol.js';
 

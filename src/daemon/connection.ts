@@ -10,7 +10,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ErrorCode, NetplumbError } from '../errors.js';
 import type { NotificationSink } from '../events/follow.js';
-import { type ClosingReason, LineSplitter, RPC_INVALID_REQUEST, closingLine } from './protocol.js';
+import { LineSplitter } from '../line-splitter.js';
+import { type ClosingReason, RPC_INVALID_REQUEST, closingLine } from './protocol.js';
 import { errorLine } from './rpc.js';
 
 /** After its last line is written, how long a peer gets to hang up before it is cut off. */

@@ -16,7 +16,8 @@ import {
   type NetplumbEvent,
 } from '../events/event.js';
 import { openSocket } from './client.js';
-import { CLOSING_NOTICE, LineSplitter, errorFromRpc } from './protocol.js';
+import { LineSplitter } from '../line-splitter.js';
+import { CLOSING_NOTICE, errorFromRpc } from './protocol.js';
 
 export interface FollowHandlers {
   event(e: NetplumbEvent): void;

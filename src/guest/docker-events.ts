@@ -11,6 +11,7 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { ErrorCode, NetplumbError } from '../errors.js';
+import { LineSplitter } from '../line-splitter.js';
 import { DOCKER_API_VERSION, connectionError, isRecord, loadHttp } from './docker-api.js';
 
 /** What happened to a container, as far as its attachments care. */
@@ -71,26 +72,31 @@ export function parseContainerEvent(v: unknown): ContainerEvent | undefined {
   };
 }
 
-/** Splits a byte stream into lines and parses each as JSON; a line that is not JSON is reported. */
-export class JsonLines {
-  #rest = '';
+/** The longest event the stream may send (podman's and Docker's are a few hundred bytes). */
+export const MAX_EVENT_BYTES = 1 << 20;
 
-  push(chunk: string, each: (v: unknown) => void, bad: (line: string) => void): void {
-    const text = this.#rest + chunk;
-    const lines = text.split('\n');
-    this.#rest = lines.pop() ?? '';
+/**
+ * Splits a byte stream into lines (at most MAX_EVENT_BYTES each) and parses each as JSON; a
+ * line that is not JSON is reported. 'overflow': a line longer than that, the stream is not
+ * to be trusted any more.
+ */
+export class JsonLines {
+  readonly #lines = new LineSplitter(MAX_EVENT_BYTES);
+
+  push(chunk: Buffer, each: (v: unknown) => void, bad: (line: string) => void): 'overflow' | undefined {
+    const lines = this.#lines.push(chunk);
+    if (lines === 'overflow') return lines;
     for (const line of lines) {
-      const t = line.trim();
-      if (t === '') continue;
       let v: unknown;
       try {
-        v = JSON.parse(t);
+        v = JSON.parse(line);
       } catch {
-        bad(t);
+        bad(line.trim());
         continue;
       }
       each(v);
     }
+    return undefined;
   }
 }
 
@@ -159,17 +165,24 @@ export async function openEventStream(opts: EventStreamOptions): Promise<EventSt
         }
         subscribed = true;
         const lines = new JsonLines();
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) =>
-          lines.push(
+        res.on('data', (chunk: Buffer) => {
+          const read = lines.push(
             chunk,
             (v) => {
               const e = parseContainerEvent(v);
               if (e !== undefined) opts.onEvent(e);
             },
             (line) => opts.onJunk?.(line),
-          ),
-        );
+          );
+          if (read === 'overflow')
+            fail(
+              new NetplumbError(
+                ErrorCode.PROTOCOL,
+                `the event stream of ${socketPath} sent a line longer than ${MAX_EVENT_BYTES} bytes`,
+                { socketPath },
+              ),
+            );
+        });
         res.on('error', () => undefined);
         res.on('close', () =>
           endWith(

@@ -10,13 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ErrorCode, EXIT_CODES, NetplumbError } from '../../src/errors.js';
-import {
-  ERROR_CODE_TABLE,
-  LineSplitter,
-  errorFromRpc,
-  jsonDepthExceeds,
-  rpcCodeFor,
-} from '../../src/daemon/protocol.js';
+import { LineSplitter } from '../../src/line-splitter.js';
+import { ERROR_CODE_TABLE, errorFromRpc, jsonDepthExceeds, rpcCodeFor } from '../../src/daemon/protocol.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from '../../src/daemon/params.js';
 import { throwsCode } from './support/assert-error.js';
 

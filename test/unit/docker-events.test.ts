@@ -1,7 +1,7 @@
 /** The container engine's event stream: events as Docker and podman write them, split from a byte stream. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonLines, parseContainerEvent } from '../../src/guest/docker-events.js';
+import { JsonLines, MAX_EVENT_BYTES, parseContainerEvent } from '../../src/guest/docker-events.js';
 
 const ID = 'c7d2909d2d5a09940c53f05de4ddea521809e59136b4a928cc5a60e4bebcec61';
 
@@ -60,11 +60,25 @@ describe('JsonLines', () => {
     const text = `${JSON.stringify({ a: 1 })}\n\n{oops}\n${JSON.stringify({ b: 2 })}\n`;
     for (const ch of text.match(/.{1,5}/gs) ?? [])
       lines.push(
-        ch,
+        Buffer.from(ch),
         (v) => got.push(v),
         (l) => junk.push(l),
       );
     assert.deepEqual(got, [{ a: 1 }, { b: 2 }]);
     assert.deepEqual(junk, ['{oops}']);
+  });
+
+  it('a line longer than MAX_EVENT_BYTES is an overflow, not held without bound', () => {
+    const lines = new JsonLines();
+    const got: unknown[] = [];
+    const ignore = () => undefined;
+    assert.equal(
+      lines.push(Buffer.from('{"a":1}\n'), (v) => got.push(v), ignore),
+      undefined,
+    );
+    const long = Buffer.alloc(MAX_EVENT_BYTES / 4, 0x61);
+    const results = [0, 1, 2, 3, 4].map(() => lines.push(long, (v) => got.push(v), ignore));
+    assert.deepEqual(results, [undefined, undefined, undefined, undefined, 'overflow']);
+    assert.deepEqual(got, [{ a: 1 }]);
   });
 });

@@ -9,7 +9,8 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ErrorCode, NetplumbError } from '../../src/errors.js';
 import { attachParams, detachParams, gcParams, listParams, noParams } from '../../src/daemon/params.js';
-import { LineSplitter, errorFromRpc, jsonDepthExceeds } from '../../src/daemon/protocol.js';
+import { errorFromRpc, jsonDepthExceeds } from '../../src/daemon/protocol.js';
+import { LineSplitter } from '../../src/line-splitter.js';
 import { returnsOrThrows } from './support/assert-error.js';
 import { chunking, fuzz, hostileJson, hostileString, pieces } from './support/fuzz.js';
 
